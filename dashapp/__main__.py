@@ -1,0 +1,7 @@
+"""`python -m dashapp` serves the dashboard, like `pulse serve`."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main(["serve", *sys.argv[1:]]))

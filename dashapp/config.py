@@ -1,0 +1,129 @@
+"""Configuration from environment variables, read in one place.
+
+Heroku-style deploys hand everything to the process as environment variables
+(`DATABASE_URL`, `REDIS_URL`, `PORT`); a laptop sets none of them and gets the
+embedded default under `PULSE_HOME`. Every other module asks `get_settings()`
+instead of reading `os.environ`, so tests can build a `Settings` of their own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(ValueError):
+    """A configuration value is present but unusable; the message names the variable."""
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept Heroku's `postgres://` scheme and bare `postgresql://`, pin psycopg2.
+
+    SQLAlchemy 2 refuses `postgres://`, which is exactly what Heroku sets.
+    """
+    url = url.strip()
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix):]
+    if url.startswith("postgresql+"):
+        return url
+    raise ConfigError(
+        "DATABASE_URL must start with postgres:// or postgresql:// "
+        f"(got a URL starting with {url.split(':', 1)[0]!r})"
+    )
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app and the CLI need to know about their surroundings."""
+
+    database_url: str | None = None
+    loader_database_url: str | None = None
+    read_database_url: str | None = None
+    redis_url: str | None = None
+    port: int = 8050
+    host: str = "127.0.0.1"
+    home: Path = field(default_factory=lambda: Path(".pulse").resolve())
+    geojson: Path = PROJECT_ROOT / "geo" / "brazil-states.geojson"
+    geo_key: str = "id"
+    refresh_seconds: int = 300
+    demo_orders: int = 100_000
+    cache_timeout: int = 3600
+
+    @property
+    def embedded(self) -> bool:
+        """True when no DATABASE_URL is set and Pulse runs its own PostgreSQL."""
+        return self.database_url is None
+
+    @property
+    def pgdata(self) -> Path:
+        return self.home / "pgdata"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from an environment mapping (default: the process's)."""
+    env = os.environ if env is None else env
+
+    def url(name: str) -> str | None:
+        raw = env.get(name, "").strip()
+        if not raw:
+            return None
+        try:
+            return normalise_database_url(raw)
+        except ConfigError as exc:
+            raise ConfigError(str(exc).replace("DATABASE_URL", name, 1)) from None
+
+    home = Path(env.get("PULSE_HOME", "").strip() or ".pulse").expanduser().resolve()
+    geojson = env.get("PULSE_GEOJSON", "").strip()
+    return Settings(
+        database_url=url("DATABASE_URL"),
+        loader_database_url=url("PULSE_LOADER_DATABASE_URL"),
+        read_database_url=url("PULSE_READ_DATABASE_URL"),
+        redis_url=env.get("REDIS_URL", "").strip() or None,
+        port=_int(env, "PORT", 8050, minimum=1),
+        host=env.get("PULSE_HOST", "").strip() or "127.0.0.1",
+        home=home,
+        geojson=Path(geojson).expanduser().resolve() if geojson else Settings.geojson,
+        geo_key=env.get("PULSE_GEO_KEY", "").strip() or "id",
+        refresh_seconds=_int(env, "PULSE_REFRESH_SECONDS", 300),
+        demo_orders=_int(env, "PULSE_DEMO_ORDERS", 100_000, minimum=1),
+        cache_timeout=_int(env, "PULSE_CACHE_TIMEOUT", 3600, minimum=1),
+    )
+
+
+_settings: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """The process's settings, read from the environment once."""
+    global _settings
+    if _settings is None:
+        _settings = load_settings()
+    return _settings
+
+
+def set_settings(settings: Settings | None) -> None:
+    """Replace the process's settings (the CLI after parsing flags, and tests)."""
+    global _settings
+    _settings = settings

@@ -1,0 +1,16 @@
+"""Running the Dash server (development server here; gunicorn uses `wsgi.py`)."""
+
+from __future__ import annotations
+
+import logging
+
+from .app import create_app
+from .config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def run(settings: Settings, host: str, port: int, debug: bool = False) -> None:
+    app = create_app(settings)
+    log.info("Pulse dashboard on http://%s:%d/", host, port)
+    app.run(host=host, port=port, debug=debug)

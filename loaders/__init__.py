@@ -1,0 +1,1 @@
+"""Loading data into Pulse's warehouse: schema, migrations, ingest, demo data."""

@@ -1,0 +1,438 @@
+"""`pulse load`: put an Olist-format dataset into PostgreSQL, all or nothing.
+
+Everything happens in ONE transaction on one connection:
+
+1. each CSV is streamed, checked field by field (`loaders.csvread`) and
+   `COPY`-ed into a temporary staging table;
+2. set-wide checks run in SQL on the staging tables: key uniqueness,
+   references between files (and, with `--append`, to what is loaded), and
+   conflicts with loaded rows;
+3. only then are the live tables changed (replace: delete and insert; append:
+   insert what is new), the derived tables rebuilt and the data version bumped.
+
+Readers keep seeing the old data (MVCC) until the commit; a problem, an
+exception or a `kill -9` anywhere before it rolls everything back, so the
+database is exactly as it was.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import time
+import zipfile
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import Engine, text
+
+from . import rollups
+from .csvread import Problem, ProblemList, ReadStats, TooManyProblems, copy_lines, read_rows
+from .formats import FILES, BY_TABLE, FileSpec
+from .progress import Progress
+
+log = logging.getLogger(__name__)
+MARKER = "pulse-dataset.json"
+SQL_TYPES = {
+    "text": "text",
+    "zip": "text",
+    "int": "bigint",
+    "money": "numeric",
+    "float": "double precision",
+    "timestamp": "timestamp",
+}
+LOCK_KEY = 7_301_001  # advisory lock: one load at a time
+
+
+class LoadError(Exception):
+    """The dataset was rejected; nothing in the database changed."""
+
+    def __init__(self, problems: list[Problem], truncated: bool = False) -> None:
+        self.problems = problems
+        self.truncated = truncated
+        lines = [str(p) for p in problems]
+        if truncated:
+            lines.append(f"... stopped after {len(problems)} problems")
+        super().__init__("\n".join(lines))
+
+
+@dataclass
+class FileReport:
+    file: str
+    rows_read: int = 0
+    rows_inserted: int = 0
+    rows_skipped: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class LoadReport:
+    mode: str
+    source: str
+    data_version: int = 0
+    synthetic: bool = False
+    files: list[FileReport] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def table(self) -> str:
+        """A summary table for the terminal."""
+        head = f"{'file':<45} {'read':>11} {'inserted':>11} {'skipped':>9} {'rows/s':>10}"
+        out = [head, "-" * len(head)]
+        for f in self.files:
+            rate = f.rows_read / f.seconds if f.seconds > 0 else 0
+            out.append(
+                f"{f.file:<45} {f.rows_read:>11,} {f.rows_inserted:>11,} "
+                f"{f.rows_skipped:>9,} {rate:>10,.0f}"
+            )
+        out.append("-" * len(head))
+        out.append(
+            f"{self.mode} load of {self.source} in {self.seconds:.1f} s; "
+            f"data version {self.data_version}" + (" (synthetic data)" if self.synthetic else "")
+        )
+        return "\n".join(out)
+
+
+# --- opening the source -------------------------------------------------------
+
+
+class Source:
+    """A folder of CSVs or a Kaggle-style zip, found by file name wherever they sit."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._zip: zipfile.ZipFile | None = None
+        self._members: dict[str, str] = {}
+        if not path.exists():
+            raise LoadError([Problem(str(path), "no such file or folder")])
+        if path.is_dir():
+            for p in sorted(path.rglob("*")):
+                if p.is_file():
+                    self._members.setdefault(p.name, str(p))
+        elif zipfile.is_zipfile(path):
+            self._zip = zipfile.ZipFile(path)
+            for name in self._zip.namelist():
+                if not name.endswith("/"):
+                    self._members.setdefault(Path(name).name, name)
+        else:
+            raise LoadError([Problem(str(path), "not a folder of CSV files nor a zip archive")])
+
+    def has(self, name: str) -> bool:
+        return name in self._members
+
+    def size(self, name: str) -> int:
+        member = self._members[name]
+        if self._zip is not None:
+            return self._zip.getinfo(member).file_size
+        return Path(member).stat().st_size
+
+    def open(self, name: str) -> BinaryIO:
+        member = self._members[name]
+        if self._zip is not None:
+            return self._zip.open(member)  # type: ignore[return-value]
+        return open(member, "rb")
+
+    def marker(self) -> dict:
+        if not self.has(MARKER):
+            return {}
+        with self.open(MARKER) as fh:
+            try:
+                data = json.load(fh)
+            except ValueError:
+                return {}
+        return data if isinstance(data, dict) else {}
+
+    def close(self) -> None:
+        if self._zip is not None:
+            self._zip.close()
+
+
+class _TextPipe(io.RawIOBase):
+    """A file-like view of an iterator of text lines, for psycopg2's `copy_expert`."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self._lines = lines
+        self._buf = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:  # type: ignore[override]
+        size = 65536 if size is None or size < 0 else size
+        while len(self._buf) < size:
+            chunk = "".join(line for _, line in zip(range(2048), self._lines, strict=False))
+            if not chunk:
+                break
+            self._buf += chunk.encode("utf-8")
+        out, self._buf = self._buf[:size], self._buf[size:]
+        return out
+
+
+# --- SQL helpers --------------------------------------------------------------
+
+
+def _stage_name(spec: FileSpec) -> str:
+    return f"stg_{spec.table}"
+
+
+def _create_stage(cur, spec: FileSpec) -> None:
+    cols = ", ".join(f"{c.name} {SQL_TYPES[c.kind]}" for c in spec.columns)
+    cur.execute(f"CREATE TEMP TABLE {_stage_name(spec)} (_line bigint, {cols}) ON COMMIT DROP")
+
+
+def _tuple_sql(alias: str, columns: tuple[str, ...]) -> str:
+    return "(" + ", ".join(f"{alias}.{c}" for c in columns) + ")"
+
+
+def _fmt_key(columns: tuple[str, ...], values: tuple) -> str:
+    if len(columns) == 1:
+        return f"{columns[0]} {values[0]!r}"
+    return "(" + ", ".join(columns) + ") = (" + ", ".join(repr(v) for v in values) + ")"
+
+
+def _check_keys(cur, spec: FileSpec, problems: ProblemList) -> None:
+    if not spec.key:
+        return
+    keys = ", ".join(spec.key)
+    cur.execute(
+        f"SELECT {keys}, array_agg(_line ORDER BY _line) FROM {_stage_name(spec)} "
+        f"GROUP BY {keys} HAVING count(*) > 1 ORDER BY min(_line) LIMIT %s",
+        (problems.limit,),
+    )
+    for row in cur.fetchall():
+        *values, lines = row
+        shown = ", ".join(str(n) for n in lines[:5]) + (" ..." if len(lines) > 5 else "")
+        problems.add(
+            Problem(
+                spec.file,
+                f"duplicate key {_fmt_key(spec.key, tuple(values))} (also on line(s) {shown})",
+                line=lines[0],
+            )
+        )
+
+
+def _check_references(
+    cur, spec: FileSpec, staged: set[str], append: bool, problems: ProblemList
+) -> None:
+    for fk in spec.foreign_keys:
+        parent = BY_TABLE[fk.parent_table]
+        match = " AND ".join(f"p.{pc} = s.{c}" for c, pc in zip(fk.columns, fk.parent_columns,
+                                                                 strict=True))
+        exists = []
+        if fk.parent_table in staged:
+            exists.append(f"EXISTS (SELECT 1 FROM {_stage_name(parent)} p WHERE {match})")
+        if append:
+            exists.append(f"EXISTS (SELECT 1 FROM {fk.parent_table} p WHERE {match})")
+        where = " OR ".join(exists) if exists else "false"
+        cols = ", ".join(f"s.{c}" for c in fk.columns)
+        cur.execute(
+            f"SELECT s._line, {cols} FROM {_stage_name(spec)} s WHERE NOT ({where}) "
+            "ORDER BY s._line LIMIT %s",
+            (problems.limit,),
+        )
+        where_txt = parent.file + (" nor in the loaded data" if append else "")
+        for line, *values in cur.fetchall():
+            problems.add(
+                Problem(
+                    spec.file,
+                    f"{_fmt_key(fk.columns, tuple(values))} refers to a row that is not in "
+                    f"{where_txt}",
+                    line=line,
+                    column=fk.columns[0],
+                )
+            )
+
+
+def _check_conflicts(cur, spec: FileSpec, problems: ProblemList) -> None:
+    """With --append: a loaded key may come again only with identical content."""
+    if not spec.key:
+        return
+    stage = _stage_name(spec)
+    match = " AND ".join(f"l.{k} = s.{k}" for k in spec.key)
+    other = [c.name for c in spec.columns if c.name not in spec.key]
+    if not other:
+        return
+    differs = " OR ".join(f"s.{c} IS DISTINCT FROM l.{c}" for c in other)
+    keys = ", ".join(f"s.{k}" for k in spec.key)
+    cur.execute(
+        f"SELECT s._line, {keys} FROM {stage} s JOIN {spec.table} l ON {match} "
+        f"WHERE {differs} ORDER BY s._line LIMIT %s",
+        (problems.limit,),
+    )
+    for line, *values in cur.fetchall():
+        problems.add(
+            Problem(
+                spec.file,
+                f"{_fmt_key(spec.key, tuple(values))} is already loaded with different content",
+                line=line,
+            )
+        )
+
+
+def _publish(cur, spec: FileSpec, append: bool) -> int:
+    stage = _stage_name(spec)
+    cols = ", ".join(c.name for c in spec.columns)
+    if not append:
+        cur.execute(f"INSERT INTO {spec.table} ({cols}) SELECT {cols} FROM {stage}")
+        return cur.rowcount
+    if spec.key:
+        match = " AND ".join(f"l.{k} = s.{k}" for k in spec.key)
+    else:  # no key (geolocation): a row is new unless an identical one is loaded
+        match = " AND ".join(f"l.{c.name} IS NOT DISTINCT FROM s.{c.name}" for c in spec.columns)
+    select_cols = ", ".join(f"s.{c.name}" for c in spec.columns)
+    distinct = "" if spec.key else "DISTINCT "
+    cur.execute(
+        f"INSERT INTO {spec.table} ({cols}) SELECT {distinct}{select_cols} FROM {stage} s "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {spec.table} l WHERE {match})"
+    )
+    return cur.rowcount
+
+
+def _bump_version(cur, synthetic: bool, source: str, append: bool) -> int:
+    """A new data version: strictly increasing, and unique across database resets."""
+    now_us = int(time.time() * 1_000_000)
+    cur.execute("SELECT data_version, synthetic FROM pulse_meta WHERE id = 1 FOR UPDATE")
+    row = cur.fetchone()
+    version = max(now_us, (row[0] + 1) if row else 0)
+    if row and append:
+        synthetic = synthetic or row[1]
+    cur.execute(
+        "INSERT INTO pulse_meta (id, data_version, loaded_at, synthetic, source) "
+        "VALUES (1, %s, now(), %s, %s) ON CONFLICT (id) DO UPDATE SET "
+        "data_version = EXCLUDED.data_version, loaded_at = EXCLUDED.loaded_at, "
+        "synthetic = EXCLUDED.synthetic, source = EXCLUDED.source",
+        (version, synthetic, source),
+    )
+    return version
+
+
+# --- the load -----------------------------------------------------------------
+
+
+def load(
+    engine: Engine,
+    path: Path | str,
+    *,
+    append: bool = False,
+    progress: Progress | None = None,
+    max_problems: int = 50,
+) -> LoadReport:
+    """Load a dataset; raises `LoadError` (database unchanged) when anything is wrong."""
+    path = Path(path)
+    progress = progress or Progress(enabled=False)
+    started = time.monotonic()
+    started_at = datetime.now(UTC)
+    report = LoadReport(mode="append" if append else "replace", source=str(path))
+    problems = ProblemList(limit=max_problems)
+    with ExitStack() as stack:
+        source = Source(path)
+        stack.callback(source.close)
+        present = [s for s in FILES if source.has(s.file)]
+        if not append:
+            for spec in FILES:
+                if not spec.optional and not source.has(spec.file):
+                    problems.add(Problem(spec.file, f"required file is missing from {path}"))
+        elif not present:
+            problems.add(Problem(str(path), "no Olist CSV file found to append"))
+        if problems:
+            raise LoadError(problems.items)
+        marker = source.marker()
+        report.synthetic = bool(marker.get("synthetic"))
+
+        raw = engine.raw_connection()
+        stack.callback(raw.close)
+        try:
+            with raw.cursor() as cur:
+                cur.execute("SELECT pg_try_advisory_xact_lock(%s)", (LOCK_KEY,))
+                if not cur.fetchone()[0]:
+                    raise LoadError([Problem(str(path), "another load is running; try later")])
+                try:
+                    _stage_all(cur, source, present, problems, progress, report)
+                    if not problems:
+                        _validate(cur, present, append, problems)
+                except TooManyProblems:
+                    pass
+                if problems:
+                    raise LoadError(problems.items, problems.truncated)
+                progress.stage("publishing")
+                if not append:
+                    for spec in reversed(FILES):
+                        cur.execute(f"DELETE FROM {spec.table}")
+                for spec, file_report in zip(present, report.files, strict=True):
+                    file_report.rows_inserted = _publish(cur, spec, append)
+                    file_report.rows_skipped = file_report.rows_read - file_report.rows_inserted
+                changed = any(f.rows_inserted for f in report.files)
+                if changed or not append:
+                    progress.stage("rebuilding derived tables")
+                    rollups.rebuild(cur)
+                    report.data_version = _bump_version(cur, report.synthetic, str(path), append)
+                else:  # an append that repeats loaded rows only: same data, same version
+                    cur.execute("SELECT data_version FROM pulse_meta WHERE id = 1")
+                    row = cur.fetchone()
+                    report.data_version = row[0] if row else 0
+                report.seconds = time.monotonic() - started
+                cur.execute(
+                    "INSERT INTO pulse_load_log (data_version, mode, source, started_at, "
+                    "finished_at, rows) VALUES (%s, %s, %s, %s, now(), %s)",
+                    (
+                        report.data_version,
+                        report.mode,
+                        str(path),
+                        started_at,
+                        json.dumps({f.file: f.rows_inserted for f in report.files}),
+                    ),
+                )
+            raw.commit()
+        except BaseException:
+            raw.rollback()
+            raise
+    report.seconds = time.monotonic() - started
+    progress.done()
+    return report
+
+
+def _stage_all(cur, source: Source, present: list[FileSpec], problems: ProblemList,
+               progress: Progress, report: LoadReport) -> None:
+    for spec in present:
+        t0 = time.monotonic()
+        _create_stage(cur, spec)
+        stats = ReadStats()
+        total = source.size(spec.file)
+        with source.open(spec.file) as stream:
+            rows = read_rows(spec, stream, problems, stats)
+            bar = progress.file(spec.file, total)
+
+            def tick(lines: Iterator[str]) -> Iterator[str]:
+                for n, line in enumerate(lines, start=1):
+                    if n % 5000 == 0:
+                        bar.update(stats.bytes_read, stats.rows)
+                    yield line
+
+            cols = ", ".join(["_line"] + [c.name for c in spec.columns])
+            cur.copy_expert(
+                f"COPY {_stage_name(spec)} ({cols}) FROM STDIN",
+                _TextPipe(tick(copy_lines(rows))),
+                size=262144,
+            )
+            bar.finish(stats.bytes_read, stats.rows)
+        report.files.append(
+            FileReport(spec.file, rows_read=stats.rows, seconds=time.monotonic() - t0)
+        )
+        if spec.table == "orders" and stats.rows == 0 and not problems and \
+                report.mode == "replace":
+            problems.add(Problem(spec.file, "has no orders (a header but no data lines)"))
+
+
+def _validate(cur, present: list[FileSpec], append: bool, problems: ProblemList) -> None:
+    staged = {s.table for s in present}
+    for spec in present:
+        _check_keys(cur, spec, problems)
+    for spec in present:
+        _check_references(cur, spec, staged, append, problems)
+    if append:
+        for spec in present:
+            _check_conflicts(cur, spec, problems)

@@ -1,0 +1,88 @@
+"""Shared fixtures: a real PostgreSQL for the whole run, a fresh database per test.
+
+The server is the embedded one (`pgserver`, PostgreSQL 16) unless
+`PULSE_TEST_DATABASE_URL` names another (e.g. Debian's PostgreSQL in CI). Each
+test that needs a database gets its own, cloned from a migrated template, so
+tests never see each other's data.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from dashapp.config import normalise_database_url
+from loaders import migrate
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+OLIST_SAMPLE = Path(os.environ.get("PULSE_OLIST_SAMPLE", SHARED / "olist-sample"))
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url(tmp_path_factory) -> Iterator[str]:
+    """URL of a maintenance database on a real PostgreSQL server."""
+    configured = os.environ.get("PULSE_TEST_DATABASE_URL")
+    if configured:
+        yield normalise_database_url(configured)
+        return
+    import pgserver
+
+    server = pgserver.get_server(tmp_path_factory.mktemp("pg") / "data", cleanup_mode="stop")
+    yield server.get_uri().replace("postgresql://", "postgresql+psycopg2://", 1)
+    server.cleanup()
+
+
+def _admin(url: str) -> Engine:
+    return create_engine(url, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def template_db(pg_admin_url: str) -> Iterator[str]:
+    """Name of a migrated, empty database to clone."""
+    name = f"pulse_tpl_{uuid.uuid4().hex[:8]}"
+    admin = _admin(pg_admin_url)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(pg_admin_url).set(database=name)
+    engine = create_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    yield name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def db_url(pg_admin_url: str, template_db: str) -> Iterator[str]:
+    """URL of a fresh migrated database for one test."""
+    name = f"pulse_t_{uuid.uuid4().hex[:10]}"
+    admin = _admin(pg_admin_url)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"'))
+    url = make_url(pg_admin_url).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = create_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def olist_sample() -> Path:
+    """The real Olist files in ../shared; tests that need them skip where they are absent."""
+    if not (OLIST_SAMPLE / "olist_products_dataset.csv").exists():
+        pytest.skip(f"real Olist sample not found at {OLIST_SAMPLE} (set PULSE_OLIST_SAMPLE)")
+    return OLIST_SAMPLE

@@ -1,0 +1,109 @@
+"""Small hand-made Olist-format datasets for tests, written as real CSV files.
+
+Rows are plain dicts keyed by the CSV headers, so a test can break one field
+and write the files again.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+from pathlib import Path
+
+from loaders.formats import FILES
+
+HEADERS: dict[str, list[str]] = {s.file: [c.header for c in s.columns] for s in FILES}
+F_TRANSLATION = "product_category_name_translation.csv"
+F_CUSTOMERS = "olist_customers_dataset.csv"
+F_GEO = "olist_geolocation_dataset.csv"
+F_SELLERS = "olist_sellers_dataset.csv"
+F_PRODUCTS = "olist_products_dataset.csv"
+F_ORDERS = "olist_orders_dataset.csv"
+F_ITEMS = "olist_order_items_dataset.csv"
+F_PAYMENTS = "olist_order_payments_dataset.csv"
+F_REVIEWS = "olist_order_reviews_dataset.csv"
+
+
+def _h(n: int) -> str:
+    return f"{n:032x}"
+
+
+def tiny() -> dict[str, list[dict[str, str]]]:
+    """Five orders with the real quirks: a repeat customer, an order without items,
+    a product without category, an untranslated category, a multi-line review comment,
+    a review id shared by two orders, a voucher split payment."""
+    o = [_h(100 + i) for i in range(1, 6)]
+    c = [_h(200 + i) for i in range(1, 6)]
+    rows: dict[str, list[dict[str, str]]] = {
+        F_TRANSLATION: [
+            {"product_category_name": "beleza_saude", "product_category_name_english": "health_beauty"},
+            {"product_category_name": "esporte_lazer", "product_category_name_english": "sports_leisure"},
+        ],
+        F_CUSTOMERS: [
+            {"customer_id": c[0], "customer_unique_id": _h(301), "customer_zip_code_prefix": "01151", "customer_city": "sao paulo", "customer_state": "SP"},
+            {"customer_id": c[1], "customer_unique_id": _h(302), "customer_zip_code_prefix": "20040", "customer_city": "rio de janeiro", "customer_state": "RJ"},
+            {"customer_id": c[2], "customer_unique_id": _h(301), "customer_zip_code_prefix": "01151", "customer_city": "sao paulo", "customer_state": "SP"},
+            {"customer_id": c[3], "customer_unique_id": _h(303), "customer_zip_code_prefix": "30110", "customer_city": "belo horizonte", "customer_state": "MG"},
+            {"customer_id": c[4], "customer_unique_id": _h(304), "customer_zip_code_prefix": "69005", "customer_city": "manaus", "customer_state": "AM"},
+        ],
+        F_GEO: [
+            {"geolocation_zip_code_prefix": "01151", "geolocation_lat": "-23.5456", "geolocation_lng": "-46.6393", "geolocation_city": "sao paulo", "geolocation_state": "SP"},
+            {"geolocation_zip_code_prefix": "01151", "geolocation_lat": "-23.5460", "geolocation_lng": "-46.6390", "geolocation_city": "são paulo", "geolocation_state": "SP"},
+        ],
+        F_SELLERS: [
+            {"seller_id": _h(401), "seller_zip_code_prefix": "13023", "seller_city": "campinas", "seller_state": "SP"},
+            {"seller_id": _h(402), "seller_zip_code_prefix": "22790", "seller_city": "rio de janeiro", "seller_state": "RJ"},
+        ],
+        F_PRODUCTS: [
+            {"product_id": _h(501), "product_category_name": "beleza_saude", "product_name_lenght": "40", "product_description_lenght": "287", "product_photos_qty": "1", "product_weight_g": "225", "product_length_cm": "16", "product_height_cm": "10", "product_width_cm": "14"},
+            {"product_id": _h(502), "product_category_name": "esporte_lazer", "product_name_lenght": "44", "product_description_lenght": "276", "product_photos_qty": "1", "product_weight_g": "1000", "product_length_cm": "30", "product_height_cm": "18", "product_width_cm": "20"},
+            {"product_id": _h(503), "product_category_name": "", "product_name_lenght": "", "product_description_lenght": "", "product_photos_qty": "", "product_weight_g": "650", "product_length_cm": "17", "product_height_cm": "14", "product_width_cm": "12"},
+            {"product_id": _h(504), "product_category_name": "pc_gamer", "product_name_lenght": "50", "product_description_lenght": "900", "product_photos_qty": "3", "product_weight_g": "5000", "product_length_cm": "50", "product_height_cm": "40", "product_width_cm": "30"},
+        ],
+        F_ORDERS: [
+            {"order_id": o[0], "customer_id": c[0], "order_status": "delivered", "order_purchase_timestamp": "2020-03-02 10:00:00", "order_approved_at": "2020-03-02 10:15:00", "order_delivered_carrier_date": "2020-03-03 09:00:00", "order_delivered_customer_date": "2020-03-09 15:00:00", "order_estimated_delivery_date": "2020-03-20 00:00:00"},
+            {"order_id": o[1], "customer_id": c[1], "order_status": "delivered", "order_purchase_timestamp": "2020-03-15 23:59:59", "order_approved_at": "2020-03-16 08:00:00", "order_delivered_carrier_date": "2020-03-17 08:00:00", "order_delivered_customer_date": "2020-04-02 12:00:00", "order_estimated_delivery_date": "2020-03-31 00:00:00"},
+            {"order_id": o[2], "customer_id": c[2], "order_status": "canceled", "order_purchase_timestamp": "2020-04-01 08:30:00", "order_approved_at": "", "order_delivered_carrier_date": "", "order_delivered_customer_date": "", "order_estimated_delivery_date": "2020-04-20 00:00:00"},
+            {"order_id": o[3], "customer_id": c[3], "order_status": "unavailable", "order_purchase_timestamp": "2020-04-05 12:00:00", "order_approved_at": "2020-04-05 12:10:00", "order_delivered_carrier_date": "", "order_delivered_customer_date": "", "order_estimated_delivery_date": "2020-04-25 00:00:00"},
+            {"order_id": o[4], "customer_id": c[4], "order_status": "shipped", "order_purchase_timestamp": "2020-04-10 18:45:00", "order_approved_at": "2020-04-10 19:00:00", "order_delivered_carrier_date": "2020-04-12 10:00:00", "order_delivered_customer_date": "", "order_estimated_delivery_date": "2020-05-05 00:00:00"},
+        ],
+        F_ITEMS: [
+            {"order_id": o[0], "order_item_id": "1", "product_id": _h(501), "seller_id": _h(401), "shipping_limit_date": "2020-03-06 10:00:00", "price": "58.90", "freight_value": "13.29"},
+            {"order_id": o[0], "order_item_id": "2", "product_id": _h(502), "seller_id": _h(402), "shipping_limit_date": "2020-03-06 10:00:00", "price": "100.10", "freight_value": "20.00"},
+            {"order_id": o[1], "order_item_id": "1", "product_id": _h(503), "seller_id": _h(401), "shipping_limit_date": "2020-03-19 10:00:00", "price": "19.99", "freight_value": "8.72"},
+            {"order_id": o[2], "order_item_id": "1", "product_id": _h(504), "seller_id": _h(402), "shipping_limit_date": "2020-04-05 10:00:00", "price": "1200.00", "freight_value": "45.50"},
+            {"order_id": o[4], "order_item_id": "1", "product_id": _h(501), "seller_id": _h(401), "shipping_limit_date": "2020-04-14 10:00:00", "price": "58.90", "freight_value": "15.10"},
+            {"order_id": o[4], "order_item_id": "2", "product_id": _h(501), "seller_id": _h(401), "shipping_limit_date": "2020-04-14 10:00:00", "price": "58.90", "freight_value": "15.10"},
+        ],
+        F_PAYMENTS: [
+            {"order_id": o[0], "payment_sequential": "1", "payment_type": "credit_card", "payment_installments": "3", "payment_value": "150.00"},
+            {"order_id": o[0], "payment_sequential": "2", "payment_type": "voucher", "payment_installments": "1", "payment_value": "42.29"},
+            {"order_id": o[1], "payment_sequential": "1", "payment_type": "boleto", "payment_installments": "1", "payment_value": "28.71"},
+            {"order_id": o[2], "payment_sequential": "1", "payment_type": "credit_card", "payment_installments": "10", "payment_value": "1245.50"},
+            {"order_id": o[3], "payment_sequential": "1", "payment_type": "debit_card", "payment_installments": "1", "payment_value": "99.00"},
+            {"order_id": o[4], "payment_sequential": "1", "payment_type": "credit_card", "payment_installments": "0", "payment_value": "148.00"},
+        ],
+        F_REVIEWS: [
+            {"review_id": _h(601), "order_id": o[0], "review_score": "5", "review_comment_title": "", "review_comment_message": "Chegou antes do prazo, \"ótimo\",\nrecomendo", "review_creation_date": "2020-03-10 00:00:00", "review_answer_timestamp": "2020-03-11 10:00:00"},
+            {"review_id": _h(602), "order_id": o[1], "review_score": "2", "review_comment_title": "atraso", "review_comment_message": "Demorou muito", "review_creation_date": "2020-04-03 00:00:00", "review_answer_timestamp": ""},
+            {"review_id": _h(602), "order_id": o[4], "review_score": "4", "review_comment_title": "", "review_comment_message": "", "review_creation_date": "2020-04-20 00:00:00", "review_answer_timestamp": "2020-04-21 00:00:00"},
+            {"review_id": _h(603), "order_id": o[0], "review_score": "3", "review_comment_title": "", "review_comment_message": "", "review_creation_date": "2020-03-12 00:00:00", "review_answer_timestamp": "2020-03-13 00:00:00"},
+        ],
+    }
+    return copy.deepcopy(rows)
+
+
+def write(rows: dict[str, list[dict[str, str]]], folder: Path,
+          quoting: int = csv.QUOTE_MINIMAL) -> Path:
+    """Write each file with its exact Olist header; files absent from `rows` are not written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, records in rows.items():
+        header = HEADERS[name]
+        bom = "\ufeff" if name == F_TRANSLATION else ""
+        with open(folder / name, "w", newline="", encoding="utf-8") as fh:
+            fh.write(bom)
+            writer = csv.writer(fh, quoting=quoting)
+            writer.writerow(header)
+            for r in records:
+                writer.writerow([r.get(h, "") for h in header])
+    return folder
