@@ -74,7 +74,9 @@ def npm_pack(spec: str, workdir: Path) -> Path:
     )
     tgz = workdir / json.loads(out.stdout)[0]["filename"]
     with tarfile.open(tgz) as tar:
-        tar.extractall(workdir, filter="data")
+        # filter="data" (3.11.4+) refuses links/absolute paths from the tarball.
+        kwargs = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+        tar.extractall(workdir, **kwargs)
     return workdir / "package"
 
 
@@ -252,8 +254,9 @@ plotly.js fetches a base-map topojson for every `geo` subplot that has a
 `locationmode` trace (a GeoJSON choropleth has `locationmode="geojson-id"`)
 or any visible base layer, from `config.topojsonURL` (default: the plotly
 CDN). The file name is `<scope with spaces as dashes>_<resolution>m.json`,
-joined to `topojsonURL` with a `/` added when missing. Serve the files from
-Dash's assets folder and point plotly at them:
+appended to `topojsonURL` (plotly.js 4 adds a missing `/`, plotly.js 2 does
+not: keep the trailing slash). Serve the files from Dash's assets folder and
+point plotly at them:
 
 ```python
 fig = go.Figure(
@@ -272,6 +275,16 @@ Dash serves `assets/topojson/world_110m.json` at
 `/assets/topojson/world_110m.json`. If the app runs under a path prefix
 (`requests_pathname_prefix`), use `app.get_asset_url("topojson/")` instead
 of the literal `/assets/topojson/`. See `assets/topojson/PROVENANCE.md`.
+
+## Known limitations
+
+- Natural Earth's Acre/Amazonas border predates IBGE's current one (Acre
+  comes out ~6% smaller than IBGE's area; other states within ~2%), and
+  Acre's western tip sits at 74.02 W (true: 73.99 W).
+- Oceanic islands (Trindade/Martim Vaz, São Pedro e São Paulo, Fernando de
+  Noronha, Atol das Rocas) are kept, so `fitbounds="locations"` extends to
+  28.9 W. For a tighter mainland view use `fitbounds=False,
+  lonaxis_range=[-74.5, -32.2], lataxis_range=[-34.2, 5.7]`.
 
 ## Package licence text (`{pkg}@{ver}`)
 

@@ -11,6 +11,7 @@ the caller.
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -157,6 +158,24 @@ CHECKERS: dict[str, Checker] = {
 }
 
 
+def _bounded(col: ColumnSpec, check: Checker) -> Checker:
+    """Add the column's range (e.g. review_score 1..5) to its kind's check."""
+    if col.minimum is None and col.maximum is None:
+        return check
+    lo, hi = col.minimum, col.maximum
+
+    def bounded(raw: str) -> str | None:
+        value = check(raw)
+        if value is not None:
+            n = int(value)
+            if (lo is not None and n < lo) or (hi is not None and n > hi):
+                span = f"between {lo} and {hi}" if hi is not None else f"at least {lo}"
+                raise ValueError(f"{raw.strip()!r} is out of range (must be {span})")
+        return value
+
+    return bounded
+
+
 def _normalise_header(name: str) -> str:
     return name.strip().strip('"').strip().lstrip("\ufeff").lower()
 
@@ -257,7 +276,7 @@ def read_rows(
     positions = map_header(spec, header, problems)
     if positions is None:
         return
-    checkers = [CHECKERS[c.kind] for c in spec.columns]
+    checkers = [_bounded(c, CHECKERS[c.kind]) for c in spec.columns]
     cols = spec.columns
     width = len(header)
     start = reader.line_num + 1
@@ -308,18 +327,24 @@ def read_rows(
             yield line, values
 
 
-def copy_lines(rows: Iterable[tuple[int, list[str | None]]]) -> Iterator[str]:
-    """Rows as PostgreSQL COPY text-format lines (tab separated, \\N for NULL)."""
-    for line, values in rows:
-        parts = [str(line)]
-        for v in values:
-            if v is None:
-                parts.append("\\N")
-            elif any(ch in v for ch in "\\\t\n\r"):
-                parts.append(
-                    v.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-                    .replace("\r", "\\r")
-                )
-            else:
-                parts.append(v)
-        yield "\t".join(parts) + "\n"
+class CopyBuffer:
+    """Rows as PostgreSQL `COPY ... (FORMAT csv)` text, produced on demand in batches.
+
+    CSV format lets the C `csv` writer do the escaping; an unquoted empty field
+    is NULL, and the checkers never pass an empty string through.
+    """
+
+    def __init__(self, rows: Iterable[tuple[int, list[str | None]]], batch: int = 2000) -> None:
+        self._rows = iter(rows)
+        self._batch = batch
+        self._out = io.StringIO()
+        self._writer = csv.writer(self._out, lineterminator="\n")
+
+    def chunk(self) -> str:
+        """The next batch of lines ('' when the rows are exhausted)."""
+        out, writer = self._out, self._writer
+        out.seek(0)
+        out.truncate()
+        for _, (line, values) in zip(range(self._batch), self._rows, strict=False):
+            writer.writerow([line, *values])
+        return out.getvalue()

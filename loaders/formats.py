@@ -20,6 +20,8 @@ class ColumnSpec:
     header: str  # header in the CSV file
     kind: str  # text | zip | int | money | float | timestamp
     required: bool
+    minimum: int | None = None  # bounds of an int column (the schema's CHECK constraints)
+    maximum: int | None = None
 
     @property
     def aliases(self) -> tuple[str, ...]:
@@ -72,7 +74,12 @@ def _file_spec(table: Table) -> FileSpec:
         header = c.info.get("csv", c.name)
         if header is None:  # surrogate key, not in the file
             continue
-        columns.append(ColumnSpec(c.name, header, _kind(c), required=not c.nullable))
+        columns.append(
+            ColumnSpec(
+                c.name, header, _kind(c), required=not c.nullable,
+                minimum=c.info.get("min"), maximum=c.info.get("max"),
+            )
+        )
     csv_names = {c.name for c in columns}
     key = tuple(c.name for c in table.primary_key.columns if c.name in csv_names)
     fks = tuple(

@@ -22,18 +22,25 @@ import json
 import logging
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from . import rollups
-from .csvread import Problem, ProblemList, ReadStats, TooManyProblems, copy_lines, read_rows
-from .formats import FILES, BY_TABLE, FileSpec
+from .csvread import (
+    CopyBuffer,
+    Problem,
+    ProblemList,
+    ReadStats,
+    TooManyProblems,
+    read_rows,
+)
+from .formats import BY_TABLE, FILES, FileSpec
 from .progress import Progress
 
 log = logging.getLogger(__name__)
@@ -151,11 +158,12 @@ class Source:
             self._zip.close()
 
 
-class _TextPipe(io.RawIOBase):
-    """A file-like view of an iterator of text lines, for psycopg2's `copy_expert`."""
+class _CopyPipe(io.RawIOBase):
+    """A file-like view of a `CopyBuffer`, for psycopg2's `copy_expert`."""
 
-    def __init__(self, lines: Iterator[str]) -> None:
-        self._lines = lines
+    def __init__(self, source: CopyBuffer, on_chunk: Callable[[], None]) -> None:
+        self._source = source
+        self._on_chunk = on_chunk
         self._buf = b""
 
     def readable(self) -> bool:
@@ -164,10 +172,14 @@ class _TextPipe(io.RawIOBase):
     def read(self, size: int = -1) -> bytes:  # type: ignore[override]
         size = 65536 if size is None or size < 0 else size
         while len(self._buf) < size:
-            chunk = "".join(line for _, line in zip(range(2048), self._lines, strict=False))
+            try:
+                chunk = self._source.chunk()
+            except TooManyProblems:  # end the COPY cleanly; the caller sees problems.truncated
+                chunk = ""
             if not chunk:
                 break
             self._buf += chunk.encode("utf-8")
+            self._on_chunk()
         out, self._buf = self._buf[:size], self._buf[size:]
         return out
 
@@ -370,22 +382,21 @@ def load(
                     progress.stage("rebuilding derived tables")
                     rollups.rebuild(cur)
                     report.data_version = _bump_version(cur, report.synthetic, str(path), append)
+                    cur.execute(
+                        "INSERT INTO pulse_load_log (data_version, mode, source, started_at, "
+                        "finished_at, rows) VALUES (%s, %s, %s, %s, now(), %s)",
+                        (
+                            report.data_version,
+                            report.mode,
+                            str(path),
+                            started_at,
+                            json.dumps({f.file: f.rows_inserted for f in report.files}),
+                        ),
+                    )
                 else:  # an append that repeats loaded rows only: same data, same version
                     cur.execute("SELECT data_version FROM pulse_meta WHERE id = 1")
                     row = cur.fetchone()
                     report.data_version = row[0] if row else 0
-                report.seconds = time.monotonic() - started
-                cur.execute(
-                    "INSERT INTO pulse_load_log (data_version, mode, source, started_at, "
-                    "finished_at, rows) VALUES (%s, %s, %s, %s, now(), %s)",
-                    (
-                        report.data_version,
-                        report.mode,
-                        str(path),
-                        started_at,
-                        json.dumps({f.file: f.rows_inserted for f in report.files}),
-                    ),
-                )
             raw.commit()
         except BaseException:
             raw.rollback()
@@ -405,20 +416,15 @@ def _stage_all(cur, source: Source, present: list[FileSpec], problems: ProblemLi
         with source.open(spec.file) as stream:
             rows = read_rows(spec, stream, problems, stats)
             bar = progress.file(spec.file, total)
-
-            def tick(lines: Iterator[str]) -> Iterator[str]:
-                for n, line in enumerate(lines, start=1):
-                    if n % 5000 == 0:
-                        bar.update(stats.bytes_read, stats.rows)
-                    yield line
-
             cols = ", ".join(["_line"] + [c.name for c in spec.columns])
             cur.copy_expert(
-                f"COPY {_stage_name(spec)} ({cols}) FROM STDIN",
-                _TextPipe(tick(copy_lines(rows))),
+                f"COPY {_stage_name(spec)} ({cols}) FROM STDIN WITH (FORMAT csv)",
+                _CopyPipe(CopyBuffer(rows), lambda b=bar, s=stats: b.update(s.bytes_read, s.rows)),
                 size=262144,
             )
             bar.finish(stats.bytes_read, stats.rows)
+        if problems.truncated:
+            raise TooManyProblems
         report.files.append(
             FileReport(spec.file, rows_read=stats.rows, seconds=time.monotonic() - t0)
         )

@@ -169,7 +169,7 @@ class OrderPayment(Base):
     order_id: Mapped[str] = mapped_column(Text, ForeignKey("orders.order_id"), primary_key=True)
     payment_sequential: Mapped[int] = mapped_column(Integer, primary_key=True)
     payment_type: Mapped[str] = mapped_column(Text, nullable=False)
-    payment_installments: Mapped[int] = mapped_column(Integer, nullable=False)
+    payment_installments: Mapped[int] = mapped_column(Integer, nullable=False, info={"min": 0})
     payment_value: Mapped[Decimal] = mapped_column(Money, nullable=False)
 
 
@@ -183,7 +183,9 @@ class OrderReview(Base):
 
     review_id: Mapped[str] = mapped_column(Text, primary_key=True)
     order_id: Mapped[str] = mapped_column(Text, ForeignKey("orders.order_id"), primary_key=True)
-    review_score: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    review_score: Mapped[int] = mapped_column(
+        SmallInteger, nullable=False, info={"min": 1, "max": 5}
+    )
     review_comment_title: Mapped[str | None] = mapped_column(Text)
     review_comment_message: Mapped[str | None] = mapped_column(Text)
     review_creation_date: Mapped[datetime | None] = mapped_column(DateTime)

@@ -80,7 +80,7 @@ def engine(db_url: str) -> Iterator[Engine]:
     eng.dispose()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def olist_sample() -> Path:
     """The real Olist files in ../shared; tests that need them skip where they are absent."""
     if not (OLIST_SAMPLE / "olist_products_dataset.csv").exists():

@@ -44,7 +44,9 @@ def npm_pack(spec: str, workdir: Path) -> Path:
     )
     tgz = workdir / json.loads(out.stdout)[0]["filename"]
     with tarfile.open(tgz) as tar:
-        tar.extractall(workdir, filter="data")
+        # filter="data" (3.11.4+) refuses links/absolute paths from the tarball.
+        kwargs = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+        tar.extractall(workdir, **kwargs)
     return workdir / "package"
 
 
