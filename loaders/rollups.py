@@ -1,7 +1,270 @@
-"""Derived tables the query layer reads; rebuilt by every load, inside its transaction."""
+"""Pre-aggregated tables: what keeps the dashboard fast at any number of orders.
+
+Why these shapes (see docs/ARCHITECTURE.md for the long form):
+
+* Every order is reduced to one *cell*: (purchase day, customer state, the SET
+  of its item categories, the SET of its payment types, its status kind). A
+  category filter then matches an order when its category set overlaps the
+  selection (`dim_catset.categories && :selected`), so an order with two
+  selected categories is still counted once: distinct order counts stay
+  exact without keeping orders.
+* Item sums per category (`agg_item`) carry the number of orders having that
+  category, computed per order before summing, so category rows are exact too.
+* Distinct customers are not additive. Customers with a single sales order in
+  the whole dataset are counted inside the cells (`single_customers`); only
+  the few who ordered more than once keep rows in `agg_repeat`, where the
+  query counts them distinctly.
+* Each fact exists at two levels (`full`: every dimension; `lite`: without
+  the category/payment sets, used when no such filter is set) and two grains
+  (`d`: day, `m`: month). The query layer reads whole months from `m` and the
+  partial months at the edges of a range from `d`, so a 3-year range costs
+  ~36 month rows per cell instead of ~1,100 days.
+
+Every table is derived from the live tables by `rebuild`, inside the load's
+transaction: readers see the old rollups until the new data is committed.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+CATEGORY_SQL = (
+    "coalesce(t.product_category_name_english, p.product_category_name, 'unknown')"
+)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """An additive rollup: every measure is a plain sum over the full-level day table."""
+
+    name: str
+    full_dims: tuple[str, ...]
+    lite_dims: tuple[str, ...]
+    measures: tuple[str, ...]
+
+    def table(self, level: str, grain: str) -> str:
+        return f"{self.name}_{level}_{grain}"
+
+    def dims(self, level: str) -> tuple[str, ...]:
+        return self.full_dims if level == "full" else self.lite_dims
+
+    def tables(self) -> list[tuple[str, str, str]]:
+        return [(self.table(lv, g), lv, g) for lv in ("full", "lite") for g in ("d", "m")]
+
+
+ORDER = Fact(
+    "agg_order",
+    full_dims=("state", "catset_id", "payset_id", "kind"),
+    lite_dims=("state", "kind"),
+    measures=(
+        "n_orders", "sales", "freight", "items", "payments", "review_sum", "review_n",
+        "deliv_n", "ontime_n", "deliv_seconds", "single_customers",
+    ),
+)
+ITEM = Fact(
+    "agg_item",
+    full_dims=("state", "category", "payset_id"),
+    lite_dims=("state", "category"),
+    measures=("sales", "freight", "items", "n_orders"),
+)
+PAYMENT = Fact(
+    "agg_payment",
+    full_dims=("state", "catset_id", "payset_id", "payment_type"),
+    lite_dims=("state", "payment_type"),
+    measures=("n_rows", "n_orders", "value", "installments"),
+)
+FACTS = (ORDER, ITEM, PAYMENT)
+
+# Column types of the rollup tables (migration 0002 creates them with these).
+COLUMN_TYPES = {
+    "day": "date NOT NULL",
+    "state": "text NOT NULL",
+    "catset_id": "integer NOT NULL",
+    "payset_id": "integer NOT NULL",
+    "kind": "char(1) NOT NULL",
+    "category": "text NOT NULL",
+    "payment_type": "text NOT NULL",
+    "sales": "numeric NOT NULL",
+    "freight": "numeric NOT NULL",
+    "payments": "numeric NOT NULL",
+    "value": "numeric NOT NULL",
+    "deliv_seconds": "numeric NOT NULL",
+}
+BIGINT = "bigint NOT NULL"
+
+
+def ddl() -> list[str]:
+    """CREATE statements for every rollup table (used once to write migration 0002)."""
+    out = [
+        "CREATE TABLE dim_catset (catset_id integer PRIMARY KEY, categories text[] NOT NULL)",
+        "CREATE INDEX ix_dim_catset_categories ON dim_catset USING gin (categories)",
+        "CREATE TABLE dim_payset (payset_id integer PRIMARY KEY, types text[] NOT NULL)",
+        "CREATE INDEX ix_dim_payset_types ON dim_payset USING gin (types)",
+        "CREATE TABLE agg_repeat (customer_key integer NOT NULL, first_day date NOT NULL, "
+        "day date NOT NULL, state text NOT NULL, catset_id integer NOT NULL, "
+        "payset_id integer NOT NULL)",
+        "CREATE INDEX ix_agg_repeat_day ON agg_repeat (day)",
+    ]
+    for fact in FACTS:
+        for table, level, _grain in fact.tables():
+            cols = ["day", *fact.dims(level), *fact.measures]
+            body = ", ".join(f"{c} {COLUMN_TYPES.get(c, BIGINT)}" for c in cols)
+            out.append(f"CREATE TABLE {table} ({body})")
+            out.append(f"CREATE INDEX ix_{table}_day ON {table} (day)")
+    return out
+
+
+def all_tables() -> list[str]:
+    return ["dim_catset", "dim_payset", "agg_repeat"] + [
+        t for fact in FACTS for t, _, _ in fact.tables()
+    ]
+
+
+# --- the rebuild -------------------------------------------------------------
+
+_ORDER_FACTS = f"""
+CREATE TEMP TABLE t_order ON COMMIT DROP AS
+WITH it AS (
+    SELECT order_id, sum(price) AS sales, sum(freight_value) AS freight, count(*) AS items
+    FROM order_items GROUP BY order_id
+), cat AS (
+    SELECT i.order_id, array_agg(DISTINCT {CATEGORY_SQL} ORDER BY {CATEGORY_SQL}) AS cats
+    FROM order_items i
+    JOIN products p ON p.product_id = i.product_id
+    LEFT JOIN product_category_name_translation t
+           ON t.product_category_name = p.product_category_name
+    GROUP BY i.order_id
+), pay AS (
+    SELECT order_id, sum(payment_value) AS payments,
+           array_agg(DISTINCT payment_type ORDER BY payment_type) AS types
+    FROM order_payments GROUP BY order_id
+), rev AS (
+    SELECT order_id, sum(review_score) AS review_sum, count(*) AS review_n
+    FROM order_reviews GROUP BY order_id
+)
+SELECT o.order_id,
+       o.order_purchase_timestamp::date AS day,
+       c.customer_state AS state,
+       c.customer_unique_id AS person,
+       CASE WHEN o.order_status = 'canceled' THEN 'c'
+            WHEN o.order_status = 'unavailable' THEN 'u'
+            WHEN it.order_id IS NULL THEN 'o'
+            ELSE 's' END AS kind,
+       coalesce(cat.cats, '{{}}') AS cats,
+       coalesce(pay.types, '{{}}') AS types,
+       coalesce(it.sales, 0) AS sales,
+       coalesce(it.freight, 0) AS freight,
+       coalesce(it.items, 0) AS items,
+       coalesce(pay.payments, 0) AS payments,
+       coalesce(rev.review_sum, 0) AS review_sum,
+       coalesce(rev.review_n, 0) AS review_n,
+       (o.order_delivered_customer_date IS NOT NULL
+        AND o.order_estimated_delivery_date IS NOT NULL) AS has_delivery,
+       (o.order_delivered_customer_date::date <= o.order_estimated_delivery_date::date)
+           AS on_time,
+       extract(epoch FROM o.order_delivered_customer_date - o.order_purchase_timestamp)
+           AS deliv_seconds
+FROM orders o
+JOIN customers c ON c.customer_id = o.customer_id
+LEFT JOIN it ON it.order_id = o.order_id
+LEFT JOIN cat ON cat.order_id = o.order_id
+LEFT JOIN pay ON pay.order_id = o.order_id
+LEFT JOIN rev ON rev.order_id = o.order_id
+"""
+
+_PEOPLE = """
+CREATE TEMP TABLE t_person ON COMMIT DROP AS
+SELECT person, (row_number() OVER (ORDER BY person))::integer AS customer_key,
+       count(*) AS n_sales, min(day) AS first_day
+FROM t_order WHERE kind = 's' GROUP BY person
+"""
+
+_CELLS = """
+CREATE TEMP TABLE t_cell ON COMMIT DROP AS
+SELECT o.*, cs.catset_id, ps.payset_id, (pp.n_sales = 1) AS single,
+       pp.customer_key, pp.n_sales, pp.first_day
+FROM t_order o
+JOIN dim_catset cs ON cs.categories = o.cats
+JOIN dim_payset ps ON ps.types = o.types
+LEFT JOIN t_person pp ON pp.person = o.person AND o.kind = 's'
+"""
+
+_FULL_DAY = {
+    "agg_order": """
+        SELECT day, state, catset_id, payset_id, kind,
+               count(*), sum(sales), sum(freight), sum(items), sum(payments),
+               sum(review_sum), sum(review_n),
+               count(*) FILTER (WHERE has_delivery),
+               count(*) FILTER (WHERE has_delivery AND on_time),
+               coalesce(sum(deliv_seconds) FILTER (WHERE has_delivery), 0),
+               count(*) FILTER (WHERE kind = 's' AND single)
+        FROM t_cell GROUP BY day, state, catset_id, payset_id, kind""",
+    "agg_item": f"""
+        SELECT day, state, category, payset_id,
+               sum(sales), sum(freight), sum(items), count(*)
+        FROM (
+            SELECT c.day, c.state, {CATEGORY_SQL} AS category, c.payset_id, i.order_id,
+                   sum(i.price) AS sales, sum(i.freight_value) AS freight, count(*) AS items
+            FROM order_items i
+            JOIN t_cell c ON c.order_id = i.order_id AND c.kind = 's'
+            JOIN products p ON p.product_id = i.product_id
+            LEFT JOIN product_category_name_translation t
+                   ON t.product_category_name = p.product_category_name
+            GROUP BY 1, 2, 3, 4, 5
+        ) per_order_category
+        GROUP BY day, state, category, payset_id""",
+    "agg_payment": """
+        SELECT day, state, catset_id, payset_id, payment_type,
+               sum(n_rows), count(*), sum(value), sum(installments)
+        FROM (
+            SELECT c.day, c.state, c.catset_id, c.payset_id, p.payment_type, p.order_id,
+                   count(*) AS n_rows, sum(p.payment_value) AS value,
+                   sum(p.payment_installments) AS installments
+            FROM order_payments p
+            JOIN t_cell c ON c.order_id = p.order_id AND c.kind = 's'
+            GROUP BY 1, 2, 3, 4, 5, 6
+        ) per_order_type
+        GROUP BY day, state, catset_id, payset_id, payment_type""",
+}
+
 
 def rebuild(cur) -> None:
-    """Rebuild every derived table from the live tables (placeholder until the query layer)."""
+    """Rebuild every derived table from the live tables, in the caller's transaction."""
+    for table in all_tables():
+        cur.execute(f"DELETE FROM {table}")
+    cur.execute(_ORDER_FACTS)
+    cur.execute(
+        "INSERT INTO dim_catset (catset_id, categories) "
+        "SELECT row_number() OVER (ORDER BY cats), cats FROM (SELECT DISTINCT cats FROM t_order) s"
+    )
+    cur.execute(
+        "INSERT INTO dim_payset (payset_id, types) "
+        "SELECT row_number() OVER (ORDER BY types), types "
+        "FROM (SELECT DISTINCT types FROM t_order) s"
+    )
+    cur.execute(_PEOPLE)
+    cur.execute("CREATE INDEX ON t_person (person)")
+    cur.execute(_CELLS)
+    cur.execute("ANALYZE t_cell")
+    cur.execute(
+        "INSERT INTO agg_repeat (customer_key, first_day, day, state, catset_id, payset_id) "
+        "SELECT DISTINCT customer_key, first_day, day, state, catset_id, payset_id "
+        "FROM t_cell WHERE kind = 's' AND n_sales > 1 ORDER BY day"
+    )
+    for fact in FACTS:
+        full_d = fact.table("full", "d")
+        cols = ", ".join(["day", *fact.full_dims, *fact.measures])
+        cur.execute(f"INSERT INTO {full_d} ({cols}) {_FULL_DAY[fact.name]} ORDER BY day")
+        sums = ", ".join(f"sum({m})" for m in fact.measures)
+        for table, level, grain in fact.tables():
+            if table == full_d:
+                continue
+            dims = ", ".join(fact.dims(level))
+            day = "date_trunc('month', day)::date" if grain == "m" else "day"
+            cur.execute(
+                f"INSERT INTO {table} (day, {dims}, {', '.join(fact.measures)}) "
+                f"SELECT {day}, {dims}, {sums} FROM {full_d} "
+                f"GROUP BY 1, {dims} ORDER BY 1"
+            )
+    for table in all_tables():
+        cur.execute(f"ANALYZE {table}")

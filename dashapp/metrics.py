@@ -1,0 +1,135 @@
+"""METRICS.md as pure functions: sums in, metrics out.
+
+The query layer fetches additive sums (from rollups or raw tables) and these
+functions do the arithmetic, so every caller gets the same definitions: exact
+decimals for money, `None` where a denominator is 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date
+from decimal import Decimal
+
+KPI_FIELDS = (
+    "sales", "freight", "revenue", "orders", "items", "aov", "items_per_order", "customers",
+    "new_customers", "payments", "avg_review", "on_time_rate", "avg_delivery_days",
+    "canceled_rate", "unavailable_rate",
+)
+MONEY_FIELDS = frozenset({"sales", "freight", "revenue", "aov", "payments"})
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class OrderSums:
+    """Additive sums for one filter and period (or one breakdown row)."""
+
+    orders: int = 0
+    sales: Decimal = ZERO
+    freight: Decimal = ZERO
+    items: int = 0
+    payments: Decimal = ZERO
+    review_sum: int = 0
+    review_n: int = 0
+    deliv_n: int = 0
+    ontime_n: int = 0
+    deliv_seconds: Decimal = ZERO
+    customers: int = 0
+    new_customers: int = 0
+    all_orders: int = 0
+    canceled: int = 0
+    unavailable: int = 0
+
+    def replace(self, **changes) -> OrderSums:
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        return OrderSums(**values)
+
+
+def ratio(num: float | int | Decimal, den: float | int | Decimal) -> float | None:
+    return None if not den else float(num) / float(den)
+
+
+def kpis(s: OrderSums) -> dict[str, Decimal | int | float | None]:
+    """The KPI set of METRICS.md, keyed by its API field names."""
+    return {
+        "sales": s.sales,
+        "freight": s.freight,
+        "revenue": s.sales + s.freight,
+        "orders": s.orders,
+        "items": s.items,
+        "aov": (s.sales / s.orders) if s.orders else None,
+        "items_per_order": ratio(s.items, s.orders),
+        "customers": s.customers,
+        "new_customers": s.new_customers,
+        "payments": s.payments,
+        "avg_review": ratio(s.review_sum, s.review_n),
+        "on_time_rate": ratio(s.ontime_n, s.deliv_n),
+        "avg_delivery_days": (
+            float(s.deliv_seconds / s.deliv_n / 86400) if s.deliv_n else None
+        ),
+        "canceled_rate": ratio(s.canceled, s.all_orders),
+        "unavailable_rate": ratio(s.unavailable, s.all_orders),
+    }
+
+
+def change(current: float | int | Decimal | None,
+           previous: float | int | Decimal | None) -> float | None:
+    """(current - previous) / previous; None when previous is 0 or missing."""
+    if current is None or previous is None or previous == 0:
+        return None
+    return float((Decimal(str(current)) - Decimal(str(previous))) / Decimal(str(previous)))
+
+
+def growth(current: dict, previous: dict) -> dict[str, float | None]:
+    return {k: change(current.get(k), previous.get(k)) for k in KPI_FIELDS}
+
+
+def month_before(d: date) -> date:
+    return date(d.year - 1, 12, 1) if d.month == 1 else date(d.year, d.month - 1, 1)
+
+
+def year_before(d: date) -> date:
+    try:
+        return d.replace(year=d.year - 1)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year - 1, day=28)
+
+
+def previous_period(period: date, grain: str) -> date:
+    from datetime import timedelta
+
+    if grain == "month":
+        return month_before(period)
+    return period - timedelta(days=7 if grain == "week" else 1)
+
+
+def same_period_last_year(period: date, grain: str) -> date:
+    from datetime import timedelta
+
+    if grain == "week":
+        return period - timedelta(weeks=52)
+    return year_before(period)
+
+
+def with_changes(points: list[dict], grain: str) -> list[dict]:
+    """Add `mom` (vs the period before) and `yoy` (vs a year before) of `sales` to points.
+
+    A comparison period with no matching orders is absent from `points`, so its
+    change is None (METRICS.md).
+    """
+    by_period = {p["period_date"]: p for p in points}
+    out = []
+    for p in points:
+        prev = by_period.get(previous_period(p["period_date"], grain))
+        last_year = by_period.get(same_period_last_year(p["period_date"], grain))
+        out.append({
+            **p,
+            "mom": change(p["sales"], prev["sales"]) if prev else None,
+            "yoy": change(p["sales"], last_year["sales"]) if last_year else None,
+        })
+    return out
+
+
+def period_label(period: date, grain: str) -> str:
+    return period.strftime("%Y-%m") if grain == "month" else period.isoformat()

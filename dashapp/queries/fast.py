@@ -1,0 +1,216 @@
+"""The fast path: every dashboard number from the rollup tables (see loaders/rollups.py).
+
+Reads cost what the rollups hold (days x states x category/payment sets), not
+what the raw tables hold. Each public function returns the same shapes as
+`queries.raw`, which tests hold it equal to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Connection, text
+
+from loaders.rollups import ITEM, ORDER, PAYMENT, Fact
+
+from ..filters import Filters
+from ..metrics import ZERO, OrderSums
+from ..regions import region_case_sql
+
+GROUPS = {
+    None: "NULL::text",
+    "state": "state",
+    "region": region_case_sql("state"),
+    "category": "category",
+    "payment_type": "payment_type",
+    "month": "date_trunc('month', day)::date",
+    "week": "date_trunc('week', day)::date",
+    "day": "day",
+}
+
+
+def _first_of_next_month(d: date) -> date:
+    return date(d.year + 1, 1, 1) if d.month == 12 else date(d.year, d.month + 1, 1)
+
+
+def _month_span(start: date, end: date) -> tuple[date, date] | None:
+    """[m0, m1): the whole months inside [start, end], or None when there are none."""
+    m0 = start if start.day == 1 else _first_of_next_month(start)
+    m1 = _first_of_next_month(end)
+    if end != m1 - timedelta(days=1):
+        m1 = date(end.year, end.month, 1)
+    return (m0, m1) if m0 < m1 else None
+
+
+@dataclass
+class _Query:
+    """A WHERE clause and its bound parameters, built from Filters for one fact."""
+
+    where: list[str] = field(default_factory=list)
+    params: dict[str, object] = field(default_factory=dict)
+
+
+def _level(filters: Filters, fact: Fact, group: str | None) -> str:
+    needs_full = bool(filters.payment_types) or (
+        bool(filters.categories) and fact is not ITEM
+    )
+    return "full" if needs_full else "lite"
+
+
+def _dim_where(filters: Filters, fact: Fact, level: str) -> _Query:
+    q = _Query()
+    states = filters.effective_states()
+    if states is not None:
+        q.where.append("state = ANY(:states)")
+        q.params["states"] = list(states)
+    if filters.categories:
+        q.params["cats"] = list(filters.categories)
+        if fact is ITEM:
+            q.where.append("category = ANY(:cats)")
+        else:
+            q.where.append(
+                "catset_id IN (SELECT catset_id FROM dim_catset "
+                "WHERE categories && CAST(:cats AS text[]))"
+            )
+    if filters.payment_types:
+        q.params["pays"] = list(filters.payment_types)
+        q.where.append(
+            "payset_id IN (SELECT payset_id FROM dim_payset WHERE types && CAST(:pays AS text[]))"
+        )
+    return q
+
+
+def _source(fact: Fact, level: str, filters: Filters, by_day: bool, columns: str,
+            q: _Query) -> str:
+    """Rows of a fact for the date range: whole months from `_m`, the edges from `_d`."""
+    assert filters.start and filters.end
+    q.params["start"], q.params["end"] = filters.start, filters.end
+    dims = " AND ".join(q.where) or "TRUE"
+    day_t, month_t = fact.table(level, "d"), fact.table(level, "m")
+    span = None if by_day else _month_span(filters.start, filters.end)
+    if span is None:
+        return (f"SELECT {columns} FROM {day_t} "
+                f"WHERE day BETWEEN :start AND :end AND {dims}")
+    q.params["m0"], q.params["m1"] = span
+    return (
+        f"SELECT {columns} FROM {month_t} WHERE day >= :m0 AND day < :m1 AND {dims} "
+        f"UNION ALL SELECT {columns} FROM {day_t} WHERE day BETWEEN :start AND :end "
+        f"AND (day < :m0 OR day >= :m1) AND {dims}"
+    )
+
+
+def _fetch(conn: Connection, fact: Fact, filters: Filters, group: str | None,
+           select: str, extra_where: str = "") -> list:
+    level = _level(filters, fact, group)
+    q = _dim_where(filters, fact, level)
+    if extra_where:
+        q.where.append(extra_where)
+    by_day = group in ("day", "week")
+    cols = ", ".join(["day", *fact.dims(level), *fact.measures])
+    src = _source(fact, level, filters, by_day, cols, q)
+    sql = f"SELECT {GROUPS[group]} AS g, {select} FROM ({src}) x GROUP BY 1"
+    return conn.execute(text(sql), q.params).all()
+
+
+_ORDER_SELECT = """
+    coalesce(sum(n_orders) FILTER (WHERE kind = 's'), 0),
+    coalesce(sum(sales) FILTER (WHERE kind = 's'), 0),
+    coalesce(sum(freight) FILTER (WHERE kind = 's'), 0),
+    coalesce(sum(items) FILTER (WHERE kind = 's'), 0),
+    coalesce(sum(payments) FILTER (WHERE kind = 's'), 0),
+    coalesce(sum(review_sum) FILTER (WHERE kind = 's'), 0),
+    coalesce(sum(review_n) FILTER (WHERE kind = 's'), 0),
+    coalesce(sum(deliv_n) FILTER (WHERE kind = 's'), 0),
+    coalesce(sum(ontime_n) FILTER (WHERE kind = 's'), 0),
+    coalesce(sum(deliv_seconds) FILTER (WHERE kind = 's'), 0),
+    coalesce(sum(single_customers) FILTER (WHERE kind = 's'), 0),
+    coalesce(sum(n_orders), 0),
+    coalesce(sum(n_orders) FILTER (WHERE kind = 'c'), 0),
+    coalesce(sum(n_orders) FILTER (WHERE kind = 'u'), 0)
+"""
+
+
+def order_sums(conn: Connection, filters: Filters, group: str | None = None,
+               with_customers: bool = True) -> dict[object, OrderSums]:
+    """OrderSums per group value (key None without grouping) for resolved filters."""
+    out: dict[object, OrderSums] = {}
+    for row in _fetch(conn, ORDER, filters, group, _ORDER_SELECT):
+        (g, orders, sales, freight, items, payments, rsum, rn, dn, on, dsec, single,
+         all_orders, canceled, unavailable) = row
+        out[g] = OrderSums(
+            orders=int(orders), sales=Decimal(sales), freight=Decimal(freight),
+            items=int(items), payments=Decimal(payments), review_sum=int(rsum),
+            review_n=int(rn), deliv_n=int(dn), ontime_n=int(on), deliv_seconds=Decimal(dsec),
+            customers=int(single), new_customers=int(single), all_orders=int(all_orders),
+            canceled=int(canceled), unavailable=int(unavailable),
+        )
+    if filters.categories:  # item sums count only the selected categories' items
+        item_rows = _fetch(conn, ITEM, filters, group,
+                           "coalesce(sum(sales), 0), coalesce(sum(freight), 0), "
+                           "coalesce(sum(items), 0)")
+        found = {g: (s, f, n) for g, s, f, n in item_rows}
+        for g, sums in out.items():
+            s, f, n = found.get(g, (ZERO, ZERO, 0))
+            out[g] = sums.replace(sales=Decimal(s), freight=Decimal(f), items=int(n))
+    if with_customers and group not in ("category", "payment_type"):
+        for g, distinct, new in _repeat_customers(conn, filters, group):
+            if g in out:
+                s = out[g]
+                out[g] = s.replace(customers=s.customers + int(distinct),
+                                   new_customers=s.new_customers + int(new))
+    return out
+
+
+def _repeat_customers(conn: Connection, filters: Filters, group: str | None) -> list:
+    """Distinct returning customers (more than one sales order in the data) among matches."""
+    q = _dim_where(filters, ORDER, "full")
+    q.params["start"], q.params["end"] = filters.start, filters.end
+    dims = " AND ".join(q.where) or "TRUE"
+    sql = (
+        f"SELECT {GROUPS[group]} AS g, count(DISTINCT customer_key), "
+        "count(DISTINCT customer_key) FILTER (WHERE first_day BETWEEN :start AND :end) "
+        f"FROM agg_repeat WHERE day BETWEEN :start AND :end AND {dims} GROUP BY 1"
+    )
+    return conn.execute(text(sql), q.params).all()
+
+
+def category_rows(conn: Connection, filters: Filters) -> list[dict]:
+    """Per category: sales, freight, items and orders having an item of it."""
+    rows = _fetch(conn, ITEM, filters, "category",
+                  "sum(sales), sum(freight), sum(items), sum(n_orders)")
+    return [
+        {"key": g, "sales": Decimal(s), "freight": Decimal(f), "items": int(n),
+         "orders": int(o)}
+        for g, s, f, n, o in rows if o
+    ]
+
+
+def payment_rows(conn: Connection, filters: Filters) -> tuple[list[dict], int]:
+    """Per payment type: rows, orders, value, installments; and all matching sales orders."""
+    rows = _fetch(conn, PAYMENT, filters, "payment_type",
+                  "sum(n_rows), sum(n_orders), sum(value), sum(installments)")
+    total = order_sums(conn, filters, None, with_customers=False).get(None, OrderSums())
+    return (
+        [
+            {"key": g, "payment_rows": int(r), "orders": int(o), "value": Decimal(v),
+             "installments": int(i)}
+            for g, r, o, v, i in rows if r
+        ],
+        total.orders,
+    )
+
+
+def domain_facts(conn: Connection) -> dict[str, object]:
+    """Data range and the values present, for filter validation and the page's pickers."""
+    row = conn.execute(text(
+        "SELECT min(day), max(day) FROM agg_order_lite_d")).one()
+    states = conn.execute(text(
+        "SELECT DISTINCT state FROM agg_order_lite_m ORDER BY 1")).scalars().all()
+    cats = conn.execute(text(
+        "SELECT DISTINCT unnest(categories) FROM dim_catset ORDER BY 1")).scalars().all()
+    pays = conn.execute(text(
+        "SELECT DISTINCT unnest(types) FROM dim_payset ORDER BY 1")).scalars().all()
+    return {"min_day": row[0], "max_day": row[1], "states": tuple(states),
+            "categories": tuple(cats), "payment_types": tuple(pays)}

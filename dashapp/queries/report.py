@@ -1,0 +1,123 @@
+"""Assemble query results into the shapes the API and the page share.
+
+Every function takes the path (`fast` or `raw`) as a parameter: the same
+assembly over two independent ways of computing, which is how the tests
+compare them and how the benchmark measures the baseline.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from types import ModuleType
+
+from sqlalchemy import Connection, text
+
+from ..filters import Domain, Filters
+from ..metrics import OrderSums, growth, kpis, period_label, ratio, with_changes
+from . import fast
+
+GRAINS = ("month", "week", "day")
+DIMENSIONS = ("state", "region", "category", "payment_type")
+
+
+def load_domain(conn: Connection) -> Domain:
+    facts = fast.domain_facts(conn)
+    return Domain(**facts)  # type: ignore[arg-type]
+
+
+def meta(conn: Connection) -> dict:
+    """Data version, load time, range and the values present."""
+    row = conn.execute(text(
+        "SELECT data_version, loaded_at, synthetic, source FROM pulse_meta WHERE id = 1"
+    )).first()
+    facts = fast.domain_facts(conn) if row else {
+        "min_day": None, "max_day": None, "states": (), "categories": (), "payment_types": ()}
+    return {
+        "data_version": str(row.data_version) if row else None,
+        "loaded_at": row.loaded_at.isoformat() if row and row.loaded_at else None,
+        "synthetic": bool(row.synthetic) if row else False,
+        "source": row.source if row else None,
+        "start": facts["min_day"].isoformat() if facts["min_day"] else None,
+        "end": facts["max_day"].isoformat() if facts["max_day"] else None,
+        "states": list(facts["states"]),
+        "categories": list(facts["categories"]),
+        "payment_types": list(facts["payment_types"]),
+    }
+
+
+def kpi_report(conn: Connection, filters: Filters, path: ModuleType = fast) -> dict:
+    """Current and previous period KPIs and their growth, for resolved filters."""
+    current = kpis(path.order_sums(conn, filters).get(None, OrderSums()))
+    previous = kpis(path.order_sums(conn, filters.previous()).get(None, OrderSums()))
+    return {
+        "filters": filters.to_json(),
+        "previous_period": {"start": filters.previous().start.isoformat(),
+                            "end": filters.previous().end.isoformat()},
+        "current": current,
+        "previous": previous,
+        "growth": growth(current, previous),
+    }
+
+
+def timeseries(conn: Connection, filters: Filters, grain: str = "month",
+               path: ModuleType = fast) -> dict:
+    sums = path.order_sums(conn, filters, grain, with_customers=False)
+    points = []
+    for period in sorted(p for p, s in sums.items() if s.orders):
+        s = sums[period]
+        k = kpis(s)
+        points.append({"period_date": period, "period": period_label(period, grain),
+                       "sales": k["sales"], "orders": k["orders"], "aov": k["aov"],
+                       "freight": k["freight"], "items": k["items"]})
+    points = with_changes(points, grain)
+    for p in points:
+        del p["period_date"]
+    return {"grain": grain, "filters": filters.to_json(), "points": points}
+
+
+def breakdown(conn: Connection, filters: Filters, dim: str, path: ModuleType = fast) -> dict:
+    if dim in ("state", "region"):
+        rows = [{"key": key, **kpis(s)} for key, s in path.order_sums(conn, filters, dim).items()]
+        rows.sort(key=lambda r: (-r["sales"], -r["orders"], str(r["key"])))
+    elif dim == "category":
+        rows = []
+        for r in path.category_rows(conn, filters):
+            rows.append({**r, "revenue": r["sales"] + r["freight"],
+                         "aov": r["sales"] / r["orders"] if r["orders"] else None})
+        rows.sort(key=lambda r: (-r["sales"], -r["orders"], r["key"]))
+    elif dim == "payment_type":
+        raw_rows, total_orders = path.payment_rows(conn, filters)
+        total_value = sum((r["value"] for r in raw_rows), start=0)
+        rows = [
+            {"key": r["key"], "payment_rows": r["payment_rows"], "orders": r["orders"],
+             "value": r["value"], "share_orders": ratio(r["orders"], total_orders),
+             "share_value": ratio(r["value"], total_value),
+             "avg_installments": ratio(r["installments"], r["payment_rows"])}
+            for r in raw_rows
+        ]
+        rows.sort(key=lambda r: (-r["orders"], -r["value"], r["key"]))
+    else:
+        raise ValueError(f"unknown dimension {dim!r}")
+    return {"dim": dim, "filters": filters.to_json(), "rows": rows}
+
+
+def dashboard(conn: Connection, filters: Filters, path: ModuleType = fast) -> dict:
+    """Everything one page view needs for a filter set: what a filter change costs.
+
+    Each chart shows its own dimension without its own filter (the selection is
+    highlighted instead), so SP stays visible on the map while SP is selected.
+    """
+    return {
+        "kpis": kpi_report(conn, filters, path),
+        "timeseries": timeseries(conn, filters, "month", path),
+        "state": breakdown(conn, filters.without("state", "region"), "state", path),
+        "region": breakdown(conn, filters.without("state", "region"), "region", path),
+        "category": breakdown(conn, filters.without("category"), "category", path),
+        "payment_type": breakdown(conn, filters.without("payment_type"), "payment_type", path),
+    }
+
+
+def resolve_dates(domain: Domain, start: date | None, end: date | None) -> tuple[date, date]:
+    f = Filters(start=start, end=end).resolve(domain)
+    assert f.start and f.end
+    return f.start, f.end
