@@ -1,14 +1,23 @@
-"""The Dash application factory: page, API blueprint and cache on one Flask server."""
+"""The Dash application factory: page, REST API and cache on one Flask server."""
 
 from __future__ import annotations
 
+import logging
+
 import dash
-from dash import html
+from sqlalchemy import Engine
 
+from .api import api, health
+from .cache import ResultCache
 from .config import PROJECT_ROOT, Settings, get_settings
+from .db import get_engine
+from .service import PulseService
+
+log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> dash.Dash:
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> dash.Dash:
+    """Build the app; nothing here queries the database (that happens per request)."""
     settings = settings or get_settings()
     app = dash.Dash(
         __name__,
@@ -16,6 +25,21 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         assets_folder=str(PROJECT_ROOT / "assets"),
         serve_locally=True,
         update_title=None,
+        suppress_callback_exceptions=True,
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
-    app.layout = html.Div([html.H1("Pulse"), html.P("The dashboard is being built.")])
+    server = app.server
+    server.json.sort_keys = False  # type: ignore[attr-defined]  # keep METRICS.md's order
+    cache = ResultCache(server, settings)
+    service = PulseService(engine or get_engine("web", settings), cache)
+    server.extensions["pulse"] = service
+    server.config["PULSE_SETTINGS"] = settings
+    server.register_blueprint(api)
+    server.register_blueprint(health)
+
+    from .callbacks import register_callbacks
+    from .layout import build_layout
+
+    app.layout = build_layout
+    register_callbacks(app, service, settings)
     return app

@@ -86,3 +86,23 @@ def olist_sample() -> Path:
     if not (OLIST_SAMPLE / "olist_products_dataset.csv").exists():
         pytest.skip(f"real Olist sample not found at {OLIST_SAMPLE} (set PULSE_OLIST_SAMPLE)")
     return OLIST_SAMPLE
+
+
+def pytest_setup_options():
+    """Chromium for dash[testing] as root on a machine with no internet (see DEVELOPERS.md)."""
+    import tempfile
+
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    for arg in (
+        "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--no-first-run", "--window-size=1440,900",
+        f"--user-data-dir={tempfile.mkdtemp(prefix='pulse-chromium-')}",
+    ):
+        options.add_argument(arg)
+    if os.path.exists("/usr/bin/chromium"):
+        options.binary_location = "/usr/bin/chromium"
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    return options
