@@ -80,6 +80,14 @@ def _not_found(exc: Exception) -> Response:
     return _error(404, f"no such endpoint: {request.path} (see /api/v1/openapi.json)")
 
 
+@api.route("/<path:anything>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def _unknown(anything: str) -> Response:
+    """Without this, the page's catch-all route would answer unknown API paths with HTML."""
+    if request.method != "GET":
+        return _not_allowed(None)  # type: ignore[arg-type]
+    return _not_found(None)  # type: ignore[arg-type]
+
+
 @api.errorhandler(405)
 def _not_allowed(exc: Exception) -> Response:
     return _error(405, "the API is read-only: use GET")

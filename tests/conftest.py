@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -59,18 +60,65 @@ def template_db(pg_admin_url: str) -> Iterator[str]:
     admin.dispose()
 
 
-@pytest.fixture
-def db_url(pg_admin_url: str, template_db: str) -> Iterator[str]:
-    """URL of a fresh migrated database for one test."""
+@contextmanager
+def fresh_database(pg_admin_url: str, template_db: str) -> Iterator[str]:
+    """Create a migrated database cloned from the template; drop it afterwards."""
     name = f"pulse_t_{uuid.uuid4().hex[:10]}"
     admin = _admin(pg_admin_url)
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"'))
-    url = make_url(pg_admin_url).set(database=name).render_as_string(hide_password=False)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield make_url(pg_admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def db_url(pg_admin_url: str, template_db: str) -> Iterator[str]:
+    """URL of a fresh migrated database for one test."""
+    with fresh_database(pg_admin_url, template_db) as url:
+        yield url
+
+
+def loaded_engine(url: str, folder: Path) -> Engine:
+    from loaders import ingest
+
+    eng = create_engine(url)
+    ingest.load(eng, folder)
+    return eng
+
+
+@pytest.fixture(scope="module")
+def tiny_engine(pg_admin_url, template_db, tmp_path_factory) -> Iterator[Engine]:
+    """A database holding the hand-made tiny dataset, shared by a module's read-only tests."""
+    import datasets
+
+    folder = datasets.write(datasets.tiny(), tmp_path_factory.mktemp("tiny"))
+    with fresh_database(pg_admin_url, template_db) as url:
+        eng = loaded_engine(url, folder)
+        yield eng
+        eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_folder(tmp_path_factory) -> Path:
+    """A small synthetic dataset (4,000 orders), generated once per run."""
+    from loaders.demo import DemoSpec, generate
+
+    folder = tmp_path_factory.mktemp("demo4k")
+    generate(DemoSpec(orders=4000, seed=11), folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def demo_engine(pg_admin_url, template_db, demo_folder) -> Iterator[Engine]:
+    """A database holding the small demo dataset, shared by a module's read-only tests."""
+    with fresh_database(pg_admin_url, template_db) as url:
+        eng = loaded_engine(url, demo_folder)
+        yield eng
+        eng.dispose()
 
 
 @pytest.fixture
@@ -106,3 +154,14 @@ def pytest_setup_options():
         options.binary_location = "/usr/bin/chromium"
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     return options
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A real Redis for one test (skips outside CI when redis-server is not installed)."""
+    from services import RedisServer
+
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
