@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
+import datasets as ds
 import pytest
 import redis
 
-import datasets as ds
 from dashapp import cache as cache_mod
 from dashapp.app import create_app
 from dashapp.config import load_settings

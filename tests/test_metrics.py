@@ -18,9 +18,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import datasets as ds
 import pytest
 
-import datasets as ds
 from dashapp.filters import Filters
 from dashapp.queries import fast, raw, report
 
