@@ -16,7 +16,8 @@ import pytest
 from dbutil import checksum, counts
 from sqlalchemy import text
 
-from loaders import ingest
+from loaders import ingest, migrate
+from loaders.formats import FILES
 from loaders.ingest import LoadError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -367,3 +368,32 @@ def test_kill_9_half_way_leaves_previous_data(when, db_url, engine, real_dataset
     assert checksum(engine) == before
     ingest.load(engine, real_dataset)  # and a later load still works (no lock left behind)
     assert counts(engine)["order_payments"] == 103886
+
+
+def test_demo_dataset_loads_with_every_row_and_is_marked_synthetic(engine, demo_folder):
+    report = ingest.load(engine, demo_folder)
+    c = counts(engine)
+    for spec in FILES:
+        assert c[spec.table] == csv_rows(demo_folder / spec.file), spec.file
+    assert report.synthetic
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT synthetic FROM pulse_meta")).scalar_one() is True
+
+
+def test_cli_demo_writes_and_loads(db_url, engine, tmp_path):
+    out = tmp_path / "demo"
+    proc = _pulse(["demo", "--orders", "500", "--seed", "3", "--out", str(out), "--load"],
+                  db_url, tmp_path)
+    stdout, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 0, stderr
+    assert "synthetic demo dataset written to" in stdout
+    assert csv_rows(out / ds.F_ORDERS) == 500
+    assert counts(engine)["orders"] == 500
+
+
+def test_cli_db_upgrade_is_idempotent(db_url, tmp_path):
+    for _ in range(2):
+        proc = _pulse(["db", "upgrade"], db_url, tmp_path)
+        stdout, stderr = proc.communicate(timeout=120)
+        assert proc.returncode == 0, stderr
+        assert f"database schema at revision {migrate.head()}" in stdout
