@@ -345,11 +345,21 @@ def test_real_olist_files_load_with_every_row(engine, real_dataset, olist_sample
             "WHERE product_category_name = 'beleza_saude'")).scalar_one() == "health_beauty"
 
 
+@pytest.fixture(scope="module")
+def big_demo(tmp_path_factory) -> Path:
+    """60k demo orders: a load long enough to be killed half way."""
+    from loaders.demo import DemoSpec, generate
+
+    out = tmp_path_factory.mktemp("demo60k")
+    generate(DemoSpec(orders=60_000, seed=5), out)
+    return out
+
+
 @pytest.mark.parametrize("when", ["while reading files", "while publishing"])
-def test_kill_9_half_way_leaves_previous_data(when, db_url, engine, real_dataset, tmp_path):
+def test_kill_9_half_way_leaves_previous_data(when, db_url, engine, big_demo, tmp_path):
     ingest.load(engine, ds.write(ds.tiny(), tmp_path / "good"))
     before = checksum(engine)
-    proc = _pulse(["load", str(real_dataset)], db_url, tmp_path)
+    proc = _pulse(["load", str(big_demo)], db_url, tmp_path)
     trigger = "olist_customers_dataset.csv" if when == "while reading files" else "... publishing"
     seen = []
     deadline = time.monotonic() + 120
@@ -366,8 +376,8 @@ def test_kill_9_half_way_leaves_previous_data(when, db_url, engine, real_dataset
     assert proc.returncode == -signal.SIGKILL, "".join(seen)
     time.sleep(0.5)  # the server notices the dead client and rolls back
     assert checksum(engine) == before
-    ingest.load(engine, real_dataset)  # and a later load still works (no lock left behind)
-    assert counts(engine)["order_payments"] == 103886
+    ingest.load(engine, big_demo)  # and a later load still works (no lock left behind)
+    assert counts(engine)["orders"] == 60_000
 
 
 def test_demo_dataset_loads_with_every_row_and_is_marked_synthetic(engine, demo_folder):
