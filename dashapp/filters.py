@@ -10,12 +10,15 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from .regions import region_map
 
 FILTER_PARAMS = ("start", "end", "state", "region", "category", "payment_type")
+#: Parameter name -> Filters attribute, for the multi-valued kinds.
+VALUE_ATTRS = {"state": "states", "region": "regions", "category": "categories",
+               "payment_type": "payment_types"}
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -48,7 +51,7 @@ class Filters:
     states: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
-    payment_types: tuple[str, ...] = field(default=())
+    payment_types: tuple[str, ...] = ()
 
     # --- derived views -------------------------------------------------------
 
@@ -87,14 +90,10 @@ class Filters:
 
     def without(self, *names: str) -> Filters:
         """The same filters minus some kinds: a chart shows its own dimension unfiltered."""
-        attrs = {"state": "states", "region": "regions", "category": "categories",
-                 "payment_type": "payment_types"}
-        return replace(self, **{attrs[n]: () for n in names})
+        return replace(self, **{VALUE_ATTRS[n]: () for n in names})
 
     def with_values(self, name: str, values: Iterable[str]) -> Filters:
-        attrs = {"state": "states", "region": "regions", "category": "categories",
-                 "payment_type": "payment_types"}
-        return replace(self, **{attrs[name]: tuple(sorted(set(values)))})
+        return replace(self, **{VALUE_ATTRS[name]: tuple(sorted(set(values)))})
 
     # --- (de)serialisation -----------------------------------------------------
 
