@@ -334,9 +334,11 @@ class CopyBuffer:
     is NULL, and the checkers never pass an empty string through.
     """
 
-    def __init__(self, rows: Iterable[tuple[int, list[str | None]]], batch: int = 2000) -> None:
+    def __init__(self, rows: Iterable[tuple[int, list[str | None]]], batch: int = 2000,
+                 with_line: bool = True) -> None:
         self._rows = iter(rows)
         self._batch = batch
+        self._with_line = with_line
         self._out = io.StringIO()
         self._writer = csv.writer(self._out, lineterminator="\n")
 
@@ -345,6 +347,9 @@ class CopyBuffer:
         out, writer = self._out, self._writer
         out.seek(0)
         out.truncate()
-        for _, (line, values) in zip(range(self._batch), self._rows, strict=False):
-            writer.writerow([line, *values])
+        batch = zip(range(self._batch), self._rows, strict=False)
+        if self._with_line:
+            writer.writerows([line, *values] for _, (line, values) in batch)
+        else:
+            writer.writerows(values for _, (_line, values) in batch)
         return out.getvalue()

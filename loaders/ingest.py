@@ -31,7 +31,7 @@ from typing import BinaryIO
 
 from sqlalchemy import Engine
 
-from . import rollups
+from . import rollups, swap
 from .csvread import (
     CopyBuffer,
     Problem,
@@ -187,17 +187,38 @@ class _CopyPipe(io.RawIOBase):
 # --- SQL helpers --------------------------------------------------------------
 
 
-def _stage_name(spec: FileSpec) -> str:
-    return f"stg_{spec.table}"
+def _stage_name(spec: FileSpec, append: bool) -> str:
+    """Append stages into temp tables with line numbers; replace into the future tables."""
+    return f"stg_{spec.table}" if append else swap.new_name(spec.table)
 
 
-def _create_stage(cur, spec: FileSpec) -> None:
-    cols = ", ".join(f"{c.name} {SQL_TYPES[c.kind]}" for c in spec.columns)
-    cur.execute(f"CREATE TEMP TABLE {_stage_name(spec)} (_line bigint, {cols}) ON COMMIT DROP")
+def _create_stage(cur, spec: FileSpec, append: bool) -> None:
+    if append:
+        cols = ", ".join(f"{c.name} {SQL_TYPES[c.kind]}" for c in spec.columns)
+        cur.execute(f"CREATE TEMP TABLE {_stage_name(spec, True)} (_line bigint, {cols}) "
+                    "ON COMMIT DROP")
+    else:
+        swap.create_like(cur, spec.table)
 
 
-def _tuple_sql(alias: str, columns: tuple[str, ...]) -> str:
-    return "(" + ", ".join(f"{alias}.{c}" for c in columns) + ")"
+def _locate(source: Source, spec: FileSpec, columns: tuple[str, ...],
+            wanted: set[tuple], limit: int) -> dict[tuple, list[int]]:
+    """Lines of the file whose `columns` hold one of `wanted`: only read again on errors."""
+    positions = [next(i for i, c in enumerate(spec.columns) if c.name == col) for col in columns]
+    found: dict[tuple, list[int]] = {}
+    with source.open(spec.file) as stream:
+        for line, values in read_rows(spec, stream, ProblemList(limit=10**9)):
+            key = tuple(values[i] for i in positions)
+            if key in wanted:
+                found.setdefault(key, []).append(line)
+                if sum(len(v) for v in found.values()) >= limit * 4:
+                    break
+    return found
+
+
+def _as_text(values: tuple) -> tuple:
+    """Database values back to the text the CSV reader yields, to match them up."""
+    return tuple(None if v is None else str(v) for v in values)
 
 
 def _fmt_key(columns: tuple[str, ...], values: tuple) -> str:
@@ -206,29 +227,44 @@ def _fmt_key(columns: tuple[str, ...], values: tuple) -> str:
     return "(" + ", ".join(columns) + ") = (" + ", ".join(repr(v) for v in values) + ")"
 
 
-def _check_keys(cur, spec: FileSpec, problems: ProblemList) -> None:
+def _check_keys(cur, spec: FileSpec, append: bool, problems: ProblemList,
+                source: Source) -> None:
     if not spec.key:
         return
     keys = ", ".join(spec.key)
-    cur.execute(
-        f"SELECT {keys}, array_agg(_line ORDER BY _line) FROM {_stage_name(spec)} "
-        f"GROUP BY {keys} HAVING count(*) > 1 ORDER BY min(_line) LIMIT %s",
-        (problems.limit,),
-    )
-    for row in cur.fetchall():
-        *values, lines = row
+    stage = _stage_name(spec, append)
+    if append:
+        cur.execute(
+            f"SELECT {keys}, array_agg(_line ORDER BY _line) FROM {stage} "
+            f"GROUP BY {keys} HAVING count(*) > 1 ORDER BY min(_line) LIMIT %s",
+            (problems.limit,),
+        )
+        dupes = [(tuple(values), lines) for *values, lines in cur.fetchall()]
+    else:
+        cur.execute(
+            f"SELECT {keys} FROM {stage} GROUP BY {keys} HAVING count(*) > 1 LIMIT %s",
+            (problems.limit,),
+        )
+        found = [tuple(r) for r in cur.fetchall()]
+        if not found:
+            return
+        where = _locate(source, spec, spec.key, {_as_text(v) for v in found}, problems.limit)
+        dupes = sorted(((v, where.get(_as_text(v), [])) for v in found),
+                       key=lambda d: d[1][:1] or [0])
+    for values, lines in dupes:
         shown = ", ".join(str(n) for n in lines[:5]) + (" ..." if len(lines) > 5 else "")
         problems.add(
             Problem(
                 spec.file,
-                f"duplicate key {_fmt_key(spec.key, tuple(values))} (also on line(s) {shown})",
-                line=lines[0],
+                f"duplicate key {_fmt_key(spec.key, values)} (also on line(s) {shown})",
+                line=lines[0] if lines else None,
             )
         )
 
 
 def _check_references(
-    cur, spec: FileSpec, staged: set[str], append: bool, problems: ProblemList
+    cur, spec: FileSpec, staged: set[str], append: bool, problems: ProblemList,
+    source: Source,
 ) -> None:
     for fk in spec.foreign_keys:
         parent = BY_TABLE[fk.parent_table]
@@ -236,22 +272,36 @@ def _check_references(
                                                                  strict=True))
         exists = []
         if fk.parent_table in staged:
-            exists.append(f"EXISTS (SELECT 1 FROM {_stage_name(parent)} p WHERE {match})")
+            exists.append(f"EXISTS (SELECT 1 FROM {_stage_name(parent, append)} p WHERE {match})")
         if append:
             exists.append(f"EXISTS (SELECT 1 FROM {fk.parent_table} p WHERE {match})")
         where = " OR ".join(exists) if exists else "false"
         cols = ", ".join(f"s.{c}" for c in fk.columns)
-        cur.execute(
-            f"SELECT s._line, {cols} FROM {_stage_name(spec)} s WHERE NOT ({where}) "
-            "ORDER BY s._line LIMIT %s",
-            (problems.limit,),
-        )
+        stage = _stage_name(spec, append)
+        if append:
+            cur.execute(
+                f"SELECT s._line, {cols} FROM {stage} s WHERE NOT ({where}) "
+                "ORDER BY s._line LIMIT %s",
+                (problems.limit,),
+            )
+            dangling = [(line, tuple(values)) for line, *values in cur.fetchall()]
+        else:
+            cur.execute(
+                f"SELECT DISTINCT {cols} FROM {stage} s WHERE NOT ({where}) LIMIT %s",
+                (problems.limit,),
+            )
+            found = [tuple(r) for r in cur.fetchall()]
+            if not found:
+                continue
+            lines = _locate(source, spec, fk.columns, {_as_text(v) for v in found},
+                            problems.limit)
+            dangling = sorted((n, v) for v in found for n in lines.get(_as_text(v), [None]))
         where_txt = parent.file + (" nor in the loaded data" if append else "")
-        for line, *values in cur.fetchall():
+        for line, values in dangling:
             problems.add(
                 Problem(
                     spec.file,
-                    f"{_fmt_key(fk.columns, tuple(values))} refers to a row that is not in "
+                    f"{_fmt_key(fk.columns, values)} refers to a row that is not in "
                     f"{where_txt}",
                     line=line,
                     column=fk.columns[0],
@@ -263,7 +313,7 @@ def _check_conflicts(cur, spec: FileSpec, problems: ProblemList) -> None:
     """With --append: a loaded key may come again only with identical content."""
     if not spec.key:
         return
-    stage = _stage_name(spec)
+    stage = _stage_name(spec, True)
     match = " AND ".join(f"l.{k} = s.{k}" for k in spec.key)
     other = [c.name for c in spec.columns if c.name not in spec.key]
     if not other:
@@ -285,12 +335,10 @@ def _check_conflicts(cur, spec: FileSpec, problems: ProblemList) -> None:
         )
 
 
-def _publish(cur, spec: FileSpec, append: bool) -> int:
-    stage = _stage_name(spec)
+def _append(cur, spec: FileSpec) -> int:
+    """Insert the staged rows that are not loaded yet; returns how many."""
+    stage = _stage_name(spec, True)
     cols = ", ".join(c.name for c in spec.columns)
-    if not append:
-        cur.execute(f"INSERT INTO {spec.table} ({cols}) SELECT {cols} FROM {stage}")
-        return cur.rowcount
     if spec.key:
         match = " AND ".join(f"l.{k} = s.{k}" for k in spec.key)
     else:  # no key (geolocation): a row is new unless an identical one is loaded
@@ -362,21 +410,32 @@ def load(
                 cur.execute("SELECT pg_try_advisory_xact_lock(%s)", (LOCK_KEY,))
                 if not cur.fetchone()[0]:
                     raise LoadError([Problem(str(path), "another load is running; try later")])
+                # bulk work: sort and build indexes in memory rather than on disk
+                cur.execute("SET LOCAL work_mem = '128MB'")
+                cur.execute("SET LOCAL maintenance_work_mem = '512MB'")
                 try:
-                    _stage_all(cur, source, present, problems, progress, report)
+                    if not append:  # absent optional files replace their table by an empty one
+                        for spec in FILES:
+                            if spec not in present:
+                                _create_stage(cur, spec, append)
+                    _stage_all(cur, source, present, problems, progress, report, append)
                     if not problems:
-                        _validate(cur, present, append, problems)
+                        _validate(cur, source, present, append, problems)
                 except TooManyProblems:
                     pass
                 if problems:
                     raise LoadError(problems.items, problems.truncated)
                 progress.stage("publishing")
-                if not append:
-                    for spec in reversed(FILES):
-                        cur.execute(f"DELETE FROM {spec.table}")
-                for spec, file_report in zip(present, report.files, strict=True):
-                    file_report.rows_inserted = _publish(cur, spec, append)
-                    file_report.rows_skipped = file_report.rows_read - file_report.rows_inserted
+                if append:
+                    for spec, file_report in zip(present, report.files, strict=True):
+                        file_report.rows_inserted = _append(cur, spec)
+                        file_report.rows_skipped = (file_report.rows_read
+                                                    - file_report.rows_inserted)
+                else:
+                    swap.swap(cur, [spec.table for spec in FILES])
+                    for spec, file_report in zip(present, report.files, strict=True):
+                        file_report.rows_inserted = file_report.rows_read
+                        cur.execute(f"ANALYZE {spec.table}")
                 changed = any(f.rows_inserted for f in report.files)
                 if changed or not append:
                     progress.stage("rebuilding derived tables")
@@ -407,19 +466,20 @@ def load(
 
 
 def _stage_all(cur, source: Source, present: list[FileSpec], problems: ProblemList,
-               progress: Progress, report: LoadReport) -> None:
+               progress: Progress, report: LoadReport, append: bool) -> None:
     for spec in present:
         t0 = time.monotonic()
-        _create_stage(cur, spec)
+        _create_stage(cur, spec, append)
         stats = ReadStats()
         total = source.size(spec.file)
         with source.open(spec.file) as stream:
             rows = read_rows(spec, stream, problems, stats)
             bar = progress.file(spec.file, total)
-            cols = ", ".join(["_line"] + [c.name for c in spec.columns])
+            cols = ", ".join((["_line"] if append else []) + [c.name for c in spec.columns])
             cur.copy_expert(
-                f"COPY {_stage_name(spec)} ({cols}) FROM STDIN WITH (FORMAT csv)",
-                _CopyPipe(CopyBuffer(rows), lambda b=bar, s=stats: b.update(s.bytes_read, s.rows)),
+                f"COPY {_stage_name(spec, append)} ({cols}) FROM STDIN WITH (FORMAT csv)",
+                _CopyPipe(CopyBuffer(rows, with_line=append),
+                          lambda b=bar, s=stats: b.update(s.bytes_read, s.rows)),
                 size=262144,
             )
             bar.finish(stats.bytes_read, stats.rows)
@@ -433,12 +493,13 @@ def _stage_all(cur, source: Source, present: list[FileSpec], problems: ProblemLi
             problems.add(Problem(spec.file, "has no orders (a header but no data lines)"))
 
 
-def _validate(cur, present: list[FileSpec], append: bool, problems: ProblemList) -> None:
-    staged = {s.table for s in present}
+def _validate(cur, source: Source, present: list[FileSpec], append: bool,
+              problems: ProblemList) -> None:
+    staged = {s.table for s in present} if append else {s.table for s in FILES}
     for spec in present:
-        _check_keys(cur, spec, problems)
+        _check_keys(cur, spec, append, problems, source)
     for spec in present:
-        _check_references(cur, spec, staged, append, problems)
+        _check_references(cur, spec, staged, append, problems, source)
     if append:
         for spec in present:
             _check_conflicts(cur, spec, problems)

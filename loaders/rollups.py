@@ -26,7 +26,11 @@ transaction: readers see the old rollups until the new data is committed.
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
 
 CATEGORY_SQL = (
     "coalesce(t.product_category_name_english, p.product_category_name, 'unknown')"
@@ -228,8 +232,25 @@ _FULL_DAY = {
 }
 
 
+class _Timed:
+    """Logs each rebuild step's duration (DEBUG): where a slow load spends its time."""
+
+    def __init__(self, cur) -> None:
+        self.cur = cur
+
+    def execute(self, sql: str, *args) -> None:
+        t0 = time.perf_counter()
+        self.cur.execute(sql, *args)
+        log.debug("rollups: %.2fs %s", time.perf_counter() - t0, " ".join(sql.split())[:90])
+
+
 def rebuild(cur) -> None:
     """Rebuild every derived table from the live tables, in the caller's transaction."""
+    cur = _Timed(cur)
+    # One pass over big tables: parallel workers would each redo the per-order
+    # aggregates below, and small work_mem would spill every sort to disk.
+    cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+    cur.execute("SET LOCAL work_mem = '256MB'")
     for table in all_tables():
         cur.execute(f"DELETE FROM {table}")
     cur.execute(_ORDER_FACTS)

@@ -32,11 +32,18 @@ def pg_admin_url(tmp_path_factory) -> Iterator[str]:
     if configured:
         yield normalise_database_url(configured)
         return
+    import shutil
+    import tempfile
+
     import pgserver
 
-    server = pgserver.get_server(tmp_path_factory.mktemp("pg") / "data", cleanup_mode="stop")
+    # Not under pytest's tmp_path: concurrent pytest runs prune each other's old
+    # basetemp folders, which would pull the data directory from under the server.
+    root = Path(tempfile.mkdtemp(prefix="pulse-test-pg-"))
+    server = pgserver.get_server(root / "data", cleanup_mode="stop")
     yield server.get_uri().replace("postgresql://", "postgresql+psycopg2://", 1)
     server.cleanup()
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def _admin(url: str) -> Engine:

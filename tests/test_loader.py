@@ -407,3 +407,51 @@ def test_cli_db_upgrade_is_idempotent(db_url, tmp_path):
         stdout, stderr = proc.communicate(timeout=120)
         assert proc.returncode == 0, stderr
         assert f"database schema at revision {migrate.head()}" in stdout
+
+
+def test_replace_keeps_the_migrated_schema_grants_and_sequences(engine, tmp_path):
+    """A replace swaps in new tables: they must be what the migrations made, grants and all."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from loaders.schema import Base
+
+    role = f"pulse_reader_{os.getpid()}"
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP ROLE IF EXISTS {role}"))
+        conn.execute(text(f"CREATE ROLE {role}"))
+        conn.execute(text(f"GRANT SELECT ON orders, customers TO {role}"))
+    try:
+        ingest.load(engine, ds.write(ds.tiny(), tmp_path / "a"))
+        ingest.load(engine, ds.write(ds.tiny(), tmp_path / "b"))
+        with engine.connect() as conn:
+            def ours(obj, name, type_, reflected, compare_to):  # rollups are not ORM models
+                table = name if type_ == "table" else getattr(getattr(obj, "table", None),
+                                                              "name", None)
+                return table is None or table in Base.metadata.tables
+
+            context = MigrationContext.configure(conn, opts={"include_object": ours})
+            assert compare_metadata(context, Base.metadata) == []
+            granted = conn.execute(text(
+                "SELECT table_name FROM information_schema.role_table_grants "
+                "WHERE grantee = :r AND privilege_type = 'SELECT' ORDER BY 1"), {"r": role})
+            assert granted.scalars().all() == ["customers", "orders"]
+            fks = conn.execute(text(
+                "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND convalidated "
+                "AND conrelid::regclass::text IN ('orders', 'order_items', 'order_payments', "
+                "'order_reviews')")).scalar_one()
+            assert fks == 6
+        leftovers = [t for t in Base.metadata.tables if t.endswith("__new")]
+        assert leftovers == []
+        extra = ds.tiny()[ds.F_GEO][:1]
+        extra[0]["geolocation_lat"] = "-10.0"
+        ingest.load(engine, ds.write({ds.F_GEO: extra}, tmp_path / "c"), append=True)
+        with engine.connect() as conn:
+            ids = conn.execute(text("SELECT id FROM geolocation ORDER BY id")).scalars().all()
+            assert len(ids) == 3 and len(set(ids)) == 3
+            assert conn.execute(text(
+                "SELECT count(*) FROM pg_tables WHERE tablename LIKE '%\\_\\_new'")).scalar_one() == 0
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}"))
+            conn.execute(text(f"DROP ROLE {role}"))
