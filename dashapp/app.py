@@ -8,9 +8,12 @@ import dash
 from sqlalchemy import Engine
 
 from .api import api, health
+from .auth import init_auth
 from .cache import ResultCache
 from .config import PROJECT_ROOT, Settings, get_settings
 from .db import get_engine
+from .logsetup import watch_engine
+from .security import init_security
 from .service import PulseService
 
 log = logging.getLogger(__name__)
@@ -30,8 +33,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     server = app.server
     server.json.sort_keys = False  # type: ignore[attr-defined]  # keep METRICS.md's order
+    init_security(app, settings)  # before auth: HTTPS, size and rate limits run first
+    init_auth(server, settings, engine)
     cache = ResultCache(server, settings)
-    service = PulseService(engine or get_engine("web", settings), cache)
+    web_engine = engine or get_engine("web", settings)
+    watch_engine(web_engine, "web")
+    service = PulseService(web_engine, cache)
     server.extensions["pulse"] = service
     server.config["PULSE_SETTINGS"] = settings
     server.register_blueprint(api)

@@ -7,13 +7,16 @@ tools call the same code the terminal does.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
-from .config import ConfigError, get_settings
+from .cli_admin import register as register_admin
+from .config import ConfigError, get_settings, set_settings
+from .logsetup import configure_logging, log_format
 
 log = logging.getLogger("pulse")
 
@@ -26,12 +29,17 @@ def _progress():
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from .bootstrap import prepare_database
+    from .security import is_loopback
     from .server import run
 
     settings = get_settings()
+    if args.host:  # the app decides on sign-in from where it listens (dashapp/auth.py)
+        settings = dataclasses.replace(settings, host=args.host)
+        set_settings(settings)
+    if args.debug and not is_loopback(settings.host):
+        raise ConfigError("--debug runs Dash's development tools; only on 127.0.0.1/localhost")
     prepare_database(settings, progress=_progress())
-    run(settings, host=args.host or settings.host, port=args.port or settings.port,
-        debug=args.debug)
+    run(settings, host=settings.host, port=args.port or settings.port, debug=args.debug)
     return 0
 
 
@@ -129,16 +137,15 @@ def build_parser() -> argparse.ArgumentParser:
     up = db_sub.add_parser("upgrade", help="apply schema migrations")
     up.add_argument("revision", nargs="?", default="head")
     up.set_defaults(func=cmd_db_upgrade)
+    register_admin(sub, db_sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(logging.DEBUG if args.verbose else logging.INFO,
+                      log_format(args.command))
     try:
         return args.func(args)
     except ConfigError as exc:

@@ -66,6 +66,16 @@ class Settings:
     refresh_seconds: int = 300
     demo_orders: int = 100_000
     cache_timeout: int = 3600
+    # production hardening (see dashapp/auth.py, dashapp/security.py, docs/DEPLOY.md)
+    auth: str = "auto"
+    secret_key: str | None = None
+    session_hours: int = 12
+    trusted_proxies: int = 0
+    force_https: bool = False
+    max_request_bytes: int = 2_000_000
+    api_rate_limit: int = 600
+    statement_timeout_ms: int = 15_000
+    db_pool_size: int = 5
 
     @property
     def embedded(self) -> bool:
@@ -79,6 +89,32 @@ class Settings:
     @property
     def cache_dir(self) -> Path:
         return self.home / "cache"
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = env.get(name, "").strip().lower() or default
+    if raw not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
+def _bool(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _redis_url(env: Mapping[str, str]) -> str | None:
+    """REDIS_URL; `PULSE_REDIS_CERT_CHECK=none` accepts a TLS Redis with a self-signed
+    certificate (Heroku Redis), still encrypted but without verifying the server."""
+    url = env.get("REDIS_URL", "").strip() or None
+    check = _choice(env, "PULSE_REDIS_CERT_CHECK", "required", ("required", "none"))
+    if url and check == "none" and url.startswith("rediss://") and "ssl_cert_reqs" not in url:
+        url += ("&" if "?" in url else "?") + "ssl_cert_reqs=none"
+    return url
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -100,7 +136,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         database_url=url("DATABASE_URL"),
         loader_database_url=url("PULSE_LOADER_DATABASE_URL"),
         read_database_url=url("PULSE_READ_DATABASE_URL"),
-        redis_url=env.get("REDIS_URL", "").strip() or None,
+        redis_url=_redis_url(env),
         port=_int(env, "PORT", 8050, minimum=1),
         host=env.get("PULSE_HOST", "").strip() or "127.0.0.1",
         home=home,
@@ -109,6 +145,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         refresh_seconds=_int(env, "PULSE_REFRESH_SECONDS", 300),
         demo_orders=_int(env, "PULSE_DEMO_ORDERS", 100_000, minimum=1),
         cache_timeout=_int(env, "PULSE_CACHE_TIMEOUT", 3600, minimum=1),
+        auth=_choice(env, "PULSE_AUTH", "auto", ("auto", "required", "off")),
+        secret_key=(env.get("PULSE_SECRET_KEY", "").strip()
+                    or env.get("SECRET_KEY", "").strip() or None),
+        session_hours=_int(env, "PULSE_SESSION_HOURS", 12, minimum=1),
+        trusted_proxies=_int(env, "PULSE_TRUSTED_PROXIES", 0),
+        force_https=_bool(env, "PULSE_FORCE_HTTPS"),
+        max_request_bytes=_int(env, "PULSE_MAX_REQUEST_BYTES", 2_000_000, minimum=10_000),
+        api_rate_limit=_int(env, "PULSE_API_RATE_LIMIT", 600),
+        statement_timeout_ms=_int(env, "PULSE_STATEMENT_TIMEOUT_MS", 15_000, minimum=100),
+        db_pool_size=_int(env, "PULSE_DB_POOL_SIZE", 5, minimum=1),
     )
 
 

@@ -58,27 +58,37 @@ def redact(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def make_engine(url: str, *, web: bool = False) -> Engine:
-    """An engine with a bounded pool; the web role also gets a statement timeout."""
+def make_engine(url: str, *, web: bool = False, statement_timeout_ms: int = 15_000,
+                pool_size: int = 5) -> Engine:
+    """An engine with a bounded pool; the web role also gets a statement timeout.
+
+    TLS settings travel in the URL (`?sslmode=verify-full&sslrootcert=...`) or
+    libpq's PGSSL* variables: psycopg2 hands both to libpq unchanged.
+    """
     connect_args: dict[str, object] = {"connect_timeout": 5}
     if web:
-        connect_args["options"] = "-c statement_timeout=15000"
+        connect_args["options"] = f"-c statement_timeout={statement_timeout_ms}"
     return create_engine(
         url,
-        pool_size=5 if web else 2,
-        max_overflow=5 if web else 2,
+        pool_size=pool_size if web else 2,
+        max_overflow=pool_size if web else 2,
+        pool_timeout=10,
         pool_pre_ping=True,
         pool_recycle=1800,
+        hide_parameters=True,  # errors never echo values (password hashes, verifiers)
         connect_args=connect_args,
     )
 
 
 @lru_cache(maxsize=8)
-def _cached_engine(url: str, web: bool) -> Engine:
-    return make_engine(url, web=web)
+def _cached_engine(url: str, web: bool, statement_timeout_ms: int, pool_size: int) -> Engine:
+    return make_engine(url, web=web, statement_timeout_ms=statement_timeout_ms,
+                       pool_size=pool_size)
 
 
 def get_engine(role: str = "web", settings: Settings | None = None) -> Engine:
-    """The process-wide engine for a role (`web` or `loader`)."""
+    """The process-wide engine for a role: `web` (reads, maybe a replica), `loader`
+    (the owner) or `auth` (sign-in bookkeeping, which must reach the primary)."""
     settings = settings or get_settings()
-    return _cached_engine(database_url(settings, role), role == "web")
+    return _cached_engine(database_url(settings, role), role in ("web", "auth"),
+                          settings.statement_timeout_ms, settings.db_pool_size)

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
 
+STAMP_PREFIX = "pulse-rollups:"
 CATEGORY_SQL = (
     "coalesce(t.product_category_name_english, p.product_category_name, 'unknown')"
 )
@@ -289,3 +290,14 @@ def rebuild(cur) -> None:
             )
     for table in all_tables():
         cur.execute(f"ANALYZE {table}")
+    # record which code built them: a release with other rollup code rebuilds (pulse db refresh)
+    cur.execute(f"COMMENT ON TABLE pulse_meta IS '{STAMP_PREFIX}{fingerprint()}'")
+
+
+def fingerprint() -> str:
+    """Identifies the code that builds the derived tables: a new one means a rebuild is due."""
+    import hashlib
+    import inspect
+    import sys
+
+    return hashlib.sha256(inspect.getsource(sys.modules[__name__]).encode()).hexdigest()[:16]

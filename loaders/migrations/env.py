@@ -2,6 +2,7 @@
 
 from alembic import context
 
+import loaders.accounts  # noqa: F401 - registers the account tables on Base
 from loaders.schema import Base
 
 connection = context.config.attributes["connection"]
