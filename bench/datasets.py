@@ -75,7 +75,7 @@ class BenchData:
         stats_file = self.home / f"load-{label}.json"
         if self._db_ready(orders) and stats_file.exists():
             self.log(f"[{label}] reusing the loaded database")
-            return create_engine(self.url(orders), pool_size=2), \
+            return create_engine(self.url(orders), pool_size=4), \
                 LoadStats(**json.loads(stats_file.read_text()))
         folder = self.home / f"demo-{label}"
         gen_seconds = 0.0
@@ -111,4 +111,4 @@ class BenchData:
         stats_file.write_text(json.dumps(asdict(stats)))
         self.log(f"[{label}] loaded {rows:,} rows in {seconds:.1f}s "
                  f"(peak loader memory {stats.peak_rss_mb} MB)")
-        return create_engine(self.url(orders), pool_size=2), stats
+        return create_engine(self.url(orders), pool_size=4), stats

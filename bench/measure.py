@@ -1,9 +1,11 @@
 """Time a whole dashboard's worth of queries per filter change: cold, warm, baseline.
 
-cold:     the query layer on the rollups, no result cache (what a cache miss costs);
+cold:     the query layer on the rollups, no result cache (what a cache miss costs), its
+          independent pieces on 3 connections as the service runs them;
 warm:     the same through PulseService with its cache already holding the answer;
 baseline: the plain path (joins and GROUP BYs on the raw tables at query time, as a
-          BI tool re-running each card's SQL would); its answers must equal cold's.
+          BI tool re-running each card's SQL would), on 3 connections too; its answers
+          must equal cold's.
 """
 
 from __future__ import annotations
@@ -67,8 +69,7 @@ def run(engine: Engine, views: list[tuple[str, Filters]], reps: int, baseline_na
         t = ViewTiming(name)
         cold_answer = None
         for _ in range(reps):
-            with engine.connect() as conn:
-                ms, cold_answer = _timed(lambda c=conn, f=f: report.dashboard(c, f, fast))
+            ms, cold_answer = _timed(lambda f=f: report.dashboard_parallel(engine, f, fast))
             t.cold_ms.append(ms)
         service.dashboard(f)  # fill the cache
         for _ in range(reps):
@@ -76,8 +77,7 @@ def run(engine: Engine, views: list[tuple[str, Filters]], reps: int, baseline_na
             t.warm_ms.append(ms)
         assert warm_answer == cold_answer, f"{name}: cached answer differs"
         if name in baseline_names:
-            with engine.connect() as conn:
-                ms, base_answer = _timed(lambda c=conn, f=f: report.dashboard(c, f, raw))
+            ms, base_answer = _timed(lambda f=f: report.dashboard_parallel(engine, f, raw))
             t.baseline_ms.append(ms)
             t.agrees = base_answer == cold_answer
             if not t.agrees:

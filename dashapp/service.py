@@ -48,15 +48,22 @@ class PulseService:
 
     # --- plumbing ------------------------------------------------------------
 
-    def _run(self, fn: Callable[[Connection], T]) -> T:
+    def _guard(self, fn: Callable[[], T]) -> T:
+        """Run database work, turning driver errors into DatabaseUnavailable / NoData."""
         try:
-            with self.engine.connect() as conn:
-                return fn(conn)
+            return fn()
         except (OperationalError, DBAPIError) as exc:
             if isinstance(exc, ProgrammingError) and "does not exist" in str(exc):
                 raise NoData("the database has no Pulse schema yet (run `pulse db upgrade`)") \
                     from exc
             raise DatabaseUnavailable(_reason(exc)) from exc
+
+    def _run(self, fn: Callable[[Connection], T]) -> T:
+        def on_connection() -> T:
+            with self.engine.connect() as conn:
+                return fn(conn)
+
+        return self._guard(on_connection)
 
     def version(self) -> str:
         """The loaded data's version ('' when nothing is loaded); one tiny query."""
@@ -112,7 +119,8 @@ class PulseService:
     def dashboard(self, filters: Filters, version: str | None = None) -> dict:
         version = self.version() if version is None else version
         return self._cached(version, "dashboard", (filters.cache_key(),),
-                            lambda: self._run(lambda c: report.dashboard(c, filters)))
+                            lambda: self._guard(lambda: report.dashboard_parallel(self.engine,
+                                                                                  filters)))
 
     def health(self) -> dict:
         out: dict[str, Any] = {"cache": self.cache.status()}

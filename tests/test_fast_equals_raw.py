@@ -95,4 +95,5 @@ def test_fast_equals_raw_on_the_dashboard_views(demo_engine, f):
     known = set(domain.categories)
     f = f.with_values("category", [c for c in f.categories if c in known]).resolve(domain)
     with demo_engine.connect() as conn:
-        assert report.dashboard(conn, f, fast) == report.dashboard(conn, f, raw)
+        sequential = report.dashboard(conn, f, raw)
+    assert report.dashboard_parallel(demo_engine, f, fast) == sequential
