@@ -168,10 +168,12 @@ def _repeat_customers(conn: Connection, filters: Filters, group: str | None) -> 
     q = _dim_where(filters, ORDER, "full")
     q.params["start"], q.params["end"] = filters.start, filters.end
     dims = " AND ".join(q.where) or "TRUE"
+    # DISTINCT in a subquery hashes; count(DISTINCT ...) per group would sort every row.
+    # (first_day is the customer's, so it does not split a customer into several rows.)
     sql = (
-        f"SELECT {GROUPS[group]} AS g, count(DISTINCT customer_key), "
-        "count(DISTINCT customer_key) FILTER (WHERE first_day BETWEEN :start AND :end) "
-        f"FROM agg_repeat WHERE day BETWEEN :start AND :end AND {dims} GROUP BY 1"
+        "SELECT g, count(*), count(*) FILTER (WHERE first_day BETWEEN :start AND :end) "
+        f"FROM (SELECT DISTINCT {GROUPS[group]} AS g, customer_key, first_day FROM agg_repeat "
+        f"WHERE day BETWEEN :start AND :end AND {dims}) s GROUP BY 1"
     )
     return conn.execute(text(sql), q.params).all()
 
