@@ -1,5 +1,510 @@
-"""Callbacks (placeholder until the dashboard lands)."""
+"""Callbacks: thin glue between the URL (the filter state), `PulseService` and `charts`.
+
+The flow, one small callback per concern:
+
+    refresh (Interval) -> status {version, error}      poll: redraw only when it changed
+    status             -> meta + header + options       what the data holds
+    url + meta + filter bar <-> url + filter bar        the bar shows and edits the URL
+    chart clicks / drag / quick picks / reset -> url    cross-filtering writes the URL
+    url + status       -> view {filters, notices}       validate once, warm the cache
+    view               -> each card, chart and table    one cached dashboard() per view
+
+The URL is the single source of truth, so Back/Forward, bookmarks and the
+filter bar cannot disagree. No callback runs SQL: all data comes from the
+service, whose cache is keyed by data version and filters, so the first
+render callback after a filter change reuses the view callback's result.
+Exceptions never reach the page: database errors become the banner,
+anything else is logged and the previous picture stays.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from datetime import date
+from typing import Any, TypeVar
+
+from dash import ALL, Dash, Input, Output, Patch, State, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+
+from . import charts, ui_tables, urlstate
+from . import formatting as fmt
+from .config import Settings
+from .filters import FilterError, Filters
+from .jsonout import to_csv
+from .layout import KPI_ELEMENTS, quick_pick_buttons
+from .service import DatabaseUnavailable, NoData, PulseService
+from .ui_geo import load_geo
+
+log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
+RETRY_MS = 5000  # how often to retry while the database is unreachable
+
+FILTER_DROPDOWNS = ui_tables.FILTER_DROPDOWNS
 
 
-def register_callbacks(app, service, settings) -> None:
-    return None
+def guarded(fn: F) -> F:
+    """No traceback reaches the page: unexpected errors are logged, the view stays as it was."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except PreventUpdate:
+            raise
+        except (DatabaseUnavailable, NoData) as exc:
+            log.warning("%s: %s", fn.__name__, exc)
+            raise PreventUpdate from None
+        except Exception:  # noqa: BLE001 - the page must survive any bug in one panel
+            log.exception("callback %s failed", fn.__name__)
+            raise PreventUpdate from None
+    return wrapper  # type: ignore[return-value]
+
+
+def _day(value: object) -> date | None:
+    return date.fromisoformat(str(value)[:10]) if value else None
+
+
+def resolve_view(service: PulseService, search: str | None) -> dict[str, Any]:
+    """Validate the URL's filters into the view the page shows (and compute it once).
+
+    A wrong parameter does not break the page: it is dropped, named in a
+    notice, and the rest of the link still applies.
+    """
+    version = service.version()
+    params = urlstate.parse_search(search)
+    notices: list[dict[str, str]] = []
+    filters: Filters | None = None
+    for _ in range(len(params) + 2):
+        try:
+            filters = service.parse(params, version=version)
+            break
+        except FilterError as exc:
+            notices.append({"parameter": exc.parameter, "message": exc.message})
+            if exc.parameter in params:
+                params.pop(exc.parameter)
+            elif exc.parameter in urlstate.DATE_PARAMS:
+                params = {k: v for k, v in params.items() if k not in urlstate.DATE_PARAMS}
+            else:
+                params = {}
+    if filters is None:  # cannot happen: {} always parses; kept as a guard
+        filters = service.parse({}, version=version)
+    payload = service.dashboard(filters, version=version)
+    return {
+        "version": version,
+        "search": search or "",
+        "filters": filters.to_json(),
+        "previous_period": payload["kpis"]["previous_period"],
+        "empty": not payload["kpis"]["current"]["orders"],
+        "notices": notices,
+        "error": None,
+    }
+
+
+def next_status(previous: dict | None, version: str | None, error: str | None,
+                view: dict | None) -> dict | None:
+    """The new status, or None when nothing changed (so nothing redraws)."""
+    stale_view = bool(view and view.get("error") and error is None)
+    if (previous and previous.get("version") == version and previous.get("error") == error
+            and not stale_view):
+        return None
+    epoch = (previous or {}).get("epoch", 0) + 1
+    return {"version": version, "error": error, "epoch": epoch}
+
+
+def map_patch(figure: Any) -> Patch:
+    """Update the map's traces in place: everything but the GeoJSON, which the browser
+    already has from the page (sending 650 kB per click would make every filter slow)."""
+    patch = Patch()
+    for i, trace in enumerate(figure.data):
+        values = trace.to_plotly_json()
+        values.setdefault("selectedpoints", None)  # None is left out of the JSON: clear it
+        for key, value in values.items():
+            if key not in ("geojson", "type", "featureidkey"):
+                patch["data"][i][key] = value
+    return patch
+
+
+def _clicked(click: dict | None) -> dict | None:
+    points = (click or {}).get("points") or []
+    return points[0] if points else None
+
+
+def register_callbacks(app: Dash, service: PulseService, settings: Settings) -> None:
+    """Wire the page; the map's GeoJSON is read here, once per process."""
+    geo = load_geo(str(settings.geojson), settings.geo_key)
+    refresh_ms = settings.refresh_seconds * 1000
+
+    def dashboard(view: dict | None) -> tuple[dict, dict]:
+        if not view or view.get("error") or not view.get("filters"):
+            raise PreventUpdate
+        filters = urlstate.filters_from_json(view["filters"])
+        return service.dashboard(filters, version=view["version"]), view["filters"]
+
+    # --- data status: poll the version, retry quickly while the database is down ----------
+
+    @app.callback(
+        Output("status", "data"), Output("refresh", "interval"), Output("refresh", "disabled"),
+        Input("refresh", "n_intervals"), State("status", "data"), State("view", "data"),
+    )
+    def poll(_n: int | None, status: dict | None, view: dict | None) -> tuple:
+        try:
+            version: str | None = service.version()
+            error = None
+        except NoData:  # reachable but no schema yet: the view's notice says what to do
+            version, error = "", None
+        except DatabaseUnavailable as exc:
+            version = (status or {}).get("version")
+            error = str(exc) or exc.__class__.__name__
+        except Exception:  # noqa: BLE001
+            log.exception("version check failed")
+            raise PreventUpdate from None
+        new = next_status(status, version, error, view)
+        if error:
+            interval = min(refresh_ms, RETRY_MS) if refresh_ms else RETRY_MS
+            return (new if new is not None else no_update), interval, False
+        return (new if new is not None else no_update,
+                max(refresh_ms, 1000), refresh_ms == 0)
+
+    @app.callback(
+        Output("db-error-banner", "children"), Output("db-error-banner", "hidden"),
+        Input("status", "data"), Input("view", "data"),
+    )
+    @guarded
+    def banner(status: dict | None, view: dict | None) -> tuple:
+        error = (status or {}).get("error")
+        view_error = (view or {}).get("error") or {}
+        if not error and view_error.get("kind") == "db":
+            error = view_error.get("message")
+        if not error:
+            return [], True
+        return [html.Strong("The database is unreachable. "),
+                html.Span("The figures below may be out of date; the page retries by itself "
+                          "every few seconds. "),
+                html.Span(f"({error})", className="small")], False
+
+    # --- what the data holds -----------------------------------------------------------------
+
+    @app.callback(
+        Output("meta", "data"),
+        Output("data-range", "children"), Output("data-asof", "children"),
+        Output("synthetic-badge", "style"),
+        Output("f-state", "options"), Output("f-category", "options"),
+        Output("f-payment_type", "options"),
+        Output("f-dates", "min_date_allowed"), Output("f-dates", "max_date_allowed"),
+        Output("quick-picks", "children"),
+        Input("status", "data"), State("meta", "data"),
+    )
+    @guarded
+    def show_meta(status: dict | None, old: dict | None) -> tuple:
+        if not status or status.get("error") or not status.get("version"):
+            raise PreventUpdate
+        meta = service.meta()
+        keep = {k: meta.get(k) for k in ("data_version", "loaded_at", "synthetic", "start",
+                                         "end", "states", "categories", "payment_types")}
+        if keep == old:
+            raise PreventUpdate
+        first, last = _day(meta.get("start")), _day(meta.get("end"))
+        return (
+            keep,
+            fmt.date_range(first, last),
+            fmt.timestamp(meta.get("loaded_at")),
+            {} if meta.get("synthetic") else {"display": "none"},
+            [{"label": s, "value": s} for s in meta.get("states") or ()],
+            [{"label": c, "value": c} for c in meta.get("categories") or ()],
+            [{"label": fmt.payment_label(p), "value": p} for p in meta.get("payment_types") or ()],
+            meta.get("start"), meta.get("end"),
+            quick_pick_buttons(urlstate.quick_picks(first, last)),
+        )
+
+    # --- the filter bar shows and edits the URL -------------------------------------------------
+
+    @app.callback(
+        Output("url", "search"),
+        Output("f-dates", "start_date"), Output("f-dates", "end_date"),
+        *[Output(f"f-{name}", "value") for name in FILTER_DROPDOWNS],
+        Input("url", "search"), Input("meta", "data"),
+        Input("f-dates", "start_date"), Input("f-dates", "end_date"),
+        *[Input(f"f-{name}", "value") for name in FILTER_DROPDOWNS],
+    )
+    @guarded
+    def sync_filter_bar(search: str | None, meta: dict | None, start: str | None,
+                        end: str | None, *values: list[str] | None) -> tuple:
+        if ctx.triggered_id in (None, "url", "meta"):
+            c = urlstate.controls_from_search(search, meta)
+            return (no_update, c.start, c.end, c.state, c.region, c.category, c.payment_type)
+        edited = urlstate.Controls(start, end, *[list(v or []) for v in values])
+        new = urlstate.search_from_controls(edited, meta)
+        if urlstate.same_view(new, search):
+            raise PreventUpdate
+        return (new, *[no_update] * 6)
+
+    @app.callback(
+        Output("url", "search", allow_duplicate=True),
+        Input({"type": "quick", "key": ALL}, "n_clicks"),
+        State("url", "search"), State("meta", "data"),
+        prevent_initial_call=True,
+    )
+    @guarded
+    def quick_pick(clicks: list[int | None], search: str | None, meta: dict | None) -> str:
+        trigger = ctx.triggered_id
+        if not trigger or not any(clicks) or not ctx.triggered[0].get("value"):
+            raise PreventUpdate
+        meta = meta or {}
+        start, end = urlstate.quick_range(trigger["key"], _day(meta.get("start")),
+                                          _day(meta.get("end")))
+        new = urlstate.build_search(urlstate.with_dates(urlstate.parse_search(search),
+                                                        start, end))
+        if urlstate.same_view(new, search):
+            raise PreventUpdate
+        return new
+
+    @app.callback(
+        Output("url", "search", allow_duplicate=True),
+        Input("reset", "n_clicks"), State("url", "search"),
+        prevent_initial_call=True,
+    )
+    @guarded
+    def reset(clicks: int | None, search: str | None) -> str:
+        if not clicks or not search:
+            raise PreventUpdate
+        return ""
+
+    # --- cross-filtering: chart clicks and the time drag write the URL -------------------------
+
+    def click_to_url(name: str, key: str | None, search: str | None,
+                     clear: tuple[str, ...] = ()) -> str:
+        if not key:
+            return no_update  # type: ignore[return-value]
+        new = urlstate.build_search(urlstate.toggle(urlstate.parse_search(search), name, key,
+                                                    clear))
+        return no_update if urlstate.same_view(new, search) else new  # type: ignore[return-value]
+
+    @app.callback(
+        Output("url", "search", allow_duplicate=True), Output("state-map", "clickData"),
+        Input("state-map", "clickData"), State("url", "search"),
+        prevent_initial_call=True,
+    )
+    @guarded
+    def click_state(click: dict | None, search: str | None) -> tuple:
+        point = _clicked(click)
+        if point is None:
+            raise PreventUpdate
+        return click_to_url("state", point.get("location"), search, clear=("region",)), None
+
+    @app.callback(
+        Output("url", "search", allow_duplicate=True), Output("category-chart", "clickData"),
+        Input("category-chart", "clickData"), State("url", "search"),
+        prevent_initial_call=True,
+    )
+    @guarded
+    def click_category(click: dict | None, search: str | None) -> tuple:
+        point = _clicked(click)
+        if point is None:
+            raise PreventUpdate
+        custom = point.get("customdata") or []
+        if len(custom) < 6 or custom[5]:  # the grouped "other" bar is not a category
+            return no_update, None
+        return click_to_url("category", custom[0], search), None
+
+    @app.callback(
+        Output("url", "search", allow_duplicate=True), Output("payment-chart", "clickData"),
+        Input("payment-chart", "clickData"), State("url", "search"),
+        prevent_initial_call=True,
+    )
+    @guarded
+    def click_payment(click: dict | None, search: str | None) -> tuple:
+        point = _clicked(click)
+        if point is None:
+            raise PreventUpdate
+        custom = point.get("customdata") or []
+        return click_to_url("payment_type", custom[0] if custom else None, search), None
+
+    @app.callback(
+        Output("url", "search", allow_duplicate=True),
+        Output("timeseries-chart", "selectedData"),
+        Input("timeseries-chart", "selectedData"), State("url", "search"),
+        State("meta", "data"),
+        prevent_initial_call=True,
+    )
+    @guarded
+    def drag_dates(selected: dict | None, search: str | None, meta: dict | None) -> tuple:
+        x_range = ((selected or {}).get("range") or {}).get("x")
+        if not x_range or len(x_range) != 2:
+            raise PreventUpdate
+        meta = meta or {}
+        first, last = _day(meta.get("start")), _day(meta.get("end"))
+        start, end = urlstate.drag_range(x_range[0], x_range[1], first, last)
+        new = urlstate.build_search(urlstate.with_dates(
+            urlstate.parse_search(search), None if start == first else start,
+            None if end == last else end))
+        return (no_update if urlstate.same_view(new, search) else new), None
+
+    @app.callback(
+        Output({"type": "quick", "key": ALL}, "outline"),
+        Input("view", "data"), Input("meta", "data"),
+        State({"type": "quick", "key": ALL}, "id"),
+    )
+    @guarded
+    def mark_quick_pick(view: dict | None, meta: dict | None, ids: list[dict]) -> list[bool]:
+        """The quick pick matching the shown range is filled, the others outlined."""
+        if not view or not view.get("filters") or not meta:
+            raise PreventUpdate
+        active = urlstate.active_quick(_day(view["filters"].get("start")),
+                                       _day(view["filters"].get("end")),
+                                       _day(meta.get("start")), _day(meta.get("end")))
+        return [i["key"] not in active for i in ids]
+
+    # --- the view: validate once, compute once ---------------------------------------------------
+
+    @app.callback(Output("view", "data"), Input("url", "search"), Input("status", "data"))
+    def compute_view(search: str | None, status: dict | None) -> dict:
+        if not status:
+            raise PreventUpdate
+        try:
+            return resolve_view(service, search)
+        except DatabaseUnavailable as exc:
+            return {"error": {"kind": "db", "message": str(exc)}, "search": search or ""}
+        except NoData as exc:
+            return {"error": {"kind": "nodata", "message": str(exc)}, "search": search or ""}
+        except Exception:  # noqa: BLE001
+            log.exception("computing the view for %r failed", search)
+            return {"error": {"kind": "internal",
+                              "message": "This view could not be computed (the error is "
+                                         "logged on the server)."},
+                    "search": search or ""}
+
+    @app.callback(
+        Output("view-notice", "children"), Output("view-notice", "hidden"),
+        Output("empty-notice", "hidden"), Output("view-caption", "children"),
+        Input("view", "data"),
+    )
+    @guarded
+    def notices(view: dict | None) -> tuple:
+        if not view:
+            raise PreventUpdate
+        error = view.get("error") or {}
+        if error.get("kind") == "db":
+            return no_update, no_update, no_update, no_update
+        if error:
+            return [html.Strong("Nothing to show yet. "), error.get("message", "")], False, \
+                True, no_update
+        notices = view.get("notices") or []
+        return (ui_tables.link_notice(notices) if notices else [], not notices,
+                not view.get("empty"),
+                ui_tables.view_caption(view["filters"], view.get("previous_period") or {}))
+
+    # --- cards, charts and tables -----------------------------------------------------------------
+
+    @app.callback(
+        *[Output(f"kpi-{f}", "children") for f in KPI_ELEMENTS],
+        *[Output(f"kpi-{f}-change", "children") for f in KPI_ELEMENTS],
+        *[Output(f"kpi-{f}-change", "className") for f in KPI_ELEMENTS],
+        Input("view", "data"),
+    )
+    @guarded
+    def kpi_cards(view: dict | None) -> tuple:
+        kpis = dashboard(view)[0]["kpis"]
+        values = [fmt.kpi_value(f, kpis["current"].get(f)) for f in KPI_ELEMENTS]
+        changes = [fmt.change_text(kpis["growth"].get(f)) for f in KPI_ELEMENTS]
+        classes = [f"kpi-change tone-{fmt.tone(f, kpis['growth'].get(f))}" for f in KPI_ELEMENTS]
+        return (*values, *changes, *classes)
+
+    @app.callback(Output("timeseries-chart", "figure"), Input("view", "data"))
+    @guarded
+    def timeseries_chart(view: dict | None) -> Any:
+        payload, filters = dashboard(view)
+        fig = charts.timeseries_figure(payload["timeseries"]["points"])
+        fig.update_layout(uirevision=f"{filters.get('start')}/{filters.get('end')}")
+        return fig
+
+    @app.callback(Output("growth-chart", "figure"), Input("view", "data"))
+    @guarded
+    def growth_chart(view: dict | None) -> Any:
+        return charts.growth_figure(dashboard(view)[0]["timeseries"]["points"])
+
+    @app.callback(Output("state-map", "figure"), Input("view", "data"),
+                  Input("map-metric", "value"))
+    @guarded
+    def state_map(view: dict | None, metric: str | None) -> Any:
+        if geo.geojson is None or not geo.ids:
+            raise PreventUpdate
+        payload, filters = dashboard(view)
+        selected = urlstate.filters_from_json(filters).effective_states() or ()
+        fig = charts.map_figure(payload["state"]["rows"], metric or "sales", selected,
+                                geo.ids, geo.names, None, geo.key)
+        return map_patch(fig)
+
+    @app.callback(Output("category-chart", "figure"), Input("view", "data"),
+                  Input("category-top", "value"))
+    @guarded
+    def category_chart(view: dict | None, top: int | None) -> Any:
+        payload, filters = dashboard(view)
+        selected = filters.get("category") or []
+        table = charts.category_table(payload["category"]["rows"], top or charts.DEFAULT_TOP_N,
+                                      selected)
+        return charts.category_figure(table, selected)
+
+    @app.callback(Output("payment-chart", "figure"), Input("view", "data"))
+    @guarded
+    def payment_chart(view: dict | None) -> Any:
+        payload, filters = dashboard(view)
+        return charts.payment_figure(payload["payment_type"]["rows"],
+                                     filters.get("payment_type") or [])
+
+    @app.callback(Output("earnings-table", "children"), Input("view", "data"))
+    @guarded
+    def earnings(view: dict | None) -> Any:
+        payload, filters = dashboard(view)
+        rows = charts.earnings_rows(payload["region"]["rows"], charts.selected_regions(filters))
+        if not rows:
+            return html.Div(charts.EMPTY_MESSAGE, className="empty-table")
+        return ui_tables.earnings_table(rows)
+
+    @app.callback(Output("changes-table", "children"), Input("view", "data"))
+    @guarded
+    def changes(view: dict | None) -> Any:
+        return ui_tables.changes_table(dashboard(view)[0]["kpis"])
+
+    # --- export ----------------------------------------------------------------------------
+
+    @app.callback(
+        Output("download", "data"),
+        Input({"type": "csv", "chart": ALL}, "n_clicks"),
+        State("view", "data"), State("map-metric", "value"), State("category-top", "value"),
+        prevent_initial_call=True,
+    )
+    @guarded
+    def export_csv(clicks: list[int | None], view: dict | None, _metric: str | None,
+                   top: int | None) -> Any:
+        trigger = ctx.triggered_id
+        if not trigger or not ctx.triggered[0].get("value"):
+            raise PreventUpdate
+        payload, filters = dashboard(view)
+        name = trigger["chart"]
+        rows, columns = export_rows(name, payload, filters, top or charts.DEFAULT_TOP_N)
+        stem = urlstate.build_search(urlstate.parse_search(view.get("search"))).lstrip("?")
+        suffix = ("-" + "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in stem)
+                  )[:80] if stem else ""
+        return dcc.send_string(to_csv(rows, columns), f"pulse-{name}{suffix}.csv",
+                               type="text/csv")
+
+
+def export_rows(name: str, payload: dict, filters: dict, top: int
+                ) -> tuple[list[dict], list[str]]:
+    """The numbers behind one chart or table, as (rows, columns) for CSV."""
+    if name in ("timeseries", "growth"):
+        return charts.timeseries_table(payload["timeseries"]["points"])
+    if name == "map":
+        return charts.map_table(payload["state"]["rows"])
+    if name == "category":
+        selected = filters.get("category") or []
+        return charts.category_csv(charts.category_table(payload["category"]["rows"], top,
+                                                         selected))
+    if name == "payment":
+        return charts.payment_table(payload["payment_type"]["rows"])
+    if name == "earnings":
+        return charts.earnings_csv(charts.earnings_rows(payload["region"]["rows"]))
+    if name == "changes":
+        return charts.changes_csv(payload["kpis"])
+    raise PreventUpdate

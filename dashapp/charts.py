@@ -1,0 +1,447 @@
+"""Figures and tables from the service's dashboard payload: pure functions, no Dash, no SQL.
+
+Why pure: every chart is a function of (rows, selection, options), so the
+tests check the numbers a bar or a state gets, how the selection is
+highlighted and how "other" is summed, without a browser. The callbacks only
+fetch the payload and hand it here.
+
+Conventions: money stays `Decimal` until it becomes a plotted float or a
+formatted string; hover texts are formatted here (`formatting`), so the
+tooltip, the KPI card and the CSV agree to the cent. Colours are Okabe-Ito
+(colour-blind safe); the map uses viridis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+import plotly.graph_objects as go
+
+from . import formatting as fmt
+from .metrics import KPI_FIELDS, MONEY_FIELDS
+from .regions import REGION_NAMES, region_map
+
+# Okabe-Ito
+BLUE = "#0072B2"
+ORANGE = "#E69F00"
+SKY = "#56B4E9"
+GREEN = "#009E73"
+VERMILLION = "#D55E00"
+PURPLE = "#CC79A7"
+GREY = "#8A939B"
+INK = "#2C3E50"
+MUTED = "#6C757D"
+NO_DATA = "#E3E7EB"
+FONT = ("system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, "
+        "'Noto Sans', 'Liberation Sans', sans-serif")
+
+FADED = 0.35  # opacity of what is not selected while something is
+OTHER = "other"
+EMPTY_MESSAGE = "No orders match these filters"
+DEFAULT_TOP_N = 10
+
+#: Metrics the map can colour states by (field, tick format).
+MAP_METRICS: dict[str, str] = {
+    "sales": "~s", "orders": "~s", "aov": ",.0f", "customers": "~s", "payments": "~s",
+    "avg_review": ".2f", "on_time_rate": ".0%", "canceled_rate": ".1%",
+    "unavailable_rate": ".1%",
+}
+#: Viridis reversed: light = little, dark = much, readable by every colour vision.
+VIRIDIS_R = [[0.0, "#fde725"], [0.25, "#5ec962"], [0.5, "#21918c"], [0.75, "#3b528b"],
+             [1.0, "#440154"]]
+
+
+def _f(value: Decimal | int | float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def base_layout(**overrides: Any) -> dict[str, Any]:
+    """The look every figure shares: system font, quiet grid, room for touch."""
+    layout: dict[str, Any] = {
+        "font": {"family": FONT, "size": 12, "color": INK},
+        "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "hoverlabel": {"font": {"family": FONT, "size": 12}, "bgcolor": "white"},
+        "separators": ".,",
+        "showlegend": False,
+        "modebar": {"bgcolor": "rgba(0,0,0,0)", "color": "#9AA5B1", "activecolor": BLUE},
+    }
+    layout.update(overrides)
+    return layout
+
+
+#: Legends sit above the plot, under the toolbar (which plotly puts in the top-right corner).
+LEGEND = {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.0, "yanchor": "bottom"}
+LEGEND_MARGIN = {"l": 8, "r": 8, "t": 52, "b": 8}
+
+
+def empty_figure(message: str = EMPTY_MESSAGE) -> go.Figure:
+    """A blank chart that says why it is blank (instead of empty axes)."""
+    fig = go.Figure()
+    fig.update_layout(**base_layout(
+        xaxis={"visible": False}, yaxis={"visible": False},
+        annotations=[{"text": message, "showarrow": False, "xref": "paper", "yref": "paper",
+                      "x": 0.5, "y": 0.5, "font": {"size": 14, "color": MUTED}}],
+    ))
+    return fig
+
+
+def highlight_opacity(keys: Sequence[str], selected: Iterable[str]) -> list[float]:
+    """Full opacity for the selection, faded for the rest; all full when nothing is selected."""
+    chosen = set(selected)
+    if not chosen:
+        return [1.0] * len(keys)
+    return [1.0 if k in chosen else FADED for k in keys]
+
+
+# --- time series ------------------------------------------------------------------------
+
+
+def _month(period: str) -> str:
+    return f"{period}-01" if len(period) == 7 else period
+
+
+def timeseries_figure(points: Sequence[Mapping[str, Any]]) -> go.Figure:
+    """Monthly sales (bars) and orders (line, right axis); hover adds AOV, MoM and YoY.
+
+    Drag-select is on, horizontally: a drag sets the page's date range.
+    """
+    if not points:
+        return empty_figure()
+    x = [_month(p["period"]) for p in points]
+    custom = [[fmt.money(p["sales"]), fmt.integer(p["orders"]), fmt.money(p.get("aov")),
+               fmt.signed_percent(p.get("mom")), fmt.signed_percent(p.get("yoy"))]
+              for p in points]
+    fig = go.Figure()
+    fig.add_bar(
+        x=x, y=[_f(p["sales"]) for p in points], name="Sales", marker_color=BLUE,
+        xperiod="M1", xperiodalignment="middle", customdata=custom,
+        hovertemplate=("Sales %{customdata[0]}<br>AOV %{customdata[2]}<br>"
+                       "MoM %{customdata[3]} · YoY %{customdata[4]}<extra></extra>"),
+    )
+    fig.add_scatter(
+        x=x, y=[p["orders"] for p in points], name="Orders", yaxis="y2", mode="lines+markers",
+        line={"color": ORANGE, "width": 2.5}, marker={"size": 5},
+        xperiod="M1", xperiodalignment="middle", customdata=custom,
+        hovertemplate="Orders %{customdata[1]}<extra></extra>",
+    )
+    fig.update_layout(**base_layout(
+        showlegend=True, legend=LEGEND, margin=LEGEND_MARGIN,
+        hovermode="x unified", dragmode="select", selectdirection="h", bargap=0.15,
+        xaxis={"type": "date", "tickformat": "%b %Y", "showgrid": False,
+               "fixedrange": True},
+        yaxis={"title": None, "tickprefix": "R$ ", "tickformat": "~s", "gridcolor": "#EEF1F4",
+               "rangemode": "tozero", "fixedrange": True},
+        yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "tickformat": ",d",
+                "tickmode": "auto", "nticks": 6, "rangemode": "tozero", "fixedrange": True,
+                "title": None},
+    ))
+    return fig
+
+
+def growth_figure(points: Sequence[Mapping[str, Any]]) -> go.Figure:
+    """Month-over-month and year-over-year change of sales, as percentages."""
+    if not points or all(p.get("mom") is None and p.get("yoy") is None for p in points):
+        return empty_figure(EMPTY_MESSAGE if not points else
+                            "Not enough months to compare yet")
+    x = [_month(p["period"]) for p in points]
+    no_yoy = all(p.get("yoy") is None for p in points)
+    fig = go.Figure()
+    for key, name, colour in (("mom", "Month over month", SKY),
+                              ("yoy", "Year over year", VERMILLION)):
+        label = f"{name} (needs over a year of dates)" if key == "yoy" and no_yoy else name
+        fig.add_scatter(
+            x=x, y=[p.get(key) for p in points], name=label, mode="lines+markers",
+            line={"color": colour, "width": 2.2}, marker={"size": 4},
+            customdata=[fmt.signed_percent(p.get(key)) for p in points],
+            hovertemplate=f"{name} %{{customdata}}<extra></extra>", connectgaps=False,
+        )
+    fig.update_layout(**base_layout(
+        showlegend=True, hovermode="x unified", legend=LEGEND, margin=LEGEND_MARGIN,
+        xaxis={"type": "date", "tickformat": "%b %Y", "showgrid": False, "fixedrange": True},
+        yaxis={"tickformat": "+.0%", "gridcolor": "#EEF1F4", "zeroline": True,
+               "zerolinecolor": "#AEB6BF", "zerolinewidth": 1.5, "fixedrange": True},
+    ))
+    return fig
+
+
+def timeseries_table(points: Sequence[Mapping[str, Any]]) -> tuple[list[dict], list[str]]:
+    return [dict(p) for p in points], ["period", "sales", "orders", "aov", "mom", "yoy"]
+
+
+# --- map --------------------------------------------------------------------------------
+
+
+def feature_ids(geojson: Mapping[str, Any], key: str = "id") -> tuple[list[str], list[str]]:
+    """Every feature's id (at the `featureidkey` path, e.g. "id" or "properties.uf")
+    and its display name (properties.name, else the id)."""
+    ids, names = [], []
+    for feature in geojson.get("features", []):
+        value: Any = feature
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, Mapping) else None
+        if value is None:
+            continue
+        ids.append(str(value))
+        props = feature.get("properties") or {}
+        names.append(str(props.get("name") or value))
+    return ids, names
+
+
+def _selection(keys: Sequence[str], chosen: set[str]) -> dict[str, Any]:
+    """Plotly's own selection styling: the chosen regions at full opacity, the rest faded.
+
+    (A choropleth ignores a per-point `marker.opacity` array when drawing, so
+    `selectedpoints` is the way to fade regions.) Always the same keys, so a
+    patch that clears the selection overwrites the previous one.
+    """
+    points = [i for i, k in enumerate(keys) if k in chosen] if chosen else None
+    return {"selectedpoints": points, "selected": {"marker": {"opacity": 1.0}},
+            "unselected": {"marker": {"opacity": FADED}}}
+
+
+def map_figure(rows: Sequence[Mapping[str, Any]], metric: str, selected: Iterable[str],
+               locations: Sequence[str], names: Sequence[str] | None = None,
+               geojson: Mapping[str, Any] | None = None, geo_key: str = "id") -> go.Figure:
+    """A choropleth of one metric per state; the selected states outlined, the rest faded.
+
+    Two traces, always in this order and with the same keys (the page patches
+    them in place instead of resending the GeoJSON): 0 = every region of the
+    map in a neutral grey (so states without orders are still drawn and
+    clickable), 1 = the states with a value.
+    """
+    names = list(names or locations)
+    name_of = dict(zip(locations, names, strict=False))
+    chosen = set(selected)
+    drawn = [r for r in rows if r.get(metric) is not None and str(r["key"]) in name_of]
+    keys = [str(r["key"]) for r in drawn]
+    label = fmt.KPI_LABELS.get(metric, metric)
+    custom = [[name_of.get(k, k), fmt.kpi_value(metric, r.get(metric)),
+               fmt.integer(r.get("orders")), fmt.money(r.get("sales"))] for k, r in zip(
+                   keys, drawn, strict=True)]
+    geo_args: dict[str, Any] = {"featureidkey": geo_key}
+    if geojson is not None:
+        geo_args["geojson"] = geojson
+    base = go.Choropleth(
+        locations=list(locations), z=[0] * len(locations), showscale=False,
+        colorscale=[[0, NO_DATA], [1, NO_DATA]], zmin=0, zmax=1,
+        marker={"line": {"color": "#FFFFFF", "width": 0.6}},
+        **_selection([str(k) for k in locations], chosen),
+        customdata=[[n] for n in names],
+        hovertemplate="<b>%{customdata[0]}</b> (%{location})<br>No orders<extra></extra>",
+        name="no orders", **geo_args,
+    )
+    values = [_f(r.get(metric)) for r in drawn]
+    tick = MAP_METRICS.get(metric, "~s")
+    data = go.Choropleth(
+        locations=keys, z=values, colorscale=VIRIDIS_R,
+        zmin=min(values) if values else 0, zmax=max(values) if values else 1,
+        marker={"line": {"color": ["#000000" if k in chosen else "#FFFFFF" for k in keys],
+                         "width": [2.5 if k in chosen else 0.6 for k in keys]}},
+        **_selection(keys, chosen),
+        colorbar={"title": {"text": label, "side": "right"}, "thickness": 10, "len": 0.7,
+                  "tickformat": tick,
+                  "tickprefix": "R$ " if metric in MONEY_FIELDS else "",
+                  "outlinewidth": 0, "x": 1.0},
+        customdata=custom, name=label,
+        hovertemplate=(f"<b>%{{customdata[0]}}</b> (%{{location}})<br>{label}: "
+                       "%{customdata[1]}<br>Orders: %{customdata[2]}<extra></extra>"),
+        **geo_args,
+    )
+    fig = go.Figure([base, data])
+    fig.update_geos(fitbounds="locations", visible=False, projection_type="mercator",
+                    bgcolor="rgba(0,0,0,0)")
+    fig.update_layout(**base_layout(uirevision="map", clickmode="event", dragmode=False,
+                                    margin={"l": 0, "r": 0, "t": 0, "b": 0}))
+    return fig
+
+
+def map_table(rows: Sequence[Mapping[str, Any]]) -> tuple[list[dict], list[str]]:
+    return [dict(r) for r in rows], ["key", *KPI_FIELDS]
+
+
+# --- categories -------------------------------------------------------------------------
+
+
+def category_table(rows: Sequence[Mapping[str, Any]], top_n: int = DEFAULT_TOP_N,
+                   selected: Iterable[str] = ()) -> list[dict[str, Any]]:
+    """The top N categories by sales, any selected ones, and the rest summed as "other".
+
+    Sums of "other" are exact (Decimal); its `orders` and `aov` are None,
+    because an order with two categories counts in both rows (METRICS.md), so
+    order counts cannot be added up. `categories` says how many rows "other" holds.
+    """
+    ordered = sorted(rows, key=lambda r: (-Decimal(r["sales"]), -int(r["orders"]),
+                                          str(r["key"])))
+    chosen = set(selected)
+    shown = [dict(r, is_other=False) for i, r in enumerate(ordered)
+             if i < top_n or r["key"] in chosen]
+    rest = [r for i, r in enumerate(ordered) if not (i < top_n or r["key"] in chosen)]
+    if rest:
+        other: dict[str, Any] = {"key": OTHER, "is_other": True, "orders": None, "aov": None,
+                                 "categories": len(rest)}
+        for name in ("sales", "freight", "revenue"):
+            other[name] = sum((Decimal(r.get(name) or 0) for r in rest), start=Decimal(0))
+        other["items"] = sum(int(r.get("items") or 0) for r in rest)
+        shown.append(other)
+    return shown
+
+
+def category_figure(table: Sequence[Mapping[str, Any]], selected: Iterable[str] = ()
+                    ) -> go.Figure:
+    """Sales per category, largest on top; "other" in grey and not clickable as a filter."""
+    if not table:
+        return empty_figure()
+    total = sum((Decimal(r["sales"]) for r in table), start=Decimal(0))
+    keys = [str(r["key"]) for r in table]
+    labels = [f"other ({r['categories']} categories)" if r.get("is_other") else str(r["key"])
+              for r in table]
+    custom = [[str(r["key"]), fmt.money(r["sales"]),
+               fmt.integer(r["orders"]) if r.get("orders") is not None else "—",
+               fmt.money(r.get("aov")),
+               fmt.percent(float(Decimal(r["sales"]) / total) if total else None),
+               bool(r.get("is_other"))] for r in table]
+    colours = [GREY if r.get("is_other") else BLUE for r in table]
+    fig = go.Figure(go.Bar(
+        y=labels, x=[_f(r["sales"]) for r in table], orientation="h",
+        marker={"color": colours, "opacity": highlight_opacity(keys, selected)},
+        text=[fmt.money_compact(r["sales"]) for r in table], textposition="outside",
+        cliponaxis=False, customdata=custom,
+        hovertemplate=("<b>%{y}</b><br>Sales %{customdata[1]} (%{customdata[4]})<br>"
+                       "Orders %{customdata[2]} · AOV %{customdata[3]}<extra></extra>"),
+    ))
+    fig.update_layout(**base_layout(
+        hovermode="y", clickmode="event", dragmode=False, bargap=0.25,
+        margin={"l": 8, "r": 48, "t": 4, "b": 8},
+        yaxis={"autorange": "reversed", "automargin": True, "fixedrange": True},
+        xaxis={"tickprefix": "R$ ", "tickformat": "~s", "gridcolor": "#EEF1F4",
+               "fixedrange": True},
+    ))
+    return fig
+
+
+def category_csv(table: Sequence[Mapping[str, Any]]) -> tuple[list[dict], list[str]]:
+    return [dict(r) for r in table], ["key", "sales", "freight", "revenue", "items", "orders",
+                                      "aov", "categories"]
+
+
+# --- payment methods ----------------------------------------------------------------------
+
+
+def payment_figure(rows: Sequence[Mapping[str, Any]], selected: Iterable[str] = ()
+                   ) -> go.Figure:
+    """Share of orders and share of value per payment type, with average installments
+    in the label; a row is clickable anywhere along it (hovermode "y")."""
+    if not rows:
+        return empty_figure()
+    keys = [str(r["key"]) for r in rows]
+    labels = [f"{fmt.payment_label(k)}<br><span style='font-size:11px;color:{MUTED}'>"
+              f"{fmt.number(r.get('avg_installments'), 1)} installments avg</span>"
+              for k, r in zip(keys, rows, strict=True)]
+    opacity = highlight_opacity(keys, selected)
+    custom = [[k, fmt.integer(r["orders"]), fmt.money(r["value"]),
+               fmt.number(r.get("avg_installments"), 1), fmt.integer(r.get("payment_rows"))]
+              for k, r in zip(keys, rows, strict=True)]
+    fig = go.Figure()
+    for field, name, colour in (("share_orders", "Share of orders", BLUE),
+                                ("share_value", "Share of value", ORANGE)):
+        fig.add_bar(
+            y=labels, x=[r.get(field) for r in rows], orientation="h", name=name,
+            marker={"color": colour, "opacity": opacity},
+            text=[fmt.percent(r.get(field)) for r in rows], textposition="outside",
+            cliponaxis=False, customdata=custom,
+            hovertemplate=(f"{name} %{{x:.1%}}<br>Orders %{{customdata[1]}} · "
+                           "Value %{customdata[2]}<extra></extra>"),
+        )
+    fig.update_layout(**base_layout(
+        showlegend=True, barmode="group", hovermode="y unified", clickmode="event",
+        dragmode=False, bargap=0.3, bargroupgap=0.05,
+        legend=LEGEND, margin={**LEGEND_MARGIN, "r": 40},
+        yaxis={"autorange": "reversed", "automargin": True, "fixedrange": True},
+        xaxis={"tickformat": ".0%", "gridcolor": "#EEF1F4", "range": [0, 1.08],
+               "fixedrange": True},
+    ))
+    return fig
+
+
+def payment_table(rows: Sequence[Mapping[str, Any]]) -> tuple[list[dict], list[str]]:
+    return [dict(r) for r in rows], ["key", "payment_rows", "orders", "value", "share_orders",
+                                     "share_value", "avg_installments"]
+
+
+# --- summary tables -----------------------------------------------------------------------
+
+
+#: The summary of changes in two groups: money and volume; customers and service.
+CHANGE_GROUPS = (
+    ("Money and volume", ("sales", "revenue", "freight", "payments", "orders", "items", "aov",
+                          "items_per_order")),
+    ("Customers and service", ("customers", "new_customers", "avg_review", "on_time_rate",
+                               "avg_delivery_days", "canceled_rate", "unavailable_rate")),
+)
+CHANGE_FIELDS = tuple(f for _, fields in CHANGE_GROUPS for f in fields)
+
+
+def changes_rows(kpis: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Summary of changes: each KPI now, in the previous period, and the change's tone."""
+    out = []
+    for field in CHANGE_FIELDS:
+        g = kpis["growth"].get(field)
+        out.append({
+            "field": field,
+            "metric": fmt.KPI_LABELS[field],
+            "current": fmt.kpi_value(field, kpis["current"].get(field)),
+            "previous": fmt.kpi_value(field, kpis["previous"].get(field)),
+            "change": fmt.change_text(g),
+            "tone": fmt.tone(field, g),
+        })
+    return out
+
+
+def changes_csv(kpis: Mapping[str, Any]) -> tuple[list[dict], list[str]]:
+    rows = [{"metric": f, "current": kpis["current"].get(f), "previous": kpis["previous"].get(f),
+             "growth": kpis["growth"].get(f)} for f in CHANGE_FIELDS]
+    return rows, ["metric", "current", "previous", "growth"]
+
+
+EARNING_FIELDS = ("sales", "freight", "payments")
+
+
+def earnings_rows(region_rows: Sequence[Mapping[str, Any]], selected_regions: Iterable[str] = ()
+                  ) -> list[dict[str, Any]]:
+    """Summary of earnings: sales, freight and payments per region, biggest first, plus a
+    total row that is the exact sum of the rows shown."""
+    chosen = set(selected_regions)
+    order = list(region_map())
+    rows = sorted(region_rows, key=lambda r: (-Decimal(r.get("sales") or 0),
+                                              order.index(r["key"]) if r["key"] in order
+                                              else len(order)))
+    out: list[dict[str, Any]] = []
+    totals = dict.fromkeys(EARNING_FIELDS, Decimal(0))
+    for r in rows:
+        item: dict[str, Any] = {"key": r["key"], "region": REGION_NAMES.get(r["key"], r["key"]),
+                                "selected": r["key"] in chosen, "orders": r.get("orders")}
+        for name in EARNING_FIELDS:
+            value = Decimal(r.get(name) or 0)
+            item[name] = value
+            totals[name] += value
+        out.append(item)
+    if out:
+        out.append({"key": "total", "region": "Total", "selected": False,
+                    "orders": sum(int(r.get("orders") or 0) for r in rows), **totals})
+    return out
+
+
+def earnings_csv(rows: Sequence[Mapping[str, Any]]) -> tuple[list[dict], list[str]]:
+    return [dict(r) for r in rows], ["key", "region", "orders", *EARNING_FIELDS]
+
+
+def selected_regions(filters_json: Mapping[str, Any]) -> list[str]:
+    """Regions to highlight: the region filter, else the regions of the selected states."""
+    if filters_json.get("region"):
+        return list(filters_json["region"])
+    states = set(filters_json.get("state") or ())
+    return [r for r, members in region_map().items() if states & set(members)]

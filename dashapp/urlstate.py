@@ -1,0 +1,294 @@
+"""The page's filter state lives in the URL query: parsing, writing and editing it.
+
+Why the URL: it is the single source of truth that makes a view bookmarkable,
+makes Back/Forward step through filter changes, and uses the REST API's
+parameter names, so `/?state=SP` and `/api/v1/kpis?state=SP` are the same view.
+Everything here is pure (strings, dicts, dates in and out) so it is tested
+without a browser; validation against the data stays in `PulseService.parse`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from urllib.parse import parse_qsl, quote
+
+from .filters import FILTER_PARAMS, Filters
+from .regions import region_map
+
+Params = dict[str, list[str]]
+LIST_PARAMS = ("state", "region", "category", "payment_type")
+DATE_PARAMS = ("start", "end")
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def parse_search(search: str | None) -> Params:
+    """`?state=SP,RJ&state=MG` -> {"state": ["SP", "RJ", "MG"]}.
+
+    Values may be comma-separated or repeated (as in the API). Unknown names are
+    kept (with their values) so that the view can name them in its message
+    instead of silently dropping them.
+    """
+    out: Params = {}
+    for name, value in parse_qsl((search or "").lstrip("?"), keep_blank_values=True):
+        name = name.strip()
+        if not name:
+            continue
+        out.setdefault(name, []).extend(_split(value))
+    return out
+
+
+def normalise(params: Mapping[str, Iterable[str]]) -> Params:
+    """One form per view: lists sorted and de-duplicated, empty ones dropped."""
+    out: Params = {}
+    for name, values in params.items():
+        vals = [v for v in values if v]
+        if not vals:
+            continue
+        out[name] = vals[:1] if name in DATE_PARAMS else sorted(set(vals))
+    return out
+
+
+def build_search(params: Mapping[str, Iterable[str]]) -> str:
+    """The query string for a view ('' for "everything"), in the API's parameter order.
+
+    Commas separate values and stay readable (`?state=RJ,SP`); anything else
+    unusual in a value is percent-encoded.
+    """
+    clean = normalise(params)
+    order = [n for n in FILTER_PARAMS if n in clean] + sorted(n for n in clean
+                                                            if n not in FILTER_PARAMS)
+    parts = [f"{quote(n, safe='')}={','.join(quote(v, safe='') for v in clean[n])}"
+             for n in order]
+    return "?" + "&".join(parts) if parts else ""
+
+
+def same_view(a: str | None, b: str | None) -> bool:
+    """True when two query strings describe the same filters (order and repeats aside)."""
+    return normalise(parse_search(a)) == normalise(parse_search(b))
+
+
+# --- Filters <-> JSON (what the `view` store carries) --------------------------------
+
+
+def filters_from_json(data: Mapping[str, object]) -> Filters:
+    """Inverse of `Filters.to_json()`: the view store's filters back into the value object."""
+    def day(name: str) -> date | None:
+        raw = data.get(name)
+        return date.fromisoformat(str(raw)) if raw else None
+
+    def many(name: str) -> tuple[str, ...]:
+        raw = data.get(name) or ()
+        return tuple(str(v) for v in raw)  # type: ignore[union-attr]
+
+    return Filters(start=day("start"), end=day("end"), states=many("state"),
+                   regions=many("region"), categories=many("category"),
+                   payment_types=many("payment_type"))
+
+
+def search_from_filters(filters: Filters, data_start: date | None = None,
+                        data_end: date | None = None) -> str:
+    """The URL of a filter set; a bound equal to the data's own bound is left out.
+
+    Leaving "all dates" implicit keeps a bookmark meaning "everything" after the
+    next load extends the data.
+    """
+    params = filters.to_params()
+    if data_start and filters.start == data_start:
+        params.pop("start", None)
+    if data_end and filters.end == data_end:
+        params.pop("end", None)
+    return build_search(params)
+
+
+# --- edits the page makes --------------------------------------------------------------
+
+
+def toggle(params: Mapping[str, Iterable[str]], name: str, value: str,
+           clear: Iterable[str] = ()) -> Params:
+    """A click on a chart element: select just it, or, if it is selected, unselect it.
+
+    With one value selected this is "set / clear" (a second click restores the
+    totals). `clear` names other filters that the click replaces (a click on a
+    state drops the region filter, which would otherwise contradict it).
+    """
+    out = {k: list(v) for k, v in params.items()}
+    current = out.get(name, [])
+    if value in current:
+        rest = [v for v in current if v != value]
+        if rest:
+            out[name] = rest
+        else:
+            out.pop(name, None)
+    else:
+        out[name] = [value]
+        for other in clear:
+            out.pop(other, None)
+    return normalise(out)
+
+
+def with_dates(params: Mapping[str, Iterable[str]], start: date | None,
+               end: date | None) -> Params:
+    """The same filters with another date range (None: that bound is the data's)."""
+    out = {k: list(v) for k, v in params.items() if k not in DATE_PARAMS}
+    if start:
+        out["start"] = [start.isoformat()]
+    if end:
+        out["end"] = [end.isoformat()]
+    return normalise(out)
+
+
+# --- quick picks and the time chart's drag ------------------------------------------------
+
+
+def quick_picks(first: date | None, last: date | None) -> list[tuple[str, str]]:
+    """(key, label) of the date shortcuts: relative ones, one per calendar year, all."""
+    picks = [("30d", "Last 30 days"), ("90d", "Last 90 days"), ("ytd", "Year to date")]
+    if first and last:
+        picks += [(str(y), str(y)) for y in range(first.year, last.year + 1)]
+    picks.append(("all", "All"))
+    return picks
+
+
+def quick_range(key: str, first: date | None, last: date | None
+                ) -> tuple[date | None, date | None]:
+    """The date range of a quick pick, relative to the data's last day (None = open)."""
+    if key == "all" or last is None:
+        return None, None
+    if key == "30d":
+        return last - timedelta(days=29), last
+    if key == "90d":
+        return last - timedelta(days=89), last
+    if key == "ytd":
+        return date(last.year, 1, 1), last
+    if key.isdigit():
+        year = int(key)
+        return date(year, 1, 1), date(year, 12, 31)
+    raise ValueError(f"unknown quick pick {key!r}")
+
+
+def active_quick(start: date | None, end: date | None, first: date | None,
+                 last: date | None) -> set[str]:
+    """The quick picks the current range equals (to highlight their buttons); several can
+    match (when the data ends on 31 Dec, "year to date" is that whole year)."""
+    start = start or first
+    end = end or last
+    out = set()
+    for key, _ in quick_picks(first, last):
+        lo, hi = quick_range(key, first, last)
+        if (lo or first) == start and (hi or last) == end:
+            out.add(key)
+    return out
+
+
+def _to_date(value: object) -> date:
+    text = str(value).strip().replace("T", " ")
+    try:
+        return datetime.fromisoformat(text).date()
+    except ValueError:
+        return date.fromisoformat(text[:10])
+
+
+def _month_end(day: date) -> date:
+    nxt = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+    return nxt - timedelta(days=1)
+
+
+def drag_range(x0: object, x1: object, first: date | None = None, last: date | None = None
+               ) -> tuple[date, date]:
+    """A horizontal drag on the monthly chart -> whole months, clamped to the data.
+
+    A month is in when the middle of its bar (the 15th) is inside the drag, which
+    is what the eye sees; a drag inside one bar selects that month.
+    """
+    a, b = sorted((_to_date(x0), _to_date(x1)))
+    months = []
+    cursor = date(a.year, a.month, 1)
+    while cursor <= b:
+        if a <= cursor.replace(day=15) <= b:
+            months.append(cursor)
+        cursor = _month_end(cursor) + timedelta(days=1)
+    if not months:
+        mid = a + (b - a) / 2
+        months = [date(mid.year, mid.month, 1)]
+    start, end = months[0], _month_end(months[-1])
+    if first:
+        start = max(start, first)
+    if last:
+        end = min(end, last)
+    if first and end < first:
+        end = first
+    if last and start > last:
+        start = last
+    return start, end
+
+
+# --- the filter bar's controls ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Controls:
+    """What the filter bar shows for a URL: canonical values only."""
+
+    start: str | None = None
+    end: str | None = None
+    state: list[str] = field(default_factory=list)
+    region: list[str] = field(default_factory=list)
+    category: list[str] = field(default_factory=list)
+    payment_type: list[str] = field(default_factory=list)
+
+
+def _canonical(values: Iterable[str], allowed: Iterable[str]) -> list[str]:
+    lookup = {a.lower(): a for a in allowed}
+    return sorted({lookup[v.lower()] for v in values if v.lower() in lookup})
+
+
+def _valid_day(values: list[str]) -> str | None:
+    if len(values) != 1:
+        return None
+    try:
+        return date.fromisoformat(values[0]).isoformat() if len(values[0]) == 10 else None
+    except ValueError:
+        return None
+
+
+def controls_from_search(search: str | None, meta: Mapping[str, object] | None) -> Controls:
+    """The filter bar for a URL: known values in their canonical spelling, dates shown
+    as the data's range when the URL leaves them open. Unknown values are left out
+    here; the view's message names them."""
+    meta = meta or {}
+    params = parse_search(search)
+    regions = region_map()
+    all_states = set(meta.get("states") or ()) | {s for v in regions.values() for s in v}
+    start = _valid_day(params.get("start", [])) or meta.get("start")
+    end = _valid_day(params.get("end", [])) or meta.get("end")
+    return Controls(
+        start=str(start) if start else None,
+        end=str(end) if end else None,
+        state=_canonical(params.get("state", []), all_states),
+        region=_canonical(params.get("region", []), regions),
+        category=_canonical(params.get("category", []), meta.get("categories") or ()),
+        payment_type=_canonical(params.get("payment_type", []),
+                                meta.get("payment_types") or ()),
+    )
+
+
+def search_from_controls(controls: Controls, meta: Mapping[str, object] | None) -> str:
+    """The URL for what the filter bar shows (dates equal to the data's bounds left out)."""
+    meta = meta or {}
+    params: Params = {}
+    start = (controls.start or "")[:10]
+    end = (controls.end or "")[:10]
+    if start and start != meta.get("start"):
+        params["start"] = [start]
+    if end and end != meta.get("end"):
+        params["end"] = [end]
+    for name in LIST_PARAMS:
+        values = getattr(controls, name) or []
+        if values:
+            params[name] = list(values)
+    return build_search(params)
