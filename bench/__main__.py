@@ -91,8 +91,9 @@ def main(argv: list[str] | None = None) -> int:
             views = workload.scripted(domain) + workload.random_views(domain, args.random)
             baseline = {name for name, _ in workload.scripted(domain)}
             baseline |= {name for name, _ in views[8:8 + args.baseline_random]}
-            if n >= 10_000_000:  # the baseline needs minutes per view at this size
-                baseline = {name for name, _ in workload.scripted(domain)[:3]}
+            if n >= 1_000_000:  # the baseline needs minutes per view from here on
+                keep = 5 if n < 10_000_000 else 2
+                baseline = {name for name, _ in workload.scripted(domain)[:keep]}
             print(f"[{_label(n)}] {len(views)} views, {args.reps} reps, "
                   f"baseline on {len(baseline)}")
             timings = measure.run(engine, views, args.reps, baseline, redis_url)
