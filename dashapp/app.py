@@ -12,6 +12,7 @@ from .auth import init_auth
 from .cache import ResultCache
 from .config import PROJECT_ROOT, Settings, get_settings
 from .db import get_engine
+from .insight_api import insight_api
 from .logsetup import watch_engine
 from .security import init_security
 from .service import PulseService
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     server.extensions["pulse"] = service
     server.config["PULSE_SETTINGS"] = settings
     server.register_blueprint(api)
+    server.register_blueprint(insight_api)
     server.register_blueprint(health)
 
     from .callbacks import register_callbacks

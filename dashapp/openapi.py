@@ -66,7 +66,7 @@ def _responses(schema_ref: str, csv: bool = True) -> dict[str, Any]:
 
 def openapi_document() -> dict[str, Any]:
     date_schema = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
-    return {
+    doc = {
         "openapi": "3.1.0",
         "info": {
             "title": "Pulse API",
@@ -224,3 +224,6 @@ def openapi_document() -> dict[str, Any]:
             },
         },
     }
+    from .insight_api import merge_openapi  # late import: insight_api imports this module
+
+    return merge_openapi(doc)

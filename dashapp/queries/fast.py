@@ -178,6 +178,16 @@ def _repeat_customers(conn: Connection, filters: Filters, group: str | None) -> 
     return conn.execute(text(sql), q.params).all()
 
 
+def item_sales_orders(conn: Connection, filters: Filters, group: str) -> list[tuple]:
+    """(group, sales, orders having an item of the filtered categories) from the item rollup.
+
+    Exact for ONE category (its n_orders is counted per order and category); the
+    insight models read a dozen single-category series through it.
+    """
+    return _fetch(conn, ITEM, filters, group,
+                  "coalesce(sum(sales), 0), coalesce(sum(n_orders), 0)")
+
+
 def category_rows(conn: Connection, filters: Filters) -> list[dict]:
     """Per category: sales, freight, items and orders having an item of it."""
     rows = _fetch(conn, ITEM, filters, "category",
