@@ -70,7 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-browser", action="store_true", help="skip the headless-Chromium part")
     p.add_argument("--clicks", type=int, default=30, help="browser clicks to time")
     p.add_argument("--out", default=str(ROOT / "docs" / "BENCHMARKS.md"))
+    p.add_argument("--smoke", action="store_true",
+                   help="keep the benchmark working: 100k, 1 rep, 3 baseline views, no browser")
     args = p.parse_args(argv)
+    if args.smoke:
+        args.sizes, args.reps, args.random, args.baseline_random = "100000", 1, 2, 1
+        args.no_browser, args.with_10m = True, False
 
     from dashapp.config import load_settings
 
@@ -89,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
 
                 domain = report.load_domain(conn)
             views = workload.scripted(domain) + workload.random_views(domain, args.random)
-            baseline = {name for name, _ in workload.scripted(domain)}
+            scripted_views = workload.scripted(domain)[:2 if args.smoke else None]
+            baseline = {name for name, _ in scripted_views}
             baseline |= {name for name, _ in views[8:8 + args.baseline_random]}
             if n >= 1_000_000:  # the baseline needs minutes per view from here on
                 keep = 5 if n < 10_000_000 else 2
