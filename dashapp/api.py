@@ -57,12 +57,10 @@ def _respond(body: dict, csv_rows: Callable[[dict], tuple[list[dict], list[str]]
     return jsonify(jsonable(body))
 
 
-@api.errorhandler(FilterError)
 def _bad_filter(exc: FilterError) -> Response:
     return _error(400, exc.message, exc.parameter)
 
 
-@api.errorhandler(DatabaseUnavailable)
 def _db_down(exc: DatabaseUnavailable) -> Response:
     log.warning("api: database unavailable: %s", exc)
     resp = _error(503, f"database unavailable: {exc}")
@@ -70,9 +68,18 @@ def _db_down(exc: DatabaseUnavailable) -> Response:
     return resp
 
 
-@api.errorhandler(NoData)
 def _no_data(exc: NoData) -> Response:
     return _error(503, str(exc))
+
+
+def register_error_handlers(blueprint: Blueprint) -> None:
+    """The API's error bodies, shared by every blueprint under /api/v1."""
+    blueprint.register_error_handler(FilterError, _bad_filter)
+    blueprint.register_error_handler(DatabaseUnavailable, _db_down)
+    blueprint.register_error_handler(NoData, _no_data)
+
+
+register_error_handlers(api)
 
 
 @api.errorhandler(404)

@@ -32,12 +32,11 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from .api import _error, _format, _params, _respond, service
+from .api import _error, _format, _params, _respond, register_error_handlers, service
 from .filters import FilterError, Filters
 from .insight import forecast, reports
 from .insight.impact import MIN_BASELINE_DAYS, ImpactError
 from .openapi import FILTER_PARAMETERS
-from .service import DatabaseUnavailable, NoData
 
 log = logging.getLogger(__name__)
 insight_api = Blueprint("insight_api", __name__, url_prefix="/api/v1")
@@ -150,28 +149,12 @@ def computed(version: str, name: str, args: tuple, compute: Callable[[], Any]) -
 
 # --- errors (the same bodies as dashapp.api) ----------------------------------------------
 
-
-@insight_api.errorhandler(FilterError)
-def _bad_filter(exc: FilterError) -> Response:
-    return _error(400, exc.message, exc.parameter)
+register_error_handlers(insight_api)
 
 
 @insight_api.errorhandler(ImpactError)
 def _bad_event(exc: ImpactError) -> Response:
     return _error(400, str(exc), "event")
-
-
-@insight_api.errorhandler(DatabaseUnavailable)
-def _db_down(exc: DatabaseUnavailable) -> Response:
-    log.warning("insight api: database unavailable: %s", exc)
-    resp = _error(503, f"database unavailable: {exc}")
-    resp.headers["Retry-After"] = "5"
-    return resp
-
-
-@insight_api.errorhandler(NoData)
-def _no_data(exc: NoData) -> Response:
-    return _error(503, str(exc))
 
 
 @insight_api.errorhandler(Busy)
