@@ -36,6 +36,7 @@ from .jsonout import to_csv
 from .layout import KPI_ELEMENTS, quick_pick_buttons
 from .service import DatabaseUnavailable, NoData, PulseService
 from .ui_geo import load_geo
+from .ui_insight import register_insight_callbacks
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -134,6 +135,7 @@ def register_callbacks(app: Dash, service: PulseService, settings: Settings) -> 
     """Wire the page; the map's GeoJSON is read here, once per process."""
     geo = load_geo(str(settings.geojson), settings.geo_key)
     refresh_ms = settings.refresh_seconds * 1000
+    register_insight_callbacks(app, service)
 
     def dashboard(view: dict | None) -> tuple[dict, dict]:
         if not view or view.get("error") or not view.get("filters"):

@@ -226,6 +226,24 @@ def _parse(extra: tuple[str, ...]) -> tuple[str, Filters]:
 IMPACT_PARAMS = ("event", "baseline", "after", "metric", "grain", "top")
 
 
+def impact_key(params: reports.ImpactParams, filters) -> tuple:
+    """The cache key of one impact answer (the page's panel and the API share entries)."""
+    return (*params.cache_args(), filters.cache_key())
+
+
+def impact_computation(svc, version: str, filters, params: reports.ImpactParams):
+    """How to compute one impact answer: the series are cached apart from the model fit,
+    so another event date or window refits without reading the database again."""
+    def compute() -> dict:
+        inputs = svc._cached(
+            version, "impact-data", (params.metric, params.top, filters.cache_key()),
+            lambda: svc._run(lambda c: reports.impact_inputs(c, filters, params.metric,
+                                                             params.top)))
+        return reports.impact_from_inputs(inputs, params, filters.to_json())
+
+    return compute
+
+
 @insight_api.get("/impact")
 def impact() -> Response:
     _format()
@@ -243,16 +261,8 @@ def impact() -> Response:
     problem = reports.window_check(filters, params)
     if problem:
         raise FilterError(*problem)
-    svc = service()
-
-    def compute() -> dict:
-        inputs = svc._cached(
-            version, "impact-data", (params.metric, params.top, filters.cache_key()),
-            lambda: svc._run(lambda c: reports.impact_inputs(c, filters, params.metric,
-                                                             params.top)))
-        return reports.impact_from_inputs(inputs, params, filters.to_json())
-
-    body = computed(version, "impact", (*params.cache_args(), filters.cache_key()), compute)
+    body = computed(version, "impact", impact_key(params, filters),
+                    impact_computation(service(), version, filters, params))
     cols = ["period", "post", "orders", "orders_expected", "orders_lower", "orders_upper",
             "sales", "sales_expected", "sales_lower", "sales_upper"]
     return _respond(body, lambda b: (b["series"], cols), f"impact-{params.event}")

@@ -21,6 +21,7 @@ from .config import Settings, get_settings
 from .formatting import KPI_LABELS, NONE
 from .regions import REGION_NAMES, region_map
 from .ui_geo import GeoData, load_geo
+from .ui_insight import insight_panel
 from .urlstate import quick_picks
 
 #: The KPI cards, in reading order (field names as in METRICS.md).
@@ -293,6 +294,7 @@ def build_layout() -> html.Div:
             kpi_grid(),
             charts_section(geo),
             summaries(),
+            insight_panel(),
             footer(),
         ]),
     ])
