@@ -90,6 +90,8 @@ from typing import IO
 
 import numpy as np
 
+from .retail_calendar import black_friday, second_sunday
+
 # --- public constants -----------------------------------------------------------------
 
 #: WHO declared COVID-19 a pandemic on 2020-03-11; the demand effect ramps in from here.
@@ -628,18 +630,6 @@ def category_tilt(category: str, day: date, strength: float) -> float:
     return math.exp(beta * strength * _demand_shape(day) / PANDEMIC_PEAK)
 
 
-def _black_friday(year: int) -> date:
-    """The Friday after the fourth Thursday of November."""
-    first = date(year, 11, 1)
-    first_thu = first + timedelta(days=(3 - first.weekday()) % 7)
-    return first_thu + timedelta(days=22)
-
-
-def _second_sunday(year: int, month: int) -> date:
-    first = date(year, month, 1)
-    return first + timedelta(days=(6 - first.weekday()) % 7 + 7)
-
-
 _BF_FACTOR = {-7: 1.15, -6: 1.2, -5: 1.25, -4: 1.3, -3: 1.4, -2: 1.5, -1: 1.7, 0: 4.0,
               1: 2.0, 2: 1.6, 3: 1.6, 4: 1.2}
 
@@ -652,7 +642,7 @@ def baseline_weight(day: date) -> float:
     """
     years = (day - TREND_ANCHOR).days / 365.25
     w = (1 + TREND_GROWTH) ** years * _WEEKDAY[day.weekday()] * _MONTH[day.month - 1]
-    bf = (day - _black_friday(day.year)).days
+    bf = (day - black_friday(day.year)).days
     w *= _BF_FACTOR.get(bf, 1.0)
     if day.month == 12:
         d = day.day
@@ -664,7 +654,7 @@ def baseline_weight(day: date) -> float:
             w *= {24: 0.7, 25: 0.45, 31: 0.6}.get(d, 0.85)
     elif day.month == 1 and day.day == 1:
         w *= 0.5
-    for mday, size in ((_second_sunday(day.year, 5), 0.18), (_second_sunday(day.year, 8), 0.08)):
+    for mday, size in ((second_sunday(day.year, 5), 0.18), (second_sunday(day.year, 8), 0.08)):
         before = (mday - day).days
         if 1 <= before <= 10:
             w *= 1.0 + size

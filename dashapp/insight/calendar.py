@@ -13,29 +13,18 @@ Sunday of August) - the same real-world calendar the demo generator follows.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+
+from loaders.retail_calendar import black_friday, second_sunday
 
 #: Event names, in the order of the columns `event_indicators` returns.
 EVENTS: tuple[str, ...] = (
     "black_friday_week", "black_friday", "cyber_days", "december_run_up", "christmas",
     "year_end", "new_year", "mothers_day", "fathers_day",
 )
-
-
-def black_friday(year: int) -> date:
-    """The Friday after the fourth Thursday of November."""
-    first = date(year, 11, 1)
-    first_thursday = first + timedelta(days=(3 - first.weekday()) % 7)
-    return first_thursday + timedelta(days=22)
-
-
-def second_sunday(year: int, month: int) -> date:
-    first = date(year, month, 1)
-    return first + timedelta(days=(6 - first.weekday()) % 7 + 7)
 
 
 def event_indicators(days: pd.DatetimeIndex) -> np.ndarray:
