@@ -21,10 +21,6 @@ _lock = threading.Lock()
 _servers: dict[str, object] = {}
 
 
-class DatabaseUnavailable(RuntimeError):
-    """The database cannot be reached; the message says which and why."""
-
-
 def embedded_url(settings: Settings) -> str:
     """Start (or reuse) the embedded PostgreSQL and return its SQLAlchemy URL."""
     key = str(settings.pgdata)

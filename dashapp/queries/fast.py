@@ -52,14 +52,14 @@ class _Query:
     params: dict[str, object] = field(default_factory=dict)
 
 
-def _level(filters: Filters, fact: Fact, group: str | None) -> str:
+def _level(filters: Filters, fact: Fact) -> str:
     needs_full = bool(filters.payment_types) or (
         bool(filters.categories) and fact is not ITEM
     )
     return "full" if needs_full else "lite"
 
 
-def _dim_where(filters: Filters, fact: Fact, level: str) -> _Query:
+def _dim_where(filters: Filters, fact: Fact) -> _Query:
     q = _Query()
     states = filters.effective_states()
     if states is not None:
@@ -103,8 +103,8 @@ def _source(fact: Fact, level: str, filters: Filters, by_day: bool, columns: str
 
 def _fetch(conn: Connection, fact: Fact, filters: Filters, group: str | None,
            select: str, extra_where: str = "") -> list:
-    level = _level(filters, fact, group)
-    q = _dim_where(filters, fact, level)
+    level = _level(filters, fact)
+    q = _dim_where(filters, fact)
     if extra_where:
         q.where.append(extra_where)
     by_day = group in ("day", "week")
@@ -165,7 +165,7 @@ def order_sums(conn: Connection, filters: Filters, group: str | None = None,
 
 def _repeat_customers(conn: Connection, filters: Filters, group: str | None) -> list:
     """Distinct returning customers (more than one sales order in the data) among matches."""
-    q = _dim_where(filters, ORDER, "full")
+    q = _dim_where(filters, ORDER)
     q.params["start"], q.params["end"] = filters.start, filters.end
     dims = " AND ".join(q.where) or "TRUE"
     # DISTINCT in a subquery hashes; count(DISTINCT ...) per group would sort every row.

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
 from types import ModuleType
 
 from sqlalchemy import Connection, Engine, text
@@ -141,9 +140,3 @@ def dashboard_parallel(engine: Engine, filters: Filters, path: ModuleType = fast
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = {name: pool.submit(run, part) for name, part in parts.items()}
         return {name: f.result() for name, f in futures.items()}
-
-
-def resolve_dates(domain: Domain, start: date | None, end: date | None) -> tuple[date, date]:
-    f = Filters(start=start, end=end).resolve(domain)
-    assert f.start and f.end
-    return f.start, f.end
