@@ -14,11 +14,14 @@ Why these shapes (see docs/ARCHITECTURE.md for the long form):
   the whole dataset are counted inside the cells (`single_customers`); only
   the few who ordered more than once keep rows in `agg_repeat`, where the
   query counts them distinctly.
-* Each fact exists at two levels (`full`: every dimension; `lite`: without
-  the category/payment sets, used when no such filter is set) and two grains
-  (`d`: day, `m`: month). The query layer reads whole months from `m` and the
-  partial months at the edges of a range from `d`, so a 3-year range costs
-  ~36 month rows per cell instead of ~1,100 days.
+* Each fact exists at several levels, from all dimensions (`full`) down to a
+  few (`lite`: without the category/payment sets; `cat`/`pay`: with only one
+  of them; `nat`: items without the state), and two grains (`d`: day, `m`:
+  month). A query reads the smallest level holding what its filters need: a
+  payment filter does not scan category sets, which multiply the rows most.
+  Whole months come from `m`, the partial months at the edges of a range from
+  `d`, so a 3-year range costs ~36 month rows per cell instead of ~1,100 days.
+  Category sets are indexed, so one category reads its own rows only.
 
 Every table is derived from the live tables by `rebuild`, inside the load's
 transaction: readers see the old rollups until the new data is committed.
@@ -40,27 +43,45 @@ CATEGORY_SQL = (
 
 @dataclass(frozen=True)
 class Fact:
-    """An additive rollup: every measure is a plain sum over the full-level day table."""
+    """An additive rollup: every measure is a plain sum over the full-level day table.
+
+    `levels` run from the fewest dimensions to all of them (`full`, built from the
+    raw tables; every other level is a GROUP BY of it). A query reads the first
+    level holding every dimension its filters and grouping need, so a payment
+    filter never scans the category sets and a category filter never scans the
+    payment sets: each extra dimension multiplies the rows to read.
+    """
 
     name: str
-    full_dims: tuple[str, ...]
-    lite_dims: tuple[str, ...]
+    levels: tuple[tuple[str, tuple[str, ...]], ...]
     measures: tuple[str, ...]
 
     def table(self, level: str, grain: str) -> str:
         return f"{self.name}_{level}_{grain}"
 
     def dims(self, level: str) -> tuple[str, ...]:
-        return self.full_dims if level == "full" else self.lite_dims
+        return dict(self.levels)[level]
+
+    @property
+    def full_dims(self) -> tuple[str, ...]:
+        return self.dims("full")
+
+    def level_for(self, needs: set[str]) -> str:
+        """The smallest level with every needed dimension."""
+        return next(name for name, dims in self.levels if needs <= set(dims))
 
     def tables(self) -> list[tuple[str, str, str]]:
-        return [(self.table(lv, g), lv, g) for lv in ("full", "lite") for g in ("d", "m")]
+        return [(self.table(lv, g), lv, g) for lv, _ in self.levels for g in ("d", "m")]
 
 
 ORDER = Fact(
     "agg_order",
-    full_dims=("state", "catset_id", "payset_id", "kind"),
-    lite_dims=("state", "kind"),
+    levels=(
+        ("lite", ("state", "kind")),
+        ("pay", ("state", "payset_id", "kind")),
+        ("cat", ("state", "catset_id", "kind")),
+        ("full", ("state", "catset_id", "payset_id", "kind")),
+    ),
     measures=(
         "n_orders", "sales", "freight", "items", "payments", "review_sum", "review_n",
         "deliv_n", "ontime_n", "deliv_seconds", "single_customers",
@@ -68,17 +89,25 @@ ORDER = Fact(
 )
 ITEM = Fact(
     "agg_item",
-    full_dims=("state", "category", "payset_id"),
-    lite_dims=("state", "category"),
+    levels=(
+        ("nat", ("category",)),
+        ("lite", ("state", "category")),
+        ("full", ("state", "category", "payset_id")),
+    ),
     measures=("sales", "freight", "items", "n_orders"),
 )
 PAYMENT = Fact(
     "agg_payment",
-    full_dims=("state", "catset_id", "payset_id", "payment_type"),
-    lite_dims=("state", "payment_type"),
+    levels=(
+        ("lite", ("state", "payment_type")),
+        ("cat", ("state", "catset_id", "payment_type")),
+        ("full", ("state", "catset_id", "payset_id", "payment_type")),
+    ),
     measures=("n_rows", "n_orders", "value", "installments"),
 )
 FACTS = (ORDER, ITEM, PAYMENT)
+#: Dimensions a filter selects a few values of: indexed (with the day) where present.
+SELECTIVE = ("catset_id", "category")
 
 # Column types of the rollup tables (migration 0002 creates them with these).
 COLUMN_TYPES = {
@@ -115,7 +144,15 @@ def ddl() -> list[str]:
             cols = ["day", *fact.dims(level), *fact.measures]
             body = ", ".join(f"{c} {COLUMN_TYPES.get(c, BIGINT)}" for c in cols)
             out.append(f"CREATE TABLE {table} ({body})")
-            out.append(f"CREATE INDEX ix_{table}_day ON {table} (day)")
+            out += index_ddl(fact, table, level)
+    return out
+
+
+def index_ddl(fact: Fact, table: str, level: str) -> list[str]:
+    out = [f"CREATE INDEX ix_{table}_day ON {table} (day)"]
+    for dim in SELECTIVE:
+        if dim in fact.dims(level) and len(fact.dims(level)) > 1:
+            out.append(f"CREATE INDEX ix_{table}_{dim} ON {table} ({dim}, day)")
     return out
 
 
@@ -282,10 +319,12 @@ def rebuild(cur) -> None:
             if table == full_d:
                 continue
             dims = ", ".join(fact.dims(level))
+            # a level's days come from the full days, its months from its own days
+            source = full_d if grain == "d" else fact.table(level, "d")
             day = "date_trunc('month', day)::date" if grain == "m" else "day"
             cur.execute(
                 f"INSERT INTO {table} (day, {dims}, {', '.join(fact.measures)}) "
-                f"SELECT {day}, {dims}, {sums} FROM {full_d} "
+                f"SELECT {day}, {dims}, {sums} FROM {source} "
                 f"GROUP BY 1, {dims} ORDER BY 1"
             )
     for table in all_tables():

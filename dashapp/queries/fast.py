@@ -52,11 +52,18 @@ class _Query:
     params: dict[str, object] = field(default_factory=dict)
 
 
-def _level(filters: Filters, fact: Fact) -> str:
-    needs_full = bool(filters.payment_types) or (
-        bool(filters.categories) and fact is not ITEM
-    )
-    return "full" if needs_full else "lite"
+def _level(filters: Filters, fact: Fact, group: str | None) -> str:
+    """The smallest rollup level holding what these filters and this grouping need."""
+    needs = set()
+    if filters.effective_states() is not None or group in ("state", "region"):
+        needs.add("state")
+    if filters.categories:
+        needs.add("category" if fact is ITEM else "catset_id")
+    if filters.payment_types:
+        needs.add("payset_id")
+    if group in ("category", "payment_type"):
+        needs.add(group)
+    return fact.level_for(needs)
 
 
 def _dim_where(filters: Filters, fact: Fact) -> _Query:
@@ -103,7 +110,7 @@ def _source(fact: Fact, level: str, filters: Filters, by_day: bool, columns: str
 
 def _fetch(conn: Connection, fact: Fact, filters: Filters, group: str | None,
            select: str, extra_where: str = "") -> list:
-    level = _level(filters, fact)
+    level = _level(filters, fact, group)
     q = _dim_where(filters, fact)
     if extra_where:
         q.where.append(extra_where)
@@ -203,14 +210,15 @@ def payment_rows(conn: Connection, filters: Filters) -> tuple[list[dict], int]:
     """Per payment type: rows, orders, value, installments; and all matching sales orders."""
     rows = _fetch(conn, PAYMENT, filters, "payment_type",
                   "sum(n_rows), sum(n_orders), sum(value), sum(installments)")
-    total = order_sums(conn, filters, None, with_customers=False).get(None, OrderSums())
+    total = _fetch(conn, ORDER, filters, None,
+                   "coalesce(sum(n_orders) FILTER (WHERE kind = 's'), 0)")
     return (
         [
             {"key": g, "payment_rows": int(r), "orders": int(o), "value": Decimal(v),
              "installments": int(i)}
             for g, r, o, v, i in rows if r
         ],
-        total.orders,
+        int(total[0][1]) if total else 0,
     )
 
 
