@@ -12,8 +12,14 @@ Why these shapes (see docs/ARCHITECTURE.md for the long form):
   category, computed per order before summing, so category rows are exact too.
 * Distinct customers are not additive. Customers with a single sales order in
   the whole dataset are counted inside the cells (`single_customers`); only
-  the few who ordered more than once keep rows in `agg_repeat`, where the
-  query counts them distinctly.
+  the few who ordered more than once keep rows in `agg_repeat`. Of those, a
+  customer who always buys from one state is counted in the cell of their
+  first order (`repeat_firsts`) plus, when a range starts after that first
+  order, once at their first order inside the range: the row whose previous
+  order lies before the range (`prev_state_day`, found through a GiST index
+  on the gap between the two). Only customers seen in several states, and
+  views filtered by category or payment type, count `agg_repeat` rows
+  distinctly.
 * Each fact exists at several levels, from all dimensions (`full`) down to a
   few (`lite`: without the category/payment sets; `cat`/`pay`: with only one
   of them; `nat`: items without the state), and two grains (`d`: day, `m`:
@@ -84,7 +90,7 @@ ORDER = Fact(
     ),
     measures=(
         "n_orders", "sales", "freight", "items", "payments", "review_sum", "review_n",
-        "deliv_n", "ontime_n", "deliv_seconds", "single_customers",
+        "deliv_n", "ontime_n", "deliv_seconds", "single_customers", "repeat_firsts",
     ),
 )
 ITEM = Fact(
@@ -106,6 +112,9 @@ PAYMENT = Fact(
     measures=("n_rows", "n_orders", "value", "installments"),
 )
 FACTS = (ORDER, ITEM, PAYMENT)
+#: The days after a repeat customer's previous order in that state, up to this one: a
+#: range starting inside it counts the customer at this row (see the module docstring).
+CROSSING = "daterange(prev_state_day, day, '(]')"
 #: Dimensions a filter selects a few values of: indexed (with the day) where present.
 SELECTIVE = ("catset_id", "category")
 
@@ -136,8 +145,12 @@ def ddl() -> list[str]:
         "CREATE INDEX ix_dim_payset_types ON dim_payset USING gin (types)",
         "CREATE TABLE agg_repeat (customer_key integer NOT NULL, first_day date NOT NULL, "
         "day date NOT NULL, state text NOT NULL, catset_id integer NOT NULL, "
-        "payset_id integer NOT NULL)",
+        "payset_id integer NOT NULL, prev_state_day date, "
+        "multi_state boolean NOT NULL DEFAULT false)",
         "CREATE INDEX ix_agg_repeat_day ON agg_repeat (day)",
+        "CREATE INDEX ix_agg_repeat_multi ON agg_repeat (day) WHERE multi_state",
+        f"CREATE INDEX ix_agg_repeat_cross ON agg_repeat USING gist ({CROSSING}) "
+        "WHERE NOT multi_state AND prev_state_day IS NOT NULL",
     ]
     for fact in FACTS:
         for table, level, _grain in fact.tables():
@@ -233,14 +246,20 @@ LEFT JOIN t_person pp ON pp.person = o.person AND o.kind = 's'
 
 _FULL_DAY = {
     "agg_order": """
-        SELECT day, state, catset_id, payset_id, kind,
-               count(*), sum(sales), sum(freight), sum(items), sum(payments),
-               sum(review_sum), sum(review_n),
-               count(*) FILTER (WHERE has_delivery),
-               count(*) FILTER (WHERE has_delivery AND on_time),
-               coalesce(sum(deliv_seconds) FILTER (WHERE has_delivery), 0),
-               count(*) FILTER (WHERE kind = 's' AND single)
-        FROM t_cell GROUP BY day, state, catset_id, payset_id, kind""",
+        SELECT c.*, coalesce(f.n, 0) FROM (
+            SELECT day, state, catset_id, payset_id, kind,
+                   count(*), sum(sales), sum(freight), sum(items), sum(payments),
+                   sum(review_sum), sum(review_n),
+                   count(*) FILTER (WHERE has_delivery),
+                   count(*) FILTER (WHERE has_delivery AND on_time),
+                   coalesce(sum(deliv_seconds) FILTER (WHERE has_delivery), 0),
+                   count(*) FILTER (WHERE kind = 's' AND single)
+            FROM t_cell GROUP BY day, state, catset_id, payset_id, kind
+        ) c LEFT JOIN (
+            SELECT day, state, catset_id, payset_id, 's'::char(1) AS kind, count(*) AS n
+            FROM agg_repeat WHERE prev_state_day IS NULL AND NOT multi_state
+            GROUP BY day, state, catset_id, payset_id
+        ) f USING (day, state, catset_id, payset_id, kind)""",
     "agg_item": f"""
         SELECT day, state, category, payset_id,
                sum(sales), sum(freight), sum(items), count(*)
@@ -306,9 +325,15 @@ def rebuild(cur) -> None:
     cur.execute(_CELLS)
     cur.execute("ANALYZE t_cell")
     cur.execute(
-        "INSERT INTO agg_repeat (customer_key, first_day, day, state, catset_id, payset_id) "
-        "SELECT DISTINCT customer_key, first_day, day, state, catset_id, payset_id "
-        "FROM t_cell WHERE kind = 's' AND n_sales > 1 ORDER BY day"
+        "INSERT INTO agg_repeat (customer_key, first_day, day, state, catset_id, payset_id, "
+        "prev_state_day, multi_state) "
+        "SELECT customer_key, first_day, day, state, catset_id, payset_id, "
+        "lag(day) OVER (PARTITION BY customer_key, state "
+        "               ORDER BY day, catset_id, payset_id), "
+        "count(*) OVER (PARTITION BY customer_key) "
+        "    <> count(*) OVER (PARTITION BY customer_key, state) "
+        "FROM (SELECT DISTINCT customer_key, first_day, day, state, catset_id, payset_id "
+        "      FROM t_cell WHERE kind = 's' AND n_sales > 1) r ORDER BY day"
     )
     for fact in FACTS:
         full_d = fact.table("full", "d")

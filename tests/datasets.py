@@ -107,3 +107,37 @@ def write(rows: dict[str, list[dict[str, str]]], folder: Path,
             for r in records:
                 writer.writerow([r.get(h, "") for h in header])
     return folder
+
+
+def returning() -> dict[str, list[dict[str, str]]]:
+    """The tiny dataset plus customers who come back, for counting distinct customers:
+    one who moves from SP to RJ and back (several states), and one in MG with orders a
+    month apart, a day apart and twice on one day (ranges starting between them)."""
+    rows = tiny()
+    base = rows[F_CUSTOMERS][0]
+    extra = [  # (customer_id, unique_id, state, order_id, purchase timestamp)
+        (_h(211), _h(301), "RJ", _h(111), "2020-03-20 09:00:00"),
+        (_h(212), _h(301), "SP", _h(112), "2020-04-25 09:00:00"),
+        (_h(213), _h(303), "MG", _h(113), "2020-03-01 08:00:00"),
+        (_h(214), _h(303), "MG", _h(114), "2020-04-04 08:00:00"),
+        (_h(215), _h(303), "MG", _h(115), "2020-04-05 09:00:00"),
+        (_h(216), _h(303), "MG", _h(116), "2020-04-05 17:00:00"),
+    ]
+    for customer, unique, state, order, when in extra:
+        rows[F_CUSTOMERS].append({**base, "customer_id": customer, "customer_unique_id": unique,
+                                  "customer_state": state})
+        rows[F_ORDERS].append({
+            "order_id": order, "customer_id": customer, "order_status": "delivered",
+            "order_purchase_timestamp": when, "order_approved_at": when,
+            "order_delivered_carrier_date": "", "order_delivered_customer_date": "",
+            "order_estimated_delivery_date": "2020-06-01 00:00:00"})
+        rows[F_ITEMS].append({
+            "order_id": order, "order_item_id": "1", "product_id": _h(502 if order < _h(114)
+                                                                      else 501),
+            "seller_id": _h(401), "shipping_limit_date": "2020-06-01 00:00:00",
+            "price": "10.00", "freight_value": "1.50"})
+        rows[F_PAYMENTS].append({
+            "order_id": order, "payment_sequential": "1",
+            "payment_type": "boleto" if order < _h(114) else "credit_card",
+            "payment_installments": "1", "payment_value": "11.50"})
+    return rows

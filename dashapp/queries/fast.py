@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, text
 
-from loaders.rollups import ITEM, ORDER, PAYMENT, Fact
+from loaders.rollups import CROSSING, ITEM, ORDER, PAYMENT, Fact
 
 from ..filters import Filters
 from ..metrics import ZERO, OrderSums
@@ -133,6 +133,7 @@ _ORDER_SELECT = """
     coalesce(sum(ontime_n) FILTER (WHERE kind = 's'), 0),
     coalesce(sum(deliv_seconds) FILTER (WHERE kind = 's'), 0),
     coalesce(sum(single_customers) FILTER (WHERE kind = 's'), 0),
+    coalesce(sum(repeat_firsts) FILTER (WHERE kind = 's'), 0),
     coalesce(sum(n_orders), 0),
     coalesce(sum(n_orders) FILTER (WHERE kind = 'c'), 0),
     coalesce(sum(n_orders) FILTER (WHERE kind = 'u'), 0)
@@ -143,14 +144,16 @@ def order_sums(conn: Connection, filters: Filters, group: str | None = None,
                with_customers: bool = True) -> dict[object, OrderSums]:
     """OrderSums per group value (key None without grouping) for resolved filters."""
     out: dict[object, OrderSums] = {}
+    by_firsts = with_customers and _counts_by_firsts(filters, group)
     for row in _fetch(conn, ORDER, filters, group, _ORDER_SELECT):
-        (g, orders, sales, freight, items, payments, rsum, rn, dn, on, dsec, single,
+        (g, orders, sales, freight, items, payments, rsum, rn, dn, on, dsec, single, firsts,
          all_orders, canceled, unavailable) = row
+        known = int(single) + (int(firsts) if by_firsts else 0)
         out[g] = OrderSums(
             orders=int(orders), sales=Decimal(sales), freight=Decimal(freight),
             items=int(items), payments=Decimal(payments), review_sum=int(rsum),
             review_n=int(rn), deliv_n=int(dn), ontime_n=int(on), deliv_seconds=Decimal(dsec),
-            customers=int(single), new_customers=int(single), all_orders=int(all_orders),
+            customers=known, new_customers=known, all_orders=int(all_orders),
             canceled=int(canceled), unavailable=int(unavailable),
         )
     if filters.categories:  # item sums count only the selected categories' items
@@ -162,12 +165,45 @@ def order_sums(conn: Connection, filters: Filters, group: str | None = None,
             s, f, n = found.get(g, (ZERO, ZERO, 0))
             out[g] = sums.replace(sales=Decimal(s), freight=Decimal(f), items=int(n))
     if with_customers and group not in ("category", "payment_type"):
-        for g, distinct, new in _repeat_customers(conn, filters, group):
+        counted = _repeat_rest(conn, filters, group) if by_firsts else \
+            _repeat_customers(conn, filters, group)
+        for g, distinct, new in counted:
             if g in out:
                 s = out[g]
                 out[g] = s.replace(customers=s.customers + int(distinct),
                                    new_customers=s.new_customers + int(new))
     return out
+
+
+def _counts_by_firsts(filters: Filters, group: str | None) -> bool:
+    """Whether returning customers can be counted from `repeat_firsts` and crossing rows.
+
+    Both are defined on all of a customer's orders in a state, so a category or payment
+    filter (which keeps only some of them) needs the distinct count instead."""
+    return not filters.categories and not filters.payment_types and \
+        group in (None, "state", "region")
+
+
+def _repeat_rest(conn: Connection, filters: Filters, group: str | None) -> list:
+    """What `repeat_firsts` leaves out: single-state customers whose first order precedes
+    the range (counted at their first row inside it, not new), and multi-state customers
+    (counted distinctly; few)."""
+    q = _dim_where(filters, ORDER)
+    q.params["start"], q.params["end"] = filters.start, filters.end
+    dims = " AND ".join(q.where) or "TRUE"
+    g = GROUPS[group]
+    sql = (
+        f"SELECT g, sum(n), sum(n_new) FROM ("
+        f"SELECT {g} AS g, count(*) AS n, 0 AS n_new FROM agg_repeat "
+        f"WHERE NOT multi_state AND prev_state_day IS NOT NULL "
+        f"AND {CROSSING} @> CAST(:start AS date) AND day <= :end AND {dims} GROUP BY 1 "
+        f"UNION ALL "
+        f"SELECT g, count(*), count(*) FILTER (WHERE first_day BETWEEN :start AND :end) "
+        f"FROM (SELECT DISTINCT {g} AS g, customer_key, first_day FROM agg_repeat "
+        f"WHERE multi_state AND day BETWEEN :start AND :end AND {dims}) m GROUP BY 1"
+        f") x GROUP BY 1"
+    )
+    return conn.execute(text(sql), q.params).all()
 
 
 def _repeat_customers(conn: Connection, filters: Filters, group: str | None) -> list:
