@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     from .render import render
 
     out.write_text(render(sizes, results, browser, versions(), redis_url is not None,
-                          plot.name, datetime.now(UTC)))
+                          plot.name, datetime.now(UTC), data.settings()))
     print(f"wrote {out} and {plot}")
     return 0
 

@@ -28,7 +28,8 @@ def _f(x: float, digits: int = 1) -> str:
     return "n/a" if x != x else f"{x:,.{digits}f}"  # NaN check
 
 
-def render(sizes, results, browser, versions, redis: bool, plot: str, when: datetime) -> str:
+def render(sizes, results, browser, versions, redis: bool, plot: str, when: datetime,
+           server: dict[str, str] | None = None) -> str:
     mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     lines = [
         "# Benchmarks",
@@ -40,8 +41,10 @@ def render(sizes, results, browser, versions, redis: bool, plot: str, when: date
         "",
         f"- machine: {os.cpu_count()} cores ({_cpu()}), {mem_gb:.0f} GiB RAM, "
         f"{platform.system()} {platform.release()}",
-        "- PostgreSQL 16 (embedded `pgserver`), result cache: "
-        + ("Redis" if redis else "filesystem"),
+        "- PostgreSQL 16 (embedded `pgserver`"
+        + (", " + ", ".join(f"{k}={v}" for k, v in sorted((server or {}).items()))
+           if server else "")
+        + "), result cache: " + ("Redis" if redis else "filesystem"),
         "- " + ", ".join(f"{k} {v}" for k, v in versions.items()),
         "",
         "A *view* is one filter change; its time is everything one dashboard refresh needs "

@@ -36,8 +36,10 @@ from .filters import FilterError, Filters
 from .jsonout import to_csv
 from .layout import KPI_ELEMENTS, quick_pick_buttons
 from .service import DatabaseUnavailable, NoData, PulseService
+from .ui_forecast import register_forecast_callbacks
 from .ui_geo import load_geo
 from .ui_insight import register_insight_callbacks
+from .ui_shortages import register_shortage_callbacks
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -137,6 +139,8 @@ def register_callbacks(app: Dash, service: PulseService, settings: Settings) -> 
     geo = load_geo(str(settings.geojson), settings.geo_key)
     refresh_ms = settings.refresh_seconds * 1000
     register_insight_callbacks(app, service)
+    register_forecast_callbacks(app)
+    register_shortage_callbacks(app)
 
     def dashboard(view: dict | None) -> tuple[dict, dict]:
         if not view or view.get("error") or not view.get("filters"):

@@ -135,7 +135,11 @@ def runner() -> InsightRunner:
 
 
 def computed(version: str, name: str, args: tuple, compute: Callable[[], Any]) -> Any:
-    """Cached answer, else computed off the request thread (see the module docstring)."""
+    """Cached answer, else computed off the request thread (see the module docstring).
+
+    Needs a Flask app context (a request to the API, or a Dash callback of the page: the
+    page's insight views call this too, so a page and an API client asking the same
+    question at once share one computation). Raises Pending or Busy."""
     svc = service()
     key = svc.cache.key(version, name, *args)
     wait = float(current_app.config.get("PULSE_INSIGHT_WAIT", DEFAULT_WAIT))
@@ -268,15 +272,41 @@ def impact() -> Response:
     return _respond(body, lambda b: (b["series"], cols), f"impact-{params.event}")
 
 
+def forecast_key(filters: Filters) -> tuple:
+    """The cache key of one forecast bundle: per filters only, as the bundle answers every
+    horizon (the page's forecast view and the API share the entry)."""
+    return (filters.cache_key(),)
+
+
+def forecast_answer(version: str, filters: Filters, horizon: int) -> dict:
+    """/api/v1/forecast's body: the cached bundle (computed once per filter set, off the
+    request thread) sliced to `horizon`. The page's forecast view calls exactly this."""
+    svc = service()
+    bundle = computed(version, "forecast", forecast_key(filters),
+                      lambda: svc._run(lambda c: reports.forecast_bundle(c, filters)))
+    return reports.forecast_view(bundle, horizon)
+
+
+def shortages_key(grain: str, top: int, filters: Filters) -> tuple:
+    """The cache key of one shortages answer (shared by the page's view and the API)."""
+    return (grain, top, filters.cache_key())
+
+
+def shortages_answer(version: str, filters: Filters, grain: str, top: int) -> dict:
+    """/api/v1/shortages's body, cached per data version, filters, grain and top, computed
+    off the request thread. The page's shortages view calls exactly this."""
+    svc = service()
+    return computed(version, "shortages", shortages_key(grain, top, filters),
+                    lambda: svc._run(lambda c: reports.shortage_report(c, filters, grain,
+                                                                       top)))
+
+
 @insight_api.get("/forecast")
 def forecast_() -> Response:
     _format()
     horizon = _int("horizon", 3, 1, forecast.MAX_HORIZON, " months")
     version, filters = _parse(("horizon",))
-    svc = service()
-    bundle = computed(version, "forecast", (filters.cache_key(),),
-                      lambda: svc._run(lambda c: reports.forecast_bundle(c, filters)))
-    body = reports.forecast_view(bundle, horizon)
+    body = forecast_answer(version, filters, horizon)
     cols = ["period", "sales", "lower", "upper", "lower_80", "upper_80", "orders",
             "orders_lower", "orders_upper", "orders_lower_80", "orders_upper_80"]
     return _respond(body, lambda b: (b["points"], cols), f"forecast-{horizon}m")
@@ -288,9 +318,7 @@ def shortages() -> Response:
     grain = _choice("grain", "month", GRAINS_SHORTAGES)
     top = _int("top", reports.DEFAULT_TOP, 0, reports.MAX_TOP)
     version, filters = _parse(("grain", "top"))
-    svc = service()
-    body = computed(version, "shortages", (grain, top, filters.cache_key()),
-                    lambda: svc._run(lambda c: reports.shortage_report(c, filters, grain, top)))
+    body = shortages_answer(version, filters, grain, top)
     cols = ["period", "all_orders", "unavailable", "unavailable_rate",
             "unavailable_rate_baseline", "unavailable_rate_z", "unavailable_rate_spike",
             "deliveries", "late_rate", "late_rate_baseline", "late_rate_z", "late_rate_spike",

@@ -20,8 +20,10 @@ from . import charts
 from .config import Settings, get_settings
 from .formatting import KPI_LABELS, NONE
 from .regions import REGION_NAMES, region_map
+from .ui_forecast import forecast_panel
 from .ui_geo import GeoData, load_geo
 from .ui_insight import insight_panel
+from .ui_shortages import shortages_panel
 from .urlstate import quick_picks
 
 #: The KPI cards, in reading order (field names as in METRICS.md).
@@ -295,6 +297,8 @@ def build_layout() -> html.Div:
             charts_section(geo),
             summaries(),
             insight_panel(),
+            forecast_panel(),
+            shortages_panel(),
             footer(),
         ]),
     ])

@@ -13,7 +13,9 @@ click on a category bar or on a state of the map.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
@@ -25,7 +27,7 @@ from . import formatting as fmt
 from .filters import Filters
 from .insight import reports
 from .insight.impact import ImpactError
-from .insight_api import impact_computation, impact_key
+from .insight_api import RETRY_AFTER, Busy, Pending, impact_computation, impact_key
 from .service import DatabaseUnavailable, NoData, PulseService
 
 log = logging.getLogger(__name__)
@@ -186,7 +188,7 @@ def insight_panel() -> html.Section:
                                                      "responsive": True},
                           figure=charts.empty_figure(""), style={"height": "320px"},
                           className="chart"),
-                html.Div(id="impact-table", className="table-wrap"),
+                html.Div(id="impact-table", className="table-wrap table-scroll"),
             ]),
         ]))
 
@@ -243,14 +245,75 @@ def register_insight_callbacks(app: Dash, service: PulseService) -> None:
         prevent_initial_call=True,
     )
     def click_row(clicks: list[int | None], search: str | None) -> str:
-        trigger = ctx.triggered_id
-        if not trigger or not any(clicks) or not ctx.triggered[0].get("value"):
-            raise PreventUpdate
-        dim = str(trigger["dim"])
-        if dim not in CLEARS:
-            raise PreventUpdate
-        new = urlstate.build_search(urlstate.toggle(urlstate.parse_search(search), dim,
-                                                    str(trigger["key"]), CLEARS[dim]))
-        if urlstate.same_view(new, search):
-            raise PreventUpdate
-        return new
+        return row_click_search(clicks, search)
+
+
+# --- shared by the insight views (impact, forecast, shortages) ----------------------------
+
+
+def row_click_search(clicks: list[int | None], search: str | None) -> str:
+    """The URL after a click on a group row ({"dim", "key"} pattern id) of an insight
+    table: that category or state toggled, as a click on a bar or a state of the map does.
+
+    Call it from a callback whose Input is the rows' `n_clicks`. Raises PreventUpdate when
+    nothing was clicked (a table being redrawn resets its rows' clicks to 0) or nothing
+    changes."""
+    trigger = ctx.triggered_id
+    if not trigger or not any(clicks) or not ctx.triggered[0].get("value"):
+        raise PreventUpdate
+    dim = str(trigger["dim"])
+    if dim not in CLEARS:
+        raise PreventUpdate
+    new = urlstate.build_search(urlstate.toggle(urlstate.parse_search(search), dim,
+                                                str(trigger["key"]), CLEARS[dim]))
+    if urlstate.same_view(new, search):
+        raise PreventUpdate
+    return new
+
+
+def choice_buttons(component_id: str, label: str, options: list[dict[str, Any]],
+                   value: Any) -> html.Div:
+    """A labelled row of toggle buttons for a view's option (horizon, metric, grain):
+    radio inputs underneath, so the keyboard and screen readers work as with any radio
+    group. The value is `component_id`'s."""
+    return html.Div(className="filter-field", children=[
+        html.Div(label, className="filter-label", id=f"{component_id}-label"),
+        html.Div(role="radiogroup", **{"aria-labelledby": f"{component_id}-label"},
+                 children=dbc.RadioItems(
+                     id=component_id, options=options, value=value, inline=True,
+                     class_name="btn-group btn-group-sm choice-group",
+                     input_class_name="btn-check",
+                     label_class_name="btn btn-outline-primary btn-sm",
+                     label_checked_class_name="active")),
+    ])
+
+
+#: How often a view asks again while its answer is being computed (ms).
+RETRY_MS = RETRY_AFTER * 1000
+
+
+def ask(question: Callable[[], dict], what: str) -> tuple[dict, bool]:
+    """(what a view's store holds, whether its retry timer stays off) for one question to
+    ``dashapp.insight_api`` (`forecast_answer`, `shortages_answer`).
+
+    Those run the model work on the API's pool and wait at most `PULSE_INSIGHT_WAIT`
+    seconds, so a page callback never holds a server thread longer than an API request
+    does. A slower answer is `{"status": "computing"}` and the view's timer asks again
+    (from the cache, once the pool has stored it). Nothing raises: errors become a
+    message in the store."""
+    try:
+        return {"status": "ok", "body": question()}, True
+    except Pending:
+        return {"status": "computing",
+                "message": f"Computing the {what} for these filters\u2026"}, False
+    except Busy:
+        return {"status": "computing",
+                "message": f"The models are busy; the {what} will follow shortly."}, False
+    except (DatabaseUnavailable, NoData) as exc:
+        log.warning("%s: %s", what, exc)
+        return {"status": "error", "message": f"The database is unreachable; the {what} "
+                                              "will show again when it is back."}, True
+    except Exception:  # noqa: BLE001 - a bug in one view must not break the page
+        log.exception("%s failed", what)
+        return {"status": "error",
+                "message": f"The {what} could not be computed for this view."}, True

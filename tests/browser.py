@@ -234,6 +234,32 @@ def foreign(urls: Iterable[str], origin: str) -> list[str]:
             and not (u.startswith(origin + "/") or u == origin)]
 
 
+def row_element(driver: Any, dim: str, key: str,
+                rows: str = "#impact-table tr.impact-row") -> Any:
+    """The table row (pattern id {"dim", "key", ...}) of one category or state in an
+    insight table, or None while it is not drawn. `rows`: a CSS selector of the rows."""
+    for row in driver.find_elements("css selector", rows):
+        ident = json.loads(row.get_attribute("id"))
+        if ident["dim"] == dim and ident["key"] == key:
+            return row
+    return None
+
+
+def api_json(app: Any, path: str, query: str = "", timeout: float = 180.0) -> dict:
+    """The JSON body of a GET on the app's API (Flask test client), asking again while an
+    insight answer is still being computed (202 + Retry-After)."""
+    client = app.server.test_client()
+    deadline = time.monotonic() + timeout
+    while True:
+        resp = client.get(f"{path}?{query}")
+        if resp.status_code != 202 or time.monotonic() > deadline:
+            break
+        time.sleep(float(resp.headers.get("Retry-After", 1)))
+    assert resp.status_code == 200, f"{path}?{query}: {resp.status_code} " \
+                                    f"{resp.get_data(as_text=True)}"
+    return resp.get_json()
+
+
 def click(driver: Any, element: Any) -> None:
     """Scroll the element to the middle of the screen at once, then click it for real.
 

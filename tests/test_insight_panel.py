@@ -11,12 +11,11 @@ loaded once for the module (`demo_engine`).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import click, query_of, wait_until
+from browser import api_json, click, query_of, row_element, wait_until
 from selenium.webdriver.common.keys import Keys
 from sqlalchemy import Engine
 from test_dashboard import (
@@ -34,9 +33,7 @@ pytestmark = pytest.mark.slow
 
 
 def api_impact(app: Any, query: str) -> dict:
-    resp = app.server.test_client().get(f"/api/v1/impact?{query}")
-    assert resp.status_code == 200, resp.get_data(as_text=True)
-    return resp.get_json()
+    return api_json(app, "/api/v1/impact", query)
 
 
 def summary(driver: Any) -> str:
@@ -57,14 +54,6 @@ def type_event(driver: Any, day: str) -> None:
     box.send_keys(Keys.CONTROL, "a")
     box.send_keys(Keys.BACKSPACE)
     box.send_keys(day, Keys.ENTER)
-
-
-def row_element(driver: Any, dim: str, key: str) -> Any:
-    for row in driver.find_elements("css selector", "#impact-table tr.impact-row"):
-        ident = json.loads(row.get_attribute("id"))
-        if ident["dim"] == dim and ident["key"] == key:
-            return row
-    return None
 
 
 def test_event_date_updates_the_panel(dash_duo: Any, demo_engine: Engine,  # noqa: F811
