@@ -350,12 +350,21 @@ def rebuild(cur) -> None:
             cur.execute(
                 f"INSERT INTO {table} (day, {dims}, {', '.join(fact.measures)}) "
                 f"SELECT {day}, {dims}, {sums} FROM {source} "
-                f"GROUP BY 1, {dims} ORDER BY 1"
+                f"GROUP BY 1, {dims} ORDER BY {_row_order(fact, level, grain)}"
             )
     for table in all_tables():
         cur.execute(f"ANALYZE {table}")
     # record which code built them: a release with other rollup code rebuilds (pulse db refresh)
     cur.execute(f"COMMENT ON TABLE pulse_meta IS '{STAMP_PREFIX}{fingerprint()}'")
+
+
+def _row_order(fact: Fact, level: str, grain: str) -> str:
+    """Month rows are stored by their selective dimension, day rows by day: a category
+    filter reads months through the (catset_id, day) index and then touches few pages,
+    while a range edge reads a few days."""
+    dims = fact.dims(level)
+    selective = [d for d in SELECTIVE if d in dims and len(dims) > 1]
+    return f"{selective[0]}, 1" if grain == "m" and selective else "1"
 
 
 def fingerprint() -> str:

@@ -77,14 +77,16 @@ def _dim_where(filters: Filters, fact: Fact) -> _Query:
         if fact is ITEM:
             q.where.append("category = ANY(:cats)")
         else:
+            # an array computed once (not a join), so the (catset_id, day) index is usable
             q.where.append(
-                "catset_id IN (SELECT catset_id FROM dim_catset "
-                "WHERE categories && CAST(:cats AS text[]))"
+                "catset_id = ANY(ARRAY(SELECT catset_id FROM dim_catset "
+                "WHERE categories && CAST(:cats AS text[])))"
             )
     if filters.payment_types:
         q.params["pays"] = list(filters.payment_types)
         q.where.append(
-            "payset_id IN (SELECT payset_id FROM dim_payset WHERE types && CAST(:pays AS text[]))"
+            "payset_id = ANY(ARRAY(SELECT payset_id FROM dim_payset "
+            "WHERE types && CAST(:pays AS text[])))"
         )
     return q
 
