@@ -358,7 +358,9 @@ def _totals() -> dict[str, Any]:
         "actual": _num(False), "expected": _num(), "expected_low": _num(),
         "expected_high": _num(), "difference": _num(), "difference_low": _num(),
         "difference_high": _num(),
-        "lift": _num(description="actual / expected - 1 over the window (a fraction)"),
+        "lift": _num(description="actual / expected - 1 over the window (a fraction); "
+                     "null when the series is too thin for one (why: a row's reason, "
+                     "or the answer's notes)"),
         "lift_low": _num(description="lower bound of the lift's interval"),
         "lift_high": _num(description="upper bound of the lift's interval"),
         "significant": {"type": ["boolean", "null"],
@@ -511,7 +513,9 @@ def openapi_paths() -> dict[str, Any]:
             "metric": {"type": "string", "enum": list(reports.METRICS)},
             "level": {"type": "number"},
             "baseline": span, "window": span,
-            "lift": _num(description="actual / expected - 1 over the window (a fraction)"),
+            "lift": _num(description="actual / expected - 1 over the window (a fraction); "
+                         "null when the filtered series is too thin for a lift (the "
+                         "reason is in notes)"),
             "lift_low": _num(), "lift_high": _num(),
             "significant": {"type": "boolean"},
             "totals": {"type": "object", "properties": {

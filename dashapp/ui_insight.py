@@ -75,6 +75,10 @@ def summary_text(body: dict) -> str:
     verdict = "significant" if body.get("significant") else "not significant"
     total = (body.get("totals") or {}).get(metric) or {}
     window = body.get("window") or {}
+    if body.get("lift") is None:  # too little data under these filters: say why, no numbers
+        why = " ".join(str(n) for n in body.get("notes") or []).rstrip(".") or "too little data"
+        return (f"{metric.capitalize()} from {fmt.nice_date(body.get('event'))} to "
+                f"{fmt.nice_date(window.get('end'))}: no estimate for these filters ({why}).")
     return (f"{metric.capitalize()} from {fmt.nice_date(body.get('event'))} to "
             f"{fmt.nice_date(window.get('end'))}: "
             f"{fmt.signed_percent(body.get('lift'))} vs expected "
@@ -115,9 +119,11 @@ def impact_figure(body: dict) -> go.Figure:
 
 def _row(dim: str, row: dict, metric: str, selected: set[str]) -> html.Tr:
     key = str(row["key"])
-    if row.get("lift") is None:
-        cells = [html.Td(key), html.Td(fmt.NONE, title=str(row.get("reason") or "")),
-                 html.Td(fmt.NONE), html.Td(fmt.NONE), html.Td("")]
+    if row.get("lift") is None:  # too little data for a lift: say so, the reason on hover
+        reason = str(row.get("reason") or "")
+        cells = [html.Td(key), html.Td(fmt.NONE, title=reason),
+                 html.Td("not enough data", title=reason, className="text-muted"),
+                 html.Td(fmt.NONE), html.Td("")]
     else:
         cells = [
             html.Td(key),

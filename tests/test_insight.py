@@ -168,6 +168,56 @@ def test_impact_series_bands_only_after_the_event():
     assert len(after) == math.ceil(AFTER / 7)
 
 
+#: A sane lift: a ratio to an expectation that is not ~0 (docs/INSIGHT.md, "Too little data").
+SANE_LIFT = (-1.0, 10.0)
+
+
+def _assert_sane(rows) -> None:
+    """Every lift is null with a reason, or a number within SANE_LIFT inside its interval."""
+    for r in rows:
+        if r["lift"] is None:
+            assert r["reason"], r
+            assert r["lift_low"] is None and r["lift_high"] is None, r
+            continue
+        assert r["reason"] is None, r
+        assert SANE_LIFT[0] <= r["lift"] <= SANE_LIFT[1], r
+        assert r["lift_low"] <= r["lift"] <= r["lift_high"], r
+
+
+def _row(y: pd.Series) -> dict:
+    """A ranked row's fields of the impact on `y`, as reports._group_rows builds it."""
+    try:
+        imp = estimate_impact(y, EVENT, baseline_days=730, post_days=AFTER,
+                              with_series=False, n_draws=500)
+    except ImpactError as exc:  # less than a year between its first sale and the event
+        return {"lift": None, "lift_low": None, "lift_high": None, "reason": str(exc),
+                "expected": None}
+    return {"lift": imp.lift, "lift_low": imp.lift_low, "lift_high": imp.lift_high,
+            "reason": imp.reason, "expected": imp.expected}
+
+
+def test_impact_on_a_thin_series_is_sane_or_not_estimable():
+    """A category with a handful of orders (in one state, say) once got a lift of +1e118:
+    its one baseline sale fell on its first day, the fit put a trend of -250/year through
+    it and the lift divided by the ~0 it extrapolated to. Such a series has no lift (null,
+    with a reason); a thin but usable one gets a sane lift inside its own interval."""
+    days = pd.date_range("2019-01-01", "2021-12-31")
+    y = pd.Series(0.0, index=days)
+    y[["2019-02-05", "2020-04-30", "2020-07-24", "2020-08-21", "2020-08-29"]] = 1.0
+    imp = estimate_impact(y, EVENT, baseline_days=730, post_days=AFTER, with_series=True)
+    assert imp.lift is None and imp.expected is None and imp.significant is False
+    assert "only 1 day with sales in the baseline" in imp.reason and imp.reason in imp.notes
+    after = imp.series[imp.series["period"] >= pd.Timestamp(EVENT)]
+    assert after["actual"].sum() == imp.actual == 4 and after["expected"].isna().all()
+    # Demo-shaped series of 40..150 orders over three years (~12..45 in the baseline).
+    rows = [_row(simulated_daily(orders, 1.0, seed))
+            for orders in (40, 70, 150) for seed in range(12)]
+    _assert_sane(rows)
+    estimable = [r for r in rows if r["lift"] is not None]
+    assert 0 < len(estimable) < len(rows)
+    assert all(r["expected"] > 0 for r in estimable)
+
+
 # --- pure: forecast -------------------------------------------------------------------------
 
 
@@ -335,6 +385,25 @@ def test_impact_per_category_recovers_each_categorys_shift(engines):
     truth = true_lift(1.0)
     states = body["by_state"]
     assert sum(r["lift_low"] <= truth <= r["lift_high"] for r in states) >= len(states) - 2
+
+
+def test_impact_per_group_lifts_are_sane_within_one_state(demo_engine):
+    """The small demo dataset (4,000 orders) filtered to SP, as `/impact?state=SP` asks:
+    its categories hold from 1 to ~60 orders before the event. Every ranked lift is null
+    with a reason or sane and inside its interval; the null ones come last."""
+    with demo_engine.connect() as conn:
+        f = Filters(states=("SP",)).resolve(report.load_domain(conn))
+        bodies = [reports.impact(conn, f, reports.ImpactParams(metric=m))
+                  for m in reports.METRICS]
+    for body in bodies:
+        assert body["lift"] is not None and body["lift_low"] <= body["lift"] <= body["lift_high"]
+        for dim in ("by_category", "by_state"):
+            rows = body[dim]
+            _assert_sane(rows)
+            nulls = [r["lift"] is None for r in rows]
+            assert nulls == sorted(nulls), [(r["key"], r["lift"]) for r in rows]
+        assert any(r["lift"] is None for r in body["by_category"])
+        assert any(r["lift"] is not None for r in body["by_category"])
 
 
 @pytest.mark.slow

@@ -26,6 +26,15 @@ model is therefore deliberately plain and its error budget explicit:
 * **Lift.** ``sum(actual) / sum(expected) - 1`` over the post-event window, with the
   ``level`` interval of ``sum(actual) / counterfactual - 1`` over the draws; it is
   ``significant`` when that interval excludes 0.
+* **Not estimable.** A ratio to an expectation near zero is noise, not a lift: a series
+  with fewer than ``MIN_ACTIVE_DAYS`` days with a value in its baseline, or whose
+  projection over the window rests on fewer than ``MIN_EXPECTED_COUNT`` counts' worth of
+  volume (``expected / (scale * dispersion * kappa)``: orders for counts, "orders'
+  equivalents" for money), gets ``lift = None`` and a ``reason``. Typical case: a category
+  with a handful of orders in one state, whose fit is dominated by its few sale days (one
+  sale on its first day once gave a trend of -250/year and a lift of +1e118). Weak priors
+  on the trend and the weekdays (``TREND_SD``, ``WEEKDAY_SD``) damp what a thin series that
+  passes cannot support, instead of extrapolating it.
 """
 
 from __future__ import annotations
@@ -48,9 +57,25 @@ MIN_POST_DAYS = 7
 #: kept separate so the model stays usable on shorter windows in experiments).
 YEARLY_MIN_DAYS = 365
 FOURIER_PAIRS = 4
+#: Fewest days with a value (> 0) in the baseline. The model has ~25 coefficients; with a
+#: handful of sale days it fits them exactly (dispersion ~0, so no prior holds it) and its
+#: trend runs off to minus infinity. Unit-free: counts days, not orders or money.
+MIN_ACTIVE_DAYS = 30
+#: Fewest "counts' worth" the projection over the window may rest on (its expected sum
+#: over the variance of one count, scale * dispersion * kappa). Below it the
+#: counterfactual's own noise puts 0 inside its interval and the lift is a ratio to ~0.
+MIN_EXPECTED_COUNT = 10.0
+#: Prior sd of the trend, log units per year (x2.7 a year at one sd) and of each weekday's
+#: effect against Sunday (x2.7). Negligible for a big series; for a sparse one they damp
+#: a trend (or a weekday) its few sale days cannot support instead of extrapolating it.
+TREND_SD = 1.0
+WEEKDAY_SD = 1.0
+#: Linear predictor bound: exp() of it stays finite and a projection never overflows.
+ETA_MAX = 50.0
 #: Block length (days) of the over-dispersion estimate: about one month.
 BLOCK_DAYS = 28
 N_DRAWS = 1000
+MODEL = "quasi-Poisson log-linear regression on daily values"
 YEAR = 365.25
 _EPOCH = pd.Timestamp("2000-01-01")
 
@@ -77,7 +102,17 @@ class Fit:
         return _design(days, self.origin, self.harmonics, self.events)
 
     def predict(self, days: pd.DatetimeIndex) -> np.ndarray:
-        return self.scale * np.exp(self.design(days) @ self.beta)
+        return self.project(self.design(days))
+
+    def project(self, x: np.ndarray) -> np.ndarray:
+        """Expected values of the rows of design `x` (original units)."""
+        return self.scale * np.exp(np.clip(x @ self.beta, -ETA_MAX, ETA_MAX))
+
+    def counts(self, expected: float) -> float:
+        """How many counts' worth of volume `expected` (original units) is: its ratio to
+        the variance of one count (scale * dispersion, inflated by kappa)."""
+        unit = self.scale * self.dispersion * self.kappa
+        return expected / unit if unit > 0 else float("inf")
 
     def draws_from(self, x: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
         """Expected values (rows of design `x` by n) under n coefficient draws."""
@@ -85,7 +120,7 @@ class Fit:
         w, v = np.linalg.eigh(self.cov)
         root = v * np.sqrt(np.clip(w, 0.0, None))
         eta = (x @ self.beta)[:, None] + (x @ root) @ rng.standard_normal((len(w), n))
-        return self.scale * np.exp(np.minimum(eta, 50.0))
+        return self.scale * np.exp(np.clip(eta, -ETA_MAX, ETA_MAX))
 
     def noisy(self, sums: np.ndarray, days: int, rng: np.random.Generator) -> np.ndarray:
         """Counterfactual realisations of sums over `days` days (adds the process noise)."""
@@ -103,9 +138,9 @@ class Impact:
     baseline_end: date
     post_end: date
     actual: float
-    expected: float
-    expected_low: float
-    expected_high: float
+    expected: float | None
+    expected_low: float | None
+    expected_high: float | None
     lift: float | None
     lift_low: float | None
     lift_high: float | None
@@ -114,6 +149,8 @@ class Impact:
     model: str
     notes: tuple[str, ...]
     series: pd.DataFrame = field(repr=False)  # period, actual, expected, lower, upper
+    #: Why there is no lift (then expected*, lift* are None), else None.
+    reason: str | None = None
 
 
 def _design(days: pd.DatetimeIndex, origin: pd.Timestamp, harmonics: int,
@@ -166,7 +203,7 @@ def fit_quasi_poisson(x: np.ndarray, y: np.ndarray, precision: np.ndarray | None
         z = eta + (y - mu) / mu
         xw = x * mu[:, None]
         new = _solve(xw.T @ x + np.diag(dispersion * prior), xw.T @ z)
-        eta = np.clip(x @ new, -50, 50)
+        eta = np.clip(x @ new, -ETA_MAX, ETA_MAX)
         mu = np.exp(eta)
         dispersion = max(float(np.sum((y - mu) ** 2 / mu) / dof), 1e-12)
         done = float(np.max(np.abs(new - beta))) <= tol
@@ -178,10 +215,12 @@ def fit_quasi_poisson(x: np.ndarray, y: np.ndarray, precision: np.ndarray | None
 
 
 def _precision(harmonics: int, events: int) -> np.ndarray:
-    """Prior precision per design column: none for level, trend and weekday; Fourier terms
-    sd 0.5 (a yearly swing beyond x1.6 per harmonic is implausible); events sd 1.5 (Black
-    Friday's x4 is log 1.4). Only small series feel it."""
-    return np.concatenate([np.zeros(2 + 6), np.full(2 * harmonics, 1 / 0.5 ** 2),
+    """Prior precision per design column: none for the level; trend sd ``TREND_SD`` per
+    year and weekdays sd ``WEEKDAY_SD`` (an unsupported trend is damped towards flat rather
+    than extrapolated); Fourier terms sd 0.5 (a yearly swing beyond x1.6 per harmonic is
+    implausible); events sd 1.5 (Black Friday's x4 is log 1.4). Only small series feel it."""
+    return np.concatenate([[0.0, 1 / TREND_SD ** 2], np.full(6, 1 / WEEKDAY_SD ** 2),
+                           np.full(2 * harmonics, 1 / 0.5 ** 2),
                            np.full(events, 1 / 1.5 ** 2)])
 
 
@@ -283,19 +322,34 @@ def estimate_impact(y: pd.Series, event: date, baseline_days: int | None = None,
     if len(post) < MIN_POST_DAYS:
         raise ImpactError(f"only {len(post)} days of data from {event} on (at least "
                           f"{MIN_POST_DAYS} are needed)")
+    a = (1 - level) / 2
+    actual = float(post.sum())
+    span = {"event": event, "baseline_start": pre.index[0].date(),
+            "baseline_end": (ev - pd.Timedelta(days=1)).date(),
+            "post_end": post.index[-1].date(), "actual": actual, "level": level}
+    active = int((pre.to_numpy() > 0).sum())
+    if active < MIN_ACTIVE_DAYS:
+        return _not_estimable(
+            span, pre, post, ev, grain, with_series,
+            f"only {active} day{'s' if active != 1 else ''} with sales in the baseline (at "
+            f"least {MIN_ACTIVE_DAYS} are needed to fit it): too little data for a lift")
     fit = fit_baseline(pre)
-    rng = np.random.default_rng(seed)
     post_idx = pd.DatetimeIndex(post.index)
     x_post = fit.design(post_idx)
-    mu_hat = fit.scale * np.exp(x_post @ fit.beta)
-    mu_draws = fit.draws_from(x_post, n_draws, rng)
-
-    actual = float(post.sum())
+    mu_hat = fit.project(x_post)
     expected = float(mu_hat.sum())
+    worth = fit.counts(expected)
+    if not (np.isfinite(expected) and worth >= MIN_EXPECTED_COUNT):
+        return _not_estimable(
+            span, pre, post, ev, grain, with_series,
+            f"the baseline expects only about {worth:.1f} orders' worth over the window (at "
+            f"least {MIN_EXPECTED_COUNT:g} are needed): too little data for a lift",
+            _model_name(fit))
+    rng = np.random.default_rng(seed)
+    mu_draws = fit.draws_from(x_post, n_draws, rng)
     cf = fit.noisy(mu_draws.sum(axis=0), len(post), rng)
-    a = (1 - level) / 2
     cf_low, cf_high = (float(v) for v in np.quantile(cf, [a, 1 - a]))
-    lift = actual / expected - 1 if expected > 0 else None
+    lift = actual / expected - 1
     lift_low, lift_high = (float(v) for v in np.quantile(actual / cf - 1, [a, 1 - a]))
 
     series = pd.DataFrame(columns=["period", "actual", "expected", "lower", "upper"])
@@ -311,18 +365,37 @@ def estimate_impact(y: pd.Series, event: date, baseline_days: int | None = None,
     if unseen:
         notes.append("retail events in the window that the baseline never saw (assumed to "
                      "have no effect): " + ", ".join(unseen))
-    model = ("quasi-Poisson log-linear regression on daily values: trend, weekday"
-             + (f", yearly Fourier ({fit.harmonics} pairs)" if fit.harmonics else "")
-             + (", retail events" if fit.events else ""))
     return Impact(
-        event=event, baseline_start=pre.index[0].date(),
-        baseline_end=(ev - pd.Timedelta(days=1)).date(),
-        post_end=post.index[-1].date(), actual=actual, expected=expected,
-        expected_low=cf_low, expected_high=cf_high, lift=lift,
+        **span, expected=expected, expected_low=cf_low, expected_high=cf_high, lift=lift,
         lift_low=lift_low, lift_high=lift_high,
-        significant=bool(lift_low > 0 or lift_high < 0), level=level, model=model,
+        significant=bool(lift_low > 0 or lift_high < 0), model=_model_name(fit),
         notes=tuple(notes), series=series,
     )
+
+
+def _model_name(fit: Fit) -> str:
+    return (MODEL + ": trend, weekday"
+            + (f", yearly Fourier ({fit.harmonics} pairs)" if fit.harmonics else "")
+            + (", retail events" if fit.events else ""))
+
+
+def _not_estimable(span: dict, pre: pd.Series, post: pd.Series, ev: pd.Timestamp,
+                   grain: str, with_series: bool, reason: str,
+                   model: str = MODEL + " (not fitted: too little data)") -> Impact:
+    """The answer for a series too thin for a lift: the actual values, no expectation."""
+    series = pd.DataFrame(columns=["period", "actual", "expected", "lower", "upper"])
+    if with_series:
+        parts = []
+        for part in (pre, post):
+            keys, sums, _ = _group_sums(_periods(pd.DatetimeIndex(part.index), ev, grain),
+                                        part.to_numpy())
+            parts.append(pd.DataFrame({"period": keys, "actual": sums, "expected": np.nan,
+                                       "lower": np.nan, "upper": np.nan}))
+        series = pd.concat(parts, ignore_index=True)
+    return Impact(**span, expected=None, expected_low=None, expected_high=None, lift=None,
+                  lift_low=None, lift_high=None, significant=False,
+                  model=model, notes=(reason,),
+                  series=series, reason=reason)
 
 
 def _series(fit: Fit, pre: pd.Series, post: pd.Series, ev: pd.Timestamp, grain: str,

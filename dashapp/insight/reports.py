@@ -82,8 +82,11 @@ class ImpactParams:
 
 
 def _summary(imp: Impact, metric: str) -> dict[str, object]:
-    """Totals over the post-event window: actual vs expected, absolute and relative."""
+    """Totals over the post-event window: actual vs expected, absolute and relative.
+    A series too thin for a lift (`imp.reason`) has its actual total and nulls."""
     d = _digits(metric)
+    if imp.reason is not None or imp.expected is None:
+        return {**dict.fromkeys(SUMMARY_KEYS), "actual": _r(imp.actual, d)}
     return {
         "actual": _r(imp.actual, d), "expected": _r(imp.expected, d),
         "expected_low": _r(imp.expected_low, d), "expected_high": _r(imp.expected_high, d),
@@ -135,7 +138,9 @@ def _series_of(inputs: dict, values: list[float]) -> pd.Series:
 
 
 def _group_rows(inputs: dict, p: ImpactParams, dim: str) -> list[dict[str, object]]:
-    """One impact per top group, each against its own baseline; ranked by lift."""
+    """One impact per top group, each against its own baseline; ranked by lift. A group
+    too thin for a lift (impact.MIN_ACTIVE_DAYS, MIN_EXPECTED_COUNT) or without a year of
+    history gets `lift: null` and a `reason`, and is ranked after the estimable ones."""
     rows = []
     for group in inputs[f"by_{dim}"]:
         try:
@@ -145,7 +150,7 @@ def _group_rows(inputs: dict, p: ImpactParams, dim: str) -> list[dict[str, objec
             rows.append({"key": group["key"], **dict.fromkeys(SUMMARY_KEYS),
                          "reason": str(exc)})
             continue
-        rows.append({"key": group["key"], **_summary(imp, p.metric), "reason": None})
+        rows.append({"key": group["key"], **_summary(imp, p.metric), "reason": imp.reason})
     rows.sort(key=_by_lift)
     return rows
 
