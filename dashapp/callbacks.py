@@ -239,7 +239,11 @@ def register_callbacks(app: Dash, service: PulseService, settings: Settings) -> 
                         end: str | None, *values: list[str] | None) -> tuple:
         if ctx.triggered_id in (None, "url", "meta"):
             c = urlstate.controls_from_search(search, meta)
-            return (no_update, c.start, c.end, c.state, c.region, c.category, c.payment_type)
+            shown = (start, end, *values)
+            wanted = (c.start, c.end, c.state, c.region, c.category, c.payment_type)
+            # only what differs: every control redrawn costs the browser a render pass
+            return (no_update, *[w if w != s or ctx.triggered_id is None else no_update
+                                 for w, s in zip(wanted, shown, strict=True)])
         edited = urlstate.Controls(start, end, *[list(v or []) for v in values])
         new = urlstate.search_from_controls(edited, meta)
         if urlstate.same_view(new, search):

@@ -19,7 +19,9 @@ Why these shapes (see docs/ARCHITECTURE.md for the long form):
   order lies before the range (`prev_state_day`, found through a GiST index
   on the gap between the two). Only customers seen in several states, and
   views filtered by category or payment type, count `agg_repeat` rows
-  distinctly.
+  distinctly. Under one category (or one payment type) the same count runs on
+  `agg_repeat_by`: that category's rows alone, each with its own previous
+  order; several categories count those rows distinctly.
 * Each fact exists at several levels, from all dimensions (`full`) down to a
   few (`lite`: without the category/payment sets; `cat`/`pay`: with only one
   of them; `nat`: items without the state), and two grains (`d`: day, `m`:
@@ -151,6 +153,10 @@ def ddl() -> list[str]:
         "CREATE INDEX ix_agg_repeat_multi ON agg_repeat (day) WHERE multi_state",
         f"CREATE INDEX ix_agg_repeat_cross ON agg_repeat USING gist ({CROSSING}) "
         "WHERE NOT multi_state AND prev_state_day IS NOT NULL",
+        "CREATE TABLE agg_repeat_by (dim text NOT NULL, value text NOT NULL, "
+        "customer_key integer NOT NULL, first_day date NOT NULL, day date NOT NULL, "
+        "state text NOT NULL, prev_day date, multi_state boolean NOT NULL)",
+        "CREATE INDEX ix_agg_repeat_by_value ON agg_repeat_by (dim, value, day)",
     ]
     for fact in FACTS:
         for table, level, _grain in fact.tables():
@@ -170,7 +176,7 @@ def index_ddl(fact: Fact, table: str, level: str) -> list[str]:
 
 
 def all_tables() -> list[str]:
-    return ["dim_catset", "dim_payset", "agg_repeat"] + [
+    return ["dim_catset", "dim_payset", "agg_repeat", "agg_repeat_by"] + [
         t for fact in FACTS for t, _, _ in fact.tables()
     ]
 
@@ -335,6 +341,18 @@ def rebuild(cur) -> None:
         "FROM (SELECT DISTINCT customer_key, first_day, day, state, catset_id, payset_id "
         "      FROM t_cell WHERE kind = 's' AND n_sales > 1) r ORDER BY day"
     )
+    for dim, dim_table, key, values in (("category", "dim_catset", "catset_id", "categories"),
+                                        ("payment_type", "dim_payset", "payset_id", "types")):
+        cur.execute(
+            "INSERT INTO agg_repeat_by (dim, value, customer_key, first_day, day, state, "
+            "prev_day, multi_state) "
+            f"SELECT '{dim}', value, customer_key, first_day, day, state, "
+            "lag(day) OVER (PARTITION BY customer_key, state, value ORDER BY day), multi_state "
+            "FROM (SELECT DISTINCT r.customer_key, r.first_day, r.day, r.state, r.multi_state, "
+            f"      unnest(d.{values}) AS value "
+            f"      FROM agg_repeat r JOIN {dim_table} d USING ({key})) x "
+            "ORDER BY value, day"
+        )
     for fact in FACTS:
         full_d = fact.table("full", "d")
         cols = ", ".join(["day", *fact.full_dims, *fact.measures])

@@ -167,8 +167,12 @@ def order_sums(conn: Connection, filters: Filters, group: str | None = None,
             s, f, n = found.get(g, (ZERO, ZERO, 0))
             out[g] = sums.replace(sales=Decimal(s), freight=Decimal(f), items=int(n))
     if with_customers and group not in ("category", "payment_type"):
-        counted = _repeat_rest(conn, filters, group) if by_firsts else \
-            _repeat_customers(conn, filters, group)
+        if by_firsts:
+            counted = _repeat_rest(conn, filters, group)
+        elif _one_dimension(filters) and group in (None, "state", "region"):
+            counted = _repeat_by_value(conn, filters, group, *_one_dimension(filters))
+        else:
+            counted = _repeat_customers(conn, filters, group)
         for g, distinct, new in counted:
             if g in out:
                 s = out[g]
@@ -206,6 +210,43 @@ def _repeat_rest(conn: Connection, filters: Filters, group: str | None) -> list:
         f") x GROUP BY 1"
     )
     return conn.execute(text(sql), q.params).all()
+
+
+def _one_dimension(filters: Filters) -> tuple[str, tuple[str, ...]] | None:
+    """("category", values) or ("payment_type", values) when only one of them is filtered."""
+    if filters.categories and not filters.payment_types:
+        return "category", filters.categories
+    if filters.payment_types and not filters.categories:
+        return "payment_type", filters.payment_types
+    return None
+
+
+def _repeat_by_value(conn: Connection, filters: Filters, group: str | None, dim: str,
+                     values: tuple[str, ...]) -> list:
+    """Returning customers under a category (or payment type) filter, from that value's own
+    rows: with one value, a single-state customer counts at their first row in the range
+    (its previous row of that value precedes the range); several values, or customers seen
+    in several states, are counted distinctly over those rows only."""
+    params: dict[str, object] = {"start": filters.start, "end": filters.end, "dim": dim,
+                                 "values": list(values)}
+    where = "dim = :dim AND value = ANY(:values) AND day BETWEEN :start AND :end"
+    states = filters.effective_states()
+    if states is not None:
+        where += " AND state = ANY(:states)"
+        params["states"] = list(states)
+    g = GROUPS[group]
+    new = "count(*) FILTER (WHERE first_day BETWEEN :start AND :end)"
+    distinct = (f"SELECT g, count(*), {new} FROM (SELECT DISTINCT {g} AS g, customer_key, "
+                f"first_day FROM agg_repeat_by WHERE {where} AND %s) m GROUP BY 1")
+    if len(values) > 1:
+        sql = distinct % "TRUE"
+    else:
+        sql = (f"SELECT g, sum(n), sum(n_new) FROM ("
+               f"SELECT {g} AS g, count(*) AS n, {new} AS n_new FROM agg_repeat_by "
+               f"WHERE {where} AND NOT multi_state "
+               f"AND (prev_day IS NULL OR prev_day < :start) GROUP BY 1 "
+               f"UNION ALL {distinct % 'multi_state'}) x GROUP BY 1")
+    return conn.execute(text(sql), params).all()
 
 
 def _repeat_customers(conn: Connection, filters: Filters, group: str | None) -> list:
