@@ -107,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
                           "rollups": measure.rollup_rows(engine),
                           "views": [t.__dict__ for t in timings]}
             engine.dispose()
+            # an hour-long run keeps what it measured if a later size fails
+            Path(args.out).with_suffix(".partial.json").write_text(json.dumps(
+                {str(k): v for k, v in results.items()}, default=str))
         browser = None
         if not args.no_browser:
             from . import browser as browser_bench
