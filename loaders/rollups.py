@@ -151,6 +151,7 @@ def ddl() -> list[str]:
         "multi_state boolean NOT NULL DEFAULT false)",
         "CREATE INDEX ix_agg_repeat_day ON agg_repeat (day)",
         "CREATE INDEX ix_agg_repeat_multi ON agg_repeat (day) WHERE multi_state",
+        "CREATE INDEX ix_agg_repeat_catset ON agg_repeat (catset_id, day)",
         f"CREATE INDEX ix_agg_repeat_cross ON agg_repeat USING gist ({CROSSING}) "
         "WHERE NOT multi_state AND prev_state_day IS NOT NULL",
         "CREATE TABLE agg_repeat_by (dim text NOT NULL, value text NOT NULL, "
