@@ -69,8 +69,10 @@ def _day(value: object) -> date | None:
     return date.fromisoformat(str(value)[:10]) if value else None
 
 
-def resolve_view(service: PulseService, search: str | None) -> dict[str, Any]:
-    """Validate the URL's filters into the view the page shows (and compute it once).
+def resolve_view(service: PulseService, search: str | None
+                 ) -> tuple[dict[str, Any], dict]:
+    """Validate the URL's filters into the view the page shows, and its dashboard data
+    (computed once, through the cache: the caller draws from this payload).
 
     A wrong parameter does not break the page: it is dropped, named in a
     notice, and the rest of the link still applies.
@@ -102,7 +104,7 @@ def resolve_view(service: PulseService, search: str | None) -> dict[str, Any]:
         "empty": not payload["kpis"]["current"]["orders"],
         "notices": notices,
         "error": None,
-    }
+    }, payload
 
 
 def next_status(previous: dict | None, version: str | None, error: str | None,
@@ -368,19 +370,20 @@ def register_callbacks(app: Dash, service: PulseService, settings: Settings) -> 
 
     # --- the view: validate once, compute once ---------------------------------------------------
 
-    def compute_view(search: str | None) -> dict:
+    def compute_view(search: str | None) -> tuple[dict, dict | None]:
         try:
             return resolve_view(service, search)
         except DatabaseUnavailable as exc:
-            return {"error": {"kind": "db", "message": str(exc)}, "search": search or ""}
+            return {"error": {"kind": "db", "message": str(exc)}, "search": search or ""}, None
         except NoData as exc:
-            return {"error": {"kind": "nodata", "message": str(exc)}, "search": search or ""}
+            return {"error": {"kind": "nodata", "message": str(exc)},
+                    "search": search or ""}, None
         except Exception:  # noqa: BLE001
             log.exception("computing the view for %r failed", search)
             return {"error": {"kind": "internal",
                               "message": "This view could not be computed (the error is "
                                          "logged on the server)."},
-                    "search": search or ""}
+                    "search": search or ""}, None
 
     # --- notices, cards, charts and tables: one response per view ---------------------------
     # One callback draws them all: the browser then applies one update per filter change
@@ -471,12 +474,12 @@ def register_callbacks(app: Dash, service: PulseService, settings: Settings) -> 
             else:
                 panels[3] = category_chart(payload, filters, top)
             return (no_update, *(no_update,) * 4, *unchanged_kpis, *panels)
-        view = compute_view(search)
+        view, payload = compute_view(search)
         if (view.get("error") or {}).get("kind") == "db":  # the banner says it; keep the picture
             return (view, *(no_update,) * 4, *unchanged_kpis, *unchanged_panels)
-        if view.get("error"):
+        if view.get("error") or payload is None:
             return (view, *notices(view), *unchanged_kpis, *unchanged_panels)
-        payload, filters = dashboard(view)
+        filters = view["filters"]
         panels = (
             timeseries_chart(payload, filters),
             charts.growth_figure(payload["timeseries"]["points"]),

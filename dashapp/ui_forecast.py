@@ -28,7 +28,7 @@ from . import charts, urlstate
 from . import formatting as fmt
 from .insight import forecast
 from .insight_api import forecast_answer
-from .ui_insight import RETRY_MS, ask, choice_buttons
+from .ui_insight import RETRY_MS, ask, choice_buttons, insight_card
 
 DEFAULT_HORIZON = 3
 METRIC_LABELS = {"sales": "Sales", "orders": "Orders"}
@@ -185,14 +185,9 @@ def models_table(body: Mapping[str, Any], metric: str) -> html.Table | str:
 def forecast_panel() -> html.Section:
     horizons = [{"label": str(n), "value": n} for n in range(1, forecast.MAX_HORIZON + 1)]
     metrics = [{"label": label, "value": key} for key, label in METRIC_LABELS.items()]
-    return html.Section(className="insight mt-3", children=dbc.Card(
-        className="panel", id="forecast-panel", children=[
-            html.Div(className="panel-head", children=[
-                html.Div([html.H2("Forecast", className="panel-title"),
-                          html.Div("The next months for the filters above, from the model "
-                                   "that did best in a backtest", className="panel-hint")]),
-            ]),
-            html.Div(className="panel-body", children=[
+    return insight_card("forecast-panel", "Forecast",
+                        "The next months for the filters above, from the model "
+                        "that did best in a backtest", [
                 dcc.Store(id="forecast-answer"),
                 dcc.Interval(id="forecast-retry", interval=RETRY_MS, disabled=True),
                 dbc.Row(className="g-2 align-items-end", children=[
@@ -219,8 +214,7 @@ def forecast_panel() -> html.Section:
                               className="chart"),
                     html.Div(id="forecast-models", className="table-wrap table-scroll"),
                 ]),
-            ]),
-        ]))
+            ])
 
 
 # --- callbacks ------------------------------------------------------------------------------

@@ -161,19 +161,26 @@ def impact_table(body: dict, filters_json: dict) -> html.Div:
 # --- the block ------------------------------------------------------------------------------
 
 
+def insight_card(card_id: str, title: str, hint: str, body: list) -> html.Section:
+    """The frame the three insight views share: a titled card with a one-line hint."""
+    return html.Section(className="insight mt-3", children=dbc.Card(
+        className="panel", id=card_id, children=[
+            html.Div(className="panel-head", children=[
+                html.Div([html.H2(title, className="panel-title"),
+                          html.Div(hint, className="panel-hint")]),
+            ]),
+            html.Div(className="panel-body", children=body),
+        ]))
+
+
 def insight_panel() -> html.Section:
     presets = [dbc.Button(p["label"], id={"type": "impact-preset", "date": p["date"]},
                           size="sm", color="primary", outline=True, n_clicks=0,
                           className="quick-pick", title=p["date"])
                for p in reports.EVENT_PRESETS]
-    return html.Section(className="insight mt-3", children=dbc.Card(
-        className="panel", id="impact-panel", children=[
-            html.Div(className="panel-head", children=[
-                html.Div([html.H2("Event impact", className="panel-title"),
-                          html.Div("Actual vs expected after an event, for the filters "
-                                   "above · click a row to filter", className="panel-hint")]),
-            ]),
-            html.Div(className="panel-body", children=[
+    return insight_card("impact-panel", "Event impact",
+                        "Actual vs expected after an event, for the filters "
+                        "above · click a row to filter", [
                 dbc.Row(className="g-2 align-items-end", children=[
                     dbc.Col(xs=12, md="auto", className="filter-field", children=[
                         html.Label("Event date", htmlFor="impact-event",
@@ -195,8 +202,7 @@ def insight_panel() -> html.Section:
                           figure=charts.empty_figure(""), style={"height": "320px"},
                           className="chart"),
                 html.Div(id="impact-table", className="table-wrap table-scroll"),
-            ]),
-        ]))
+            ])
 
 
 # --- callbacks ------------------------------------------------------------------------------

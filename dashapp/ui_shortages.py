@@ -30,7 +30,14 @@ from . import charts, urlstate
 from . import formatting as fmt
 from .insight import reports
 from .insight_api import GRAINS_SHORTAGES, shortages_answer
-from .ui_insight import DIM_LABELS, RETRY_MS, ask, choice_buttons, row_click_search
+from .ui_insight import (
+    DIM_LABELS,
+    RETRY_MS,
+    ask,
+    choice_buttons,
+    insight_card,
+    row_click_search,
+)
 
 #: The API's metrics, in the chart's order (top to bottom).
 METRICS = ("unavailable_rate", "late_rate", "avg_delivery_days")
@@ -209,15 +216,10 @@ def group_tables(body: Mapping[str, Any]) -> html.Div:
 
 def shortages_panel() -> html.Section:
     grains = [{"label": GRAIN_LABELS[g], "value": g} for g in GRAINS_SHORTAGES]
-    return html.Section(className="insight mt-3", children=dbc.Card(
-        className="panel", id="shortages-panel", children=[
-            html.Div(className="panel-head", children=[
-                html.Div([html.H2("Shortages and delivery delays", className="panel-title"),
-                          html.Div("Unavailable orders, late deliveries and delivery time "
-                                   "for the filters above; spikes marked · click a row to "
-                                   "filter", className="panel-hint")]),
-            ]),
-            html.Div(className="panel-body", children=[
+    return insight_card("shortages-panel", "Shortages and delivery delays",
+                        "Unavailable orders, late deliveries and delivery time "
+                        "for the filters above; spikes marked · click a row to "
+                        "filter", [
                 dcc.Store(id="shortages-answer"),
                 dcc.Interval(id="shortages-retry", interval=RETRY_MS, disabled=True),
                 choice_buttons("shortages-grain", "Per", grains, "month"),
@@ -229,8 +231,7 @@ def shortages_panel() -> html.Section:
                           className="chart"),
                 html.Div(id="shortages-rule", className="panel-hint spike-rule"),
                 html.Div(id="shortages-tables", className="table-wrap mt-2"),
-            ]),
-        ]))
+            ])
 
 
 # --- callbacks ------------------------------------------------------------------------------

@@ -373,7 +373,7 @@ class FakeService:
 
 
 def test_wrong_parameter_is_named_and_the_rest_applies() -> None:
-    view = resolve_view(FakeService(), "?state=XX&category=toys&colour=red")  # type: ignore
+    view, _ = resolve_view(FakeService(), "?state=XX&category=toys&colour=red")  # type: ignore
     assert view["filters"]["category"] == ["toys"] and view["filters"]["state"] == []
     named = [n["parameter"] for n in view["notices"]]
     assert sorted(named) == ["colour", "state"]
@@ -383,7 +383,7 @@ def test_wrong_parameter_is_named_and_the_rest_applies() -> None:
 
 
 def test_empty_view_is_flagged() -> None:
-    view = resolve_view(FakeService(), "?start=2030-01-01&end=2030-01-31")  # type: ignore
+    view, _ = resolve_view(FakeService(), "?start=2030-01-01&end=2030-01-31")  # type: ignore
     assert view["empty"] is True and view["notices"] == []
 
 
