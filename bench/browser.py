@@ -79,8 +79,8 @@ def run(engine: Engine, clicks: int = 30, redis_url: str | None = None) -> dict 
     sys.path.insert(0, str(ROOT / "tests"))
     from browser import click_map_location, page_ready, wait_until  # the tests' own helpers
 
-    from dashapp.app import create_app
     from dashapp.config import load_settings
+    from dashapp.web.app import create_app
 
     env = {"PULSE_HOME": tempfile.mkdtemp(prefix="pulse-bench-home-"),
            "PULSE_REFRESH_SECONDS": "0"}

@@ -54,7 +54,7 @@ def prepare_database(home: Path, orders: int) -> str:
     import pgserver
     from sqlalchemy import create_engine, text
 
-    from dashapp import auth
+    from dashapp.web import auth
     from loaders import ingest, migrate
     from loaders.demo import DemoSpec, generate
 
@@ -150,11 +150,11 @@ def cost_model(home: Path, sizes: list[int]) -> str:
     from sqlalchemy import create_engine, text
 
     from dashapp.cache import ResultCache
-    from dashapp.cli_admin import refresh
     from dashapp.config import load_settings
     from dashapp.service import PulseService
     from loaders import ingest, migrate, rollups
     from loaders.demo import DemoSpec, generate
+    from loaders.warehouse import refresh
 
     server = pgserver.get_server(home / "pgdata", cleanup_mode=None)
     admin_url = server.get_uri().replace("postgresql://", "postgresql+psycopg2://", 1)
@@ -187,9 +187,8 @@ def cost_model(home: Path, sizes: list[int]) -> str:
             size = {t: conn.execute(text(f"SELECT pg_total_relation_size('{t}')")).scalar_one()
                     for t in raw + derived}
         settings = load_settings({"PULSE_HOME": str(home / "cache-off")})
-        from flask import Flask
 
-        service = PulseService(eng, ResultCache(Flask("x"), settings))
+        service = PulseService(eng, ResultCache(settings))
         service.cache.get_or_compute = lambda key, compute: compute()  # type: ignore
         timings = {}
         for label, params in (("all, 3 years", {}), ("one state", {"state": ["SP"]}),

@@ -2,7 +2,7 @@
 
 Each simulated user opens the page (login form, page, Dash layout and callback
 graph), then, every 2-8 s (LOCUST_THINK), changes the filters: it sets the URL query (the
-page's single source of truth, see dashapp/urlstate.py) and fires the Dash
+page's single source of truth, see dashapp/page/urlstate.py) and fires the Dash
 callbacks that this change triggers, in dependency order, the way Dash's
 renderer does: every callback whose inputs changed, then those whose inputs
 those callbacks changed, each at most once per change. The callback graph is

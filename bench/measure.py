@@ -16,7 +16,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask import Flask
 from sqlalchemy import Engine
 
 from dashapp.cache import ResultCache
@@ -55,7 +54,7 @@ def make_service(engine: Engine, redis_url: str | None) -> PulseService:
     if redis_url:
         env["REDIS_URL"] = redis_url
     settings = load_settings(env)
-    return PulseService(engine, ResultCache(Flask("bench"), settings))
+    return PulseService(engine, ResultCache(settings))
 
 
 def run(engine: Engine, views: list[tuple[str, Filters]], reps: int, baseline_names: set[str],

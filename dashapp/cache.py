@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask
-from flask_caching import Cache
+import redis
+from flask_caching.backends import FileSystemCache, RedisCache
 
 from .config import Settings
 
@@ -28,25 +28,20 @@ _MISSING = object()
 class ResultCache:
     """get-or-compute over flask-caching, surviving a backend that goes away."""
 
-    def __init__(self, app: Flask, settings: Settings) -> None:
+    def __init__(self, settings: Settings) -> None:
+        # flask-caching's backends, built without a Flask app: the service (and the CLI,
+        # the benchmarks) use the cache with no web server around it
         if settings.redis_url:
-            config = {
-                "CACHE_TYPE": "RedisCache",
-                "CACHE_REDIS_URL": settings.redis_url,
-                "CACHE_OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
-            }
+            client = redis.from_url(settings.redis_url, socket_connect_timeout=0.5,
+                                    socket_timeout=1.0)
+            self.cache: Any = RedisCache(host=client, key_prefix="pulse:",
+                                         default_timeout=settings.cache_timeout)
             self.kind = "redis"
         else:
             settings.cache_dir.mkdir(parents=True, exist_ok=True)
-            config = {
-                "CACHE_TYPE": "FileSystemCache",
-                "CACHE_DIR": str(settings.cache_dir),
-                "CACHE_THRESHOLD": 5000,
-            }
+            self.cache = FileSystemCache(str(settings.cache_dir), threshold=5000,
+                                         default_timeout=settings.cache_timeout)
             self.kind = "filesystem"
-        config["CACHE_DEFAULT_TIMEOUT"] = settings.cache_timeout
-        config["CACHE_KEY_PREFIX"] = "pulse:"
-        self.cache = Cache(app, config=config)
         self._down_since: float | None = None
         self._lock = threading.Lock()
         self.hits = 0

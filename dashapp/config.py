@@ -8,6 +8,7 @@ instead of reading `os.environ`, so tests can build a `Settings` of their own.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +19,23 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 class ConfigError(ValueError):
     """A configuration value is present but unusable; the message names the variable."""
+
+
+def is_loopback(address: str | None) -> bool:
+    """True for 127.0.0.0/8, ::1 and 'localhost' (the addresses only this machine reaches)."""
+    if not address:
+        return False
+    if address.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def served_by_gunicorn() -> bool:
+    """gunicorn's arbiter exports SERVER_SOFTWARE to the environment its workers inherit."""
+    return os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn")
 
 
 def normalise_database_url(url: str) -> str:
@@ -66,7 +84,7 @@ class Settings:
     refresh_seconds: int = 300
     demo_orders: int = 100_000
     cache_timeout: int = 3600
-    # production hardening (see dashapp/auth.py, dashapp/security.py, docs/DEPLOY.md)
+    # production hardening (see dashapp/web/, docs/DEPLOY.md)
     auth: str = "auto"
     secret_key: str | None = None
     session_hours: int = 12
@@ -76,6 +94,13 @@ class Settings:
     api_rate_limit: int = 600
     statement_timeout_ms: int = 15_000
     db_pool_size: int = 5
+
+    @property
+    def exposed(self) -> bool:
+        """Whether people other than this machine's user can reach the server: it listens
+        beyond loopback, or gunicorn serves it (a production deploy, whatever the bind).
+        Sign-in (`PULSE_AUTH=auto`), rate limits and debug mode all ask this one question."""
+        return not is_loopback(self.host) or served_by_gunicorn()
 
     @property
     def embedded(self) -> bool:

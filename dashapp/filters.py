@@ -15,10 +15,13 @@ from datetime import date, timedelta
 
 from .regions import region_map
 
-FILTER_PARAMS = ("start", "end", "state", "region", "category", "payment_type")
-#: Parameter name -> Filters attribute, for the multi-valued kinds.
-VALUE_ATTRS = {"state": "states", "region": "regions", "category": "categories",
-               "payment_type": "payment_types"}
+#: The filter dimensions, declared once: parameter name (API, page URL, filter bar,
+#: breakdowns) -> Filters attribute. Each takes several values, combined with OR.
+DIMENSIONS = {"state": "states", "region": "regions", "category": "categories",
+              "payment_type": "payment_types"}
+LIST_PARAMS = tuple(DIMENSIONS)
+DATE_PARAMS = ("start", "end")
+FILTER_PARAMS = (*DATE_PARAMS, *LIST_PARAMS)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -90,10 +93,10 @@ class Filters:
 
     def without(self, *names: str) -> Filters:
         """The same filters minus some kinds: a chart shows its own dimension unfiltered."""
-        return replace(self, **{VALUE_ATTRS[n]: () for n in names})
+        return replace(self, **{DIMENSIONS[n]: () for n in names})
 
     def with_values(self, name: str, values: Iterable[str]) -> Filters:
-        return replace(self, **{VALUE_ATTRS[name]: tuple(sorted(set(values)))})
+        return replace(self, **{DIMENSIONS[name]: tuple(sorted(set(values)))})
 
     # --- (de)serialisation -----------------------------------------------------
 
@@ -104,22 +107,30 @@ class Filters:
             out["start"] = [self.start.isoformat()]
         if self.end:
             out["end"] = [self.end.isoformat()]
-        for name, values in (("state", self.states), ("region", self.regions),
-                             ("category", self.categories),
-                             ("payment_type", self.payment_types)):
+        for name, attr in DIMENSIONS.items():
+            values = getattr(self, attr)
             if values:
                 out[name] = list(values)
         return out
 
     def to_json(self) -> dict[str, object]:
+        """The JSON form the API answers with and the page's view store carries."""
         return {
             "start": self.start.isoformat() if self.start else None,
             "end": self.end.isoformat() if self.end else None,
-            "state": list(self.states),
-            "region": list(self.regions),
-            "category": list(self.categories),
-            "payment_type": list(self.payment_types),
+            **{name: list(getattr(self, attr)) for name, attr in DIMENSIONS.items()},
         }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> Filters:
+        """Inverse of `to_json` (extra keys, such as the previous period, are ignored)."""
+        def day(name: str) -> date | None:
+            raw = data.get(name)
+            return date.fromisoformat(str(raw)) if raw else None
+
+        return cls(start=day("start"), end=day("end"),
+                   **{attr: tuple(str(v) for v in data.get(name) or ())  # type: ignore[union-attr]
+                      for name, attr in DIMENSIONS.items()})
 
     def cache_key(self) -> str:
         parts = [f"{k}={','.join(v)}" for k, v in sorted(self.to_params().items())]
@@ -133,19 +144,24 @@ def _split(values: Iterable[str]) -> list[str]:
     return [p for p in out if p]
 
 
+def parse_day(name: str, raw: str) -> date:
+    """One YYYY-MM-DD value of parameter `name`; FilterError naming it otherwise."""
+    if not _DATE.fullmatch(raw):
+        raise FilterError(name, f"{name} must be a date as YYYY-MM-DD, got {raw!r}")
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise FilterError(name, f"{name} is not a valid date: {raw!r} (it must be a date "
+                                f"as YYYY-MM-DD)") from None
+
+
 def _parse_date(name: str, values: list[str]) -> date | None:
     values = _split(values)
     if not values:
         return None
     if len(values) > 1:
         raise FilterError(name, f"{name} takes one date, got {len(values)}")
-    raw = values[0]
-    if not _DATE.fullmatch(raw):
-        raise FilterError(name, f"{name} must be a date as YYYY-MM-DD, got {raw!r}")
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise FilterError(name, f"{name} is not a valid date: {raw!r}") from None
+    return parse_day(name, values[0])
 
 
 def _check_values(name: str, values: list[str], allowed: Iterable[str],

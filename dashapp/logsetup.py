@@ -24,6 +24,7 @@ import re
 import sys
 import threading
 import time
+import weakref
 from datetime import UTC, datetime
 from typing import Any
 
@@ -91,6 +92,10 @@ def log_format(command: str | None = None) -> str:
     return "json" if command == "serve" else "text"
 
 
+class PulseHandler(logging.StreamHandler):
+    """Our own handler, told apart from one that pytest or an embedding program installed."""
+
+
 def configure_logging(level: int = logging.INFO, fmt: str = "json",
                       stream: Any = None, force: bool = False) -> logging.Handler | None:
     """Route every logger through one handler on stderr in the chosen format.
@@ -100,11 +105,10 @@ def configure_logging(level: int = logging.INFO, fmt: str = "json",
     its own handler from an earlier call is replaced.
     """
     root = logging.getLogger()
-    foreign = [h for h in root.handlers if not getattr(h, "_pulse", False)]
+    foreign = [h for h in root.handlers if not isinstance(h, PulseHandler)]
     if foreign and not force:
         return None
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler._pulse = True  # type: ignore[attr-defined]
+    handler = PulseHandler(stream or sys.stderr)
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
@@ -210,11 +214,15 @@ class _EngineWatch:
                                 "after_seconds": round(down_for, 1)})
 
 
+#: Engines already watched (a second watch would log every event twice).
+_WATCHED: weakref.WeakSet = weakref.WeakSet()
+
+
 def watch_engine(engine: Engine, role: str = "web") -> None:
     """Log when `engine`'s database becomes unreachable or slow, and when it recovers."""
-    if engine.dialect.name != "postgresql" or getattr(engine, "_pulse_watched", False):
+    if engine.dialect.name != "postgresql" or engine in _WATCHED:
         return
-    engine._pulse_watched = True  # type: ignore[attr-defined]
+    _WATCHED.add(engine)
     watch = _EngineWatch(role)
 
     @event.listens_for(engine, "handle_error")

@@ -41,13 +41,6 @@ def region_map() -> dict[str, tuple[str, ...]]:
     return {str(k): tuple(v) for k, v in data.items()}
 
 
-def region_of(state: str) -> str | None:
-    for region, states in region_map().items():
-        if state in states:
-            return region
-    return None
-
-
 def region_case_sql(column: str = "state") -> str:
     """A SQL CASE mapping a state column to its region (values are fixed config, not input)."""
     whens = []

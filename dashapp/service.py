@@ -58,7 +58,7 @@ class PulseService:
                     from exc
             raise DatabaseUnavailable(_reason(exc)) from exc
 
-    def _run(self, fn: Callable[[Connection], T]) -> T:
+    def run(self, fn: Callable[[Connection], T]) -> T:
         def on_connection() -> T:
             with self.engine.connect() as conn:
                 return fn(conn)
@@ -70,9 +70,9 @@ class PulseService:
         def q(conn: Connection) -> str:
             row = conn.execute(text("SELECT data_version FROM pulse_meta WHERE id = 1")).first()
             return str(row[0]) if row else ""
-        return self._run(q)
+        return self.run(q)
 
-    def _cached(self, version: str, name: str, args: tuple, compute: Callable[[], Any]) -> Any:
+    def cached(self, version: str, name: str, args: tuple, compute: Callable[[], Any]) -> Any:
         key = self.cache.key(version, name, *args)
         return self.cache.get_or_compute(key, compute)
 
@@ -81,7 +81,7 @@ class PulseService:
         with self._lock:
             found = self._domains.get(version)
         if found is None:
-            found = self._run(report.load_domain)
+            found = self.run(report.load_domain)
             with self._lock:
                 self._domains = {version: found}
         return found
@@ -99,26 +99,26 @@ class PulseService:
 
     def meta(self) -> dict:
         version = self.version()
-        return self._cached(version, "meta", (), lambda: self._run(report.meta))
+        return self.cached(version, "meta", (), lambda: self.run(report.meta))
 
     def kpis(self, filters: Filters, version: str | None = None) -> dict:
         version = self.version() if version is None else version
-        return self._cached(version, "kpis", (filters.cache_key(),),
-                            lambda: self._run(lambda c: report.kpi_report(c, filters)))
+        return self.cached(version, "kpis", (filters.cache_key(),),
+                            lambda: self.run(lambda c: report.kpi_report(c, filters)))
 
     def timeseries(self, filters: Filters, grain: str, version: str | None = None) -> dict:
         version = self.version() if version is None else version
-        return self._cached(version, "timeseries", (grain, filters.cache_key()),
-                            lambda: self._run(lambda c: report.timeseries(c, filters, grain)))
+        return self.cached(version, "timeseries", (grain, filters.cache_key()),
+                            lambda: self.run(lambda c: report.timeseries(c, filters, grain)))
 
     def breakdown(self, filters: Filters, dim: str, version: str | None = None) -> dict:
         version = self.version() if version is None else version
-        return self._cached(version, "breakdown", (dim, filters.cache_key()),
-                            lambda: self._run(lambda c: report.breakdown(c, filters, dim)))
+        return self.cached(version, "breakdown", (dim, filters.cache_key()),
+                            lambda: self.run(lambda c: report.breakdown(c, filters, dim)))
 
     def dashboard(self, filters: Filters, version: str | None = None) -> dict:
         version = self.version() if version is None else version
-        return self._cached(version, "dashboard", (filters.cache_key(),),
+        return self.cached(version, "dashboard", (filters.cache_key(),),
                             lambda: self._guard(lambda: report.dashboard_parallel(self.engine,
                                                                                   filters)))
 

@@ -999,6 +999,54 @@ class _OrderWriter:
         q = self.quirks[name]
         return q[(q >= lo) & (q < lo + n)] - lo
 
+    def _people(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each order's person and zip: ~3.4% come back from a bounded pool of earlier
+        customers, the rest are new (and join the pool)."""
+        rng = self.rng
+        returning = (rng.random(n) < _RETURN_P) if self.pool_n else np.zeros(n, bool)
+        k_new = int(n - returning.sum())
+        uid = np.empty(n, dtype="S32")
+        zip_idx = np.empty(n, dtype=np.int64)
+        new_uid = np.array(_hex_ids(rng, k_new), dtype="S32")
+        new_zip = self.geo.customer_zips(rng, k_new)
+        uid[~returning], zip_idx[~returning] = new_uid, new_zip
+        if returning.any():
+            back = rng.integers(0, self.pool_n, int(returning.sum()))
+            uid[returning], zip_idx[returning] = self.pool_uid[back], self.pool_zip[back]
+        keep = min(k_new, _POOL)
+        slots = (self.pool_pos + np.arange(keep)) % _POOL
+        self.pool_uid[slots], self.pool_zip[slots] = new_uid[k_new - keep:], new_zip[k_new - keep:]
+        self.pool_pos = (self.pool_pos + keep) % _POOL
+        self.pool_n = min(_POOL, self.pool_n + keep)
+        return uid, zip_idx
+
+    def _timeline(self, purchase: np.ndarray, boleto: np.ndarray, order_dist: np.ndarray,
+                  h: float, day0: int) -> tuple[np.ndarray, ...]:
+        """(approved, carrier, delivered, estimated) timestamps. Approval takes minutes for
+        cards, a day or two for boleto; transit grows with distance and the supply shock."""
+        rng, n = self.rng, len(purchase)
+        approve_delay = np.where(boleto, rng.lognormal(np.log(30 * 3600), 0.6, n),
+                                 rng.lognormal(np.log(15 * 60), 1.2, n))
+        approved = purchase + np.minimum(approve_delay, 20 * _DAY).astype(np.int64)
+        handling = rng.lognormal(np.log(2.5), 0.8, n)
+        base_transit = 4.5 + order_dist / 250
+        incident = rng.random(n) < 0.13 * (1 + 1.0 * h)
+        transit = (base_transit * (1 + 0.5 * h) * rng.lognormal(0, 0.35, n)
+                   + np.where(incident, rng.exponential(14.0, n), 0.0))
+        carrier = approved + (handling * _DAY).astype(np.int64)
+        delivered = carrier + (transit * _DAY).astype(np.int64)
+        expected = (approve_delay / _DAY + 2.5 + base_transit)
+        est_days = np.ceil((expected * 1.6 + 7) * (1 + 0.1 * h))
+        estimated = day0 + (est_days * _DAY).astype(np.int64)
+        # Rare real quirks: carrier before approval, delivered before carrier.
+        odd = boleto & (rng.random(n) < 0.01)
+        carrier[odd] = np.maximum(purchase[odd] + 60,
+                                  approved[odd] - rng.integers(3600, 12 * 3600, int(odd.sum())))
+        early = rng.random(n) < 0.0006
+        delivered[early] = carrier[early] - rng.integers(3600, _DAY, int(early.sum()))
+        delivered = np.maximum(delivered, purchase + 3600)
+        return approved, carrier, delivered, estimated
+
     def day(self, day: date, n: int) -> None:
         """Generate and write n orders purchased on `day` (one batch, n <= _BATCH)."""
         if n == 0:
@@ -1025,21 +1073,7 @@ class _OrderWriter:
         # Customers: ~3.4% of orders come from a person seen before (bounded pool).
         order_ids = _hex_ids(rng, n)
         customer_ids = _hex_ids(rng, n)
-        returning = (rng.random(n) < _RETURN_P) if self.pool_n else np.zeros(n, bool)
-        k_new = int(n - returning.sum())
-        uid = np.empty(n, dtype="S32")
-        zip_idx = np.empty(n, dtype=np.int64)
-        new_uid = np.array(_hex_ids(rng, k_new), dtype="S32")
-        new_zip = geo.customer_zips(rng, k_new)
-        uid[~returning], zip_idx[~returning] = new_uid, new_zip
-        if returning.any():
-            back = rng.integers(0, self.pool_n, int(returning.sum()))
-            uid[returning], zip_idx[returning] = self.pool_uid[back], self.pool_zip[back]
-        keep = min(k_new, _POOL)
-        slots = (self.pool_pos + np.arange(keep)) % _POOL
-        self.pool_uid[slots], self.pool_zip[slots] = new_uid[k_new - keep:], new_zip[k_new - keep:]
-        self.pool_pos = (self.pool_pos + keep) % _POOL
-        self.pool_n = min(_POOL, self.pool_n + keep)
+        uid, zip_idx = self._people(n)
         city = geo.zip_city[zip_idx]
         c_lat, c_lng = geo.zip_lat[zip_idx], geo.zip_lng[zip_idx]
 
@@ -1084,28 +1118,8 @@ class _OrderWriter:
         np.maximum.at(order_dist, item_order, dist)
         order_dist[no_items] = np.median(dist) if m else 500.0
 
-        # Life cycle. Approval: minutes for cards, a day or two for boleto.
-        boleto = pay_first == 1
-        approve_delay = np.where(boleto, rng.lognormal(np.log(30 * 3600), 0.6, n),
-                                 rng.lognormal(np.log(15 * 60), 1.2, n))
-        approved = purchase + np.minimum(approve_delay, 20 * _DAY).astype(np.int64)
-        handling = rng.lognormal(np.log(2.5), 0.8, n)
-        base_transit = 4.5 + order_dist / 250
-        incident = rng.random(n) < 0.13 * (1 + 1.0 * h)
-        transit = (base_transit * (1 + 0.5 * h) * rng.lognormal(0, 0.35, n)
-                   + np.where(incident, rng.exponential(14.0, n), 0.0))
-        carrier = approved + (handling * _DAY).astype(np.int64)
-        delivered = carrier + (transit * _DAY).astype(np.int64)
-        expected = (approve_delay / _DAY + 2.5 + base_transit)
-        est_days = np.ceil((expected * 1.6 + 7) * (1 + 0.1 * h))
-        estimated = day0 + (est_days * _DAY).astype(np.int64)
-        # Rare real quirks: carrier before approval, delivered before carrier.
-        odd = boleto & (rng.random(n) < 0.01)
-        carrier[odd] = np.maximum(purchase[odd] + 60,
-                                  approved[odd] - rng.integers(3600, 12 * 3600, int(odd.sum())))
-        early = rng.random(n) < 0.0006
-        delivered[early] = carrier[early] - rng.integers(3600, _DAY, int(early.sum()))
-        delivered = np.maximum(delivered, purchase + 3600)
+        approved, carrier, delivered, estimated = self._timeline(purchase, pay_first == 1,
+                                                                order_dist, h, day0)
 
         has_approval = np.ones(n, bool)
         has_carrier = np.isin(status, (_DELIVERED, _SHIPPED))

@@ -1,6 +1,6 @@
 """Pre-aggregated tables: what keeps the dashboard fast at any number of orders.
 
-Why these shapes (see docs/ARCHITECTURE.md for the long form):
+Why these shapes (docs/ARCHITECTURE.md places them among the tiers):
 
 * Every order is reduced to one *cell*: (purchase day, customer state, the SET
   of its item categories, the SET of its payment types, its status kind). A

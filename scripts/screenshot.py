@@ -82,8 +82,8 @@ def serve(database_url: str, home: Path) -> Iterator[str]:
     from sqlalchemy import create_engine
     from werkzeug.serving import make_server
 
-    from dashapp.app import create_app
     from dashapp.config import load_settings
+    from dashapp.web.app import create_app
 
     settings = load_settings({"PULSE_HOME": str(home), "PULSE_REFRESH_SECONDS": "0"})
     engine = create_engine(database_url)

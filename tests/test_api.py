@@ -10,10 +10,10 @@ import pytest
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
-from dashapp.app import create_app
+from dashapp.api.openapi import openapi_document
 from dashapp.config import load_settings
 from dashapp.metrics import KPI_FIELDS
-from dashapp.openapi import openapi_document
+from dashapp.web.app import create_app
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,9 @@ import sys
 import pytest
 from sqlalchemy import text
 
-from dashapp import auth as auth_mod
-from dashapp.app import create_app
 from dashapp.config import ConfigError, load_settings, set_settings
+from dashapp.web import auth as auth_mod
+from dashapp.web.app import create_app
 
 SECRET = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 PASSWORD = "correct horse battery"

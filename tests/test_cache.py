@@ -9,8 +9,8 @@ import pytest
 import redis
 
 from dashapp import cache as cache_mod
-from dashapp.app import create_app
 from dashapp.config import load_settings
+from dashapp.web.app import create_app
 from loaders import ingest
 
 

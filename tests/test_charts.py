@@ -17,11 +17,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine
 
-from dashapp import charts, urlstate
-from dashapp import formatting as fmt
-from dashapp.callbacks import export_rows, map_patch, next_status, resolve_view
 from dashapp.filters import Domain, FilterError, Filters, parse_filters
 from dashapp.jsonout import jsonable
+from dashapp.page import charts, urlstate
+from dashapp.page import formatting as fmt
+from dashapp.page.callbacks import export_rows, map_patch, next_status, resolve_view
 from dashapp.regions import BRAZIL
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,7 +94,7 @@ def test_change_colour_follows_meaning_not_sign(field: str, growth: float | None
 
 
 def test_every_card_metric_has_a_label_and_a_polarity() -> None:
-    from dashapp.layout import KPI_ELEMENTS
+    from dashapp.page.layout import KPI_ELEMENTS
 
     for field in KPI_ELEMENTS:
         assert field in fmt.KPI_LABELS and field in fmt.POLARITY
@@ -147,7 +147,7 @@ def test_url_round_trip(filters: Filters) -> None:
     search = urlstate.search_from_filters(filters)
     assert parse_filters(urlstate.parse_search(search), DOMAIN) == filters
     # and the view store's JSON form round-trips too
-    assert urlstate.filters_from_json(filters.to_json()) == filters
+    assert Filters.from_json(filters.to_json()) == filters
 
 
 def test_url_leaves_out_the_datas_own_bounds() -> None:
@@ -404,8 +404,8 @@ def test_status_changes_only_when_something_changed() -> None:
 
 
 def test_layout_has_the_stable_ids_and_reads_no_data(tmp_path: Path) -> None:
-    from dashapp.app import create_app
     from dashapp.config import load_settings
+    from dashapp.web.app import create_app
 
     engine = create_engine("postgresql+psycopg2://nobody@/nowhere?host=/nonexistent")
     app = create_app(load_settings({"PULSE_HOME": str(tmp_path)}), engine=engine)
@@ -458,7 +458,7 @@ def _bbox(feature: dict) -> tuple[float, float, float, float]:
 
 
 def test_display_geometry_is_lighter_but_the_same_map() -> None:
-    from dashapp.ui_geo import TOLERANCE, count_points, load_geo, simplify_geojson, simplify_line
+    from dashapp.page.geo import TOLERANCE, count_points, load_geo, simplify_geojson, simplify_line
 
     geo = load_geo(str(ROOT / "geo" / "brazil-states.geojson"), "id")
     assert geo.ids == tuple(charts.feature_ids(GEOJSON)[0]) and len(geo.ids) == 27

@@ -49,9 +49,9 @@ from browser import (
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from dashapp import formatting as fmt
-from dashapp.app import create_app
 from dashapp.config import load_settings
+from dashapp.page import formatting as fmt
+from dashapp.web.app import create_app
 from loaders import ingest, migrate
 from loaders.demo import DemoSpec, generate
 

@@ -17,8 +17,8 @@ from dbutil import checksum
 from pgdebian import running_postgres
 from sqlalchemy import create_engine, text
 
-from dashapp.app import create_app
 from dashapp.config import load_settings, normalise_database_url
+from dashapp.web.app import create_app
 from loaders import ingest
 
 

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.generation import GenerationMode
 
-from dashapp import auth as auth_mod
-from dashapp.app import create_app
 from dashapp.config import load_settings
+from dashapp.web import auth as auth_mod
+from dashapp.web.app import create_app
 
 EXAMPLES = 25
 SECRET = "fuzz-test-secret-0123456789-abcdefghijklmnopqrs"

@@ -23,7 +23,7 @@ from services import RedisServer, free_port
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from dashapp import auth as auth_mod
+from dashapp.web import auth as auth_mod
 from loaders import migrate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -279,7 +279,7 @@ def test_release_on_an_empty_database(pg_admin_url, tmp_path):
 
 def test_procfile_is_what_the_docs_say():
     web = shlex.split(procfile()["web"])
-    assert web[:2] == ["gunicorn", "dashapp.wsgi:server"]
+    assert web[:2] == ["gunicorn", "dashapp.web.wsgi:server"]
     assert "0.0.0.0:${PORT:-8050}" in web and "${WEB_CONCURRENCY:-2}" in web
     assert "dashapp.logsetup.GunicornLogger" in web
     assert procfile()["release"] == "pulse db upgrade && pulse db refresh --if-needed"

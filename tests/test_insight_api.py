@@ -20,17 +20,15 @@ from openapi_spec_validator import validate
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
-from dashapp.app import create_app
+from dashapp.api.openapi import openapi_document
 from dashapp.config import load_settings
 from dashapp.insight import forecast, reports
-from dashapp.insight_api import Busy, InsightRunner, Pending, insight_api, merge_openapi
-from dashapp.openapi import openapi_document
+from dashapp.insight.runner import Busy, InsightRunner, Pending
+from dashapp.web.app import create_app
 
 
 def make_app(engine, home, wait: float = 120.0):
     app = create_app(load_settings({"PULSE_HOME": str(home)}), engine=engine)
-    if "insight_api" not in app.server.blueprints:  # until app.py registers it
-        app.server.register_blueprint(insight_api)
     app.server.config["PULSE_INSIGHT_WAIT"] = wait
     return app
 
@@ -46,7 +44,7 @@ def client(app):
 
 
 def schema_for(name: str) -> Draft202012Validator:
-    doc = merge_openapi(openapi_document())
+    doc = openapi_document()
     return Draft202012Validator({**doc, "$ref": f"#/components/schemas/{name}"})
 
 
@@ -57,7 +55,7 @@ def get_ok(client, url: str):
 
 
 def test_openapi_with_insight_is_valid_openapi_3_1(client):
-    doc = merge_openapi(client.get("/api/v1/openapi.json").get_json())
+    doc = client.get("/api/v1/openapi.json").get_json()
     validate(doc)
     for path in ("/api/v1/impact", "/api/v1/forecast", "/api/v1/shortages"):
         assert path in doc["paths"]

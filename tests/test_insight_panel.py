@@ -27,7 +27,7 @@ from test_dashboard import (
     wait_for_kpis,
 )
 
-from dashapp.ui_insight import summary_text
+from dashapp.page.panels.impact import summary_text
 
 pytestmark = pytest.mark.slow
 

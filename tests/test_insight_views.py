@@ -35,10 +35,11 @@ from test_dashboard import (
     wait_for_kpis,
 )
 
-from dashapp import ui_forecast, ui_shortages
-from dashapp.insight_api import Busy, Pending
+from dashapp.insight.runner import Busy, Pending
+from dashapp.page.panels import forecast as ui_forecast
+from dashapp.page.panels import shortages as ui_shortages
+from dashapp.page.panels.frame import ask
 from dashapp.service import DatabaseUnavailable
-from dashapp.ui_insight import ask
 
 # --- pure formatting --------------------------------------------------------------------
 

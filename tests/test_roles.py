@@ -13,10 +13,10 @@ from pgdebian import running_postgres
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import ProgrammingError
 
-from dashapp import auth as auth_mod
 from dashapp import cli
-from dashapp.app import create_app
 from dashapp.config import load_settings, normalise_database_url, set_settings
+from dashapp.web import auth as auth_mod
+from dashapp.web.app import create_app
 from loaders import ingest
 
 OWNER_PW = "owner-pw-3f9a2c"

@@ -9,9 +9,10 @@ import time
 import pytest
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from dashapp import security
-from dashapp.app import create_app
+from dashapp import config
 from dashapp.config import load_settings
+from dashapp.web import security
+from dashapp.web.app import create_app
 
 
 def make_client(engine, tmp_path, addr: str = "127.0.0.1", **env: str):
@@ -112,16 +113,16 @@ def test_api_rate_limit_is_shared_through_redis(tiny_engine, tmp_path, redis_ser
 def test_debug_is_refused_beyond_localhost(monkeypatch, capsys):
     from dashapp import cli
 
-    monkeypatch.setattr("dashapp.bootstrap.prepare_database", lambda *a, **k: None)
+    monkeypatch.setattr("dashapp.cli.bootstrap.prepare_database", lambda *a, **k: None)
     assert cli.main(["serve", "--host", "0.0.0.0", "--debug"]) == 2
     assert "--debug" in capsys.readouterr().err
 
 
 def test_loopback_detection():
-    assert security.is_loopback("127.0.0.1") and security.is_loopback("::1")
-    assert security.is_loopback("localhost") and security.is_loopback("127.0.1.1")
-    assert not security.is_loopback("0.0.0.0") and not security.is_loopback("10.1.2.3")
-    assert not security.is_loopback("") and not security.is_loopback("example.com")
+    assert config.is_loopback("127.0.0.1") and config.is_loopback("::1")
+    assert config.is_loopback("localhost") and config.is_loopback("127.0.1.1")
+    assert not config.is_loopback("0.0.0.0") and not config.is_loopback("10.1.2.3")
+    assert not config.is_loopback("") and not config.is_loopback("example.com")
 
 
 @pytest.mark.slow

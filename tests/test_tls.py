@@ -17,8 +17,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from dashapp import cli
-from dashapp.app import create_app
 from dashapp.config import load_settings, normalise_database_url, set_settings
+from dashapp.web.app import create_app
 from loaders import ingest, migrate
 
 

@@ -1,6 +1,6 @@
 """The insight answers as plain data: what /api/v1/impact, /forecast and /shortages return.
 
-Why a layer between the models and the API: the dashboard panel (to come) needs the same
+Why a layer between the models and the API: the page's insight panels need the same
 answers without Flask, and the cache needs values made of lists, numbers and strings only
 (a pickled class would break on the next deploy). Each function takes a connection and
 resolved filters, reads its series through ``data`` and returns a JSON-ready dict; numbers

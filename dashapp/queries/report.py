@@ -13,12 +13,13 @@ from types import ModuleType
 
 from sqlalchemy import Connection, Engine, text
 
-from ..filters import Domain, Filters
+from ..filters import LIST_PARAMS, Domain, Filters
 from ..metrics import OrderSums, growth, kpis, period_label, ratio, with_changes
 from . import fast
 
 GRAINS = ("month", "week", "day")
-DIMENSIONS = ("state", "region", "category", "payment_type")
+#: Every filter dimension has a breakdown.
+DIMENSIONS = LIST_PARAMS
 
 
 def load_domain(conn: Connection) -> Domain:

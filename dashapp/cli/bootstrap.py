@@ -14,8 +14,8 @@ from sqlalchemy import Engine, text
 from loaders import ingest, migrate
 from loaders.progress import Progress
 
-from .config import Settings
-from .db import get_engine
+from ..config import Settings
+from ..db import get_engine
 
 log = logging.getLogger(__name__)
 

@@ -7,15 +7,18 @@ import logging
 import dash
 from sqlalchemy import Engine
 
-from .api import api, health
+from ..api import register_api
+from ..cache import ResultCache
+from ..config import PROJECT_ROOT, Settings, get_settings
+from ..db import get_engine
+from ..insight.answers import InsightAnswers
+from ..insight.runner import DEFAULT_WAIT
+from ..logsetup import watch_engine
+from ..page.callbacks import register_callbacks
+from ..page.layout import build_layout
+from ..service import PulseService
 from .auth import init_auth
-from .cache import ResultCache
-from .config import PROJECT_ROOT, Settings, get_settings
-from .db import get_engine
-from .insight_api import insight_api
-from .logsetup import watch_engine
 from .security import init_security
-from .service import PulseService
 
 log = logging.getLogger(__name__)
 
@@ -36,19 +39,17 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     server.json.sort_keys = False  # type: ignore[attr-defined]  # keep METRICS.md's order
     init_security(app, settings)  # before auth: HTTPS, size and rate limits run first
     init_auth(server, settings, engine)
-    cache = ResultCache(server, settings)
+    cache = ResultCache(settings)
     web_engine = engine or get_engine("web", settings)
     watch_engine(web_engine, "web")
     service = PulseService(web_engine, cache)
+    # the wait is read per question, so `PULSE_INSIGHT_WAIT` may change after start-up
+    insight = InsightAnswers(
+        service, wait=lambda: float(server.config.get("PULSE_INSIGHT_WAIT", DEFAULT_WAIT)))
     server.extensions["pulse"] = service
+    server.extensions["pulse_insight"] = insight
     server.config["PULSE_SETTINGS"] = settings
-    server.register_blueprint(api)
-    server.register_blueprint(insight_api)
-    server.register_blueprint(health)
-
-    from .callbacks import register_callbacks
-    from .layout import build_layout
-
+    register_api(server)
     app.layout = build_layout
-    register_callbacks(app, service, settings)
+    register_callbacks(app, service, insight, settings)
     return app

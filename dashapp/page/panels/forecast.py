@@ -1,9 +1,9 @@
 """The "Forecast" view: /api/v1/forecast's answer on the page, for the page's filters.
 
-Why it asks ``insight_api.forecast_answer``, the API handler's own function: the page and
+Why it asks ``InsightAnswers.forecast``, the API handler's own question: the page and
 `/api/v1/forecast?horizon=N&<filters>` then read one cached bundle per data version and
-filter set (the backtest of every model, for every horizon), computed once on the API's
-pool, so they cannot disagree and neither pays twice. The page never runs SQL itself.
+filter set (the backtest of every model, for every horizon), computed once on the insight
+runner's pool, so they cannot disagree and neither pays twice. The page never runs SQL itself.
 
 What it shows: the monthly actual series, then the next 1-6 months with their 80% and 95%
 prediction intervals as bands, for sales or orders (each series has its own model); the
@@ -24,11 +24,12 @@ import plotly.graph_objects as go
 from dash import Dash, Input, Output, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from . import charts, urlstate
-from . import formatting as fmt
-from .insight import forecast
-from .insight_api import forecast_answer
-from .ui_insight import RETRY_MS, ask, choice_buttons, insight_card
+from ...filters import Filters
+from ...insight import forecast
+from ...insight.answers import InsightAnswers
+from .. import charts
+from .. import formatting as fmt
+from .frame import RETRY_MS, ask, choice_buttons, insight_card
 
 DEFAULT_HORIZON = 3
 METRIC_LABELS = {"sales": "Sales", "orders": "Orders"}
@@ -223,10 +224,9 @@ SHOWN: dict[str, str] = {}
 HIDDEN = {"display": "none"}
 
 
-def register_forecast_callbacks(app: Dash) -> None:
+def register_forecast_callbacks(app: Dash, answers: InsightAnswers) -> None:
     """Fetch (view + horizon -> store, retried while computing), then draw from the store:
-    switching the metric redraws without asking the models again. (No service argument:
-    `forecast_answer` takes the app's service from Flask, as the API handler does.)"""
+    switching the metric redraws without asking the models again."""
 
     @app.callback(
         Output("forecast-answer", "data"), Output("forecast-retry", "disabled"),
@@ -237,8 +237,8 @@ def register_forecast_callbacks(app: Dash) -> None:
         if not view or view.get("error") or not view.get("filters"):
             raise PreventUpdate
         months = int(horizon or DEFAULT_HORIZON)
-        filters = urlstate.filters_from_json(view["filters"])
-        return ask(lambda: forecast_answer(view["version"], filters, months), "forecast")
+        filters = Filters.from_json(view["filters"])
+        return ask(lambda: answers.forecast(view["version"], filters, months), "forecast")
 
     @app.callback(
         Output("forecast-chart", "figure"), Output("forecast-details", "style"),

@@ -46,7 +46,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import os
 import random
 import re
 import secrets
@@ -73,7 +72,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .config import ConfigError, Settings
+from ..config import ConfigError, Settings
 
 log = logging.getLogger(__name__)
 
@@ -98,20 +97,13 @@ class AuthError(ValueError):
 # --- when sign-in is required ------------------------------------------------------
 
 
-def served_by_gunicorn() -> bool:
-    """gunicorn's arbiter exports SERVER_SOFTWARE to the environment its workers inherit."""
-    return os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn")
-
-
 def auth_required(settings: Settings) -> bool:
     """Whether every request needs a signed-in user (see the module docstring)."""
     if settings.auth == "required":
         return True
     if settings.auth == "off":
         return False
-    from .security import is_loopback
-
-    return not is_loopback(settings.host) or served_by_gunicorn()
+    return settings.exposed
 
 
 # --- users and tokens (used by the CLI and the tests) ---------------------------------
@@ -345,8 +337,8 @@ class Auth:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            from .db import get_engine
-            from .logsetup import watch_engine
+            from ..db import get_engine
+            from ..logsetup import watch_engine
 
             self._engine = get_engine("auth", self.settings)
             watch_engine(self._engine, "auth")

@@ -13,11 +13,12 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import html
 
+from ..filters import LIST_PARAMS
+from ..regions import REGION_NAMES
 from . import charts
 from . import formatting as fmt
-from .regions import REGION_NAMES
 
-FILTER_DROPDOWNS = ("state", "region", "category", "payment_type")
+FILTER_DROPDOWNS = LIST_PARAMS
 FILTER_LABELS = {"state": "State", "region": "Region", "category": "Category",
                  "payment_type": "Payment"}
 FILTER_VALUE: dict[str, Callable[[str], str]] = {

@@ -20,9 +20,9 @@ from typing import Any
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from ..metrics import KPI_FIELDS, MONEY_FIELDS
+from ..regions import REGION_NAMES, region_map
 from . import formatting as fmt
-from .metrics import KPI_FIELDS, MONEY_FIELDS
-from .regions import REGION_NAMES, region_map
 
 # Okabe-Ito
 BLUE = "#0072B2"

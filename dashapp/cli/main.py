@@ -14,9 +14,9 @@ from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
-from .cli_admin import register as register_admin
-from .config import ConfigError, get_settings, set_settings
-from .logsetup import configure_logging, log_format
+from ..config import ConfigError, get_settings, set_settings
+from ..logsetup import configure_logging, log_format
+from .admin import register as register_admin
 
 log = logging.getLogger("pulse")
 
@@ -28,15 +28,14 @@ def _progress():
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from ..web.server import run
     from .bootstrap import prepare_database
-    from .security import is_loopback
-    from .server import run
 
     settings = get_settings()
-    if args.host:  # the app decides on sign-in from where it listens (dashapp/auth.py)
+    if args.host:  # the app decides on sign-in from where it listens (Settings.exposed)
         settings = dataclasses.replace(settings, host=args.host)
         set_settings(settings)
-    if args.debug and not is_loopback(settings.host):
+    if args.debug and settings.exposed:
         raise ConfigError("--debug runs Dash's development tools; only on 127.0.0.1/localhost")
     prepare_database(settings, progress=_progress())
     run(settings, host=settings.host, port=args.port or settings.port, debug=args.debug)
@@ -46,7 +45,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_load(args: argparse.Namespace) -> int:
     from loaders import ingest, migrate
 
-    from .db import get_engine
+    from ..db import get_engine
 
     engine = get_engine("loader")
     migrate.upgrade(engine)
@@ -92,7 +91,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from loaders import migrate
 
-    from .db import get_engine
+    from ..db import get_engine
 
     engine = get_engine("loader")
     migrate.upgrade(engine, args.revision)
@@ -152,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pulse: configuration error: {exc}", file=sys.stderr)
         return 2
     except OperationalError as exc:
-        from .db import redact
+        from ..db import redact
 
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         settings = get_settings()

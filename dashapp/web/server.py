@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from ..config import Settings
 from .app import create_app
-from .config import Settings
 
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,8 @@
 """The "Shortages and delivery delays" view: /api/v1/shortages's answer on the page.
 
-Why it asks ``insight_api.shortages_answer``, the API handler's own function, with the
+Why it asks ``InsightAnswers.shortages``, the API handler's own question, with the
 API's default `top`: the page and `/api/v1/shortages?grain=...&<filters>` then share one
-cached answer per data version, filters and grain, computed once on the API's pool, and
+cached answer per data version, filters and grain, computed once on the insight runner's pool, and
 cannot disagree. The page never runs SQL itself.
 
 What it shows: the unavailable-order rate, the share of late deliveries and the mean
@@ -26,18 +26,13 @@ from dash import ALL, Dash, Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 from plotly.subplots import make_subplots
 
-from . import charts, urlstate
-from . import formatting as fmt
-from .insight import reports
-from .insight_api import GRAINS_SHORTAGES, shortages_answer
-from .ui_insight import (
-    DIM_LABELS,
-    RETRY_MS,
-    ask,
-    choice_buttons,
-    insight_card,
-    row_click_search,
-)
+from ...filters import Filters
+from ...insight import reports
+from ...insight.answers import GRAINS_SHORTAGES, InsightAnswers
+from .. import charts
+from .. import formatting as fmt
+from .frame import RETRY_MS, ask, choice_buttons, insight_card, row_click_search
+from .impact import DIM_LABELS
 
 #: The API's metrics, in the chart's order (top to bottom).
 METRICS = ("unavailable_rate", "late_rate", "avg_delivery_days")
@@ -237,10 +232,9 @@ def shortages_panel() -> html.Section:
 # --- callbacks ------------------------------------------------------------------------------
 
 
-def register_shortage_callbacks(app: Dash) -> None:
+def register_shortage_callbacks(app: Dash, answers: InsightAnswers) -> None:
     """Fetch (view + grain -> store, retried while computing), draw, list, and turn a
-    row click into a filter. (No service argument: `shortages_answer` takes the app's
-    service from Flask, as the API handler does.)"""
+    row click into a filter."""
 
     @app.callback(
         Output("shortages-answer", "data"), Output("shortages-retry", "disabled"),
@@ -251,9 +245,9 @@ def register_shortage_callbacks(app: Dash) -> None:
         if not view or view.get("error") or not view.get("filters"):
             raise PreventUpdate
         grain = grain if grain in GRAINS_SHORTAGES else "month"
-        filters = urlstate.filters_from_json(view["filters"])
-        answer, done = ask(lambda: shortages_answer(view["version"], filters, grain,
-                                                    reports.DEFAULT_TOP), "shortages")
+        filters = Filters.from_json(view["filters"])
+        answer, done = ask(lambda: answers.shortages(view["version"], filters, grain,
+                                                     reports.DEFAULT_TOP), "shortages")
         if answer.get("body"):
             answer["body"] = trimmed(answer["body"])
         return answer, done

@@ -23,7 +23,6 @@ Why each piece is here:
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import threading
 import time
@@ -32,7 +31,8 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, Response, jsonify, redirect, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .config import Settings
+from ..config import Settings, is_loopback
+from .auth import auth_required
 
 if TYPE_CHECKING:
     import dash
@@ -46,18 +46,6 @@ HSTS = "max-age=31536000; includeSubDomains"
 CSP_NON_HTML = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 RATE_WINDOW = 60  # seconds
 REDIS_RETRY_SECONDS = 5.0
-
-
-def is_loopback(address: str | None) -> bool:
-    """True for 127.0.0.0/8, ::1 and 'localhost' (the addresses only this machine reaches)."""
-    if not address:
-        return False
-    if address.strip("[]").lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(address.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def page_csp(app: dash.Dash) -> str:
@@ -138,8 +126,6 @@ def _json_error(status: int, message: str, **headers: str) -> Response:
 
 def init_security(app: dash.Dash, settings: Settings) -> None:
     """Install proxy handling, HTTPS redirect, size limit, API rate limit and headers."""
-    from .auth import auth_required
-
     server: Flask = app.server
     required = auth_required(settings)
     if settings.trusted_proxies:

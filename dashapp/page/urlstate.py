@@ -14,12 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from urllib.parse import parse_qsl, quote
 
-from .filters import FILTER_PARAMS, Filters
-from .regions import region_map
+from ..filters import DATE_PARAMS, FILTER_PARAMS, LIST_PARAMS, Filters
+from ..regions import region_map
 
 Params = dict[str, list[str]]
-LIST_PARAMS = ("state", "region", "category", "payment_type")
-DATE_PARAMS = ("start", "end")
 
 
 def _split(value: str) -> list[str]:
@@ -70,24 +68,6 @@ def build_search(params: Mapping[str, Iterable[str]]) -> str:
 def same_view(a: str | None, b: str | None) -> bool:
     """True when two query strings describe the same filters (order and repeats aside)."""
     return normalise(parse_search(a)) == normalise(parse_search(b))
-
-
-# --- Filters <-> JSON (what the `view` store carries) --------------------------------
-
-
-def filters_from_json(data: Mapping[str, object]) -> Filters:
-    """Inverse of `Filters.to_json()`: the view store's filters back into the value object."""
-    def day(name: str) -> date | None:
-        raw = data.get(name)
-        return date.fromisoformat(str(raw)) if raw else None
-
-    def many(name: str) -> tuple[str, ...]:
-        raw = data.get(name) or ()
-        return tuple(str(v) for v in raw)  # type: ignore[union-attr]
-
-    return Filters(start=day("start"), end=day("end"), states=many("state"),
-                   regions=many("region"), categories=many("category"),
-                   payment_types=many("payment_type"))
 
 
 def search_from_filters(filters: Filters, data_start: date | None = None,

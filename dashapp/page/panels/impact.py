@@ -1,10 +1,9 @@
 """The "Event impact" panel: /api/v1/impact's answer on the page, for the page's filters.
 
-Why it computes through the service cache with the API's own keys: the page and
+Why it asks `InsightAnswers.impact`, the API handler's own question: the page and
 `/api/v1/impact?event=...` then share one answer per data version, filters and event
 (the first to ask pays, the other reads the cache), and they cannot disagree. The page
-never runs SQL itself: the daily series come from `reports.impact_inputs` through
-`PulseService._run`, exactly as in `dashapp.insight_api.impact`.
+never runs SQL itself.
 
 A click on a row of the ranked table toggles that category or state in the URL, like a
 click on a category bar or on a state of the map.
@@ -13,44 +12,26 @@ click on a category bar or on a state of the map.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import date
-from typing import Any
 
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from . import charts, urlstate
-from . import formatting as fmt
-from .filters import Filters
-from .insight import reports
-from .insight.impact import ImpactError
-from .insight_api import RETRY_AFTER, Busy, Pending, impact_computation, impact_key
-from .service import DatabaseUnavailable, NoData, PulseService
+from ...filters import FilterError, Filters
+from ...insight import reports
+from ...insight.answers import InsightAnswers
+from ...insight.impact import ImpactError
+from ...service import DatabaseUnavailable, NoData
+from .. import charts
+from .. import formatting as fmt
+from ..problems import panel_message
+from .frame import insight_card, row_click_search
 
 log = logging.getLogger(__name__)
 
 DIM_LABELS = {"category": "Categories", "state": "States"}
-#: A click on a state replaces a region filter (as on the map).
-CLEARS = {"state": ("region",), "category": ()}
-
-
-# --- computing (the API's function, the API's cache keys) ---------------------------------
-
-
-def impact_answer(service: PulseService, version: str, filters: Filters,
-                  params: reports.ImpactParams) -> dict:
-    """/api/v1/impact's body for these filters and parameters (cached per data version,
-    filters and parameters, under the same keys as the API). Raises ImpactError with a
-    readable message when the event or the history cannot support an estimate."""
-    problem = reports.window_check(filters, params)
-    if problem:
-        raise ImpactError(problem[1])
-
-    return service._cached(version, "impact", impact_key(params, filters),
-                           impact_computation(service, version, filters, params))
 
 
 # --- formatting -----------------------------------------------------------------------------
@@ -161,18 +142,6 @@ def impact_table(body: dict, filters_json: dict) -> html.Div:
 # --- the block ------------------------------------------------------------------------------
 
 
-def insight_card(card_id: str, title: str, hint: str, body: list) -> html.Section:
-    """The frame the three insight views share: a titled card with a one-line hint."""
-    return html.Section(className="insight mt-3", children=dbc.Card(
-        className="panel", id=card_id, children=[
-            html.Div(className="panel-head", children=[
-                html.Div([html.H2(title, className="panel-title"),
-                          html.Div(hint, className="panel-hint")]),
-            ]),
-            html.Div(className="panel-body", children=body),
-        ]))
-
-
 def insight_panel() -> html.Section:
     presets = [dbc.Button(p["label"], id={"type": "impact-preset", "date": p["date"]},
                           size="sm", color="primary", outline=True, n_clicks=0,
@@ -208,7 +177,7 @@ def insight_panel() -> html.Section:
 # --- callbacks ------------------------------------------------------------------------------
 
 
-def register_insight_callbacks(app: Dash, service: PulseService) -> None:
+def register_insight_callbacks(app: Dash, answers: InsightAnswers) -> None:
     @app.callback(
         Output("impact-chart", "figure"), Output("impact-summary", "children"),
         Output("impact-table", "children"),
@@ -225,18 +194,16 @@ def register_insight_callbacks(app: Dash, service: PulseService) -> None:
         if day is None:
             return blank, "Pick an event date.", []
         try:
-            filters = urlstate.filters_from_json(view["filters"])
-            body = impact_answer(service, view["version"], filters,
-                                 reports.ImpactParams(event=day))
-        except ImpactError as exc:
+            filters = Filters.from_json(view["filters"])
+            body = answers.impact(view["version"], filters, reports.ImpactParams(event=day))
+        except (ImpactError, FilterError) as exc:
             return (charts.empty_figure("Not enough history around this event"),
                     f"Not enough history around the event: {exc}", [])
-        except (DatabaseUnavailable, NoData):
-            return no_update, "The database is unreachable; the impact will show again " \
-                              "when it is back.", no_update
-        except Exception:  # noqa: BLE001 - a bug here must not break the page
+        except (DatabaseUnavailable, NoData) as exc:
+            return no_update, panel_message(exc, "impact"), no_update
+        except Exception as exc:  # noqa: BLE001 - a bug here must not break the page
             log.exception("event impact failed")
-            return blank, "The impact could not be computed for this view.", []
+            return blank, panel_message(exc, "impact"), []
         return impact_figure(body), summary_text(body), impact_table(body, view["filters"])
 
     @app.callback(
@@ -258,74 +225,3 @@ def register_insight_callbacks(app: Dash, service: PulseService) -> None:
     )
     def click_row(clicks: list[int | None], search: str | None) -> str:
         return row_click_search(clicks, search)
-
-
-# --- shared by the insight views (impact, forecast, shortages) ----------------------------
-
-
-def row_click_search(clicks: list[int | None], search: str | None) -> str:
-    """The URL after a click on a group row ({"dim", "key"} pattern id) of an insight
-    table: that category or state toggled, as a click on a bar or a state of the map does.
-
-    Call it from a callback whose Input is the rows' `n_clicks`. Raises PreventUpdate when
-    nothing was clicked (a table being redrawn resets its rows' clicks to 0) or nothing
-    changes."""
-    trigger = ctx.triggered_id
-    if not trigger or not any(clicks) or not ctx.triggered[0].get("value"):
-        raise PreventUpdate
-    dim = str(trigger["dim"])
-    if dim not in CLEARS:
-        raise PreventUpdate
-    new = urlstate.build_search(urlstate.toggle(urlstate.parse_search(search), dim,
-                                                str(trigger["key"]), CLEARS[dim]))
-    if urlstate.same_view(new, search):
-        raise PreventUpdate
-    return new
-
-
-def choice_buttons(component_id: str, label: str, options: list[dict[str, Any]],
-                   value: Any) -> html.Div:
-    """A labelled row of toggle buttons for a view's option (horizon, metric, grain):
-    radio inputs underneath, so the keyboard and screen readers work as with any radio
-    group. The value is `component_id`'s."""
-    return html.Div(className="filter-field", children=[
-        html.Div(label, className="filter-label", id=f"{component_id}-label"),
-        html.Div(role="radiogroup", **{"aria-labelledby": f"{component_id}-label"},
-                 children=dbc.RadioItems(
-                     id=component_id, options=options, value=value, inline=True,
-                     class_name="btn-group btn-group-sm choice-group",
-                     input_class_name="btn-check",
-                     label_class_name="btn btn-outline-primary btn-sm",
-                     label_checked_class_name="active")),
-    ])
-
-
-#: How often a view asks again while its answer is being computed (ms).
-RETRY_MS = RETRY_AFTER * 1000
-
-
-def ask(question: Callable[[], dict], what: str) -> tuple[dict, bool]:
-    """(what a view's store holds, whether its retry timer stays off) for one question to
-    ``dashapp.insight_api`` (`forecast_answer`, `shortages_answer`).
-
-    Those run the model work on the API's pool and wait at most `PULSE_INSIGHT_WAIT`
-    seconds, so a page callback never holds a server thread longer than an API request
-    does. A slower answer is `{"status": "computing"}` and the view's timer asks again
-    (from the cache, once the pool has stored it). Nothing raises: errors become a
-    message in the store."""
-    try:
-        return {"status": "ok", "body": question()}, True
-    except Pending:
-        return {"status": "computing",
-                "message": f"Computing the {what} for these filters\u2026"}, False
-    except Busy:
-        return {"status": "computing",
-                "message": f"The models are busy; the {what} will follow shortly."}, False
-    except (DatabaseUnavailable, NoData) as exc:
-        log.warning("%s: %s", what, exc)
-        return {"status": "error", "message": f"The database is unreachable; the {what} "
-                                              "will show again when it is back."}, True
-    except Exception:  # noqa: BLE001 - a bug in one view must not break the page
-        log.exception("%s failed", what)
-        return {"status": "error",
-                "message": f"The {what} could not be computed for this view."}, True

@@ -16,14 +16,14 @@ import dash_bootstrap_components as dbc
 from dash import dcc, get_asset_url, html
 from flask import current_app, has_app_context
 
+from ..config import Settings, get_settings
+from ..regions import REGION_NAMES, region_map
 from . import charts
-from .config import Settings, get_settings
 from .formatting import KPI_LABELS, NONE
-from .regions import REGION_NAMES, region_map
-from .ui_forecast import forecast_panel
-from .ui_geo import GeoData, load_geo
-from .ui_insight import insight_panel
-from .ui_shortages import shortages_panel
+from .geo import GeoData, load_geo
+from .panels.forecast import forecast_panel
+from .panels.impact import insight_panel
+from .panels.shortages import shortages_panel
 from .urlstate import quick_picks
 
 #: The KPI cards, in reading order (field names as in METRICS.md).

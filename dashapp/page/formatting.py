@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Literal
 
-from .metrics import MONEY_FIELDS
+from ..metrics import MONEY_FIELDS
 
 Number = Decimal | int | float
 Tone = Literal["good", "bad", "neutral", "none"]

@@ -29,23 +29,25 @@ from typing import Any, TypeVar
 from dash import ALL, Dash, Input, Output, Patch, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from . import charts, ui_tables, urlstate
+from ..config import Settings
+from ..filters import FilterError, Filters
+from ..insight.answers import InsightAnswers
+from ..jsonout import to_csv
+from ..service import DatabaseUnavailable, NoData, PulseService
+from . import charts, tables, urlstate
 from . import formatting as fmt
-from .config import Settings
-from .filters import FilterError, Filters
-from .jsonout import to_csv
+from .geo import GeoData, load_geo
 from .layout import KPI_ELEMENTS, quick_pick_buttons
-from .service import DatabaseUnavailable, NoData, PulseService
-from .ui_forecast import register_forecast_callbacks
-from .ui_geo import load_geo
-from .ui_insight import register_insight_callbacks
-from .ui_shortages import register_shortage_callbacks
+from .panels.forecast import register_forecast_callbacks
+from .panels.impact import register_insight_callbacks
+from .panels.shortages import register_shortage_callbacks
+from .problems import view_error
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 RETRY_MS = 5000  # how often to retry while the database is unreachable
 
-FILTER_DROPDOWNS = ui_tables.FILTER_DROPDOWNS
+FILTER_DROPDOWNS = tables.FILTER_DROPDOWNS
 
 
 def guarded(fn: F) -> F:
@@ -136,21 +138,34 @@ def _clicked(click: dict | None) -> dict | None:
     return points[0] if points else None
 
 
-def register_callbacks(app: Dash, service: PulseService, settings: Settings) -> None:
-    """Wire the page; the map's GeoJSON is read here, once per process."""
+def register_callbacks(app: Dash, service: PulseService, answers: InsightAnswers,
+                       settings: Settings) -> None:
+    """Wire the page, one concern at a time; the map's GeoJSON is read here, once per
+    process."""
     geo = load_geo(str(settings.geojson), settings.geo_key)
-    refresh_ms = settings.refresh_seconds * 1000
-    register_insight_callbacks(app, service)
-    register_forecast_callbacks(app)
-    register_shortage_callbacks(app)
+    register_status(app, service, settings.refresh_seconds * 1000)
+    register_meta(app, service)
+    register_filter_bar(app)
+    register_cross_filter(app)
+    register_view(app, service, geo)
+    register_export(app, service)
+    register_insight_callbacks(app, answers)
+    register_forecast_callbacks(app, answers)
+    register_shortage_callbacks(app, answers)
 
-    def dashboard(view: dict | None) -> tuple[dict, dict]:
-        if not view or view.get("error") or not view.get("filters"):
-            raise PreventUpdate
-        filters = urlstate.filters_from_json(view["filters"])
-        return service.dashboard(filters, version=view["version"]), view["filters"]
 
-    # --- data status: poll the version, retry quickly while the database is down ----------
+def dashboard(service: PulseService, view: dict | None) -> tuple[dict, dict]:
+    """The cached dashboard payload of a shown view, and its filters as JSON."""
+    if not view or view.get("error") or not view.get("filters"):
+        raise PreventUpdate
+    filters = Filters.from_json(view["filters"])
+    return service.dashboard(filters, version=view["version"]), view["filters"]
+
+
+# --- data status: poll the version, retry quickly while the database is down ---------------
+
+
+def register_status(app: Dash, service: PulseService, refresh_ms: int) -> None:
 
     @app.callback(
         Output("status", "data"), Output("refresh", "interval"), Output("refresh", "disabled"),
@@ -192,7 +207,11 @@ def register_callbacks(app: Dash, service: PulseService, settings: Settings) -> 
                           "every few seconds. "),
                 html.Span(f"({error})", className="small")], False
 
-    # --- what the data holds -----------------------------------------------------------------
+
+# --- what the data holds ---------------------------------------------------------------------
+
+
+def register_meta(app: Dash, service: PulseService) -> None:
 
     @app.callback(
         Output("meta", "data"),
@@ -226,7 +245,11 @@ def register_callbacks(app: Dash, service: PulseService, settings: Settings) -> 
             quick_pick_buttons(urlstate.quick_picks(first, last)),
         )
 
-    # --- the filter bar shows and edits the URL -------------------------------------------------
+
+# --- the filter bar shows and edits the URL ----------------------------------------------------
+
+
+def register_filter_bar(app: Dash) -> None:
 
     @app.callback(
         Output("url", "search"),
@@ -283,15 +306,20 @@ def register_callbacks(app: Dash, service: PulseService, settings: Settings) -> 
             raise PreventUpdate
         return ""
 
-    # --- cross-filtering: chart clicks and the time drag write the URL -------------------------
 
-    def click_to_url(name: str, key: str | None, search: str | None,
-                     clear: tuple[str, ...] = ()) -> str:
-        if not key:
-            return no_update  # type: ignore[return-value]
-        new = urlstate.build_search(urlstate.toggle(urlstate.parse_search(search), name, key,
-                                                    clear))
-        return no_update if urlstate.same_view(new, search) else new  # type: ignore[return-value]
+# --- cross-filtering: chart clicks and the time drag write the URL -----------------------------
+
+
+def click_to_url(name: str, key: str | None, search: str | None,
+                 clear: tuple[str, ...] = ()) -> str:
+    if not key:
+        return no_update  # type: ignore[return-value]
+    new = urlstate.build_search(urlstate.toggle(urlstate.parse_search(search), name, key,
+                                                clear))
+    return no_update if urlstate.same_view(new, search) else new  # type: ignore[return-value]
+
+
+def register_cross_filter(app: Dash) -> None:
 
     @app.callback(
         Output("url", "search", allow_duplicate=True), Output("state-map", "clickData"),
@@ -368,90 +396,110 @@ def register_callbacks(app: Dash, service: PulseService, settings: Settings) -> 
                                        _day(meta.get("start")), _day(meta.get("end")))
         return [i["key"] not in active for i in ids]
 
-    # --- the view: validate once, compute once ---------------------------------------------------
 
-    def compute_view(search: str | None) -> tuple[dict, dict | None]:
-        try:
-            return resolve_view(service, search)
-        except DatabaseUnavailable as exc:
-            return {"error": {"kind": "db", "message": str(exc)}, "search": search or ""}, None
-        except NoData as exc:
-            return {"error": {"kind": "nodata", "message": str(exc)},
-                    "search": search or ""}, None
-        except Exception:  # noqa: BLE001
-            log.exception("computing the view for %r failed", search)
-            return {"error": {"kind": "internal",
-                              "message": "This view could not be computed (the error is "
-                                         "logged on the server)."},
-                    "search": search or ""}, None
+# --- the view: validate once, compute once, draw everything from one payload -----------------
 
-    # --- notices, cards, charts and tables: one response per view ---------------------------
-    # One callback draws them all: the browser then applies one update per filter change
-    # instead of one per panel, and each update costs the renderer a pass over the whole
-    # page (measured: this halves click-to-redrawn). Each panel is still its own pure
-    # function below; the map metric and the category top-N redraw only their panel.
 
-    def notices(view: dict) -> tuple:
-        error = view.get("error") or {}
-        if error:
-            return [html.Strong("Nothing to show yet. "), error.get("message", "")], False, \
-                True, no_update
-        found = view.get("notices") or []
-        return (ui_tables.link_notice(found) if found else [], not found,
-                not view.get("empty"),
-                ui_tables.view_caption(view["filters"], view.get("previous_period") or {}))
+def compute_view(service: PulseService, search: str | None) -> tuple[dict, dict | None]:
+    """`resolve_view`, with every failure turned into the view's error (never raised)."""
+    try:
+        return resolve_view(service, search)
+    except (DatabaseUnavailable, NoData) as exc:
+        return {"error": view_error(exc), "search": search or ""}, None
+    except Exception as exc:  # noqa: BLE001
+        log.exception("computing the view for %r failed", search)
+        return {"error": view_error(exc), "search": search or ""}, None
 
-    def kpi_cards(payload: dict) -> tuple:
-        kpis = payload["kpis"]
-        values = [fmt.kpi_value(f, kpis["current"].get(f)) for f in KPI_ELEMENTS]
-        changes = [fmt.change_text(kpis["growth"].get(f)) for f in KPI_ELEMENTS]
-        classes = [f"kpi-change tone-{fmt.tone(f, kpis['growth'].get(f))}" for f in KPI_ELEMENTS]
-        return (*values, *changes, *classes)
 
-    def timeseries_chart(payload: dict, filters: dict) -> Any:
-        fig = charts.timeseries_figure(payload["timeseries"]["points"])
-        fig.update_layout(uirevision=f"{filters.get('start')}/{filters.get('end')}")
-        return fig
+def notices(view: dict) -> tuple:
+    error = view.get("error") or {}
+    if error:
+        return [html.Strong("Nothing to show yet. "), error.get("message", "")], False, \
+            True, no_update
+    found = view.get("notices") or []
+    return (tables.link_notice(found) if found else [], not found,
+            not view.get("empty"),
+            tables.view_caption(view["filters"], view.get("previous_period") or {}))
 
-    def state_map(payload: dict, filters: dict, metric: str | None) -> Any:
-        if geo.geojson is None or not geo.ids:
-            return no_update
-        selected = urlstate.filters_from_json(filters).effective_states() or ()
-        fig = charts.map_figure(payload["state"]["rows"], metric or "sales", selected,
-                                geo.ids, geo.names, None, geo.key)
-        return map_patch(fig)
 
-    def category_chart(payload: dict, filters: dict, top: int | None) -> Any:
-        selected = filters.get("category") or []
-        table = charts.category_table(payload["category"]["rows"], top or charts.DEFAULT_TOP_N,
-                                      selected)
-        return charts.category_figure(table, selected)
+def kpi_cards(payload: dict) -> tuple:
+    kpis = payload["kpis"]
+    values = [fmt.kpi_value(f, kpis["current"].get(f)) for f in KPI_ELEMENTS]
+    changes = [fmt.change_text(kpis["growth"].get(f)) for f in KPI_ELEMENTS]
+    classes = [f"kpi-change tone-{fmt.tone(f, kpis['growth'].get(f))}" for f in KPI_ELEMENTS]
+    return (*values, *changes, *classes)
 
-    def earnings(payload: dict, filters: dict) -> Any:
-        rows = charts.earnings_rows(payload["region"]["rows"], charts.selected_regions(filters))
-        if not rows:
-            return html.Div(charts.EMPTY_MESSAGE, className="empty-table")
-        return ui_tables.earnings_table(rows)
 
-    panel_outputs = [
-        Output("timeseries-chart", "figure"), Output("growth-chart", "figure"),
-        Output("state-map", "figure"), Output("category-chart", "figure"),
-        Output("payment-chart", "figure"), Output("earnings-table", "children"),
-        Output("changes-table", "children"),
-    ]
-    kpi_outputs = [
-        *[Output(f"kpi-{f}", "children") for f in KPI_ELEMENTS],
-        *[Output(f"kpi-{f}-change", "children") for f in KPI_ELEMENTS],
-        *[Output(f"kpi-{f}-change", "className") for f in KPI_ELEMENTS],
-    ]
-    unchanged_panels = (no_update,) * len(panel_outputs)
-    unchanged_kpis = (no_update,) * len(kpi_outputs)
+def timeseries_chart(payload: dict, filters: dict) -> Any:
+    fig = charts.timeseries_figure(payload["timeseries"]["points"])
+    fig.update_layout(uirevision=f"{filters.get('start')}/{filters.get('end')}")
+    return fig
+
+
+def state_map(geo: GeoData, payload: dict, filters: dict, metric: str | None) -> Any:
+    if geo.geojson is None or not geo.ids:
+        return no_update
+    selected = Filters.from_json(filters).effective_states() or ()
+    fig = charts.map_figure(payload["state"]["rows"], metric or "sales", selected,
+                            geo.ids, geo.names, None, geo.key)
+    return map_patch(fig)
+
+
+def category_chart(payload: dict, filters: dict, top: int | None) -> Any:
+    selected = filters.get("category") or []
+    table = charts.category_table(payload["category"]["rows"], top or charts.DEFAULT_TOP_N,
+                                  selected)
+    return charts.category_figure(table, selected)
+
+
+def earnings(payload: dict, filters: dict) -> Any:
+    rows = charts.earnings_rows(payload["region"]["rows"], charts.selected_regions(filters))
+    if not rows:
+        return html.Div(charts.EMPTY_MESSAGE, className="empty-table")
+    return tables.earnings_table(rows)
+
+
+def panels(geo: GeoData, payload: dict, filters: dict, metric: str | None,
+           top: int | None) -> tuple:
+    """Every chart and table of the view, in PANEL_OUTPUTS' order."""
+    return (
+        timeseries_chart(payload, filters),
+        charts.growth_figure(payload["timeseries"]["points"]),
+        state_map(geo, payload, filters, metric),
+        category_chart(payload, filters, top),
+        charts.payment_figure(payload["payment_type"]["rows"],
+                              filters.get("payment_type") or []),
+        earnings(payload, filters),
+        tables.changes_table(payload["kpis"]),
+    )
+
+
+PANEL_OUTPUTS = (
+    ("timeseries-chart", "figure"), ("growth-chart", "figure"), ("state-map", "figure"),
+    ("category-chart", "figure"), ("payment-chart", "figure"),
+    ("earnings-table", "children"), ("changes-table", "children"),
+)
+KPI_OUTPUTS = (
+    *[(f"kpi-{f}", "children") for f in KPI_ELEMENTS],
+    *[(f"kpi-{f}-change", "children") for f in KPI_ELEMENTS],
+    *[(f"kpi-{f}-change", "className") for f in KPI_ELEMENTS],
+)
+
+
+def register_view(app: Dash, service: PulseService, geo: GeoData) -> None:
+    """One callback draws notices, cards, charts and tables: the browser then applies one
+    update per filter change instead of one per panel, and each update costs the renderer
+    a pass over the whole page (measured: this halves click-to-redrawn). Each panel is
+    still its own pure function above; the map metric and the category top-N redraw only
+    their panel."""
+    unchanged_panels = (no_update,) * len(PANEL_OUTPUTS)
+    unchanged_kpis = (no_update,) * len(KPI_OUTPUTS)
 
     @app.callback(
         Output("view", "data"),
         Output("view-notice", "children"), Output("view-notice", "hidden"),
         Output("empty-notice", "hidden"), Output("view-caption", "children"),
-        *kpi_outputs, *panel_outputs,
+        *[Output(*o) for o in KPI_OUTPUTS], *[Output(*o) for o in PANEL_OUTPUTS],
         Input("url", "search"), Input("status", "data"),
         Input("map-metric", "value"), Input("category-top", "value"),
         State("view", "data"),
@@ -467,46 +515,38 @@ def register_callbacks(app: Dash, service: PulseService, settings: Settings) -> 
             raise PreventUpdate
         trigger = ctx.triggered_id
         if trigger in ("map-metric", "category-top") and current and not current.get("error"):
-            payload, filters = dashboard(current)
-            panels = [no_update] * len(panel_outputs)
+            payload, filters = dashboard(service, current)
+            redrawn = list(unchanged_panels)
             if trigger == "map-metric":
-                panels[2] = state_map(payload, filters, metric)
+                redrawn[2] = state_map(geo, payload, filters, metric)
             else:
-                panels[3] = category_chart(payload, filters, top)
-            return (no_update, *(no_update,) * 4, *unchanged_kpis, *panels)
-        view, payload = compute_view(search)
+                redrawn[3] = category_chart(payload, filters, top)
+            return (no_update, *(no_update,) * 4, *unchanged_kpis, *redrawn)
+        view, payload = compute_view(service, search)
         if (view.get("error") or {}).get("kind") == "db":  # the banner says it; keep the picture
             return (view, *(no_update,) * 4, *unchanged_kpis, *unchanged_panels)
         if view.get("error") or payload is None:
             return (view, *notices(view), *unchanged_kpis, *unchanged_panels)
-        filters = view["filters"]
-        panels = (
-            timeseries_chart(payload, filters),
-            charts.growth_figure(payload["timeseries"]["points"]),
-            state_map(payload, filters, metric),
-            category_chart(payload, filters, top),
-            charts.payment_figure(payload["payment_type"]["rows"],
-                                  filters.get("payment_type") or []),
-            earnings(payload, filters),
-            ui_tables.changes_table(payload["kpis"]),
-        )
-        return (view, *notices(view), *kpi_cards(payload), *panels)
+        return (view, *notices(view), *kpi_cards(payload),
+                *panels(geo, payload, view["filters"], metric, top))
 
-    # --- export ----------------------------------------------------------------------------
 
+# --- export ------------------------------------------------------------------------------------
+
+
+def register_export(app: Dash, service: PulseService) -> None:
     @app.callback(
         Output("download", "data"),
         Input({"type": "csv", "chart": ALL}, "n_clicks"),
-        State("view", "data"), State("map-metric", "value"), State("category-top", "value"),
+        State("view", "data"), State("category-top", "value"),
         prevent_initial_call=True,
     )
     @guarded
-    def export_csv(clicks: list[int | None], view: dict | None, _metric: str | None,
-                   top: int | None) -> Any:
+    def export_csv(clicks: list[int | None], view: dict | None, top: int | None) -> Any:
         trigger = ctx.triggered_id
         if not trigger or not ctx.triggered[0].get("value"):
             raise PreventUpdate
-        payload, filters = dashboard(view)
+        payload, filters = dashboard(service, view)
         name = trigger["chart"]
         rows, columns = export_rows(name, payload, filters, top or charts.DEFAULT_TOP_N)
         stem = urlstate.build_search(urlstate.parse_search(view.get("search"))).lstrip("?")

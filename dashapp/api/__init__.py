@@ -1,0 +1,21 @@
+"""The REST API (`/api/v1`, `/healthz`): the HTTP face of the service, beside the page.
+
+`common` holds what every endpoint shares (parameters, formats, error bodies),
+`dashboard` and `insight` the endpoints, `openapi` the whole description, built
+in one place from the metric and model definitions (never from the endpoints).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from .dashboard import api, health
+from .insight import insight_api
+
+
+def register_api(server: Flask) -> None:
+    """Mount every API blueprint; `server.extensions` must hold the service ("pulse") and
+    the insight answers ("pulse_insight")."""
+    server.register_blueprint(api)
+    server.register_blueprint(insight_api)
+    server.register_blueprint(health)

@@ -1,0 +1,129 @@
+"""What every /api/v1 endpoint shares: parameters, formats, error bodies.
+
+One place, so every endpoint answers a wrong parameter with the same 400
+`{"error", "parameter"}`, a dead database with the same 503 and Retry-After,
+and CSV the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from ..filters import FilterError, Filters, parse_day
+from ..insight.answers import InsightAnswers
+from ..jsonout import jsonable, to_csv
+from ..service import DatabaseUnavailable, NoData, PulseService
+
+log = logging.getLogger(__name__)
+
+
+def service() -> PulseService:
+    return current_app.extensions["pulse"]
+
+
+def answers() -> InsightAnswers:
+    return current_app.extensions["pulse_insight"]
+
+
+def error(status: int, message: str, parameter: str | None = None) -> Response:
+    body: dict[str, Any] = {"error": message}
+    if parameter is not None:
+        body["parameter"] = parameter
+    resp = jsonify(body)
+    resp.status_code = status
+    return resp
+
+
+def filter_params(extra: tuple[str, ...] = ()) -> dict[str, list[str]]:
+    """The query parameters that are filters (all but `format` and the endpoint's own)."""
+    return {k: request.args.getlist(k) for k in request.args if k not in ("format", *extra)}
+
+
+def parsed_filters(extra: tuple[str, ...] = ()) -> tuple[str, Filters]:
+    """(data version, validated filters): the version read once, so the answer and its
+    cache key belong to the same load."""
+    svc = service()
+    version = svc.version()
+    return version, svc.parse(filter_params(extra), extra=extra, version=version)
+
+
+def output_format() -> str:
+    fmt = request.args.get("format", "json").lower()
+    if fmt not in ("json", "csv"):
+        raise FilterError("format", f"format must be json or csv, got {fmt!r}")
+    return fmt
+
+
+def respond(body: dict, csv_rows: Callable[[dict], tuple[list[dict], list[str]]],
+            name: str) -> Response:
+    """JSON, or with `format=csv` the rows `csv_rows` picks from the body, as a download."""
+    if output_format() == "csv":
+        rows, columns = csv_rows(body)
+        return Response(to_csv(rows, columns), mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    return jsonify(jsonable(body))
+
+
+# --- single-valued endpoint parameters ---------------------------------------------------
+
+
+def one(name: str) -> str | None:
+    values = [v.strip() for v in request.args.getlist(name) if v.strip()]
+    if len(values) > 1:
+        raise FilterError(name, f"{name} takes one value, got {len(values)}")
+    return values[0] if values else None
+
+
+def int_param(name: str, default: int, lo: int, hi: int, unit: str = "") -> int:
+    raw = one(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise FilterError(name, f"{name} must be a whole number, got {raw!r}") from None
+    if not lo <= value <= hi:
+        raise FilterError(name, f"{name} must be between {lo} and {hi}{unit}, got {value}")
+    return value
+
+
+def choice_param(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = one(name)
+    value = default if raw is None else raw.lower()
+    if value not in choices:
+        raise FilterError(name, f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return value
+
+
+def date_param(name: str, default):
+    raw = one(name)
+    return default if raw is None else parse_day(name, raw)
+
+
+# --- error bodies --------------------------------------------------------------------------
+
+
+def _bad_filter(exc: FilterError) -> Response:
+    return error(400, exc.message, exc.parameter)
+
+
+def _db_down(exc: DatabaseUnavailable) -> Response:
+    log.warning("api: database unavailable: %s", exc)
+    resp = error(503, f"database unavailable: {exc}")
+    resp.headers["Retry-After"] = "5"
+    return resp
+
+
+def _no_data(exc: NoData) -> Response:
+    return error(503, str(exc))
+
+
+def register_error_handlers(blueprint: Blueprint) -> None:
+    """The API's error bodies, shared by every blueprint under /api/v1."""
+    blueprint.register_error_handler(FilterError, _bad_filter)
+    blueprint.register_error_handler(DatabaseUnavailable, _db_down)
+    blueprint.register_error_handler(NoData, _no_data)

@@ -1,0 +1,497 @@
+"""The OpenAPI 3.1 description of the whole REST API, served at /api/v1/openapi.json.
+
+Kept next to the code and checked by tests against real responses, so the
+document cannot drift from what the API returns.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..filters import FILTER_PARAMS, LIST_PARAMS
+from ..insight import forecast, reports
+from ..insight.answers import GRAINS_IMPACT, GRAINS_SHORTAGES
+from ..insight.impact import MIN_BASELINE_DAYS
+from ..metrics import KPI_FIELDS, MONEY_FIELDS
+from ..queries.report import DIMENSIONS
+
+DATE_SCHEMA = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+_INT_FIELDS = {"orders", "items", "customers", "new_customers"}
+
+
+def _num(nullable: bool = True, description: str = "") -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": ["number", "null"] if nullable else "number"}
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def _kpi_set() -> dict[str, Any]:
+    props: dict[str, Any] = {}
+    for f in KPI_FIELDS:
+        if f in _INT_FIELDS:
+            props[f] = {"type": "integer", "minimum": 0}
+        elif f in MONEY_FIELDS:
+            props[f] = _num(nullable=f == "aov", description="R$, rounded to 2 decimals")
+        else:
+            props[f] = _num(description="a fraction (0..1) for rates; null when undefined")
+    return {"type": "object", "required": list(KPI_FIELDS), "properties": props,
+            "additionalProperties": False}
+
+
+def _param(name: str, description: str, schema: dict[str, Any] | None = None,
+           explode: bool = True) -> dict[str, Any]:
+    return {
+        "name": name, "in": "query", "required": False, "description": description,
+        "schema": schema or {"type": "array", "items": {"type": "string"}},
+        "style": "form", "explode": explode,
+    }
+
+
+FILTER_PARAMETERS = [{"$ref": f"#/components/parameters/{name}"}
+                     for name in (*FILTER_PARAMS, "format")]
+
+
+def _responses(schema_ref: str, csv: bool = True) -> dict[str, Any]:
+    content: dict[str, Any] = {"application/json": {"schema": {"$ref": schema_ref}}}
+    if csv:
+        content["text/csv"] = {"schema": {"type": "string"}}
+    return {
+        "200": {"description": "OK", "content": content},
+        "400": {"$ref": "#/components/responses/BadRequest"},
+        "503": {"$ref": "#/components/responses/Unavailable"},
+    }
+
+
+def _dashboard_paths() -> dict[str, Any]:
+    return {
+        "/api/v1/kpis": {"get": {
+            "operationId": "getKpis",
+            "summary": "KPIs for the filters, the previous period, and growth",
+            "parameters": FILTER_PARAMETERS,
+            "responses": _responses("#/components/schemas/KpiReport"),
+        }},
+        "/api/v1/timeseries": {"get": {
+            "operationId": "getTimeseries",
+            "summary": "Sales and orders per period with mom and yoy change of sales",
+            "parameters": [*FILTER_PARAMETERS, {
+                "name": "grain", "in": "query", "required": False,
+                "schema": {"type": "string", "enum": ["month", "week", "day"],
+                           "default": "month"},
+                "description": "month: period YYYY-MM; week: the ISO date of its Monday; "
+                               "day: the date. mom compares with the period before, yoy "
+                               "with the same period a year (52 weeks) before.",
+            }],
+            "responses": _responses("#/components/schemas/Timeseries"),
+        }},
+        "/api/v1/breakdown/{dim}": {"get": {
+            "operationId": "getBreakdown",
+            "summary": "Metrics per state, region, category or payment type",
+            "parameters": [{
+                "name": "dim", "in": "path", "required": True,
+                "schema": {"type": "string", "enum": list(DIMENSIONS)},
+            }, *FILTER_PARAMETERS],
+            "responses": _responses("#/components/schemas/Breakdown"),
+        }},
+        "/api/v1/meta": {"get": {
+            "operationId": "getMeta",
+            "summary": "Data version, load time, date range and the values present",
+            "parameters": [{"$ref": "#/components/parameters/format"}],
+            "responses": _responses("#/components/schemas/Meta"),
+        }},
+        "/api/v1/openapi.json": {"get": {
+            "operationId": "getOpenapi",
+            "summary": "This document",
+            "responses": {"200": {"description": "OK", "content": {
+                "application/json": {"schema": {"type": "object"}}}}},
+        }},
+        "/healthz": {"get": {
+            "operationId": "getHealth",
+            "summary": "State of the database and the cache",
+            "responses": {
+                "200": {"description": "healthy", "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/Health"}}}},
+                "503": {"description": "database unreachable", "content": {
+                    "application/json": {
+                        "schema": {"$ref": "#/components/schemas/Health"}}}},
+            },
+        }},
+    }
+
+
+def _dashboard_components() -> dict[str, Any]:
+    date_schema = DATE_SCHEMA
+    return {
+        "parameters": {
+            "start": _param("start", "first purchase day, inclusive (default: data start)",
+                            date_schema),
+            "end": _param("end", "last purchase day, inclusive (default: data end)",
+                          date_schema),
+            "state": _param("state", "customer state code(s), e.g. SP"),
+            "region": _param("region", "region code(s): N, NE, CO, SE, S"),
+            "category": _param("category", "product category (English name)"),
+            "payment_type": _param("payment_type", "payment type(s), e.g. credit_card"),
+            "format": _param("format", "json (default) or csv",
+                             {"type": "string", "enum": ["json", "csv"], "default": "json"}),
+        },
+        "responses": {
+            "BadRequest": {"description": "a parameter is wrong", "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+            "Unavailable": {"description": "database unreachable or no data loaded",
+                            "content": {"application/json": {
+                                "schema": {"$ref": "#/components/schemas/Error"}}}},
+        },
+        "schemas": {
+            "Error": {"type": "object", "required": ["error"], "properties": {
+                "error": {"type": "string"}, "parameter": {"type": "string"}}},
+            "Filters": {"type": "object", "required": [*FILTER_PARAMS],
+                "properties": {
+                    "start": {"type": ["string", "null"], "format": "date"},
+                    "end": {"type": ["string", "null"], "format": "date"},
+                    **{k: {"type": "array", "items": {"type": "string"}}
+                       for k in LIST_PARAMS},
+                }},
+            "KpiSet": _kpi_set(),
+            "Growth": {"type": "object", "required": list(KPI_FIELDS), "properties": {
+                f: _num(description="(current - previous) / previous") for f in KPI_FIELDS},
+                "additionalProperties": False},
+            "KpiReport": {"type": "object",
+                          "required": ["filters", "current", "previous", "growth"],
+                          "properties": {
+                              "filters": {"$ref": "#/components/schemas/Filters"},
+                              "previous_period": {"type": "object", "properties": {
+                                  "start": {"type": "string", "format": "date"},
+                                  "end": {"type": "string", "format": "date"}}},
+                              "current": {"$ref": "#/components/schemas/KpiSet"},
+                              "previous": {"$ref": "#/components/schemas/KpiSet"},
+                              "growth": {"$ref": "#/components/schemas/Growth"}}},
+            "Point": {"type": "object",
+                      "required": ["period", "sales", "orders", "aov", "mom", "yoy"],
+                      "properties": {
+                          "period": {"type": "string"}, "sales": _num(False),
+                          "orders": {"type": "integer"}, "aov": _num(),
+                          "freight": _num(False), "items": {"type": "integer"},
+                          "mom": _num(), "yoy": _num()}},
+            "Timeseries": {"type": "object", "required": ["grain", "points"],
+                           "properties": {
+                               "grain": {"type": "string",
+                                         "enum": ["month", "week", "day"]},
+                               "filters": {"$ref": "#/components/schemas/Filters"},
+                               "points": {"type": "array", "items": {
+                                   "$ref": "#/components/schemas/Point"}}}},
+            "BreakdownRow": {"type": "object", "required": ["key"], "properties": {
+                "key": {"type": "string"},
+                **{f: _kpi_set()["properties"][f] for f in KPI_FIELDS},
+                "payment_rows": {"type": "integer"}, "value": _num(False),
+                "share_orders": _num(), "share_value": _num(),
+                "avg_installments": _num()}},
+            "Breakdown": {"type": "object", "required": ["dim", "rows"], "properties": {
+                "dim": {"type": "string"},
+                "filters": {"$ref": "#/components/schemas/Filters"},
+                "rows": {"type": "array", "items": {
+                    "$ref": "#/components/schemas/BreakdownRow"}}}},
+            "Meta": {"type": "object", "required": [
+                "data_version", "loaded_at", "synthetic", "start", "end", "states",
+                "categories", "payment_types"], "properties": {
+                "data_version": {"type": ["string", "null"]},
+                "loaded_at": {"type": ["string", "null"], "format": "date-time"},
+                "synthetic": {"type": "boolean"},
+                "source": {"type": ["string", "null"]},
+                "start": {"type": ["string", "null"], "format": "date"},
+                "end": {"type": ["string", "null"], "format": "date"},
+                "states": {"type": "array", "items": {"type": "string"}},
+                "categories": {"type": "array", "items": {"type": "string"}},
+                "payment_types": {"type": "array", "items": {"type": "string"}}}},
+            "Health": {"type": "object", "required": ["status", "database", "cache"],
+                       "properties": {
+                           "status": {"type": "string", "enum": ["ok", "unavailable"]},
+                           "database": {"type": "string"},
+                           "cache": {"type": "string"},
+                           "data_version": {"type": ["string", "null"]}}},
+        },
+    }
+
+
+def openapi_document() -> dict[str, Any]:
+    """The whole document: the dashboard endpoints, then the insight ones."""
+    doc = {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Pulse API",
+            "version": "1.0.0",
+            "description": (
+                "Read-only sales metrics of the loaded Olist-format dataset. Every metric "
+                "follows METRICS.md. Filter parameters are repeatable or comma-separated; "
+                "values of one kind combine with OR, kinds combine with AND."
+            ),
+            "license": {"name": "MIT", "identifier": "MIT"},
+        },
+        "servers": [{"url": "/"}],
+        "paths": _dashboard_paths(),
+        "components": _dashboard_components(),
+    }
+    doc["paths"].update(_insight_paths())
+    for section, items in _insight_components().items():
+        doc["components"][section].update(items)
+    return doc
+
+
+# --- the insight endpoints ------------------------------------------------------------
+
+
+def _q(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema,
+            "description": description}
+
+
+def _ok(schema: str) -> dict[str, Any]:
+    return {
+        "200": {"description": "OK", "content": {
+            "application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}},
+            "text/csv": {"schema": {"type": "string"}}}},
+        "202": {"$ref": "#/components/responses/InsightPending"},
+        "400": {"$ref": "#/components/responses/BadRequest"},
+        "503": {"$ref": "#/components/responses/Unavailable"},
+    }
+
+
+def _totals() -> dict[str, Any]:
+    return {"type": "object", "required": list(reports.SUMMARY_KEYS), "properties": {
+        "actual": _num(False), "expected": _num(), "expected_low": _num(),
+        "expected_high": _num(), "difference": _num(), "difference_low": _num(),
+        "difference_high": _num(),
+        "lift": _num(description="actual / expected - 1 over the window (a fraction); "
+                     "null when the series is too thin for one (why: a row's reason, "
+                     "or the answer's notes)"),
+        "lift_low": _num(description="lower bound of the lift's interval"),
+        "lift_high": _num(description="upper bound of the lift's interval"),
+        "significant": {"type": ["boolean", "null"],
+                        "description": "the interval excludes 0"}}}
+
+
+def _group_row() -> dict[str, Any]:
+    t = _totals()
+    return {"type": "object", "required": ["key", *reports.SUMMARY_KEYS, "reason"],
+            "properties": {"key": {"type": "string"}, **t["properties"],
+                           "actual": _num(), "reason": {
+                               "type": ["string", "null"],
+                               "description": "why there is no estimate for this row"}}}
+
+
+def _shortage_point() -> dict[str, Any]:
+    props: dict[str, Any] = {"period": {"type": "string"},
+                             "all_orders": {"type": "integer"},
+                             "unavailable": {"type": "integer"},
+                             "deliveries": {"type": "integer"},
+                             "canceled_rate": _num()}
+    for name in ("unavailable_rate", "late_rate", "avg_delivery_days"):
+        props[name] = _num()
+        props[f"{name}_baseline"] = _num(description="median of the trailing periods")
+        props[f"{name}_z"] = _num(description="robust z-score against the baseline")
+        props[f"{name}_spike"] = {"type": "boolean"}
+    return {"type": "object", "required": list(props), "properties": props}
+
+
+def _backtest() -> dict[str, Any]:
+    model = {"type": "object", "required": ["model", "mape", "mase"], "properties": {
+        "model": {"type": "string", "enum": list(forecast.MODELS)},
+        "label": {"type": "string"}, "mape": _num(), "mase": _num(),
+        "errors": {"type": "integer"}}}
+    return {"type": ["object", "null"], "required": ["mape", "mase", "months", "models"],
+            "properties": {
+                "mape": _num(description="mean absolute percentage error, a fraction"),
+                "mase": _num(description="mean absolute error / in-sample seasonal-naive "
+                                         "MAE"),
+                "months": {"type": "integer", "description": "months held out (rolling "
+                                                            "origin)"},
+                "models": {"type": "array", "items": model}}}
+
+
+def _insight_paths() -> dict[str, Any]:
+    """Path items of /api/v1/impact, /forecast and /shortages."""
+    date_schema = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+    top = _q("top", {"type": "integer", "minimum": 0, "maximum": reports.MAX_TOP,
+                     "default": reports.DEFAULT_TOP},
+             "how many categories and states (the largest by sales) get a row; 0: none")
+    paths = {
+        "/api/v1/impact": {"get": {
+            "operationId": "getImpact",
+            "summary": "Actual vs expected after an event, from a model of the data before it",
+            "description": (
+                "Fits a quasi-Poisson log-linear model (trend, weekday, yearly Fourier "
+                "terms, retail events) to the daily values of the baseline window before "
+                "`event`, projects it over the window after, and reports "
+                "lift = sum(actual) / sum(expected) - 1 with its interval (coefficient "
+                "uncertainty and day noise, simulated, inflated by the block "
+                "over-dispersion of the baseline residuals). See docs/INSIGHT.md."),
+            "parameters": [*FILTER_PARAMETERS,
+                           _q("event", {**date_schema, "default": "2020-03-11"},
+                              "event date; needs 365 days of data before it and 7 after"),
+                           _q("baseline", {"type": "integer", "minimum": MIN_BASELINE_DAYS,
+                                           "maximum": reports.MAX_BASELINE_DAYS,
+                                           "default": reports.DEFAULT_BASELINE_DAYS},
+                              "days before the event to fit on (at most; fewer when the "
+                              "data starts later)"),
+                           _q("after", {"type": "integer", "minimum": 7,
+                                        "maximum": reports.MAX_AFTER_DAYS,
+                                        "default": reports.DEFAULT_AFTER_DAYS},
+                              "days from the event on to compare (at most; fewer when the "
+                              "data ends earlier)"),
+                           _q("metric", {"type": "string", "enum": list(reports.METRICS),
+                                         "default": "orders"},
+                              "the metric of lift and of the ranked tables"),
+                           _q("grain", {"type": "string", "enum": list(GRAINS_IMPACT),
+                                        "default": "week"},
+                              "series points: days, or 7-day periods aligned on the event"),
+                           top],
+            "responses": _ok("Impact"),
+        }},
+        "/api/v1/forecast": {"get": {
+            "operationId": "getForecast",
+            "summary": "Next months of sales and orders with prediction intervals",
+            "description": (
+                "Seasonal naive, ETS, Theta and a log-linear trend + month model are "
+                "backtested on the last months (rolling origin); the one with the smallest "
+                "MASE forecasts. Fewer than 30 whole months, or a month without sales: "
+                "available is false and reason says why."),
+            "parameters": [*FILTER_PARAMETERS,
+                           _q("horizon", {"type": "integer", "minimum": 1,
+                                          "maximum": forecast.MAX_HORIZON, "default": 3},
+                              "months to forecast")],
+            "responses": _ok("Forecast"),
+        }},
+        "/api/v1/shortages": {"get": {
+            "operationId": "getShortages",
+            "summary": "Unavailable-order rate and delivery delays per period, spikes flagged",
+            "parameters": [*FILTER_PARAMETERS,
+                           _q("grain", {"type": "string", "enum": list(GRAINS_SHORTAGES),
+                                        "default": "month"},
+                              "month (YYYY-MM) or week (ISO date of its Monday)"),
+                           top],
+            "responses": _ok("Shortages"),
+        }},
+    }
+    return paths
+
+
+def _shortage_group() -> dict[str, Any]:
+    return {"type": "object", "required": ["key", "spike_count", "spikes", "points"],
+            "properties": {
+                "key": {"type": "string"}, "all_orders": {"type": "integer"},
+                "unavailable_rate": _num(), "late_rate": _num(),
+                "avg_delivery_days": _num(), "spike_count": {"type": "integer"},
+                "max_z": _num(),
+                "spikes": {"type": "array", "items": {
+                    "$ref": "#/components/schemas/ShortageSpike"}},
+                "points": {"type": "array", "items": {
+                    "$ref": "#/components/schemas/ShortagePoint"}}}}
+
+
+def _forecast_point() -> dict[str, Any]:
+    return {"type": "object", "required": ["period", "sales", "lower", "upper", "orders",
+                                           "orders_lower", "orders_upper"],
+            "properties": {"period": {"type": "string"},
+                           **{k: _num(False) for k in (
+                               "sales", "lower", "upper", "lower_80", "upper_80",
+                               "orders", "orders_lower", "orders_upper",
+                               "orders_lower_80", "orders_upper_80")}}}
+
+
+def _impact_point() -> dict[str, Any]:
+    point: dict[str, Any] = {"type": "object", "required": ["period", "post", "orders", "sales"],
+                             "properties": {"period": {"type": "string", "format": "date"},
+                                            "post": {"type": "boolean"}}}
+    for m in reports.METRICS:
+        point["properties"].update({
+            m: _num(False), f"{m}_expected": _num(),
+            f"{m}_lower": _num(description="null before the event"),
+            f"{m}_upper": _num(description="null before the event")})
+    return point
+
+
+def _insight_components() -> dict[str, Any]:
+    """Schemas and responses of the insight endpoints."""
+    impact_point = _impact_point()
+    span = {"type": "object", "required": ["start", "end", "days"], "properties": {
+        "start": {"type": "string", "format": "date"},
+        "end": {"type": "string", "format": "date"}, "days": {"type": "integer"}}}
+    group_shortage = _shortage_group()
+    forecast_point = _forecast_point()
+    model_fields = {"model": {"type": ["string", "null"], "enum": [*forecast.MODELS, None]},
+                    "model_label": {"type": ["string", "null"]},
+                    "backtest": _backtest()}
+    schemas = {
+        "ImpactTotals": _totals(),
+        "ImpactGroupRow": _group_row(),
+        "ImpactPoint": impact_point,
+        "Impact": {"type": "object", "required": [
+            "event", "lift", "lift_low", "lift_high", "significant", "series", "by_category",
+            "by_state"], "properties": {
+            "event": {"type": "string", "format": "date"},
+            "metric": {"type": "string", "enum": list(reports.METRICS)},
+            "level": {"type": "number"},
+            "baseline": span, "window": span,
+            "lift": _num(description="actual / expected - 1 over the window (a fraction); "
+                         "null when the filtered series is too thin for a lift (the "
+                         "reason is in notes)"),
+            "lift_low": _num(), "lift_high": _num(),
+            "significant": {"type": "boolean"},
+            "totals": {"type": "object", "properties": {
+                m: {"$ref": "#/components/schemas/ImpactTotals"} for m in reports.METRICS}},
+            "model": {"type": "string"},
+            "notes": {"type": "array", "items": {"type": "string"}},
+            "grain": {"type": "string", "enum": list(GRAINS_IMPACT)},
+            "series": {"type": "array", "items": {"$ref": "#/components/schemas/ImpactPoint"}},
+            "by_category": {"type": "array", "items": {
+                "$ref": "#/components/schemas/ImpactGroupRow"}},
+            "by_state": {"type": "array", "items": {
+                "$ref": "#/components/schemas/ImpactGroupRow"}},
+            "presets": {"type": "array", "items": {"type": "object", "properties": {
+                "date": {"type": "string", "format": "date"}, "label": {"type": "string"}}}},
+            "filters": {"$ref": "#/components/schemas/Filters"}}},
+        "ForecastPoint": forecast_point,
+        "Forecast": {"type": "object", "required": [
+            "horizon", "available", "reason", "model", "backtest", "points", "history"],
+            "properties": {
+                "horizon": {"type": "integer"}, "level": {"type": "number"},
+                "available": {"type": "boolean"},
+                "reason": {"type": ["string", "null"]},
+                **model_fields,
+                "points": {"type": "array", "items": {
+                    "$ref": "#/components/schemas/ForecastPoint"}},
+                "orders": {"type": "object", "properties": model_fields},
+                "history": {"type": "array", "items": {"type": "object", "properties": {
+                    "period": {"type": "string"}, "sales": _num(False),
+                    "orders": {"type": "integer"}}}},
+                "filters": {"$ref": "#/components/schemas/Filters"}}},
+        "ShortagePoint": _shortage_point(),
+        "ShortageSpike": {"type": "object", "required": ["period", "metric", "value", "z"],
+                          "properties": {
+                              "period": {"type": "string"},
+                              "metric": {"type": "string", "enum": [
+                                  "unavailable_rate", "late_rate", "avg_delivery_days"]},
+                              "value": _num(), "baseline": _num(), "z": _num()}},
+        "ShortageGroup": group_shortage,
+        "Shortages": {"type": "object", "required": [
+            "grain", "series", "spikes", "by_category", "by_state"], "properties": {
+            "grain": {"type": "string", "enum": list(GRAINS_SHORTAGES)},
+            "method": {"type": "object"},
+            "series": {"type": "array", "items": {
+                "$ref": "#/components/schemas/ShortagePoint"}},
+            "spikes": {"type": "array", "items": {
+                "$ref": "#/components/schemas/ShortageSpike"}},
+            "by_category": {"type": "array", "items": {
+                "$ref": "#/components/schemas/ShortageGroup"}},
+            "by_state": {"type": "array", "items": {
+                "$ref": "#/components/schemas/ShortageGroup"}},
+            "filters": {"$ref": "#/components/schemas/Filters"}}},
+        "InsightPending": {"type": "object", "required": ["status", "retry_after"],
+                           "properties": {"status": {"type": "string", "enum": ["computing"]},
+                                          "retry_after": {"type": "integer"}}},
+    }
+    responses = {"InsightPending": {
+        "description": "still computing: ask again after Retry-After seconds",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/InsightPending"}}}}}
+    return {"schemas": schemas, "responses": responses}
