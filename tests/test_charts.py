@@ -151,10 +151,29 @@ def test_url_round_trip(filters: Filters) -> None:
 
 
 def test_url_leaves_out_the_datas_own_bounds() -> None:
+    # all dates keep their start: a link without dates means the default range
     f = Filters(start=date(2019, 1, 1), end=date(2021, 12, 31), states=("SP",))
-    assert urlstate.search_from_filters(f, DOMAIN.min_day, DOMAIN.max_day) == "?state=SP"
+    assert urlstate.search_from_filters(f, DOMAIN.min_day, DOMAIN.max_day) == (
+        "?start=2019-01-01&state=SP")
     g = Filters(start=date(2020, 1, 1), end=date(2021, 12, 31))
     assert urlstate.search_from_filters(g, DOMAIN.min_day, DOMAIN.max_day) == "?start=2020-01-01"
+    h = Filters(start=date(2019, 1, 1), end=date(2020, 6, 30))
+    assert urlstate.search_from_filters(h, DOMAIN.min_day, DOMAIN.max_day) == "?end=2020-06-30"
+    default = Filters(start=date(2021, 1, 1), end=date(2021, 12, 31), states=("SP",))
+    assert urlstate.search_from_filters(default, DOMAIN.min_day, DOMAIN.max_day) == "?state=SP"
+
+
+@pytest.mark.parametrize(("first", "last", "start", "end"), [
+    (date(2019, 1, 1), date(2021, 12, 31), date(2021, 1, 1), date(2021, 12, 31)),
+    # the real Olist range ends on 17 Oct: the last whole month is September
+    (date(2016, 9, 4), date(2018, 10, 17), date(2017, 10, 1), date(2018, 9, 30)),
+    (date(2020, 1, 1), date(2021, 1, 15), date(2020, 1, 1), date(2020, 12, 31)),
+    (date(2020, 2, 29), date(2021, 2, 28), date(2020, 3, 1), date(2021, 2, 28)),
+    (date(2021, 3, 1), date(2021, 12, 31), None, None),  # under 12 whole months: all
+    (None, None, None, None),
+])
+def test_default_range_is_the_last_12_whole_months(first, last, start, end) -> None:
+    assert urlstate.default_range(first, last) == (start, end)
 
 
 def test_click_toggles_a_filter() -> None:
@@ -173,16 +192,23 @@ def test_quick_picks_are_relative_to_the_datas_last_day() -> None:
     assert urlstate.quick_range("90d", first, last) == (date(2021, 10, 3), last)
     assert urlstate.quick_range("ytd", first, last) == (date(2021, 1, 1), last)
     assert urlstate.quick_range("2020", first, last) == (date(2020, 1, 1), date(2020, 12, 31))
-    assert urlstate.quick_range("all", first, last) == (None, None)
+    assert urlstate.quick_range("all", first, last) == (first, last)
+    assert urlstate.quick_range("12m", first, last) == (date(2021, 1, 1), last)
     keys = [k for k, _ in urlstate.quick_picks(first, last)]
-    assert keys == ["30d", "90d", "ytd", "2019", "2020", "2021", "all"]
+    assert keys == ["12m", "30d", "90d", "ytd", "2019", "2020", "2021", "all"]
     # Olist's real years come from the data, not from a fixed list
-    assert [k for k, _ in urlstate.quick_picks(date(2016, 9, 4), date(2018, 10, 17))][3:6] == [
+    assert [k for k, _ in urlstate.quick_picks(date(2016, 9, 4), date(2018, 10, 17))][4:7] == [
         "2016", "2017", "2018"]
     assert urlstate.active_quick(date(2020, 1, 1), date(2020, 12, 31), first, last) == {"2020"}
-    assert urlstate.active_quick(date(2021, 1, 1), last, first, last) == {"ytd", "2021"}
-    assert urlstate.active_quick(None, None, first, last) == {"all"}
+    assert urlstate.active_quick(date(2021, 1, 1), last, first, last) == {"12m", "ytd", "2021"}
+    assert urlstate.active_quick(first, last, first, last) == {"all"}
+    assert urlstate.active_quick(None, None, first, last) == {"12m", "ytd", "2021"}
     assert urlstate.active_quick(date(2020, 2, 1), None, first, last) == set()
+    # the quick picks write the URL: the default is no dates, "all" keeps its start
+    assert urlstate.with_dates({"state": ["SP"]}, *urlstate.quick_range("12m", first, last),
+                               first, last) == {"state": ["SP"]}
+    assert urlstate.with_dates({}, *urlstate.quick_range("all", first, last),
+                               first, last) == {"start": ["2019-01-01"]}
 
 
 @pytest.mark.parametrize(("x0", "x1", "start", "end"), [
@@ -199,7 +225,7 @@ def test_drag_selects_whole_months(x0: str, x1: str, start: date, end: date) -> 
 def test_filter_bar_shows_canonical_values_of_the_url() -> None:
     c = urlstate.controls_from_search("?state=sp&category=HEALTH_BEAUTY,nope&start=bad", META)
     assert c.state == ["SP"] and c.category == ["health_beauty"]
-    assert (c.start, c.end) == ("2019-01-01", "2021-12-31")  # open/invalid: the data's range
+    assert (c.start, c.end) == ("2021-01-01", "2021-12-31")  # open/invalid: the default
     edited = urlstate.Controls("2019-01-01", "2020-06-30", ["SP"], [], ["toys"], ["boleto"])
     assert urlstate.search_from_controls(edited, META) == (
         "?end=2020-06-30&state=SP&category=toys&payment_type=boleto")

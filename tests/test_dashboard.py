@@ -27,6 +27,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,7 @@ from sqlalchemy.engine import make_url
 
 from dashapp.config import load_settings
 from dashapp.page import formatting as fmt
+from dashapp.page import urlstate
 from dashapp.web.app import create_app
 from loaders import ingest, migrate
 from loaders.demo import DemoSpec, generate
@@ -115,9 +117,29 @@ def make_app(engine: Engine, home: Path, refresh: int = 2) -> Any:
 # --- helpers ------------------------------------------------------------------------------
 
 
+def page_query(app: Any, query: str = "") -> str:
+    """The API query of what the page shows at `?query`: a link without dates shows the
+    default range (the last 12 whole months of the data)."""
+    params = urlstate.parse_search(query)
+    if "start" in params or "end" in params:
+        return query
+    meta = app.server.test_client().get("/api/v1/meta").get_json()
+    start, end = urlstate.default_range(date.fromisoformat(meta["start"]),
+                                        date.fromisoformat(meta["end"]))
+    if start is None or end is None:
+        return query
+    return urlstate.build_search({**params, "start": [start.isoformat()],
+                                  "end": [end.isoformat()]}).lstrip("?")
+
+
+def data_start(app: Any) -> str:
+    """The data's first day: `?start=<it>` is the link of all dates."""
+    return app.server.test_client().get("/api/v1/meta").get_json()["start"]
+
+
 def expected_kpis(app: Any, query: str = "") -> dict[str, str]:
     """What each card must show: the API's numbers through the page's formatter."""
-    resp = app.server.test_client().get(f"/api/v1/kpis?{query}")
+    resp = app.server.test_client().get(f"/api/v1/kpis?{page_query(app, query)}")
     assert resp.status_code == 200, resp.get_data(as_text=True)
     current = resp.get_json()["current"]
     return {f: fmt.kpi_value(f, current[f]) for f in KPI_IDS}
@@ -138,7 +160,8 @@ def open_page(dash_duo: Any, app: Any, path: str = "/") -> Any:
 
 
 def top_key(app: Any, dim: str, query: str = "") -> str:
-    return app.server.test_client().get(f"/api/v1/breakdown/{dim}?{query}").get_json()[
+    return app.server.test_client().get(
+        f"/api/v1/breakdown/{dim}?{page_query(app, query)}").get_json()[
         "rows"][0]["key"]
 
 
@@ -257,21 +280,25 @@ def test_url_round_trips_a_view_and_back_restores_it(dash_duo: Any, shared_engin
     driver.back()
     wait_until(lambda: query_of(driver.current_url) == {"state": ["SP"], "category": [category]})
     wait_for_kpis(driver, linked)
-    # the filter bar follows the URL (f-dates is the range's start input)
-    assert driver.find_element("id", "f-dates").get_attribute("value") == "1 Jan 2019"
+    # the filter bar follows the URL (f-dates is the range's start input): the default range
+    default_start = date.fromisoformat(urlstate.parse_search(page_query(app))["start"][0])
+    assert driver.find_element("id", "f-dates").get_attribute("value") == \
+        f"{default_start.day} {default_start:%b %Y}"
     driver.forward()
     wait_for_kpis(driver, in_2020)
     assert driver.execute_script("return window.__same_page === true;")  # no reload happened
 
     # CSV of the category chart = the chart's rows (top 10 + other) for this view
     click(driver, driver.find_element("css selector", "#quick-picks button:last-child"))  # All
-    wait_until(lambda: "start" not in query_of(driver.current_url))
-    wait_for_kpis(driver, expected_kpis(app, f"state=SP&category={category}"))
+    first = data_start(app)
+    wait_until(lambda: query_of(driver.current_url).get("start") == [first])
+    wait_for_kpis(driver, expected_kpis(app, f"start={first}&state=SP&category={category}"))
     click(driver, driver.find_element("xpath", '//button[contains(@id, \'"chart":"category"\')]'))
     files = wait_until(lambda: list(Path(dash_duo.download_path).glob("pulse-category*.csv")),
                        message="no CSV was downloaded")
     rows = list(csv.DictReader(io.StringIO(files[0].read_text(encoding="utf-8"))))
-    api = app.server.test_client().get("/api/v1/breakdown/category?state=SP").get_json()["rows"]
+    api = app.server.test_client().get(
+        f"/api/v1/breakdown/category?start={first}&state=SP").get_json()["rows"]
     assert [r["key"] for r in rows[:10]] == [r["key"] for r in api[:10]]
     assert [float(r["sales"]) for r in rows[:10]] == [r["sales"] for r in api[:10]]
     assert rows[-1]["key"] == "other"
@@ -303,7 +330,7 @@ def test_wrong_link_is_named_and_empty_view_says_so(dash_duo: Any, shared_engine
 def test_drag_on_time_chart_sets_the_date_range(dash_duo: Any, shared_engine: Engine,
                                                 tmp_path: Path) -> None:
     app = make_app(shared_engine, tmp_path)
-    driver = open_page(dash_duo, app)
+    driver = open_page(dash_duo, app, f"/?start={data_start(app)}")  # every month drawn
     drag_months(driver, "2020-03", "2020-06")
     wait_until(lambda: query_of(driver.current_url) == {"start": ["2020-03-01"],
                                                         "end": ["2020-06-30"]},

@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from typing import Any, TypeVar
 
@@ -30,7 +31,7 @@ from dash import ALL, Dash, Input, Output, Patch, State, ctx, dcc, html, no_upda
 from dash.exceptions import PreventUpdate
 
 from ..config import Settings
-from ..filters import FilterError, Filters
+from ..filters import DATE_PARAMS, FilterError, Filters
 from ..insight.answers import InsightAnswers
 from ..jsonout import to_csv
 from ..service import DatabaseUnavailable, NoData, PulseService
@@ -77,7 +78,10 @@ def resolve_view(service: PulseService, search: str | None
     (computed once, through the cache: the caller draws from this payload).
 
     A wrong parameter does not break the page: it is dropped, named in a
-    notice, and the rest of the link still applies.
+    notice, and the rest of the link still applies. A link without dates shows the
+    default range (`urlstate.default_range`: the last 12 whole months, compared with the
+    12 before); the insight panels then read the whole history (`insight_filters`), as
+    their models need it.
     """
     version = service.version()
     params = urlstate.parse_search(search)
@@ -91,17 +95,24 @@ def resolve_view(service: PulseService, search: str | None
             notices.append({"parameter": exc.parameter, "message": exc.message})
             if exc.parameter in params:
                 params.pop(exc.parameter)
-            elif exc.parameter in urlstate.DATE_PARAMS:
-                params = {k: v for k, v in params.items() if k not in urlstate.DATE_PARAMS}
+            elif exc.parameter in DATE_PARAMS:
+                params = {k: v for k, v in params.items() if k not in DATE_PARAMS}
             else:
                 params = {}
     if filters is None:  # cannot happen: {} always parses; kept as a guard
         filters = service.parse({}, version=version)
+    history = filters  # what the insight models read: all of it unless the link names dates
+    if not any(name in params for name in DATE_PARAMS):
+        domain = service.domain(version)
+        start, end = urlstate.default_range(domain.min_day, domain.max_day)
+        if start and end:
+            filters = replace(filters, start=start, end=end)
     payload = service.dashboard(filters, version=version)
     return {
         "version": version,
         "search": search or "",
         "filters": filters.to_json(),
+        "insight_filters": history.to_json(),
         "previous_period": payload["kpis"]["previous_period"],
         "empty": not payload["kpis"]["current"]["orders"],
         "notices": notices,
@@ -287,10 +298,10 @@ def register_filter_bar(app: Dash) -> None:
         if not trigger or not any(clicks) or not ctx.triggered[0].get("value"):
             raise PreventUpdate
         meta = meta or {}
-        start, end = urlstate.quick_range(trigger["key"], _day(meta.get("start")),
-                                          _day(meta.get("end")))
+        first, last = _day(meta.get("start")), _day(meta.get("end"))
+        start, end = urlstate.quick_range(trigger["key"], first, last)
         new = urlstate.build_search(urlstate.with_dates(urlstate.parse_search(search),
-                                                        start, end))
+                                                        start, end, first, last))
         if urlstate.same_view(new, search):
             raise PreventUpdate
         return new
@@ -376,9 +387,8 @@ def register_cross_filter(app: Dash) -> None:
         meta = meta or {}
         first, last = _day(meta.get("start")), _day(meta.get("end"))
         start, end = urlstate.drag_range(x_range[0], x_range[1], first, last)
-        new = urlstate.build_search(urlstate.with_dates(
-            urlstate.parse_search(search), None if start == first else start,
-            None if end == last else end))
+        new = urlstate.build_search(urlstate.with_dates(urlstate.parse_search(search),
+                                                        start, end, first, last))
         return (no_update if urlstate.same_view(new, search) else new), None
 
     @app.callback(

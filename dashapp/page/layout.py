@@ -270,7 +270,7 @@ def charts_section(geo: GeoData) -> html.Section:
 
 def summaries() -> html.Section:
     return html.Section(className="summaries mt-3", children=[
-        panel("Summary of changes", "Each figure now and in the previous period of equal length",
+        panel("Summary of changes", "Each figure now and in the previous period",
               html.Div(id="changes-table", className="table-wrap"), "changes"),
     ])
 

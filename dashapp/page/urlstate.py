@@ -70,18 +70,49 @@ def same_view(a: str | None, b: str | None) -> bool:
     return normalise(parse_search(a)) == normalise(parse_search(b))
 
 
+# --- the default range, and how a range is written in the URL --------------------------
+
+
+def default_range(first: date | None, last: date | None) -> tuple[date | None, date | None]:
+    """The range a URL without dates shows: the last 12 whole calendar months of the data,
+    so every comparison on the page is a year against the year before (a calendar
+    previous period). Data covering less than that: all of it ((None, None))."""
+    if first is None or last is None:
+        return None, None
+    end = last if (last + timedelta(days=1)).day == 1 else date(last.year, last.month, 1) \
+        - timedelta(days=1)
+    start = date(end.year - 1, end.month % 12 + 1, 1) if end.month < 12 else \
+        date(end.year, 1, 1)
+    if start < first:
+        return None, None
+    return start, end
+
+
+def range_params(start: date | None, end: date | None, first: date | None,
+                 last: date | None) -> Params:
+    """How a date range is written in the URL: nothing for the default range (the link
+    then follows the data as loads extend it); otherwise a bound equal to the data's own
+    is left out, as the API reads a missing bound as the data's, except that "all dates"
+    keeps its start (no dates at all would mean the default)."""
+    start, end = start or first, end or last
+    if (start, end) == default_range(first, last) or start is None or end is None:
+        return {}
+    out: Params = {}
+    if start != first or end == last:
+        out["start"] = [start.isoformat()]
+    if end != last:
+        out["end"] = [end.isoformat()]
+    return out
+
+
 def search_from_filters(filters: Filters, data_start: date | None = None,
                         data_end: date | None = None) -> str:
-    """The URL of a filter set; a bound equal to the data's own bound is left out.
-
-    Leaving "all dates" implicit keeps a bookmark meaning "everything" after the
-    next load extends the data.
-    """
-    params = filters.to_params()
-    if data_start and filters.start == data_start:
-        params.pop("start", None)
-    if data_end and filters.end == data_end:
-        params.pop("end", None)
+    """The URL of a filter set (dates written as `range_params` says)."""
+    params = {k: v for k, v in filters.to_params().items() if k not in DATE_PARAMS}
+    if data_start is None or data_end is None:  # nothing to compare with: say it all
+        params.update({k: v for k, v in filters.to_params().items() if k in DATE_PARAMS})
+    else:
+        params.update(range_params(filters.start, filters.end, data_start, data_end))
     return build_search(params)
 
 
@@ -111,14 +142,11 @@ def toggle(params: Mapping[str, Iterable[str]], name: str, value: str,
     return normalise(out)
 
 
-def with_dates(params: Mapping[str, Iterable[str]], start: date | None,
-               end: date | None) -> Params:
-    """The same filters with another date range (None: that bound is the data's)."""
+def with_dates(params: Mapping[str, Iterable[str]], start: date | None, end: date | None,
+               first: date | None, last: date | None) -> Params:
+    """The same filters with another date range, written as `range_params` says."""
     out = {k: list(v) for k, v in params.items() if k not in DATE_PARAMS}
-    if start:
-        out["start"] = [start.isoformat()]
-    if end:
-        out["end"] = [end.isoformat()]
+    out.update(range_params(start, end, first, last))
     return normalise(out)
 
 
@@ -126,8 +154,10 @@ def with_dates(params: Mapping[str, Iterable[str]], start: date | None,
 
 
 def quick_picks(first: date | None, last: date | None) -> list[tuple[str, str]]:
-    """(key, label) of the date shortcuts: relative ones, one per calendar year, all."""
-    picks = [("30d", "Last 30 days"), ("90d", "Last 90 days"), ("ytd", "Year to date")]
+    """(key, label) of the date shortcuts: the default (12 whole months), relative ones,
+    one per calendar year, all."""
+    picks = [("12m", "Last 12 months"), ("30d", "Last 30 days"), ("90d", "Last 90 days"),
+             ("ytd", "Year to date")]
     if first and last:
         picks += [(str(y), str(y)) for y in range(first.year, last.year + 1)]
     picks.append(("all", "All"))
@@ -137,8 +167,10 @@ def quick_picks(first: date | None, last: date | None) -> list[tuple[str, str]]:
 def quick_range(key: str, first: date | None, last: date | None
                 ) -> tuple[date | None, date | None]:
     """The date range of a quick pick, relative to the data's last day (None = open)."""
+    if key == "12m":
+        return default_range(first, last)
     if key == "all" or last is None:
-        return None, None
+        return first, last
     if key == "30d":
         return last - timedelta(days=29), last
     if key == "90d":
@@ -155,6 +187,8 @@ def active_quick(start: date | None, end: date | None, first: date | None,
                  last: date | None) -> set[str]:
     """The quick picks the current range equals (to highlight their buttons); several can
     match (when the data ends on 31 Dec, "year to date" is that whole year)."""
+    if start is None and end is None:
+        start, end = default_range(first, last)
     start = start or first
     end = end or last
     out = set()
@@ -227,6 +261,13 @@ def _canonical(values: Iterable[str], allowed: Iterable[str]) -> list[str]:
     return sorted({lookup[v.lower()] for v in values if v.lower() in lookup})
 
 
+def _day_or_none(value: object) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
 def _valid_day(values: list[str]) -> str | None:
     if len(values) != 1:
         return None
@@ -244,8 +285,13 @@ def controls_from_search(search: str | None, meta: Mapping[str, object] | None) 
     params = parse_search(search)
     regions = region_map()
     all_states = set(meta.get("states") or ()) | {s for v in regions.values() for s in v}
-    start = _valid_day(params.get("start", [])) or meta.get("start")
-    end = _valid_day(params.get("end", [])) or meta.get("end")
+    start = _valid_day(params.get("start", []))
+    end = _valid_day(params.get("end", []))
+    if start is None and end is None:  # the default range, as the view shows it
+        lo, hi = default_range(_day_or_none(meta.get("start")), _day_or_none(meta.get("end")))
+        start, end = (lo.isoformat() if lo else None), (hi.isoformat() if hi else None)
+    start = start or meta.get("start")
+    end = end or meta.get("end")
     return Controls(
         start=str(start) if start else None,
         end=str(end) if end else None,
@@ -258,15 +304,11 @@ def controls_from_search(search: str | None, meta: Mapping[str, object] | None) 
 
 
 def search_from_controls(controls: Controls, meta: Mapping[str, object] | None) -> str:
-    """The URL for what the filter bar shows (dates equal to the data's bounds left out)."""
+    """The URL for what the filter bar shows (dates written as `range_params` says)."""
     meta = meta or {}
-    params: Params = {}
-    start = (controls.start or "")[:10]
-    end = (controls.end or "")[:10]
-    if start and start != meta.get("start"):
-        params["start"] = [start]
-    if end and end != meta.get("end"):
-        params["end"] = [end]
+    params = range_params(_day_or_none((controls.start or "")[:10]),
+                          _day_or_none((controls.end or "")[:10]),
+                          _day_or_none(meta.get("start")), _day_or_none(meta.get("end")))
     for name in LIST_PARAMS:
         values = getattr(controls, name) or []
         if values:

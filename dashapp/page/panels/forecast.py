@@ -237,7 +237,7 @@ def register_forecast_callbacks(app: Dash, answers: InsightAnswers) -> None:
         if not view or view.get("error") or not view.get("filters"):
             raise PreventUpdate
         months = int(horizon or DEFAULT_HORIZON)
-        filters = Filters.from_json(view["filters"])
+        filters = Filters.from_json(view.get("insight_filters") or view["filters"])
         return ask(lambda: answers.forecast(view["version"], filters, months), "forecast")
 
     @app.callback(

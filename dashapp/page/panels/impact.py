@@ -194,7 +194,7 @@ def register_insight_callbacks(app: Dash, answers: InsightAnswers) -> None:
         if day is None:
             return blank, "Pick an event date.", []
         try:
-            filters = Filters.from_json(view["filters"])
+            filters = Filters.from_json(view.get("insight_filters") or view["filters"])
             body = answers.impact(view["version"], filters, reports.ImpactParams(event=day))
         except (ImpactError, FilterError) as exc:
             return (charts.empty_figure("Not enough history around this event"),

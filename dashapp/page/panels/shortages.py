@@ -245,7 +245,7 @@ def register_shortage_callbacks(app: Dash, answers: InsightAnswers) -> None:
         if not view or view.get("error") or not view.get("filters"):
             raise PreventUpdate
         grain = grain if grain in GRAINS_SHORTAGES else "month"
-        filters = Filters.from_json(view["filters"])
+        filters = Filters.from_json(view.get("insight_filters") or view["filters"])
         answer, done = ask(lambda: answers.shortages(view["version"], filters, grain,
                                                      reports.DEFAULT_TOP), "shortages")
         if answer.get("body"):
