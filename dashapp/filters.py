@@ -7,6 +7,7 @@ wrong parameter is turned into a message that names it.
 
 from __future__ import annotations
 
+import calendar
 import difflib
 import re
 from collections.abc import Iterable, Mapping
@@ -22,7 +23,14 @@ DIMENSIONS = {"state": "states", "region": "regions", "category": "categories",
 LIST_PARAMS = tuple(DIMENSIONS)
 DATE_PARAMS = ("start", "end")
 FILTER_PARAMS = (*DATE_PARAMS, *LIST_PARAMS)
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # ASCII only: \d takes any script's digits
+#: The dates a filter may name. Far enough from Python's date limits that every derived
+#: period (the previous one, a year back for YoY) is computable, so a hostile date is a
+#: 400 naming its parameter and never an OverflowError. 1900-01-01 is a Monday and a
+#: month's first day: reference periods clamped to it stay whole weeks and months.
+DATE_MIN = date(1900, 1, 1)
+DATE_MAX = date(2999, 12, 31)
+_WINDOW = f"dates must lie between {DATE_MIN} and {DATE_MAX}"
 
 
 class FilterError(ValueError):
@@ -73,11 +81,52 @@ class Filters:
         assert self.start and self.end, "resolve() the filters first"
         return (self.end - self.start).days + 1
 
-    def previous(self) -> Filters:
-        """The previous period: same length, ending the day before `start` (METRICS.md)."""
+    def whole_months(self) -> int | None:
+        """N when [start, end] is N whole calendar months, else None.
+
+        Such a range is compared with the N calendar months before it (a year with the
+        year before, Q2 with Q1), not with as many days: months differ in length."""
         assert self.start and self.end, "resolve() the filters first"
-        length = timedelta(days=self.days)
-        return replace(self, start=self.start - length, end=self.start - timedelta(days=1))
+        last_day = calendar.monthrange(self.end.year, self.end.month)[1]
+        if self.start.day != 1 or self.end.day != last_day:
+            return None
+        return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
+
+    def _previous_span(self) -> tuple[date, date, str, int]:
+        """(start, end, basis, length) of the previous period (METRICS.md).
+
+        Checked against DATE_MIN before any date arithmetic, so an early `start` is a
+        FilterError naming it rather than an OverflowError deep in a query."""
+        assert self.start and self.end, "resolve() the filters first"
+        months = self.whole_months()
+        if months is not None:
+            index = self.start.year * 12 + self.start.month - 1 - months
+            if index < DATE_MIN.year * 12 + DATE_MIN.month - 1:
+                raise self._too_early()
+            first = date(index // 12, index % 12 + 1, 1)
+            return first, self.start - timedelta(days=1), "months", months
+        if self.start.toordinal() - self.days < DATE_MIN.toordinal():
+            raise self._too_early()
+        return (self.start - timedelta(days=self.days), self.start - timedelta(days=1),
+                "days", self.days)
+
+    def _too_early(self) -> FilterError:
+        return FilterError(
+            "start", f"start {self.start} is too early: the period before {self.start} to "
+                     f"{self.end}, which growth compares with, would begin before {DATE_MIN} "
+                     f"({_WINDOW})")
+
+    def previous(self) -> Filters:
+        """The same filters over the previous period: growth compares the range with it."""
+        start, end, _, _ = self._previous_span()
+        return replace(self, start=start, end=end)
+
+    def previous_period_json(self) -> dict[str, object]:
+        """The previous period for output, with its rule, so a reader can tell a calendar
+        comparison (`months`) from a same-length one (`days`)."""
+        start, end, basis, length = self._previous_span()
+        return {"start": start.isoformat(), "end": end.isoformat(), "basis": basis,
+                "length": length}
 
     def resolve(self, domain: Domain) -> Filters:
         """Concrete dates: a missing bound becomes the data's first/last day."""
@@ -89,7 +138,9 @@ class Filters:
                 f"the date range is empty: start {start} is after end {end} "
                 f"(the data covers {domain.min_day} to {domain.max_day})",
             )
-        return replace(self, start=start, end=end)
+        resolved = replace(self, start=start, end=end)
+        resolved.previous()  # a previous period before DATE_MIN is a 400 now, not later
+        return resolved
 
     def without(self, *names: str) -> Filters:
         """The same filters minus some kinds: a chart shows its own dimension unfiltered."""
@@ -144,15 +195,26 @@ def _split(values: Iterable[str]) -> list[str]:
     return [p for p in out if p]
 
 
+def _shown(raw: str) -> str:
+    """A value as quoted back in a message, cut short: messages echo input, not essays."""
+    return repr(raw if len(raw) <= 40 else raw[:40] + "...")
+
+
 def parse_day(name: str, raw: str) -> date:
-    """One YYYY-MM-DD value of parameter `name`; FilterError naming it otherwise."""
+    """One day from the parameter `name` (YYYY-MM-DD, inside DATE_MIN..DATE_MAX).
+
+    Public so that every date parameter (filters, the insight `event`) is checked the
+    same way and fails with the same FilterError naming it."""
     if not _DATE.fullmatch(raw):
-        raise FilterError(name, f"{name} must be a date as YYYY-MM-DD, got {raw!r}")
+        raise FilterError(name, f"{name} must be a date as YYYY-MM-DD, got {_shown(raw)}")
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
-        raise FilterError(name, f"{name} is not a valid date: {raw!r} (it must be a date "
-                                f"as YYYY-MM-DD)") from None
+        raise FilterError(name, f"{name} is not a valid date: {_shown(raw)} (it must be a "
+                                "date as YYYY-MM-DD)") from None
+    if not DATE_MIN <= day <= DATE_MAX:
+        raise FilterError(name, f"{name} {raw} is out of range: {_WINDOW}")
+    return day
 
 
 def _parse_date(name: str, values: list[str]) -> date | None:
@@ -201,6 +263,8 @@ def parse_filters(params: Mapping[str, Iterable[str]], domain: Domain,
     states = _check_values("state", get("state"),
                            sorted(set(domain.states) | {s for v in regions.values() for s in v}),
                            fold_case=True)
+    if start and end:
+        Filters(start=start, end=end).previous()  # raises when it begins before DATE_MIN
     return Filters(
         start=start,
         end=end,

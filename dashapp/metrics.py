@@ -7,8 +7,9 @@ decimals for money, `None` where a denominator is 0.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 KPI_FIELDS = (
@@ -97,36 +98,57 @@ def year_before(d: date) -> date:
 
 
 def previous_period(period: date, grain: str) -> date:
-    from datetime import timedelta
-
     if grain == "month":
         return month_before(period)
     return period - timedelta(days=7 if grain == "week" else 1)
 
 
 def same_period_last_year(period: date, grain: str) -> date:
-    from datetime import timedelta
-
     if grain == "week":
         return period - timedelta(weeks=52)
     return year_before(period)
 
 
-def with_changes(points: list[dict], grain: str) -> list[dict]:
+def period_start(day: date, grain: str) -> date:
+    """The first day of the period holding `day`, as PostgreSQL's date_trunc gives it
+    (weeks start on Monday), so Python and SQL name the same periods."""
+    if grain == "month":
+        return day.replace(day=1)
+    if grain == "week":
+        return day - timedelta(days=day.weekday())
+    return day
+
+
+def reference_span(start: date, end: date, grain: str, floor: date) -> tuple[date, date] | None:
+    """[first, last] days of the whole periods the points of [start, end] compare with.
+
+    From a year before the first point's period to the day before the last point's
+    period: every previous and year-before period lies inside, and each one is whole
+    (a reference period counts all its days, even when the point counts fewer).
+    `floor` (a Monday and a month's first day) keeps the read inside the valid dates;
+    periods before it cannot hold data. None when no reference period can exist."""
+    first = max(same_period_last_year(period_start(start, grain), grain), floor)
+    last = period_start(end, grain) - timedelta(days=1)
+    return (first, last) if first <= last else None
+
+
+def with_changes(points: list[dict], grain: str,
+                 reference: Mapping[date, Decimal]) -> list[dict]:
     """Add `mom` (vs the period before) and `yoy` (vs a year before) of `sales` to points.
 
-    A comparison period with no matching orders is absent from `points`, so its
-    change is None (METRICS.md).
+    `reference` holds the sales of whole periods with matching orders, read apart from
+    the points: a comparison period may lie before `start`, and a point at the range's
+    edge counts only part of its period while as a reference it counts whole
+    (METRICS.md). A period absent from it has no matching orders, so its change is None.
     """
-    by_period = {p["period_date"]: p for p in points}
     out = []
     for p in points:
-        prev = by_period.get(previous_period(p["period_date"], grain))
-        last_year = by_period.get(same_period_last_year(p["period_date"], grain))
+        prev = reference.get(previous_period(p["period_date"], grain))
+        last_year = reference.get(same_period_last_year(p["period_date"], grain))
         out.append({
             **p,
-            "mom": change(p["sales"], prev["sales"]) if prev else None,
-            "yoy": change(p["sales"], last_year["sales"]) if last_year else None,
+            "mom": change(p["sales"], prev),
+            "yoy": change(p["sales"], last_year),
         })
     return out
 

@@ -141,3 +141,46 @@ def returning() -> dict[str, list[dict[str, str]]]:
             "payment_type": "boleto" if order < _h(114) else "credit_card",
             "payment_installments": "1", "payment_value": "11.50"})
     return rows
+
+
+#: (order number, state, purchase timestamp, price) of `two_years`' extra orders.
+TWO_YEARS = [
+    (121, "SP", "2019-12-31 10:00:00", "50.00"),
+    (122, "SP", "2020-01-20 10:00:00", "40.00"),
+    (123, "SP", "2020-12-05 10:00:00", "30.00"),
+    (124, "SP", "2020-12-22 10:00:00", "10.00"),
+    (125, "RJ", "2020-12-28 10:00:00", "20.00"),
+    (126, "SP", "2021-01-03 10:00:00", "25.00"),
+    (127, "SP", "2021-01-04 10:00:00", "5.00"),
+    (128, "SP", "2021-01-05 10:00:00", "15.00"),
+    (129, "SP", "2021-01-20 10:00:00", "75.00"),
+    (130, "SP", "2021-02-14 10:00:00", "60.00"),
+    (131, "SP", "2021-03-10 10:00:00", "89.50"),
+]
+
+
+def two_years() -> dict[str, list[dict[str, str]]]:
+    """The tiny dataset plus one-item orders from Dec 2019 to Mar 2021 (TWO_YEARS), for
+    month-over-month and year-over-year changes whose reference periods lie before the
+    range's start: each a new customer, delivered, one sports_leisure item, one boleto
+    payment of price + freight."""
+    rows = tiny()
+    base = rows[F_CUSTOMERS][0]
+    for n, state, when, price in TWO_YEARS:
+        customer, order = _h(200 + n), _h(n)
+        rows[F_CUSTOMERS].append({**base, "customer_id": customer,
+                                  "customer_unique_id": _h(300 + n), "customer_state": state})
+        rows[F_ORDERS].append({
+            "order_id": order, "customer_id": customer, "order_status": "delivered",
+            "order_purchase_timestamp": when, "order_approved_at": when,
+            "order_delivered_carrier_date": "", "order_delivered_customer_date": "",
+            "order_estimated_delivery_date": "2021-06-01 00:00:00"})
+        rows[F_ITEMS].append({
+            "order_id": order, "order_item_id": "1", "product_id": _h(502),
+            "seller_id": _h(401), "shipping_limit_date": "2021-06-01 00:00:00",
+            "price": price, "freight_value": "1.00"})
+        rows[F_PAYMENTS].append({
+            "order_id": order, "payment_sequential": "1", "payment_type": "boleto",
+            "payment_installments": "1",
+            "payment_value": f"{float(price) + 1:.2f}"})
+    return rows

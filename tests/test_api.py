@@ -47,8 +47,11 @@ def test_kpis_json(client):
     assert c["sales"] == 296.79 and c["revenue"] == 369.0 and c["aov"] == 98.93
     assert c["orders"] == 3 and c["customers"] == 3
     assert c["canceled_rate"] == 0.2 and c["avg_review"] == 3.5
+    previous = {"start": "2020-01-22", "end": "2020-03-01", "basis": "days", "length": 40}
     assert body["filters"] == {"start": "2020-03-02", "end": "2020-04-10", "state": [],
-                               "region": [], "category": [], "payment_type": []}
+                               "region": [], "category": [], "payment_type": [],
+                               "previous_period": previous}
+    assert body["previous_period"] == previous
     assert body["previous"]["aov"] is None and body["growth"]["sales"] is None
 
 
@@ -136,6 +139,11 @@ BAD = [
     ("/api/v1/breakdown/city", "dim", "must be one of state, region, category, payment_type"),
     ("/api/v1/meta?state=SP", "state", "unknown parameter"),
     ("/api/v1/breakdown/state?start=2030-01-01", "start", "the date range is empty"),
+    # hostile dates: once an OverflowError (a 500) in the previous period's arithmetic
+    ("/api/v1/kpis?end=9426-07-12", "end", "between 1900-01-01 and 2999-12-31"),
+    ("/api/v1/kpis?start=0001-01-01", "start", "between 1900-01-01 and 2999-12-31"),
+    ("/api/v1/breakdown/state?end=9999-12-31", "end", "between 1900-01-01 and 2999-12-31"),
+    ("/api/v1/timeseries?start=1900-01-01&end=1900-01-31", "start", "would begin before"),
 ]
 
 

@@ -65,8 +65,11 @@ def test_kpis_whole_range(tiny_engine, path):
     assert c["avg_delivery_days"] == pytest.approx((DAYS_O1 + DAYS_O2) / 2, abs=1e-9)
     assert c["canceled_rate"] == pytest.approx(1 / 5)
     assert c["unavailable_rate"] == pytest.approx(1 / 5)
-    # previous period: the 40 days before 2020-03-02, where there are no orders
-    assert r["previous_period"] == {"start": "2020-01-22", "end": "2020-03-01"}
+    # previous period: the 40 days before 2020-03-02 (not whole months), where there are no
+    # orders; the API's filters object names it too
+    period = {"start": "2020-01-22", "end": "2020-03-01", "basis": "days", "length": 40}
+    assert r["previous_period"] == period
+    assert r["filters"]["previous_period"] == period
     p = r["previous"]
     assert p["orders"] == 0 and p["sales"] == 0 and p["aov"] is None
     assert p["avg_review"] is None and p["canceled_rate"] is None
@@ -143,7 +146,9 @@ def test_payment_type_filter_takes_whole_orders(tiny_engine, path):
 @pytest.mark.parametrize("path", PATHS)
 def test_previous_period_and_growth(tiny_engine, path):
     r = _kpis(tiny_engine, path, Filters(date(2020, 4, 1), date(2020, 4, 30)))
-    assert r["previous_period"] == {"start": "2020-03-02", "end": "2020-03-31"}
+    # April is a whole calendar month: compared with the whole of March, not 30 days
+    period = {"start": "2020-03-01", "end": "2020-03-31", "basis": "months", "length": 1}
+    assert r["previous_period"] == period and r["filters"]["previous_period"] == period
     assert r["current"]["sales"] == D("117.80") and r["previous"]["sales"] == D("178.99")
     assert r["growth"]["sales"] == pytest.approx((117.80 - 178.99) / 178.99)
     assert r["growth"]["orders"] == pytest.approx(-0.5)
@@ -241,3 +246,109 @@ def test_new_customers_are_those_whose_first_sales_order_is_in_range(engine, tmp
     assert april["current"]["new_customers"] == 1  # u304 only
     assert everything["current"]["customers"] == 3  # u302 counted once over both orders
     assert everything["current"]["new_customers"] == 3
+
+
+# --- reference periods before the range (tests/datasets.py two_years) ---------------------
+#
+# Extra orders, one sports_leisure item each (freight 1.00), all SP except 2020-12-28 (RJ):
+#   2019-12-31 50.00 | 2020-01-20 40.00 | 2020-12-05 30.00, 12-22 10.00, 12-28 20.00 (RJ)
+#   2021-01-03 25.00, 01-04 5.00, 01-05 15.00, 01-20 75.00 | 2021-02-14 60.00 | 03-10 89.50
+# Months: Jan 2020 40; Mar 2020 178.99 (SP 159.00); Dec 2020 60 (SP 40); Jan 2021 120;
+# Feb 2021 60; Mar 2021 89.50. Weeks (Mondays): 2019-12-30 50; 2020-01-20 40;
+# 2020-12-21 10; 2020-12-28 45 (20 RJ + 25); 2021-01-04 20; 2021-01-18 75.
+
+
+@pytest.fixture(scope="module")
+def two_years_engine(pg_admin_url, template_db, tmp_path_factory):
+    from conftest import fresh_database, loaded_engine
+
+    folder = ds.write(ds.two_years(), tmp_path_factory.mktemp("two_years"))
+    with fresh_database(pg_admin_url, template_db) as url:
+        eng = loaded_engine(url, folder)
+        yield eng
+        eng.dispose()
+
+
+def _series(engine, path, filters, grain):
+    with engine.connect() as conn:
+        points = report.timeseries(conn, filters, grain, path)["points"]
+    return {p["period"]: (p["sales"], p["mom"], p["yoy"]) for p in points}
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_view_of_2021_compares_january_with_2020(two_years_engine, path):
+    got = _series(two_years_engine, path, Filters(date(2021, 1, 1), date(2021, 12, 31)),
+                  "month")
+    assert list(got) == ["2021-01", "2021-02", "2021-03"]
+    assert got["2021-01"] == (D("120.00"), pytest.approx((120 - 60) / 60),  # vs Dec 2020
+                              pytest.approx((120 - 40) / 40))  # vs Jan 2020
+    assert got["2021-02"] == (D("60.00"), pytest.approx(-0.5), None)  # no orders Feb 2020
+    assert got["2021-03"] == (D("89.50"), pytest.approx((89.50 - 60) / 60),
+                              pytest.approx((89.50 - 178.99) / 178.99))
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_partial_first_month_counts_its_days_but_references_are_whole(two_years_engine,
+                                                                         path):
+    got = _series(two_years_engine, path, Filters(date(2021, 1, 10), date(2021, 3, 31)),
+                  "month")
+    # January counts only 01-20 (75.00); as February's reference it is whole (120.00)
+    assert got["2021-01"] == (D("75.00"), pytest.approx((75 - 60) / 60),
+                              pytest.approx((75 - 40) / 40))
+    assert got["2021-02"] == (D("60.00"), pytest.approx((60 - 120) / 120), None)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_references_before_the_range_keep_the_other_filters(two_years_engine, path):
+    sp = Filters(date(2021, 1, 10), date(2021, 3, 31), states=("SP",))
+    got = _series(two_years_engine, path, sp, "month")
+    assert got["2021-01"] == (D("75.00"), pytest.approx((75 - 40) / 40),  # Dec 2020 SP only
+                              pytest.approx((75 - 40) / 40))
+    assert got["2021-03"][2] == pytest.approx((89.50 - 159.00) / 159.00)  # Mar 2020 SP
+    health = Filters(date(2021, 1, 1), date(2021, 3, 31), categories=("health_beauty",))
+    assert _series(two_years_engine, path, health, "month") == {}  # no such items in 2021
+    boleto = Filters(date(2021, 1, 1), date(2021, 1, 31), payment_types=("boleto",))
+    # Dec 2020 all boleto (60); Jan 2020 boleto (40)
+    assert _series(two_years_engine, path, boleto, "month")["2021-01"][1:] == (
+        pytest.approx(1.0), pytest.approx(2.0))
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_weekly_and_daily_references_before_the_range(two_years_engine, path):
+    weeks = _series(two_years_engine, path, Filters(date(2021, 1, 1), date(2021, 1, 31)),
+                    "week")
+    assert weeks == {
+        # the week of Monday 2020-12-28 counts 01-03 only; its references lie before start
+        "2020-12-28": (D("25.00"), pytest.approx((25 - 10) / 10), pytest.approx(-0.5)),
+        # ... and as the next week's reference it is whole (20.00 RJ + 25.00)
+        "2021-01-04": (D("20.00"), pytest.approx((20 - 45) / 45), None),
+        "2021-01-18": (D("75.00"), None, pytest.approx((75 - 40) / 40)),  # 52 weeks back
+    }
+    days = _series(two_years_engine, path, Filters(date(2021, 1, 5), date(2021, 1, 31)),
+                   "day")
+    assert days == {"2021-01-05": (D("15.00"), pytest.approx(2.0), None),  # vs 01-04
+                    "2021-01-20": (D("75.00"), None, pytest.approx(0.875))}  # vs 2020-01-20
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("start,end,previous,sales", [
+    # a whole year: the year before (Dec 2019 50, Jan 2020 40, Mar 178.99, Apr 117.80)
+    (date(2020, 1, 1), date(2020, 12, 31),
+     {"start": "2019-01-01", "end": "2019-12-31", "basis": "months", "length": 12}, "50.00"),
+    # two whole months crossing a year: Nov and Dec 2020
+    (date(2021, 1, 1), date(2021, 2, 28),
+     {"start": "2020-11-01", "end": "2020-12-31", "basis": "months", "length": 2}, "60.00"),
+    # a whole month starting in March of a leap year: the whole of February (29 days)
+    (date(2020, 3, 1), date(2020, 3, 31),
+     {"start": "2020-02-01", "end": "2020-02-29", "basis": "months", "length": 1}, "0"),
+    # January: the whole of December, crossing the year
+    (date(2021, 1, 1), date(2021, 1, 31),
+     {"start": "2020-12-01", "end": "2020-12-31", "basis": "months", "length": 1}, "60.00"),
+    # not whole months: as many days before (22 days, crossing the year)
+    (date(2021, 1, 10), date(2021, 1, 31),  # 12-22 10, 12-28 20, 01-03 25, 01-04 5, 01-05 15
+     {"start": "2020-12-19", "end": "2021-01-09", "basis": "days", "length": 22}, "75.00"),
+])
+def test_calendar_previous_period_kpis(two_years_engine, path, start, end, previous, sales):
+    r = _kpis(two_years_engine, path, Filters(start, end))
+    assert r["previous_period"] == previous and r["filters"]["previous_period"] == previous
+    assert r["previous"]["sales"] == D(sales)

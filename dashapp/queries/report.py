@@ -9,12 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
 from types import ModuleType
 
 from sqlalchemy import Connection, Engine, text
 
-from ..filters import LIST_PARAMS, Domain, Filters
-from ..metrics import OrderSums, growth, kpis, period_label, ratio, with_changes
+from ..filters import DATE_MIN, LIST_PARAMS, Domain, Filters
+from ..metrics import (
+    OrderSums,
+    growth,
+    kpis,
+    period_label,
+    ratio,
+    reference_span,
+    with_changes,
+)
 from . import fast
 
 GRAINS = ("month", "week", "day")
@@ -48,17 +59,36 @@ def meta(conn: Connection) -> dict:
 
 
 def kpi_report(conn: Connection, filters: Filters, path: ModuleType = fast) -> dict:
-    """Current and previous period KPIs and their growth, for resolved filters."""
+    """Current and previous period KPIs and their growth, for resolved filters.
+
+    The previous period is named twice: at the top (where the page reads it) and inside
+    `filters`, so the API's echo of the filters says what growth compared with."""
     current = kpis(path.order_sums(conn, filters).get(None, OrderSums()))
     previous = kpis(path.order_sums(conn, filters.previous()).get(None, OrderSums()))
+    period = filters.previous_period_json()
     return {
-        "filters": filters.to_json(),
-        "previous_period": {"start": filters.previous().start.isoformat(),
-                            "end": filters.previous().end.isoformat()},
+        "filters": {**filters.to_json(), "previous_period": period},
+        "previous_period": dict(period),
         "current": current,
         "previous": previous,
         "growth": growth(current, previous),
     }
+
+
+def _reference_sales(conn: Connection, filters: Filters, grain: str,
+                     path: ModuleType) -> dict[date, Decimal]:
+    """Sales of the whole periods that mom and yoy compare with, under the same filters.
+
+    A second query because the points count only days inside the range while their
+    references are whole periods, often before `start` (a view of 2021 compares January
+    with December 2020); only periods with matching orders are kept (METRICS.md)."""
+    assert filters.start and filters.end
+    span = reference_span(filters.start, filters.end, grain, floor=DATE_MIN)
+    if span is None:
+        return {}
+    sums = path.order_sums(conn, replace(filters, start=span[0], end=span[1]), grain,
+                           with_customers=False)
+    return {period: s.sales for period, s in sums.items() if s.orders}
 
 
 def timeseries(conn: Connection, filters: Filters, grain: str = "month",
@@ -71,7 +101,8 @@ def timeseries(conn: Connection, filters: Filters, grain: str = "month",
         points.append({"period_date": period, "period": period_label(period, grain),
                        "sales": k["sales"], "orders": k["orders"], "aov": k["aov"],
                        "freight": k["freight"], "items": k["items"]})
-    points = with_changes(points, grain)
+    reference = _reference_sales(conn, filters, grain, path) if points else {}
+    points = with_changes(points, grain, reference)
     for p in points:
         del p["period_date"]
     return {"grain": grain, "filters": filters.to_json(), "points": points}
