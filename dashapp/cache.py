@@ -22,6 +22,10 @@ from .config import Settings
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 5.0
+#: Part of every key. Raise it when a release changes what an answer holds (a definition,
+#: a field), so answers cached by the previous release for the same data version are not
+#: served after a deploy.
+ANSWER_FORMAT = 2
 _MISSING = object()
 
 
@@ -70,7 +74,7 @@ class ResultCache:
 
     @staticmethod
     def key(*parts: object) -> str:
-        raw = "|".join(str(p) for p in parts)
+        raw = "|".join(str(p) for p in (ANSWER_FORMAT, *parts))
         return hashlib.sha256(raw.encode()).hexdigest()[:40]
 
     def get_or_compute(self, key: str, compute: Callable[[], Any]) -> Any:

@@ -384,10 +384,13 @@ def test_csv_export_is_what_the_chart_shows() -> None:
 
 
 class FakeService:
-    """The three service calls resolve_view makes, over the real filter parser."""
+    """The service calls resolve_view makes, over the real filter parser."""
 
     def version(self) -> str:
         return "v1"
+
+    def domain(self, version: str | None = None) -> Domain:
+        return DOMAIN
 
     def parse(self, params: dict, version: str | None = None) -> Filters:
         return parse_filters(params, DOMAIN).resolve(DOMAIN)

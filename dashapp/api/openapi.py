@@ -80,7 +80,9 @@ def _dashboard_paths() -> dict[str, Any]:
                            "default": "month"},
                 "description": "month: period YYYY-MM; week: the ISO date of its Monday; "
                                "day: the date. mom compares with the period before, yoy "
-                               "with the same period a year (52 weeks) before.",
+                               "with the same period a year (52 weeks) before; those "
+                               "reference periods are whole and read from the data even "
+                               "before start.",
             }],
             "responses": _responses("#/components/schemas/Timeseries"),
         }},
@@ -123,10 +125,11 @@ def _dashboard_components() -> dict[str, Any]:
     date_schema = DATE_SCHEMA
     return {
         "parameters": {
-            "start": _param("start", "first purchase day, inclusive (default: data start)",
-                            date_schema),
-            "end": _param("end", "last purchase day, inclusive (default: data end)",
-                          date_schema),
+            "start": _param("start", "first purchase day, inclusive (default: data start; "
+                                     "1900-01-01 to 2999-12-31, and the previous period "
+                                     "must begin on or after 1900-01-01)", date_schema),
+            "end": _param("end", "last purchase day, inclusive (default: data end; "
+                                 "1900-01-01 to 2999-12-31)", date_schema),
             "state": _param("state", "customer state code(s), e.g. SP"),
             "region": _param("region", "region code(s): N, NE, CO, SE, S"),
             "category": _param("category", "product category (English name)"),
@@ -150,7 +153,19 @@ def _dashboard_components() -> dict[str, Any]:
                     "end": {"type": ["string", "null"], "format": "date"},
                     **{k: {"type": "array", "items": {"type": "string"}}
                        for k in LIST_PARAMS},
+                    "previous_period": {"$ref": "#/components/schemas/PreviousPeriod"},
                 }},
+            "PreviousPeriod": {
+                "type": "object", "required": ["start", "end", "basis", "length"],
+                "description": "what the current range is compared with: the same number "
+                               "of whole calendar months just before it when the range is "
+                               "whole months, else as many days just before it",
+                "properties": {
+                    "start": {"type": "string", "format": "date"},
+                    "end": {"type": "string", "format": "date"},
+                    "basis": {"type": "string", "enum": ["months", "days"]},
+                    "length": {"type": "integer", "minimum": 1,
+                               "description": "in months or days, as basis says"}}},
             "KpiSet": _kpi_set(),
             "Growth": {"type": "object", "required": list(KPI_FIELDS), "properties": {
                 f: _num(description="(current - previous) / previous") for f in KPI_FIELDS},
@@ -159,9 +174,8 @@ def _dashboard_components() -> dict[str, Any]:
                           "required": ["filters", "current", "previous", "growth"],
                           "properties": {
                               "filters": {"$ref": "#/components/schemas/Filters"},
-                              "previous_period": {"type": "object", "properties": {
-                                  "start": {"type": "string", "format": "date"},
-                                  "end": {"type": "string", "format": "date"}}},
+                              "previous_period": {
+                                  "$ref": "#/components/schemas/PreviousPeriod"},
                               "current": {"$ref": "#/components/schemas/KpiSet"},
                               "previous": {"$ref": "#/components/schemas/KpiSet"},
                               "growth": {"$ref": "#/components/schemas/Growth"}}},
