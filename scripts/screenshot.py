@@ -12,15 +12,14 @@ one is reproducible. Three ways to point it at a page:
 Without --url it starts the app itself in this process (on a free port), on
 the given database or on a throwaway embedded PostgreSQL loaded with demo data
 (`--orders`, default 20,000), and stops everything afterwards. The default
-view is the data's last calendar year (so every card shows its change), the
-whole page at 1440 px wide. It needs Chromium and chromedriver (Debian:
+view is the page's own default (the last 12 whole months, so every card shows its
+change), the whole page at 1440 px wide. It needs Chromium and chromedriver (Debian:
 /usr/bin/chromium, /usr/bin/chromedriver).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import shutil
 import socket
@@ -28,7 +27,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -99,16 +97,6 @@ def serve(database_url: str, home: Path) -> Iterator[str]:
         engine.dispose()
 
 
-def auto_query(base_url: str) -> str:
-    """The README view: the last calendar year of the data (so every card has a change)."""
-    with urllib.request.urlopen(base_url.rstrip("/") + "/api/v1/meta", timeout=30) as resp:
-        meta = json.load(resp)
-    if not meta.get("end"):
-        return ""
-    end = meta["end"]
-    return f"?start={end[:4]}-01-01&end={end}"
-
-
 def browser(width: int, height: int):  # -> selenium WebDriver
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
@@ -161,9 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", help="serve this (loaded) database")
     parser.add_argument("--orders", type=int, default=20_000,
                         help="demo orders when starting an own database (default 20000)")
-    parser.add_argument("--query", default="auto",
-                        help="URL query to open, e.g. '?state=SP' ('' = all data; default "
-                             "'auto': the data's last calendar year)")
+    parser.add_argument("--query", default="",
+                        help="URL query to open, e.g. '?state=SP' (default: none, the page's "
+                             "own default: the last 12 whole months against the 12 before)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
     parser.add_argument("--width", type=int, default=1440)
     parser.add_argument("--height", type=int, default=900)
@@ -174,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
     def shoot(base: str) -> Path:
-        query = auto_query(base) if args.query == "auto" else args.query
+        query = args.query
         return capture(base.rstrip("/") + "/" + query, args.out, args.width, args.height,
                        full_page=not args.first_screen)
 
