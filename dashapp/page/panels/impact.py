@@ -23,11 +23,12 @@ from ...filters import FilterError, Filters
 from ...insight import reports
 from ...insight.answers import InsightAnswers
 from ...insight.impact import ImpactError
+from ...insight.runner import Busy, Pending
 from ...service import DatabaseUnavailable, NoData
 from .. import charts
 from .. import formatting as fmt
 from ..problems import panel_message
-from .frame import insight_card, row_click_search
+from .frame import RETRY_MS, insight_card, row_click_search
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +172,7 @@ def insight_panel() -> html.Section:
                           figure=charts.empty_figure(""), style={"height": "320px"},
                           className="chart"),
                 html.Div(id="impact-table", className="table-wrap table-scroll"),
+                dcc.Interval(id="impact-retry", interval=RETRY_MS, disabled=True),
             ])
 
 
@@ -180,10 +182,13 @@ def insight_panel() -> html.Section:
 def register_insight_callbacks(app: Dash, answers: InsightAnswers) -> None:
     @app.callback(
         Output("impact-chart", "figure"), Output("impact-summary", "children"),
-        Output("impact-table", "children"),
+        Output("impact-table", "children"), Output("impact-retry", "disabled"),
         Input("impact-event", "date"), Input("view", "data"),
+        Input("impact-retry", "n_intervals"),
     )
-    def show_impact(event: str | None, view: dict | None) -> tuple:
+    def show_impact(event: str | None, view: dict | None, _tick: int | None) -> tuple:
+        """The answer, or while the models work a "computing" line and a timer that asks
+        again (the last picture stays until then), as the forecast view does."""
         if not view or view.get("error") or not view.get("filters"):
             raise PreventUpdate
         blank = charts.empty_figure("")
@@ -192,19 +197,22 @@ def register_insight_callbacks(app: Dash, answers: InsightAnswers) -> None:
         except ValueError:
             day = None
         if day is None:
-            return blank, "Pick an event date.", []
+            return blank, "Pick an event date.", [], True
         try:
             filters = Filters.from_json(view.get("insight_filters") or view["filters"])
             body = answers.impact(view["version"], filters, reports.ImpactParams(event=day))
+        except (Pending, Busy):
+            return no_update, "Computing the impact for these filters\u2026", no_update, False
         except (ImpactError, FilterError) as exc:
             return (charts.empty_figure("Not enough history around this event"),
-                    f"Not enough history around the event: {exc}", [])
+                    f"Not enough history around the event: {exc}", [], True)
         except (DatabaseUnavailable, NoData) as exc:
-            return no_update, panel_message(exc, "impact"), no_update
+            return no_update, panel_message(exc, "impact"), no_update, True
         except Exception as exc:  # noqa: BLE001 - a bug here must not break the page
             log.exception("event impact failed")
-            return blank, panel_message(exc, "impact"), []
-        return impact_figure(body), summary_text(body), impact_table(body, view["filters"])
+            return blank, panel_message(exc, "impact"), [], True
+        return (impact_figure(body), summary_text(body), impact_table(body, view["filters"]),
+                True)
 
     @app.callback(
         Output("impact-event", "date"),
