@@ -50,9 +50,11 @@ class BenchData:
         self.home = home / "bench"
         self.home.mkdir(parents=True, exist_ok=True)
         self.log = log
-        import pgserver
+        from dashapp.db import embedded_server
 
-        self.server = pgserver.get_server(self.home / "pgdata", cleanup_mode="stop")
+        # Pulse's own start and stop: pgserver alone would stop the postmaster it saw at
+        # start, not the one `_tune`'s restart leaves running (see dashapp/db.py)
+        self.server = embedded_server(self.home / "pgdata")
         self.admin_url = self.server.get_uri().replace("postgresql://",
                                                        "postgresql+psycopg2://", 1)
         self._tune()

@@ -1,15 +1,23 @@
-"""Structured logs: one JSON object per line, with credentials scrubbed out.
+"""Logs: readable lines on a terminal, one JSON object per line everywhere else.
 
 Heroku, Render, Fly and Dokku collect a process's stdout/stderr line by line
 and ship each line to a log drain; a multi-line traceback becomes a dozen
-unrelated lines there. So every record (request, outage, recovery, crash) is
-rendered as a single JSON line, with the traceback escaped inside it.
+unrelated lines there. So when nobody is watching a terminal every record
+(request, outage, recovery, crash) is a single JSON line, with the traceback
+escaped inside it. A person who typed `scripts/run` reads `12:00:01 INFO
+pulse: ...` instead: JSON there is noise. `PULSE_LOG_FORMAT=json|text`
+overrides the guess either way (app.json sets json, so `heroku run` in a
+terminal logs like the dynos).
+
+Third-party libraries narrate their work at INFO (pgserver prints every
+initdb/pg_ctl command line with its whole output, alembic every plugin it
+sets up): those loggers are held at WARNING unless `pulse -v` asks for more.
 
 Credentials must never reach a log: database URLs carry passwords, and a
 driver error or a misconfigured URL can land in a message. Every formatter
 here (JSON and text) runs messages and tracebacks through `scrub`.
 
-Used by `pulse serve` (through `configure_logging`) and by gunicorn (through
+Used by `pulse` (through `configure_logging`) and by gunicorn (through
 `--logger-class dashapp.logsetup.GunicornLogger`, see the Procfile), so both
 servers log the same way. `watch_engine` adds the database's state changes:
 one line when it becomes unreachable or slow, one when it is back.
@@ -25,6 +33,7 @@ import sys
 import threading
 import time
 import weakref
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -84,12 +93,37 @@ class ScrubbingFormatter(logging.Formatter):
         return scrub(super().format(record))
 
 
-def log_format(command: str | None = None) -> str:
-    """`PULSE_LOG_FORMAT` (json|text); by default JSON for servers, text for the CLI's tools."""
-    chosen = os.environ.get("PULSE_LOG_FORMAT", "").strip().lower()
+#: Loggers that narrate routine work at INFO (every initdb/pg_ctl command line, alembic's
+#: plugins and context, one line per HTTP request, Dash's banner); held at WARNING
+#: unless verbose.
+CHATTY = ("pgserver", "alembic", "werkzeug", "dash")
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream is not None and stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
+
+
+def log_format(stream: Any = None, environ: Mapping[str, str] | None = None) -> str:
+    """`json` or `text` for logs written to `stream` (default stderr).
+
+    `PULSE_LOG_FORMAT` (json|text) wins; otherwise text only when a person is
+    looking: the log stream is a terminal. A pipe, a file or a log collector
+    (Heroku, systemd, docker) gets JSON, one record per line.
+    """
+    env = os.environ if environ is None else environ
+    chosen = env.get("PULSE_LOG_FORMAT", "").strip().lower()
     if chosen in ("json", "text"):
         return chosen
-    return "json" if command == "serve" else "text"
+    return "text" if _is_terminal(sys.stderr if stream is None else stream) else "json"
+
+
+def text_formatter() -> logging.Formatter:
+    """`12:00:01 INFO pulse: message`: the date is on the person's screen already."""
+    return ScrubbingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s",
+                              datefmt="%H:%M:%S")
 
 
 class PulseHandler(logging.StreamHandler):
@@ -102,21 +136,23 @@ def configure_logging(level: int = logging.INFO, fmt: str = "json",
 
     Like `logging.basicConfig`, it leaves a root logger that someone else
     (pytest, an embedding program) already equipped alone unless `force`;
-    its own handler from an earlier call is replaced.
+    its own handler from an earlier call is replaced. Python warnings go
+    through the same handler, so a JSON log stays one object per line.
     """
     root = logging.getLogger()
     foreign = [h for h in root.handlers if not isinstance(h, PulseHandler)]
     if foreign and not force:
         return None
     handler = PulseHandler(stream or sys.stderr)
-    if fmt == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(ScrubbingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(JsonFormatter() if fmt == "json" else text_formatter())
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    for name in CHATTY:
+        logging.getLogger(name).setLevel(logging.NOTSET if level <= logging.DEBUG
+                                         else logging.WARNING)
+    logging.captureWarnings(True)
     return handler
 
 
@@ -129,20 +165,21 @@ except ImportError:  # pragma: no cover - gunicorn is a dependency, but keep the
 
 
 class GunicornLogger(_GunicornBase):  # type: ignore[misc,valid-type]
-    """gunicorn's logger with JSON lines for its own messages, the access log and the app.
+    """gunicorn's logger in Pulse's format for its own messages, the access log and the app.
 
     gunicorn creates it in the master before forking, so the workers inherit the
-    root handler too and the app's loggers (dashapp.*, sqlalchemy) write JSON.
+    root handler too and the app's loggers (dashapp.*, sqlalchemy) write the same
+    format: JSON on a dyno, readable lines when run by hand in a terminal.
     """
 
     def setup(self, cfg: Any) -> None:
         super().setup(cfg)
-        formatter = JsonFormatter()
+        fmt = log_format()
         for logger in (self.error_log, self.access_log):
             for handler in logger.handlers:
-                handler.setFormatter(formatter)
+                handler.setFormatter(JsonFormatter() if fmt == "json" else text_formatter())
         level = logging.DEBUG if cfg.loglevel.lower() == "debug" else logging.INFO
-        configure_logging(level, "json", force=True)
+        configure_logging(level, fmt, force=True)
         # gunicorn's loggers write through their own handlers; don't print them twice
         self.error_log.propagate = False
         self.access_log.propagate = False

@@ -4,11 +4,17 @@ The server is the embedded one (`pgserver`, PostgreSQL 16) unless
 `PULSE_TEST_DATABASE_URL` names another (e.g. Debian's PostgreSQL in CI). Each
 test that needs a database gets its own, cloned from a migrated template, so
 tests never see each other's data.
+
+A run leaves nothing running: every server, browser or `pulse` it started is
+gone when it ends, or the run fails and says which (`pytest_sessionfinish`).
+The machine is shared; a PostgreSQL left behind by each run adds up.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +29,41 @@ from loaders import migrate
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 OLIST_SAMPLE = Path(os.environ.get("PULSE_OLIST_SAMPLE", SHARED / "olist-sample"))
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def pytest_configure(config):
+    """Mark this run's processes (see services.RUN_MARK); and since `timeout` and CI stop
+    a run with SIGTERM, which ends Python without any teardown, make it end like Ctrl-C:
+    pytest then still tears the fixtures down, servers included."""
+    from services import RUN_MARK
+
+    os.environ[RUN_MARK] = uuid.uuid4().hex
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's own teardown of the session's fixtures
+def pytest_sessionfinish(session):
+    """Fail the run if a process it started is still running (and stop it)."""
+    from services import RUN_MARK, describe, left_running, stop_all
+
+    leftovers = left_running(os.environ[RUN_MARK])
+    if not leftovers:
+        return
+    title = "the test run left these processes running (now stopped)"
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        print("\n".join([title, *map(describe, leftovers)]))
+    else:
+        reporter.write_sep("=", title, red=True, bold=True)
+        for proc in leftovers:
+            reporter.write_line(describe(proc), red=True)
+    stop_all(leftovers)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")

@@ -1,15 +1,26 @@
-"""Real services started by the tests themselves: a Redis server on a free port."""
+"""Real services started by the tests themselves: a Redis server on a free port, and
+what finds the processes a test run left behind.
+
+Every process the suite starts (PostgreSQL through pgserver or pg_ctl, Redis,
+Chromium, `pulse serve`, gunicorn) inherits the environment, so a mark put
+there at the start of the run (`RUN_MARK`) names them all, and only them: the
+machine is shared with other people's runs and servers.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
 from pathlib import Path
 
+import psutil
 import pytest
+
+RUN_MARK = "PULSE_TEST_RUN"
 
 
 def free_port() -> int:
@@ -59,3 +70,46 @@ class RedisServer:
             self.proc.terminate()
             self.proc.wait(timeout=10)
             self.proc = None
+
+
+def _carries(proc: psutil.Process, mark: str) -> bool:
+    try:
+        return proc.environ().get(RUN_MARK) == mark
+    except (psutil.Error, OSError):  # gone, a zombie, or another user's
+        return False
+
+
+def left_running(mark: str, wait: float = 15.0) -> list[psutil.Process]:
+    """Processes carrying `mark` still alive after up to `wait` seconds (a browser or a
+    server told to stop may need a moment)."""
+    deadline = time.monotonic() + wait
+    while True:
+        found = [p for p in psutil.process_iter(["name", "cmdline"])
+                 if p.pid != os.getpid() and _carries(p, mark)]
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.5)
+
+
+def describe(proc: psutil.Process) -> str:
+    cmdline = " ".join(proc.info.get("cmdline") or []) or proc.info.get("name") or "?"
+    return f"pid {proc.pid}: {cmdline[:160]}"
+
+
+def stop_all(procs: list[psutil.Process]) -> None:
+    """Stop leftovers from the top: a postmaster with SIGINT (fast shutdown, it ends its
+    own backends), anything else with SIGTERM, then SIGKILL for what stays."""
+    pids = {p.pid for p in procs}
+    tops = [p for p in procs if p.ppid() not in pids]
+    for proc in tops:
+        try:
+            proc.send_signal(signal.SIGINT if proc.info.get("name") == "postgres"
+                             else signal.SIGTERM)
+        except psutil.Error:
+            pass
+    _, alive = psutil.wait_procs(tops, timeout=20)
+    for proc in alive:
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass

@@ -8,16 +8,31 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_bench_smoke_runs_and_both_paths_agree(tmp_path):
+@pytest.fixture
+def bench_home():
+    # Under /tmp, not pytest's tmp_path: as root the bench's PostgreSQL runs as pgserver's
+    # own user, and any pytest session starting meanwhile makes /tmp/pytest-of-<user>
+    # unreachable to it, so pg_ctl could not restart or stop it (see
+    # test_dashboard.own_postgres).
+    home = Path(tempfile.mkdtemp(prefix="pulse-bench-smoke-"))
+    yield home
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def test_bench_smoke_runs_and_both_paths_agree(tmp_path, bench_home):
     out = tmp_path / "BENCH.md"
-    env = dict(os.environ, PULSE_HOME=str(tmp_path / "home"))
+    env = dict(os.environ, PULSE_HOME=str(bench_home))
     env.pop("REDIS_URL", None)
     proc = subprocess.run([sys.executable, "-m", "bench", "--smoke", "--out", str(out)],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)

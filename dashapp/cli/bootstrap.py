@@ -29,7 +29,12 @@ def prepare_database(settings: Settings, progress: Progress | None = None) -> En
     """Migrate; on an empty embedded database, generate and load the demo dataset."""
     progress = progress or Progress(enabled=False)
     engine = get_engine("loader", settings)
+    before = migrate.current(engine)
     migrate.upgrade(engine)
+    after = migrate.current(engine)
+    if after != before:  # alembic's own lines are held back (logsetup.CHATTY): say it once
+        log.info("database schema %s revision %s",
+                 "created at" if before is None else f"upgraded from {before} to", after)
     if settings.embedded and not has_data(engine):
         from loaders.demo import DemoSpec, generate
 

@@ -2,6 +2,11 @@
 
 Each subcommand is a thin shell over a library function, so tests and other
 tools call the same code the terminal does.
+
+However `pulse` ends (done, an error, Ctrl-C, SIGTERM from a process manager,
+SIGHUP from a closed terminal), it leaves the embedded PostgreSQL it joined and
+stops it when no other Pulse process uses it: left to the default handlers,
+SIGTERM and SIGHUP end Python without running any clean-up.
 """
 
 from __future__ import annotations
@@ -9,12 +14,17 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
 from ..config import ConfigError, get_settings, set_settings
+from ..db import redact, release_embedded
 from ..logsetup import configure_logging, log_format
 from .admin import register as register_admin
 
@@ -140,19 +150,51 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def _ending_cleanly() -> Iterator[None]:
+    """SIGTERM and SIGHUP end the command like Ctrl-C does; at the end, the embedded
+    PostgreSQL is left (and stopped if nobody else uses it) with those signals
+    ignored, so an impatient second Ctrl-C cannot cut the stop half way."""
+    if threading.current_thread() is not threading.main_thread():  # signals: main only
+        yield
+        return
+    before = {sig: signal.getsignal(sig) for sig in _STOP_SIGNALS}
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGHUP, _interrupt)
+    try:
+        yield
+    finally:
+        for sig in _STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
+        try:
+            release_embedded()
+        finally:
+            for sig, handler in before.items():
+                signal.signal(sig, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    configure_logging(logging.DEBUG if args.verbose else logging.INFO,
-                      log_format(args.command))
+    configure_logging(logging.DEBUG if args.verbose else logging.INFO, log_format())
+    with _ending_cleanly():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return args.func(args)
     except ConfigError as exc:
         print(f"pulse: configuration error: {exc}", file=sys.stderr)
         return 2
     except OperationalError as exc:
-        from ..db import redact
-
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         settings = get_settings()
         where = "the embedded database" if settings.embedded else redact(
