@@ -191,7 +191,9 @@ def test_clicks_cross_filter_every_card(dash_duo: Any, shared_engine: Engine,
         "const paths = layers[layers.length - 1].querySelectorAll('path.choroplethlocation');"
         "return Object.fromEntries(Array.from(paths).map(p => [p.__data__.loc,"
         " [getComputedStyle(p).opacity, getComputedStyle(p).strokeWidth]]));"))
-    assert len(drawn) == 27  # the map still shows every state...
+    with_orders = app.server.test_client().get(
+        f"/api/v1/breakdown/state?{page_query(app)}").get_json()["rows"]
+    assert len(drawn) == len(with_orders) >= 20  # the map still shows every state with orders...
     assert drawn.pop("SP") == ["1", "2.5px"]  # ...SP outlined, the others faded
     assert {style[0] for style in drawn.values()} == {"0.35"}
     click_map_location(driver, "SP")

@@ -121,22 +121,28 @@ def _dashboard_paths() -> dict[str, Any]:
     }
 
 
-def _dashboard_components() -> dict[str, Any]:
+def _filter_parameter_components() -> dict[str, Any]:
+    """The filter parameters every endpoint shares (referenced by FILTER_PARAMETERS)."""
     date_schema = DATE_SCHEMA
     return {
-        "parameters": {
-            "start": _param("start", "first purchase day, inclusive (default: data start; "
-                                     "1900-01-01 to 2999-12-31, and the previous period "
-                                     "must begin on or after 1900-01-01)", date_schema),
-            "end": _param("end", "last purchase day, inclusive (default: data end; "
-                                 "1900-01-01 to 2999-12-31)", date_schema),
-            "state": _param("state", "customer state code(s), e.g. SP"),
-            "region": _param("region", "region code(s): N, NE, CO, SE, S"),
-            "category": _param("category", "product category (English name)"),
-            "payment_type": _param("payment_type", "payment type(s), e.g. credit_card"),
-            "format": _param("format", "json (default) or csv",
-                             {"type": "string", "enum": ["json", "csv"], "default": "json"}),
-        },
+        "start": _param("start", "first purchase day, inclusive (default: data start; "
+                                 "1900-01-01 to 2999-12-31, and the previous period "
+                                 "must begin on or after 1900-01-01)", date_schema),
+        "end": _param("end", "last purchase day, inclusive (default: data end; "
+                             "1900-01-01 to 2999-12-31)", date_schema),
+        "state": _param("state", "customer state code(s), e.g. SP"),
+        "region": _param("region", "region code(s): N, NE, CO, SE, S"),
+        "category": _param("category", "product category (English name)"),
+        "payment_type": _param("payment_type", "payment type(s), e.g. credit_card"),
+        "format": _param("format", "json (default) or csv",
+                         {"type": "string", "enum": ["json", "csv"], "default": "json"}),
+
+    }
+
+
+def _dashboard_components() -> dict[str, Any]:
+    return {
+        "parameters": _filter_parameter_components(),
         "responses": {
             "BadRequest": {"description": "a parameter is wrong", "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
