@@ -195,7 +195,7 @@ def register_insight_callbacks(app: Dash, answers: InsightAnswers) -> None:
             return blank, "Pick an event date.", []
         try:
             filters = Filters.from_json(view.get("insight_filters") or view["filters"])
-            body = answers.impact(view["version"], filters, reports.ImpactParams(event=day))
+            body = answers.impact(filters, reports.ImpactParams(event=day))
         except (ImpactError, FilterError) as exc:
             return (charts.empty_figure("Not enough history around this event"),
                     f"Not enough history around the event: {exc}", [])
