@@ -2,13 +2,41 @@
 
 The REST API and the Dash callbacks both go through here, so a chart and its
 API twin are the same computation (and share cache entries).
+
+What a reader sees during a load, and why it is consistent:
+
+* Every answer is computed inside one `Reader`: a REPEATABLE READ, READ ONLY
+  transaction (`queries/snapshot.py`) whose first query reads
+  `pulse_meta.data_version`. That version is the first part of every cache key the
+  answer is stored or looked up under, and every other query of the answer
+  (validating the filters against what the data holds, the numbers themselves)
+  runs in the same transaction, so it sees exactly the data of that version. A
+  load commits raw tables, rollups and the new version at once: a reader sees all
+  of the old load or all of the new one, and a cache entry holds what its key says.
+* A page view's independent pieces run on a few connections at once; the helpers
+  join the leader's snapshot (`pg_export_snapshot` / `SET TRANSACTION SNAPSHOT`), so
+  the pieces cannot straddle a load either. When the pool has no connection to
+  spare, the leader computes them alone.
+* An insight answer is computed off the request thread: its job joins the asker's
+  snapshot while the asker waits, or else opens a fresh one and checks that the
+  version has not moved; if it has, nothing is computed under the old key
+  (`StaleVersion`), and the asker tries again in its own view.
+* The fast path reads only the rollups, the dimension sets and `pulse_meta`, which
+  loads change by DELETE/INSERT/UPDATE (MVCC): an old snapshot keeps seeing the
+  old rows after the commit. The raw tables, which a replace load swaps by DROP +
+  RENAME, are never read here (tests/test_consistency.py checks which relations a
+  reader touches); a raw-path reader locks them before its snapshot starts
+  (`report.dashboard_parallel` does). docs/DEPLOY.md says the same for operators.
+* A cache hit costs one short transaction: the version read, then the lookup.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, text
@@ -17,6 +45,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from .cache import ResultCache
 from .filters import Domain, Filters, parse_filters
 from .queries import report
+from .queries.snapshot import Snapshot, SnapshotGone, snapshot
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -30,6 +59,10 @@ class NoData(RuntimeError):
     """The database is reachable but nothing has been loaded yet."""
 
 
+class StaleVersion(RuntimeError):
+    """A computation asked about a data version that a load has replaced since."""
+
+
 def _reason(exc: Exception) -> str:
     orig = getattr(exc, "orig", None)
     text_ = str(orig if orig is not None else exc).strip().splitlines()
@@ -39,88 +72,155 @@ def _reason(exc: Exception) -> str:
     return reason
 
 
+def _guard(fn: Callable[[], T]) -> T:
+    """Run database work, turning driver errors into DatabaseUnavailable / NoData."""
+    try:
+        return fn()
+    except (OperationalError, DBAPIError) as exc:
+        if isinstance(exc, ProgrammingError) and "does not exist" in str(exc):
+            raise NoData("the database has no Pulse schema yet (run `pulse db upgrade`)") \
+                from exc
+        raise DatabaseUnavailable(_reason(exc)) from exc
+
+
+def _read_version(conn: Connection) -> str:
+    row = conn.execute(text("SELECT data_version FROM pulse_meta WHERE id = 1")).first()
+    return str(row[0]) if row else ""
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """What another thread needs to compute in a reader's view: its version and, while
+    the reader is open, its exported snapshot."""
+
+    version: str
+    snapshot_id: str
+
+
+class Reader:
+    """One answer's view of the data: a snapshot, and the data version read in it.
+
+    Everything an answer reads and the version in its cache key come from here (see the
+    module docstring). One thread at a time: it holds one connection."""
+
+    def __init__(self, snap: Snapshot, version: str) -> None:
+        self.snapshot = snap
+        self.version = version
+
+    def run(self, fn: Callable[[Connection], T]) -> T:
+        """`fn` on the reader's connection, driver errors turned into the service's."""
+        return _guard(lambda: fn(self.snapshot.conn))
+
+    def ticket(self) -> Ticket:
+        """What a job on another thread needs to compute in this view (`reader_at`); it
+        can join the snapshot only while this reader is open."""
+        return Ticket(self.version, _guard(self.snapshot.export))
+
+
 class PulseService:
-    def __init__(self, engine: Engine, cache: ResultCache) -> None:
+    def __init__(self, engine: Engine, cache: ResultCache, workers: int = 3) -> None:
         self.engine = engine
         self.cache = cache
+        #: connections a page view's pieces may use at once (measured: see DEPLOY.md)
+        self.workers = workers
         self._domains: dict[str, Domain] = {}
         self._lock = threading.Lock()
 
-    # --- plumbing ------------------------------------------------------------
+    # --- views of the data ---------------------------------------------------------
 
-    def _guard(self, fn: Callable[[], T]) -> T:
-        """Run database work, turning driver errors into DatabaseUnavailable / NoData."""
-        try:
-            return fn()
-        except (OperationalError, DBAPIError) as exc:
-            if isinstance(exc, ProgrammingError) and "does not exist" in str(exc):
-                raise NoData("the database has no Pulse schema yet (run `pulse db upgrade`)") \
-                    from exc
-            raise DatabaseUnavailable(_reason(exc)) from exc
+    @contextmanager
+    def reader(self, join: str | None = None) -> Iterator[Reader]:
+        """A consistent view for one answer (or for one request's answers); `join` is
+        another reader's exported snapshot to share. Raises SnapshotGone when that
+        reader has finished."""
+        with ExitStack() as stack:
+            snap = _guard(lambda: stack.enter_context(snapshot(self.engine, join=join)))
+            yield Reader(snap, _guard(lambda: _read_version(snap.conn)))
 
-    def run(self, fn: Callable[[Connection], T]) -> T:
-        def on_connection() -> T:
-            with self.engine.connect() as conn:
-                return fn(conn)
+    @contextmanager
+    def reader_at(self, ticket: Ticket) -> Iterator[Reader]:
+        """A view of `ticket.version`'s data for work started elsewhere: the asker's own
+        snapshot while it is open, else a fresh one if no load has come since; else
+        StaleVersion (computing it now would store new data under the old key)."""
+        with ExitStack() as stack:
+            try:
+                found = stack.enter_context(self.reader(join=ticket.snapshot_id))
+            except SnapshotGone:
+                found = stack.enter_context(self.reader())
+                if found.version != ticket.version:
+                    raise StaleVersion(f"data version {ticket.version} was replaced by "
+                                       f"{found.version or 'nothing'}") from None
+            yield found
 
-        return self._guard(on_connection)
+    @contextmanager
+    def reading(self, reader: Reader | None) -> Iterator[Reader]:
+        """The caller's reader, or a new one for this answer alone."""
+        if reader is not None:
+            yield reader
+        else:
+            with self.reader() as own:
+                yield own
 
     def version(self) -> str:
-        """The loaded data's version ('' when nothing is loaded); one tiny query."""
-        def q(conn: Connection) -> str:
-            row = conn.execute(text("SELECT data_version FROM pulse_meta WHERE id = 1")).first()
-            return str(row[0]) if row else ""
-        return self.run(q)
+        """The loaded data's version now ('' when nothing is loaded); one tiny query, for
+        the page's poll and the health check: answers read theirs in their `Reader`."""
+        def q() -> str:
+            with self.engine.connect() as conn:
+                return _read_version(conn)
+        return _guard(q)
 
     def cached(self, version: str, name: str, args: tuple, compute: Callable[[], Any]) -> Any:
         key = self.cache.key(version, name, *args)
         return self.cache.get_or_compute(key, compute)
 
-    def domain(self, version: str | None = None) -> Domain:
-        version = self.version() if version is None else version
-        with self._lock:
-            found = self._domains.get(version)
-        if found is None:
-            found = self.run(report.load_domain)
+    def domain(self, reader: Reader | None = None) -> Domain:
+        """What the data of the reader's version holds (kept in memory per version)."""
+        with self.reading(reader) as r:
             with self._lock:
-                self._domains = {version: found}
-        return found
+                found = self._domains.get(r.version)
+            if found is None:
+                found = r.run(report.load_domain)
+                with self._lock:
+                    self._domains = {r.version: found}
+            return found
 
     # --- public API ------------------------------------------------------------
 
     def parse(self, params: Mapping[str, Iterable[str]], extra: Iterable[str] = (),
-              version: str | None = None) -> Filters:
+              reader: Reader | None = None) -> Filters:
         """Validated, resolved filters (dates made concrete) from query parameters."""
-        version = self.version() if version is None else version
-        if not version:
-            raise NoData("no data is loaded yet: run `pulse load PATH` or `pulse demo --load`")
-        domain = self.domain(version)
-        return parse_filters(params, domain, allowed_extra=extra).resolve(domain)
+        with self.reading(reader) as r:
+            if not r.version:
+                raise NoData("no data is loaded yet: run `pulse load PATH` or "
+                             "`pulse demo --load`")
+            domain = self.domain(r)
+            return parse_filters(params, domain, allowed_extra=extra).resolve(domain)
 
-    def meta(self) -> dict:
-        version = self.version()
-        return self.cached(version, "meta", (), lambda: self.run(report.meta))
+    def meta(self, reader: Reader | None = None) -> dict:
+        with self.reading(reader) as r:
+            return self.cached(r.version, "meta", (), lambda: r.run(report.meta))
 
-    def kpis(self, filters: Filters, version: str | None = None) -> dict:
-        version = self.version() if version is None else version
-        return self.cached(version, "kpis", (filters.cache_key(),),
-                            lambda: self.run(lambda c: report.kpi_report(c, filters)))
+    def kpis(self, filters: Filters, reader: Reader | None = None) -> dict:
+        with self.reading(reader) as r:
+            return self.cached(r.version, "kpis", (filters.cache_key(),),
+                               lambda: r.run(lambda c: report.kpi_report(c, filters)))
 
-    def timeseries(self, filters: Filters, grain: str, version: str | None = None) -> dict:
-        version = self.version() if version is None else version
-        return self.cached(version, "timeseries", (grain, filters.cache_key()),
-                            lambda: self.run(lambda c: report.timeseries(c, filters, grain)))
+    def timeseries(self, filters: Filters, grain: str, reader: Reader | None = None) -> dict:
+        with self.reading(reader) as r:
+            return self.cached(r.version, "timeseries", (grain, filters.cache_key()),
+                               lambda: r.run(lambda c: report.timeseries(c, filters, grain)))
 
-    def breakdown(self, filters: Filters, dim: str, version: str | None = None) -> dict:
-        version = self.version() if version is None else version
-        return self.cached(version, "breakdown", (dim, filters.cache_key()),
-                            lambda: self.run(lambda c: report.breakdown(c, filters, dim)))
+    def breakdown(self, filters: Filters, dim: str, reader: Reader | None = None) -> dict:
+        with self.reading(reader) as r:
+            return self.cached(r.version, "breakdown", (dim, filters.cache_key()),
+                               lambda: r.run(lambda c: report.breakdown(c, filters, dim)))
 
-    def dashboard(self, filters: Filters, version: str | None = None) -> dict:
-        version = self.version() if version is None else version
-        return self.cached(version, "dashboard", (filters.cache_key(),),
-                            lambda: self._guard(lambda: report.dashboard_parallel(self.engine,
-                                                                                  filters)))
+    def dashboard(self, filters: Filters, reader: Reader | None = None) -> dict:
+        """Everything one page view shows, its pieces side by side in the reader's view."""
+        with self.reading(reader) as r:
+            return self.cached(r.version, "dashboard", (filters.cache_key(),),
+                               lambda: _guard(lambda: report.dashboard_parallel(
+                                   r.snapshot, filters, workers=self.workers)))
 
     def health(self) -> dict:
         out: dict[str, Any] = {"cache": self.cache.status()}

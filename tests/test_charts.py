@@ -8,9 +8,11 @@ fast. The browser tests then only need to prove the wiring.
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given, settings
@@ -386,16 +388,17 @@ def test_csv_export_is_what_the_chart_shows() -> None:
 class FakeService:
     """The service calls resolve_view makes, over the real filter parser."""
 
-    def version(self) -> str:
-        return "v1"
+    @contextmanager
+    def reader(self):
+        yield SimpleNamespace(version="v1")
 
-    def domain(self, version: str | None = None) -> Domain:
-        return DOMAIN
-
-    def parse(self, params: dict, version: str | None = None) -> Filters:
+    def parse(self, params: dict, reader=None) -> Filters:
         return parse_filters(params, DOMAIN).resolve(DOMAIN)
 
-    def dashboard(self, filters: Filters, version: str | None = None) -> dict:
+    def domain(self, reader=None) -> Domain:
+        return DOMAIN
+
+    def dashboard(self, filters: Filters, reader=None) -> dict:
         orders = 0 if filters.start and filters.start.year > 2025 else 5
         return {"kpis": {"current": {"orders": orders},
                          "previous_period": {"start": "x", "end": "y"}}}

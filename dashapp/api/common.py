@@ -8,7 +8,8 @@ and CSV the same way.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -16,7 +17,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from ..filters import FilterError, Filters, parse_day
 from ..insight.answers import InsightAnswers
 from ..jsonout import jsonable, to_csv
-from ..service import DatabaseUnavailable, NoData, PulseService
+from ..service import DatabaseUnavailable, NoData, PulseService, Reader
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +44,14 @@ def filter_params(extra: tuple[str, ...] = ()) -> dict[str, list[str]]:
     return {k: request.args.getlist(k) for k in request.args if k not in ("format", *extra)}
 
 
-def parsed_filters(extra: tuple[str, ...] = ()) -> tuple[str, Filters]:
-    """(data version, validated filters): the version read once, so the answer and its
-    cache key belong to the same load."""
+@contextmanager
+def parsed_filters(extra: tuple[str, ...] = ()) -> Iterator[tuple[Reader, Filters]]:
+    """(reader, validated filters) for one request: the filters are checked against, and
+    the answer computed from, one view of the data, whose version keys the cache entry
+    (`PulseService.reader`). The view ends with the block."""
     svc = service()
-    version = svc.version()
-    return version, svc.parse(filter_params(extra), extra=extra, version=version)
+    with svc.reader() as reader:
+        yield reader, svc.parse(filter_params(extra), extra=extra, reader=reader)
 
 
 def output_format() -> str:

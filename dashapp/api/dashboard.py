@@ -53,8 +53,8 @@ def _not_allowed(exc: Exception) -> Response:
 @api.get("/kpis")
 def kpis() -> Response:
     fmt = output_format()
-    version, filters = parsed_filters()
-    body = service().kpis(filters, version=version)
+    with parsed_filters() as (reader, filters):
+        body = service().kpis(filters, reader=reader)
     if fmt == "csv":
         rows = [{"metric": k, "current": body["current"][k], "previous": body["previous"][k],
                  "growth": body["growth"][k]} for k in KPI_FIELDS]
@@ -69,8 +69,8 @@ def timeseries() -> Response:
     grain = request.args.get("grain", "month").lower()
     if grain not in GRAINS:
         raise FilterError("grain", f"grain must be one of {', '.join(GRAINS)}, got {grain!r}")
-    version, filters = parsed_filters(("grain",))
-    body = service().timeseries(filters, grain, version=version)
+    with parsed_filters(("grain",)) as (reader, filters):
+        body = service().timeseries(filters, grain, reader=reader)
     cols = ["period", "sales", "orders", "aov", "mom", "yoy"]
     return respond(body, lambda b: (b["points"], cols), f"timeseries-{grain}")
 
@@ -81,8 +81,8 @@ def breakdown(dim: str) -> Response:
     if dim not in DIMENSIONS:
         raise FilterError("dim", f"breakdown dimension must be one of {', '.join(DIMENSIONS)}, "
                                  f"got {dim!r}")
-    version, filters = parsed_filters()
-    body = service().breakdown(filters, dim, version=version)
+    with parsed_filters() as (reader, filters):
+        body = service().breakdown(filters, dim, reader=reader)
     if dim == "payment_type":
         cols = ["key", "payment_rows", "orders", "value", "share_orders", "share_value",
                 "avg_installments"]

@@ -68,8 +68,8 @@ def impact() -> Response:
         grain=choice_param("grain", "week", GRAINS_IMPACT),
         top=int_param("top", reports.DEFAULT_TOP, 0, reports.MAX_TOP),
     )
-    version, filters = parsed_filters(IMPACT_PARAMS)
-    body = answers().impact(version, filters, params)
+    with parsed_filters(IMPACT_PARAMS) as (reader, filters):
+        body = answers().impact(filters, params, reader=reader)
     cols = ["period", "post", "orders", "orders_expected", "orders_lower", "orders_upper",
             "sales", "sales_expected", "sales_lower", "sales_upper"]
     return respond(body, lambda b: (b["series"], cols), f"impact-{params.event}")
@@ -79,8 +79,8 @@ def impact() -> Response:
 def forecast_() -> Response:
     output_format()
     horizon = int_param("horizon", 3, 1, forecast.MAX_HORIZON, " months")
-    version, filters = parsed_filters(("horizon",))
-    body = answers().forecast(version, filters, horizon)
+    with parsed_filters(("horizon",)) as (reader, filters):
+        body = answers().forecast(filters, horizon, reader=reader)
     cols = ["period", "sales", "lower", "upper", "lower_80", "upper_80", "orders",
             "orders_lower", "orders_upper", "orders_lower_80", "orders_upper_80"]
     return respond(body, lambda b: (b["points"], cols), f"forecast-{horizon}m")
@@ -91,8 +91,8 @@ def shortages() -> Response:
     output_format()
     grain = choice_param("grain", "month", GRAINS_SHORTAGES)
     top = int_param("top", reports.DEFAULT_TOP, 0, reports.MAX_TOP)
-    version, filters = parsed_filters(("grain", "top"))
-    body = answers().shortages(version, filters, grain, top)
+    with parsed_filters(("grain", "top")) as (reader, filters):
+        body = answers().shortages(filters, grain, top, reader=reader)
     cols = ["period", "all_orders", "unavailable", "unavailable_rate",
             "unavailable_rate_baseline", "unavailable_rate_z", "unavailable_rate_spike",
             "deliveries", "late_rate", "late_rate_baseline", "late_rate_z", "late_rate_spike",

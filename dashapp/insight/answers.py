@@ -12,7 +12,11 @@ Every answer is
      202 with Retry-After, the page's panel asks again); asking again later returns it
      from the cache (or from the runner's short memory when the cache is down). Too many
      different questions in flight raise `Busy`.
-The service is a parameter and nothing here knows about Flask or Dash.
+The data version in the key is the asker's `Reader`'s, and the computation reads the
+same data: the pool thread joins the asker's snapshot while the asker waits, or opens a
+fresh one if no load has come since (`PulseService.reader_at`); when one has, nothing is
+stored under the old key and the asker tries again in its own view (see the service's
+module docstring). The service is a parameter and nothing here knows about Flask or Dash.
 """
 
 from __future__ import annotations
@@ -21,11 +25,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..filters import FilterError, Filters
+from ..service import StaleVersion
 from . import reports
-from .runner import DEFAULT_WAIT, InsightRunner
+from .runner import DEFAULT_WAIT, InsightRunner, Pending
 
 if TYPE_CHECKING:
-    from ..service import PulseService
+    from ..service import PulseService, Reader
 
 GRAINS_IMPACT = ("week", "day")
 GRAINS_SHORTAGES = ("month", "week")
@@ -63,20 +68,37 @@ class InsightAnswers:
     def wait(self) -> float:
         return float(self._wait() if callable(self._wait) else self._wait)
 
-    def computed(self, version: str, name: str, args: tuple,
-                 compute: Callable[[], Any]) -> Any:
-        """Cached answer, else computed on the runner (see the module docstring).
-        Raises Pending or Busy."""
+    def computed(self, reader: Reader, name: str, args: tuple,
+                 compute: Callable[[Reader], Any]) -> Any:
+        """Cached answer, else computed on the runner in the reader's view of the data
+        (see the module docstring). Raises Pending or Busy."""
         svc = self.service
-        key = svc.cache.key(version, name, *args)
+        key = svc.cache.key(reader.version, name, *args)
         wait = self.wait
 
-        def job() -> Any:  # on the pool: computes and stores, even when the asker gave up
-            return svc.cached(version, name, args, compute)
+        def job() -> Callable[[], Any]:
+            ticket = reader.ticket()
 
-        return svc.cached(version, name, args, lambda: self.runner.result(key, job, wait))
+            def run() -> Any:  # on the pool: computes and stores, even when the asker gave up
+                with svc.reader_at(ticket) as view:
+                    return svc.cached(view.version, name, args, lambda: compute(view))
+            return run
 
-    def impact(self, version: str, filters: Filters, params: reports.ImpactParams) -> dict:
+        def ask() -> Any:
+            try:
+                return self.runner.result(key, job(), wait)
+            except StaleVersion:
+                # joined a computation bound to another asker's view, which had ended when
+                # it started, with a load since: compute again in this asker's own view
+                try:
+                    return self.runner.result(key, job(), wait)
+                except StaleVersion:
+                    raise Pending() from None
+
+        return svc.cached(reader.version, name, args, ask)
+
+    def impact(self, filters: Filters, params: reports.ImpactParams,
+               reader: Reader | None = None) -> dict:
         """/api/v1/impact's body. A window the data cannot support is a FilterError naming
         the parameter (the API's 400; the page shows its message). The daily series are
         cached apart from the model fit, so another event date or window refits without
@@ -86,26 +108,30 @@ class InsightAnswers:
             raise FilterError(*problem)
         svc = self.service
 
-        def compute() -> dict:
+        def compute(view: Reader) -> dict:
             inputs = svc.cached(
-                version, "impact-data", (params.metric, params.top, filters.cache_key()),
-                lambda: svc.run(lambda c: reports.impact_inputs(c, filters, params.metric,
-                                                                params.top)))
+                view.version, "impact-data", (params.metric, params.top, filters.cache_key()),
+                lambda: view.run(lambda c: reports.impact_inputs(c, filters, params.metric,
+                                                                 params.top)))
             return reports.impact_from_inputs(inputs, params, filters.to_json())
 
-        return self.computed(version, "impact", impact_key(params, filters), compute)
+        with svc.reading(reader) as r:
+            return self.computed(r, "impact", impact_key(params, filters), compute)
 
-    def forecast(self, version: str, filters: Filters, horizon: int) -> dict:
+    def forecast(self, filters: Filters, horizon: int, reader: Reader | None = None) -> dict:
         """/api/v1/forecast's body: the cached bundle (every model's backtest, for every
         horizon, computed once per filter set) sliced to `horizon`."""
-        svc = self.service
-        bundle = self.computed(version, "forecast", forecast_key(filters),
-                               lambda: svc.run(lambda c: reports.forecast_bundle(c, filters)))
+        with self.service.reading(reader) as r:
+            bundle = self.computed(
+                r, "forecast", forecast_key(filters),
+                lambda view: view.run(lambda c: reports.forecast_bundle(c, filters)))
         return reports.forecast_view(bundle, horizon)
 
-    def shortages(self, version: str, filters: Filters, grain: str, top: int) -> dict:
+    def shortages(self, filters: Filters, grain: str, top: int,
+                  reader: Reader | None = None) -> dict:
         """/api/v1/shortages's body, per data version, filters, grain and top."""
-        svc = self.service
-        return self.computed(version, "shortages", shortages_key(grain, top, filters),
-                             lambda: svc.run(lambda c: reports.shortage_report(c, filters,
-                                                                               grain, top)))
+        with self.service.reading(reader) as r:
+            return self.computed(
+                r, "shortages", shortages_key(grain, top, filters),
+                lambda view: view.run(lambda c: reports.shortage_report(c, filters, grain,
+                                                                         top)))

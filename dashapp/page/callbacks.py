@@ -34,7 +34,7 @@ from ..config import Settings
 from ..filters import DATE_PARAMS, FilterError, Filters
 from ..insight.answers import InsightAnswers
 from ..jsonout import to_csv
-from ..service import DatabaseUnavailable, NoData, PulseService
+from ..service import DatabaseUnavailable, NoData, PulseService, Reader
 from . import charts, tables, urlstate
 from . import formatting as fmt
 from .geo import GeoData, load_geo
@@ -83,13 +83,18 @@ def resolve_view(service: PulseService, search: str | None
     12 before); the insight panels then read the whole history (`insight_filters`), as
     their models need it.
     """
-    version = service.version()
+    with service.reader() as reader:  # one view of the data for all of it (service.py)
+        return _resolve_in(service, reader, search)
+
+
+def _resolve_in(service: PulseService, reader: Reader, search: str | None
+                ) -> tuple[dict[str, Any], dict]:
     params = urlstate.parse_search(search)
     notices: list[dict[str, str]] = []
     filters: Filters | None = None
     for _ in range(len(params) + 2):
         try:
-            filters = service.parse(params, version=version)
+            filters = service.parse(params, reader=reader)
             break
         except FilterError as exc:
             notices.append({"parameter": exc.parameter, "message": exc.message})
@@ -100,16 +105,16 @@ def resolve_view(service: PulseService, search: str | None
             else:
                 params = {}
     if filters is None:  # cannot happen: {} always parses; kept as a guard
-        filters = service.parse({}, version=version)
+        filters = service.parse({}, reader=reader)
     history = filters  # what the insight models read: all of it unless the link names dates
     if not any(name in params for name in DATE_PARAMS):
-        domain = service.domain(version)
+        domain = service.domain(reader)
         start, end = urlstate.default_range(domain.min_day, domain.max_day)
         if start and end:
             filters = replace(filters, start=start, end=end)
-    payload = service.dashboard(filters, version=version)
+    payload = service.dashboard(filters, reader=reader)
     return {
-        "version": version,
+        "version": reader.version,
         "search": search or "",
         "filters": filters.to_json(),
         "insight_filters": history.to_json(),
@@ -165,12 +170,16 @@ def register_callbacks(app: Dash, service: PulseService, answers: InsightAnswers
     register_shortage_callbacks(app, answers)
 
 
-def dashboard(service: PulseService, view: dict | None) -> tuple[dict, dict]:
-    """The cached dashboard payload of a shown view, and its filters as JSON."""
+def dashboard(service: PulseService, view: dict | None) -> tuple[dict, dict, bool]:
+    """The dashboard payload of a shown view's filters (cached), its filters as JSON, and
+    whether it is still the shown view's data (False once a load has come since: the
+    payload is then the new data's, whole, and the caller redraws the view)."""
     if not view or view.get("error") or not view.get("filters"):
         raise PreventUpdate
     filters = Filters.from_json(view["filters"])
-    return service.dashboard(filters, version=view["version"]), view["filters"]
+    with service.reader() as reader:
+        payload = service.dashboard(filters, reader=reader)
+        return payload, view["filters"], reader.version == view.get("version")
 
 
 # --- data status: poll the version, retry quickly while the database is down ---------------
@@ -525,13 +534,14 @@ def register_view(app: Dash, service: PulseService, geo: GeoData) -> None:
             raise PreventUpdate
         trigger = ctx.triggered_id
         if trigger in ("map-metric", "category-top") and current and not current.get("error"):
-            payload, filters = dashboard(service, current)
-            redrawn = list(unchanged_panels)
-            if trigger == "map-metric":
-                redrawn[2] = state_map(geo, payload, filters, metric)
-            else:
-                redrawn[3] = category_chart(payload, filters, top)
-            return (no_update, *(no_update,) * 4, *unchanged_kpis, *redrawn)
+            payload, filters, same_data = dashboard(service, current)
+            if same_data:  # else a load came since: redraw everything from the new data
+                redrawn = list(unchanged_panels)
+                if trigger == "map-metric":
+                    redrawn[2] = state_map(geo, payload, filters, metric)
+                else:
+                    redrawn[3] = category_chart(payload, filters, top)
+                return (no_update, *(no_update,) * 4, *unchanged_kpis, *redrawn)
         view, payload = compute_view(service, search)
         if (view.get("error") or {}).get("kind") == "db":  # the banner says it; keep the picture
             return (view, *(no_update,) * 4, *unchanged_kpis, *unchanged_panels)
@@ -556,7 +566,9 @@ def register_export(app: Dash, service: PulseService) -> None:
         trigger = ctx.triggered_id
         if not trigger or not ctx.triggered[0].get("value"):
             raise PreventUpdate
-        payload, filters = dashboard(service, view)
+        # the view's filters on the data loaded now: a whole answer, old or new (after a
+        # load the page redraws with the same data at its next poll)
+        payload, filters, _ = dashboard(service, view)
         name = trigger["chart"]
         rows, columns = export_rows(name, payload, filters, top or charts.DEFAULT_TOP_N)
         stem = urlstate.build_search(urlstate.parse_search(view.get("search"))).lstrip("?")

@@ -8,7 +8,6 @@ compare them and how the benchmark measures the baseline.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -27,6 +26,7 @@ from ..metrics import (
     with_changes,
 )
 from . import fast
+from .snapshot import RAW_TABLES, Snapshot, snapshot
 
 GRAINS = ("month", "week", "day")
 #: Every filter dimension has a breakdown.
@@ -156,19 +156,18 @@ def dashboard(conn: Connection, filters: Filters, path: ModuleType = fast) -> di
     return {name: part(conn) for name, part in _dashboard_parts(filters, path).items()}
 
 
-def dashboard_parallel(engine: Engine, filters: Filters, path: ModuleType = fast,
-                       workers: int = 3) -> dict:
-    """The same as `dashboard`, its pieces on several connections at once.
+def dashboard_parallel(source: Engine | Snapshot, filters: Filters,
+                       path: ModuleType = fast, workers: int = 3) -> dict:
+    """The same as `dashboard`, its pieces on up to `workers` connections at once, all in
+    one snapshot (`queries/snapshot.py`): a load that commits meanwhile changes none of
+    them, so the answer is the old data's or the new data's, never a mix.
 
-    PostgreSQL runs each connection in its own process, so on a multi-core
-    server a filter change waits for its slowest piece rather than for all.
+    PostgreSQL runs each connection in its own process, so on a multi-core server a
+    filter change can wait for its slowest piece rather than for all. Given an engine,
+    it opens its own snapshot, holding the raw tables when `path` reads them.
     """
     parts = _dashboard_parts(filters, path)
-
-    def run(part: Callable) -> dict:
-        with engine.connect() as conn:
-            return part(conn)
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {name: pool.submit(run, part) for name, part in parts.items()}
-        return {name: f.result() for name, f in futures.items()}
+    if isinstance(source, Snapshot):
+        return source.run_parts(parts, workers)
+    with snapshot(source, lock=RAW_TABLES if path is not fast else ()) as snap:
+        return snap.run_parts(parts, workers)

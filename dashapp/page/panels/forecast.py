@@ -238,7 +238,7 @@ def register_forecast_callbacks(app: Dash, answers: InsightAnswers) -> None:
             raise PreventUpdate
         months = int(horizon or DEFAULT_HORIZON)
         filters = Filters.from_json(view.get("insight_filters") or view["filters"])
-        return ask(lambda: answers.forecast(view["version"], filters, months), "forecast")
+        return ask(lambda: answers.forecast(filters, months), "forecast")
 
     @app.callback(
         Output("forecast-chart", "figure"), Output("forecast-details", "style"),

@@ -200,7 +200,7 @@ def register_insight_callbacks(app: Dash, answers: InsightAnswers) -> None:
             return blank, "Pick an event date.", [], True
         try:
             filters = Filters.from_json(view.get("insight_filters") or view["filters"])
-            body = answers.impact(view["version"], filters, reports.ImpactParams(event=day))
+            body = answers.impact(filters, reports.ImpactParams(event=day))
         except (Pending, Busy):
             return no_update, "Computing the impact for these filters\u2026", no_update, False
         except (ImpactError, FilterError) as exc:

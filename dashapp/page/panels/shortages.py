@@ -246,8 +246,8 @@ def register_shortage_callbacks(app: Dash, answers: InsightAnswers) -> None:
             raise PreventUpdate
         grain = grain if grain in GRAINS_SHORTAGES else "month"
         filters = Filters.from_json(view.get("insight_filters") or view["filters"])
-        answer, done = ask(lambda: answers.shortages(view["version"], filters, grain,
-                                                     reports.DEFAULT_TOP), "shortages")
+        answer, done = ask(lambda: answers.shortages(filters, grain, reports.DEFAULT_TOP),
+                           "shortages")
         if answer.get("body"):
             answer["body"] = trimmed(answer["body"])
         return answer, done
