@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
 from .cache import ResultCache
 from .filters import Domain, Filters, parse_filters
-from .queries import report
+from .queries import orders, report
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -131,3 +131,32 @@ class PulseService:
             out["database"] = f"unavailable: {exc}"
         out["status"] = "ok" if out["database"] == "ok" else "unavailable"
         return out
+
+    # --- the order list behind a number (docs/METRICS.md) ------------------------------
+
+    def order_page(self, query: orders.OrderQuery, limit: int, cursor: str | None = None,
+                   version: str | None = None) -> dict:
+        """A page of the list and the whole list's totals. Each is cached on its own: a
+        page per cursor (a cursor belongs to one list), the totals once per list, as every
+        page of it repeats them."""
+        version = self.version() if version is None else version
+        page = self.cached(version, "order_page", (query.cache_key(), limit, cursor or ""),
+                           lambda: self.run(lambda c: orders.order_page(c, query, limit,
+                                                                        cursor)))
+        total = self.cached(version, "order_totals", (query.status, query.filters.cache_key()),
+                            lambda: self.run(lambda c: orders.order_totals(c, query)))
+        return {**page, "total": total}
+
+    def order_stream(self, query: orders.OrderQuery) -> orders.OrderStream:
+        """Every row of the list, streamed from a server-side cursor (never cached: it can
+        be the whole table). Opened here, so a dead database is DatabaseUnavailable now
+        rather than a cut-off download; the caller must close() it."""
+        return self._guard(lambda: orders.OrderStream(self.engine, query))
+
+    def order_detail(self, order_id: str, version: str | None = None) -> dict | None:
+        """One order whole, or None when the loaded data has no such order."""
+        version = self.version() if version is None else version
+        if not version:
+            raise NoData("no data is loaded yet: run `pulse load PATH` or `pulse demo --load`")
+        return self.cached(version, "order_detail", (order_id,),
+                           lambda: self.run(lambda c: orders.order_detail(c, order_id)))
