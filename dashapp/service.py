@@ -44,8 +44,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
 from .cache import ResultCache
 from .filters import Domain, Filters, parse_filters
-from .queries import report
-from .queries.snapshot import Snapshot, SnapshotGone, snapshot
+from .queries import orders, report
+from .queries.snapshot import RAW_TABLES, Snapshot, SnapshotGone, snapshot
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -129,12 +129,15 @@ class PulseService:
     # --- views of the data ---------------------------------------------------------
 
     @contextmanager
-    def reader(self, join: str | None = None) -> Iterator[Reader]:
+    def reader(self, join: str | None = None, raw: bool = False) -> Iterator[Reader]:
         """A consistent view for one answer (or for one request's answers); `join` is
         another reader's exported snapshot to share. Raises SnapshotGone when that
-        reader has finished."""
+        reader has finished. `raw`: the answer reads the raw tables (the order list),
+        which are locked first, as a replace load swaps them (queries/snapshot.py)."""
+        lock = RAW_TABLES if raw else ()
         with ExitStack() as stack:
-            snap = _guard(lambda: stack.enter_context(snapshot(self.engine, join=join)))
+            snap = _guard(lambda: stack.enter_context(snapshot(self.engine, lock=lock,
+                                                               join=join)))
             yield Reader(snap, _guard(lambda: _read_version(snap.conn)))
 
     @contextmanager
@@ -231,3 +234,35 @@ class PulseService:
             out["database"] = f"unavailable: {exc}"
         out["status"] = "ok" if out["database"] == "ok" else "unavailable"
         return out
+
+    # --- the order list behind a number (docs/METRICS.md) ------------------------------
+
+    def order_page(self, query: orders.OrderQuery, limit: int, cursor: str | None,
+                   reader: Reader) -> dict:
+        """A page of the list and the whole list's totals, both in the caller's view (a
+        `raw` reader: the list reads the raw tables), so they cannot straddle a load.
+        Each is cached on its own: a page per cursor (a cursor belongs to one list), the
+        totals once per list, as every page of it repeats them."""
+        page = self.cached(reader.version, "order_page",
+                           (query.cache_key(), limit, cursor or ""),
+                           lambda: reader.run(lambda c: orders.order_page(c, query, limit,
+                                                                          cursor)))
+        total = self.cached(reader.version, "order_totals",
+                            (query.status, query.filters.cache_key()),
+                            lambda: reader.run(lambda c: orders.order_totals(c, query)))
+        return {**page, "total": total}
+
+    def order_stream(self, query: orders.OrderQuery) -> orders.OrderStream:
+        """Every row of the list, streamed from a server-side cursor (never cached: it can
+        be the whole table). Opened here, so a dead database is DatabaseUnavailable now
+        rather than a cut-off download; the caller must close() it."""
+        return _guard(lambda: orders.OrderStream(self.engine, query))
+
+    def order_detail(self, order_id: str) -> dict | None:
+        """One order whole, or None when the loaded data has no such order."""
+        with self.reader(raw=True) as r:
+            if not r.version:
+                raise NoData("no data is loaded yet: run `pulse load PATH` or "
+                             "`pulse demo --load`")
+            return self.cached(r.version, "order_detail", (order_id,),
+                               lambda: r.run(lambda c: orders.order_detail(c, order_id)))

@@ -13,6 +13,7 @@ from ..insight import forecast, reports
 from ..insight.answers import GRAINS_IMPACT, GRAINS_SHORTAGES
 from ..insight.impact import MIN_BASELINE_DAYS
 from ..metrics import KPI_FIELDS, MONEY_FIELDS
+from ..queries import orders as order_list
 from ..queries.report import DIMENSIONS
 
 DATE_SCHEMA = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
@@ -253,6 +254,9 @@ def openapi_document() -> dict[str, Any]:
     doc["paths"].update(_insight_paths())
     for section, items in _insight_components().items():
         doc["components"][section].update(items)
+    doc["paths"].update(_order_paths())
+    for section, items in _order_components().items():
+        doc["components"].setdefault(section, {}).update(items)
     return doc
 
 
@@ -515,3 +519,173 @@ def _insight_components() -> dict[str, Any]:
         "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/InsightPending"}}}}}
     return {"schemas": schemas, "responses": responses}
+
+
+# --- the order list and one order --------------------------------------------------------
+
+_TIMESTAMP = {"type": "string", "description": "as written in the data: ISO 8601, no time "
+                                               "zone (none is converted)"}
+_MAYBE_TIMESTAMP = {**_TIMESTAMP, "type": ["string", "null"]}
+_MONEY = {"type": "number", "description": "R$, exact sum rounded half-up to 2 decimals"}
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+
+
+def _order_list_parameters() -> list[dict[str, Any]]:
+    return [
+        *FILTER_PARAMETERS,
+        _q("status", {"type": "string", "enum": list(order_list.STATUSES),
+                      "default": "sales"},
+           "sales: the orders the `orders` KPI counts; all: every order the filters match "
+           "whatever its status (the ones `canceled_rate` counts)"),
+        _q("sort", {"type": "string", "enum": list(order_list.SORTS),
+                    "default": "purchased_at"},
+           "the sort key; ties are broken by order_id in the same direction, and rows "
+           "without a review or days_late come last in both directions"),
+        _q("order", {"type": "string", "enum": list(order_list.ORDERS), "default": "desc"},
+           "direction of the sort"),
+        _q("limit", {"type": "integer", "minimum": 1, "maximum": order_list.MAX_LIMIT,
+                     "default": order_list.DEFAULT_LIMIT},
+           "rows per page (JSON only: format=csv returns every row)"),
+        _q("cursor", {"type": "string", "maxLength": order_list.MAX_CURSOR},
+           "next_cursor of the previous page of the same list (same filters, status, sort "
+           "and order); absent for the first page. Another list's cursor is a 400"),
+    ]
+
+
+def _order_paths() -> dict[str, Any]:
+    """/api/v1/orders (the list, JSON pages or a streamed CSV) and /api/v1/orders/{id}."""
+    csv_description = (
+        "every row of the list (not one page), streamed; columns are the row fields in "
+        "order, lists joined with '" + order_list.LIST_SEPARATOR + "', empty for null; the "
+        "file name (Content-Disposition) names the filters")
+    return {
+        "/api/v1/orders": {"get": {
+            "operationId": "getOrders",
+            "summary": "The orders behind the numbers: one row per order, with totals",
+            "description": (
+                "The orders of the view, one row each, paged by keyset (`next_cursor`). "
+                "`total` is summed over all of them and, with status=sales, equals the "
+                "`orders`, `sales`, `freight` and `payments` of /api/v1/kpis for the same "
+                "filters. Under a category filter a row's items, sales, freight and "
+                "categories are those of its items in the selected categories; payments "
+                "and payment_types are always all of its payment rows. See METRICS.md."),
+            "parameters": _order_list_parameters(),
+            "responses": {
+                "200": {"description": "a page (JSON) or the whole list (CSV)",
+                        "headers": {"Content-Disposition": {
+                            "schema": {"type": "string"},
+                            "description": "CSV only: attachment; filename=\"orders-....csv\""}},
+                        "content": {
+                            "application/json": {"schema": {
+                                "$ref": "#/components/schemas/OrderList"}},
+                            "text/csv": {"schema": {"type": "string",
+                                                    "description": csv_description}}}},
+                "400": {"$ref": "#/components/responses/BadRequest"},
+                "503": {"$ref": "#/components/responses/Unavailable"},
+            },
+        }},
+        "/api/v1/orders/{order_id}": {"get": {
+            "operationId": "getOrder",
+            "summary": "One order whole: timestamps, customer, items, payments, reviews",
+            "parameters": [{
+                "name": "order_id", "in": "path", "required": True,
+                "schema": {"type": "string", "minLength": 1, "maxLength": 64,
+                           "pattern": f"^{order_list.ORDER_ID.pattern}$"},
+                "description": "an order id; anything else is a 400 naming order_id"}],
+            "responses": {
+                "200": {"description": "OK", "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/OrderDetail"}}}},
+                "400": {"$ref": "#/components/responses/BadRequest"},
+                "404": {"$ref": "#/components/responses/NotFound"},
+                "503": {"$ref": "#/components/responses/Unavailable"},
+            },
+        }},
+    }
+
+
+def _order_row() -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "order_id": {"type": "string"},
+        "purchased_at": _TIMESTAMP,
+        "customer_unique_id": {"type": "string"},
+        "state": {"type": "string"},
+        "status": {"type": "string"},
+        "items": {"type": "integer", "minimum": 0, "description": "its counted items"},
+        "sales": {**_MONEY, "description": "price of its counted items, R$"},
+        "freight": {**_MONEY, "description": "freight of its counted items, R$"},
+        "payments": {**_MONEY, "description": "all its payment rows, R$; 0 without any"},
+        "categories": {**_STRINGS, "description": "sorted distinct, of its counted items"},
+        "payment_types": {**_STRINGS, "description": "sorted distinct, all its payments"},
+        "review": {"type": ["number", "null"],
+                   "description": "mean review_score of its review rows; null if none"},
+        "delivered_at": _MAYBE_TIMESTAMP,
+        "estimated_at": _MAYBE_TIMESTAMP,
+        "days_late": {"type": ["integer", "null"],
+                      "description": "delivery day minus estimated day (negative: early); "
+                                     "null when either is missing"},
+    }
+    assert tuple(props) == order_list.ROW_FIELDS
+    return {"type": "object", "required": list(props), "properties": props,
+            "additionalProperties": False}
+
+
+def _order_detail() -> dict[str, Any]:
+    def obj(props: dict[str, Any]) -> dict[str, Any]:
+        return {"type": "object", "required": list(props), "properties": props,
+                "additionalProperties": False}
+
+    text_or_null = {"type": ["string", "null"]}
+    return obj({
+        "order_id": {"type": "string"}, "status": {"type": "string"},
+        "purchased_at": _TIMESTAMP, "approved_at": _MAYBE_TIMESTAMP,
+        "delivered_carrier_at": _MAYBE_TIMESTAMP, "delivered_at": _MAYBE_TIMESTAMP,
+        "estimated_at": _MAYBE_TIMESTAMP, "days_late": {"type": ["integer", "null"]},
+        "customer": obj({"customer_id": {"type": "string"},
+                         "customer_unique_id": {"type": "string"},
+                         "city": text_or_null, "state": {"type": "string"}}),
+        "items": {"type": "array", "items": obj({
+            "order_item_id": {"type": "integer"}, "product_id": {"type": "string"},
+            "category": {"type": "string", "description": "English name, else the "
+                                                          "original, else unknown"},
+            "seller_id": {"type": "string"}, "price": _MONEY, "freight": _MONEY,
+            "shipping_limit": _MAYBE_TIMESTAMP})},
+        "payments": {"type": "array", "items": obj({
+            "sequential": {"type": "integer"}, "type": {"type": "string"},
+            "installments": {"type": "integer", "minimum": 0}, "value": _MONEY})},
+        "reviews": {"type": "array", "items": obj({
+            "review_id": {"type": "string"},
+            "score": {"type": "integer", "minimum": 1, "maximum": 5},
+            "title": text_or_null, "message": text_or_null,
+            "created_at": _MAYBE_TIMESTAMP, "answered_at": _MAYBE_TIMESTAMP})},
+    })
+
+
+def _order_components() -> dict[str, Any]:
+    """Schemas of the order list and the order detail, and the 404 answer."""
+    totals = {"type": "object", "required": ["orders", "sales", "freight", "payments"],
+              "properties": {"orders": {"type": "integer", "minimum": 0},
+                             "sales": _MONEY, "freight": _MONEY, "payments": _MONEY},
+              "additionalProperties": False,
+              "description": "over every row of the list, not only this page"}
+    order_list_schema = {
+        "type": "object", "additionalProperties": False,
+        "required": ["filters", "status", "sort", "order", "limit", "rows", "next_cursor",
+                     "total"],
+        "properties": {
+            "filters": {"$ref": "#/components/schemas/Filters"},
+            "status": {"type": "string", "enum": list(order_list.STATUSES)},
+            "sort": {"type": "string", "enum": list(order_list.SORTS)},
+            "order": {"type": "string", "enum": list(order_list.ORDERS)},
+            "limit": {"type": "integer", "minimum": 1, "maximum": order_list.MAX_LIMIT},
+            "rows": {"type": "array", "items": {"$ref": "#/components/schemas/OrderRow"}},
+            "next_cursor": {"type": ["string", "null"],
+                            "description": "pass as cursor for the next page; null on the "
+                                           "last page"},
+            "total": {"$ref": "#/components/schemas/OrderTotals"}}}
+    return {
+        "schemas": {"OrderRow": _order_row(), "OrderTotals": totals,
+                    "OrderList": order_list_schema, "OrderDetail": _order_detail()},
+        "responses": {"NotFound": {
+            "description": "no such order in the loaded data", "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}},
+    }

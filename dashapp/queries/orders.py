@@ -1,0 +1,501 @@
+"""The orders behind a number: one row per order of a view, read from the raw tables.
+
+The list has to agree with the cards for any filters (docs/METRICS.md, "The order list
+behind a number"), so it applies the filters exactly as `queries.raw` does, but its SQL
+is its own: the totals are summed here over the same row set the list pages through,
+and tests hold them equal to the KPIs. Nothing is read from the rollups.
+
+Pages are keyset pages (`WHERE key after the last row's key ORDER BY key LIMIT n`), not
+OFFSET: a page deep in a 100k-order list costs what the first one costs, and a row is
+never shown twice or skipped when pages are fetched one after the other. The cursor
+that carries the last row's key is opaque to clients (urlsafe base64 of JSON) and
+checked here, so a broken or foreign one is a 400 naming `cursor`, never a SQL error.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+
+from ..filters import FilterError, Filters
+from .raw import CATEGORY
+
+SORTS = ("purchased_at", "sales", "payments", "review", "days_late")
+ORDERS = ("desc", "asc")
+STATUSES = ("sales", "all")
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+#: What an order id may look like: Olist's are 32 hex digits; other shops' ids of up to
+#: 64 letters, digits, '_', '.', '-' are accepted, anything else is refused unread.
+ORDER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+#: The fields of a row, in the order of the CSV columns.
+ROW_FIELDS = ("order_id", "purchased_at", "customer_unique_id", "state", "status", "items",
+              "sales", "freight", "payments", "categories", "payment_types", "review",
+              "delivered_at", "estimated_at", "days_late")
+#: CSV writes a list field (`categories`, `payment_types`) joined with this separator.
+LIST_SEPARATOR = "|"
+STREAM_BATCH = 500
+#: Longest cursor accepted (ours are ~130 characters for 32-character ids).
+MAX_CURSOR = 1024
+
+#: Sort name -> (SQL of the key, can it be NULL); `it`, `pay`, `rv` are sums per order.
+_KEYS = {
+    "purchased_at": ("o.order_purchase_timestamp", False),
+    "sales": ("coalesce(it.sales, 0)", False),
+    "payments": ("coalesce(pay.payments, 0)", False),
+    "review": ("rv.review_sum::numeric / NULLIF(rv.review_n, 0)", True),
+    "days_late": ("(o.order_delivered_customer_date::date "
+                  "- o.order_estimated_delivery_date::date)", True),
+}
+#: The per-order sums each key needs (none: the key is a column of `orders`).
+_KEY_SUMS = {"purchased_at": (), "sales": ("it",), "payments": ("pay",),
+             "review": ("rv",), "days_late": ()}
+
+
+@dataclass(frozen=True)
+class OrderQuery:
+    """Which orders (filters, status) in which order (sort, order): one list."""
+
+    filters: Filters
+    status: str = "sales"
+    sort: str = "purchased_at"
+    order: str = "desc"
+
+    def __post_init__(self) -> None:
+        for name, value, allowed in (("status", self.status, STATUSES),
+                                     ("sort", self.sort, SORTS),
+                                     ("order", self.order, ORDERS)):
+            if value not in allowed:
+                raise FilterError(name, f"{name} must be one of {', '.join(allowed)}, "
+                                        f"got {value!r}")
+
+    def cache_key(self) -> str:
+        return f"{self.status}|{self.sort}|{self.order}|{self.filters.cache_key()}"
+
+    def fingerprint(self) -> str:
+        """Short digest of the view a cursor belongs to: a cursor from another list
+        (other filters, sort, order or status) is refused rather than silently used."""
+        return hashlib.sha256(self.cache_key().encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a page starts: after the row with this sort key and order id."""
+
+    key: datetime | Decimal | int | None
+    order_id: str
+
+
+# --- the cursor --------------------------------------------------------------------------
+
+
+def encode_cursor(query: OrderQuery, position: Position) -> str:
+    key = position.key
+    raw = {"v": 1, "view": query.fingerprint(), "id": position.order_id,
+           "k": key.isoformat() if isinstance(key, datetime) else
+           (str(key) if isinstance(key, Decimal) else key)}
+    data = json.dumps(raw, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _bad_cursor(why: str) -> FilterError:
+    return FilterError("cursor", f"cursor is not valid: {why}; use the next_cursor of the "
+                                 "previous page with the same filters, sort, order and "
+                                 "status, or leave cursor out for the first page")
+
+
+def _decode_key(sort: str, raw: object) -> datetime | Decimal | int | None:
+    """The sort key in the type its SQL column has, or a FilterError naming `cursor`."""
+    if raw is None and _KEYS[sort][1]:
+        return None
+    try:
+        if sort == "purchased_at" and isinstance(raw, str):
+            when = datetime.fromisoformat(raw)
+            if when.tzinfo is None:  # timestamps are stored without a zone
+                return when
+        if sort in ("sales", "payments", "review") and isinstance(raw, str):
+            value = Decimal(raw)
+            if value.is_finite() and len(raw) <= 64:
+                return value
+        if sort == "days_late" and isinstance(raw, int) and not isinstance(raw, bool) \
+                and abs(raw) < 10**6:
+            return raw
+    except (ValueError, InvalidOperation):
+        pass
+    raise _bad_cursor(f"its sort key does not fit sort={sort}")
+
+
+def decode_cursor(query: OrderQuery, cursor: str) -> Position:
+    """The position a cursor names, after checking it belongs to this very list."""
+    if len(cursor) > MAX_CURSOR:
+        raise _bad_cursor("it is too long")
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError):
+        raise _bad_cursor("it is not one this API wrote") from None
+    if not isinstance(data, dict) or data.get("v") != 1 or set(data) != {"v", "view", "id",
+                                                                         "k"}:
+        raise _bad_cursor("it is not one this API wrote")
+    if data["view"] != query.fingerprint():
+        raise _bad_cursor("it belongs to another list (other filters, sort, order or status)")
+    order_id = data["id"]
+    # any text the data holds (a bound parameter, never spliced into SQL), not ORDER_ID:
+    # a cursor written after an odd id loaded from a file must still work
+    if not isinstance(order_id, str) or not 0 < len(order_id) <= MAX_CURSOR // 2:
+        raise _bad_cursor("its order id is malformed")
+    return Position(_decode_key(query.sort, data["k"]), order_id)
+
+
+# --- SQL ---------------------------------------------------------------------------------
+
+
+def _matching(query: OrderQuery) -> tuple[list[str], dict[str, Any]]:
+    """WHERE conditions on `orders o JOIN customers c`: the orders of the view.
+
+    The same rules as `queries.raw` (docs/METRICS.md): dates and state select whole
+    orders; a category or payment type qualifies an order having one such item or
+    payment row; status=sales keeps the orders `orders` counts (not canceled or
+    unavailable, at least one item). The date test is a range on the timestamp rather
+    than a cast, so the purchase-time index serves it."""
+    f = query.filters
+    assert f.start and f.end, "resolve() the filters first"
+    params: dict[str, Any] = {"start": f.start, "end_next": f.end + timedelta(days=1)}
+    where = ["o.order_purchase_timestamp >= :start",
+             "o.order_purchase_timestamp < :end_next"]
+    states = f.effective_states()
+    if states is not None:
+        where.append("c.customer_state = ANY(:states)")
+        params["states"] = list(states)
+    if f.categories:
+        where.append(f"""EXISTS (SELECT 1 FROM order_items i
+            JOIN products p ON p.product_id = i.product_id
+            LEFT JOIN product_category_name_translation t
+                   ON t.product_category_name = p.product_category_name
+            WHERE i.order_id = o.order_id AND {CATEGORY} = ANY(:cats))""")
+        params["cats"] = list(f.categories)
+    if f.payment_types:
+        where.append("EXISTS (SELECT 1 FROM order_payments pp WHERE pp.order_id = o.order_id "
+                     "AND pp.payment_type = ANY(:pays))")
+        params["pays"] = list(f.payment_types)
+    if query.status == "sales":
+        where.append("o.order_status NOT IN ('canceled', 'unavailable')")
+        where.append("EXISTS (SELECT 1 FROM order_items w WHERE w.order_id = o.order_id)")
+    return where, params
+
+
+_PRODUCTS = """JOIN products p ON p.product_id = i.product_id
+            LEFT JOIN product_category_name_translation t
+                   ON t.product_category_name = p.product_category_name"""
+_C_CATEGORY = f'({CATEGORY}) COLLATE "C"'
+_C_PAYMENT = 'q.payment_type COLLATE "C"'
+
+
+def _sums(query: OrderQuery, name: str, keys_only: bool) -> tuple[str, str, str, str]:
+    """(columns, table, joins, condition) of one sum per order, never items and payments
+    in one row set: `it` the order's counted items (under a category filter only the
+    selected categories' items), `pay` all its payment rows, `rv` its review rows (the
+    table's key is (review_id, order_id): they are its distinct review rows).
+    `keys_only` leaves out what a sort does not need: the sorted value lists, and the
+    product join when no category filter asks for it."""
+    by_category = bool(query.filters.categories)
+    if name == "it":
+        columns = "count(*) AS items, sum(i.price) AS sales, sum(i.freight_value) AS freight"
+        if not keys_only:
+            columns += (f", array_agg(DISTINCT {_C_CATEGORY} ORDER BY {_C_CATEGORY}) "
+                        "AS categories")
+        joins = _PRODUCTS if by_category or not keys_only else ""
+        return (columns, "order_items i", joins,
+                f"{CATEGORY} = ANY(:cats)" if by_category else "TRUE")
+    if name == "pay":
+        columns = "sum(q.payment_value) AS payments"
+        if not keys_only:
+            columns += (f", array_agg(DISTINCT {_C_PAYMENT} ORDER BY {_C_PAYMENT}) "
+                        "AS payment_types")
+        return columns, "order_payments q", "", "TRUE"
+    return ("sum(r.review_score) AS review_sum, count(*) AS review_n", "order_reviews r", "",
+            "TRUE")
+
+
+_ALIAS = {"it": "i", "pay": "q", "rv": "r"}
+
+
+def _laterals(query: OrderQuery, which: tuple[str, ...]) -> str:
+    """The sums computed beside each order of `o`, one index lookup per order: the way
+    for a page's few rows."""
+    out = []
+    for name in which:
+        columns, table, joins, cond = _sums(query, name, keys_only=False)
+        out.append(f"""LEFT JOIN LATERAL (SELECT {columns} FROM {table} {joins}
+            WHERE {_ALIAS[name]}.order_id = o.order_id AND {cond}) {name} ON TRUE""")
+    return "\n".join(out)
+
+
+def _grouped(query: OrderQuery, which: tuple[str, ...], keys_only: bool = False
+             ) -> tuple[str, str]:
+    """(CTEs, joins): the same sums grouped by order over the orders of `listed`, for
+    a whole list at once: the planner can hash whole tables instead of looking each
+    order up, several times faster over tens of thousands of orders."""
+    ctes, out = [], []
+    for name in which:
+        columns, table, joins, cond = _sums(query, name, keys_only)
+        a = _ALIAS[name]
+        ctes.append(f"""{name} AS (SELECT {a}.order_id, {columns}
+            FROM listed l JOIN {table} ON {a}.order_id = l.order_id {joins}
+            WHERE {cond} GROUP BY {a}.order_id)""")
+        out.append(f"LEFT JOIN {name} ON {name}.order_id = o.order_id")
+    return ",\n".join(ctes), "\n".join(out)
+
+
+def _order_by(query: OrderQuery) -> str:
+    """Sort key, then order id the same way; rows without a key (no review, no delivery
+    date) come last whichever the direction."""
+    key, nullable = _KEYS[query.sort]
+    way = query.order.upper()
+    nulls = f"({key}) IS NULL, " if nullable else ""
+    return f"{nulls}{key} {way}, o.order_id {way}"
+
+
+def _after(query: OrderQuery, position: Position | None, params: dict[str, Any]) -> str:
+    """The keyset condition: rows strictly after `position` in `_order_by`'s order.
+    Written as `key <= last AND (key < last OR id < last_id)` (for desc) so that an
+    index on the key can bound the scan."""
+    if position is None:
+        return "TRUE"
+    key, nullable = _KEYS[query.sort]
+    op = "<" if query.order == "desc" else ">"
+    params["after_id"] = position.order_id
+    if position.key is None:  # inside the trailing rows without a key
+        return f"({key}) IS NULL AND o.order_id {op} :after_id"
+    params["after_key"] = position.key
+    after = (f"({key} {op}= :after_key AND ({key} {op} :after_key "
+             f"OR o.order_id {op} :after_id))")
+    return f"(({key}) IS NULL OR {after})" if nullable else after
+
+
+_ROW_COLUMNS = """o.order_id, o.order_purchase_timestamp AS purchased_at,
+    c.customer_unique_id, c.customer_state AS state, o.order_status AS status,
+    coalesce(it.items, 0) AS items, coalesce(it.sales, 0) AS sales,
+    coalesce(it.freight, 0) AS freight, coalesce(pay.payments, 0) AS payments,
+    coalesce(it.categories, '{}') AS categories,
+    coalesce(pay.payment_types, '{}') AS payment_types,
+    rv.review_sum, coalesce(rv.review_n, 0) AS review_n,
+    o.order_delivered_customer_date AS delivered_at,
+    o.order_estimated_delivery_date AS estimated_at,
+    (o.order_delivered_customer_date::date - o.order_estimated_delivery_date::date)
+        AS days_late"""
+_CUSTOMER = "JOIN customers c ON c.customer_id = o.customer_id"
+_EVERY_SUM = ("it", "pay", "rv")
+
+
+def _orders(query: OrderQuery) -> str:
+    """`orders o`, joined to its customer only when a state or region filter needs one:
+    every order has exactly one (a foreign key, not null), and over a whole list the
+    join costs a hash of the customers table for nothing."""
+    return f"orders o {_CUSTOMER}" if query.filters.effective_states() is not None \
+        else "orders o"
+
+
+def _listed(query: OrderQuery) -> tuple[str, dict[str, Any]]:
+    """`listed AS (...)`: the ids of the list's orders, computed once per query."""
+    where, params = _matching(query)
+    return (f"listed AS MATERIALIZED (SELECT o.order_id FROM {_orders(query)} "
+            f"WHERE {' AND '.join(where)})"), params
+
+
+def _page_ids(query: OrderQuery, position: Position | None, limit: int
+              ) -> tuple[str, dict[str, Any]]:
+    """The CTEs ending in `page`, the ids of one page, found by the sort key alone.
+
+    A key that is a column of `orders` is read inline, so a purchase-time page walks the
+    index and stops after `limit` rows; a sum (sales, payments, review) is computed for
+    every order of the list, grouped, then sorted."""
+    if not _KEY_SUMS[query.sort]:
+        where, params = _matching(query)
+        where.append(_after(query, position, params))
+        params["limit"] = limit
+        return (f"""page AS (SELECT o.order_id FROM {_orders(query)}
+            WHERE {' AND '.join(where)} ORDER BY {_order_by(query)} LIMIT :limit)"""), params
+    listed, params = _listed(query)
+    ctes, joins = _grouped(query, _KEY_SUMS[query.sort], keys_only=True)
+    after = _after(query, position, params)
+    params["limit"] = limit
+    return (f"""{listed}, {ctes},
+        page AS (SELECT o.order_id FROM listed o {joins} WHERE {after}
+            ORDER BY {_order_by(query)} LIMIT :limit)"""), params
+
+
+def _rows_sql(query: OrderQuery, position: Position | None, limit: int | None
+              ) -> tuple[str, dict[str, Any]]:
+    """The rows of a page (limit: its ids first, then every field of those few orders,
+    looked up beside each) or of the whole list (limit None: every sum grouped)."""
+    if limit is not None:
+        ctes, params = _page_ids(query, position, limit)
+        return (f"""WITH {ctes}
+            SELECT {_ROW_COLUMNS}, {_KEYS[query.sort][0]} AS sort_key
+            FROM page JOIN orders o ON o.order_id = page.order_id {_CUSTOMER}
+            {_laterals(query, _EVERY_SUM)}
+            ORDER BY {_order_by(query)}"""), params
+    listed, params = _listed(query)
+    ctes, joins = _grouped(query, _EVERY_SUM)
+    return (f"""WITH {listed}, {ctes}
+        SELECT {_ROW_COLUMNS}, {_KEYS[query.sort][0]} AS sort_key
+        FROM listed l JOIN orders o ON o.order_id = l.order_id {_CUSTOMER}
+        {joins}
+        ORDER BY {_order_by(query)}"""), params
+
+
+def _row(r: Any) -> dict[str, Any]:
+    """A result row (`_ROW_COLUMNS` in order) as the API's dict. The review mean is a
+    float like `avg_review`'s, from the same sum and count; money stays Decimal (rounded
+    only on output). Unpacked by position: a CSV of 100k rows calls this 100k times."""
+    (order_id, purchased_at, person, state, status, items, sales, freight, payments,
+     categories, payment_types, review_sum, review_n, delivered_at, estimated_at,
+     days_late) = tuple(r)[:16]
+    return {"order_id": order_id, "purchased_at": purchased_at,
+            "customer_unique_id": person, "state": state, "status": status,
+            "items": items, "sales": sales, "freight": freight, "payments": payments,
+            "categories": list(categories), "payment_types": list(payment_types),
+            "review": float(review_sum) / review_n if review_n else None,
+            "delivered_at": delivered_at, "estimated_at": estimated_at,
+            "days_late": days_late}
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def order_page(conn: Connection, query: OrderQuery, limit: int = DEFAULT_LIMIT,
+               cursor: str | None = None) -> dict[str, Any]:
+    """One page: `rows` and the `next_cursor` to the following page (None on the last)."""
+    position = decode_cursor(query, cursor) if cursor else None
+    sql, params = _rows_sql(query, position, limit + 1)
+    if _KEY_SUMS[query.sort]:
+        _sort_in_memory(conn)
+    found = conn.execute(text(sql), params).all()
+    rows = [_row(r) for r in found[:limit]]
+    next_cursor = None
+    if len(found) > limit:
+        last = found[limit - 1]
+        next_cursor = encode_cursor(query, Position(last.sort_key, last.order_id))
+    return {"rows": rows, "next_cursor": next_cursor}
+
+
+def _sort_in_memory(conn: Connection) -> None:
+    """Grouping and sorting a whole list (100k orders: ~25 MB of rows) spills to disk
+    under the default 4 MB work_mem; this transaction may use more."""
+    conn.execute(text("SET LOCAL work_mem = '32MB'"))
+
+
+def order_totals(conn: Connection, query: OrderQuery) -> dict[str, Any]:
+    """Row count and sums over the whole list, each summed straight from its own table
+    (items and payments never in one row set): what the cards must show too."""
+    listed, params = _listed(query)
+    cat_cond = f"{CATEGORY} = ANY(:cats)" if query.filters.categories else "TRUE"
+    _sort_in_memory(conn)
+    row = conn.execute(text(f"""
+        WITH {listed}
+        SELECT n.orders, it.sales, it.freight, pay.payments
+        FROM (SELECT count(*) AS orders FROM listed) n,
+             (SELECT coalesce(sum(i.price), 0) AS sales,
+                     coalesce(sum(i.freight_value), 0) AS freight
+              FROM listed l JOIN order_items i ON i.order_id = l.order_id
+              {_PRODUCTS if query.filters.categories else ""}
+              WHERE {cat_cond}) it,
+             (SELECT coalesce(sum(q.payment_value), 0) AS payments
+              FROM listed l JOIN order_payments q ON q.order_id = l.order_id) pay
+        """), params).one()
+    return {"orders": int(row.orders), "sales": Decimal(row.sales),
+            "freight": Decimal(row.freight), "payments": Decimal(row.payments)}
+
+
+class OrderStream:
+    """Every row of a list, read through a server-side cursor `STREAM_BATCH` rows at a
+    time: a CSV of a million orders goes out in constant memory.
+
+    The query runs when the stream is opened (so a database error can still become a
+    503 before any byte is sent); the connection goes back to the pool when the rows
+    run out or `close()` is called, whichever comes first. Iterate once."""
+
+    def __init__(self, engine: Engine, query: OrderQuery) -> None:
+        sql, params = _rows_sql(query, None, None)
+        self._conn = engine.connect()
+        try:
+            _sort_in_memory(self._conn)
+            # a named (server-side) cursor, read STREAM_BATCH rows per fetch; the
+            # execution option alone did not cut partitions here (SQLAlchemy 2.1), the
+            # result's yield_per does
+            self._result = self._conn.execution_options(
+                stream_results=True, max_row_buffer=STREAM_BATCH).execute(
+                text(sql), params).yield_per(STREAM_BATCH)
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def batches(self) -> Iterator[list[dict[str, Any]]]:
+        try:
+            for part in self._result.partitions():
+                yield [_row(r) for r in part]
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Idempotent: the response calls it when done, the batches when exhausted."""
+        if not self._conn.closed:
+            self._result.close()
+            self._conn.close()
+
+
+# --- one order ---------------------------------------------------------------------------
+
+
+def order_detail(conn: Connection, order_id: str) -> dict[str, Any] | None:
+    """One order whole, whatever its status: every timestamp, its customer, items,
+    payment rows and review rows (None when there is no such order)."""
+    head = conn.execute(text("""
+        SELECT o.order_id, o.order_status AS status,
+               o.order_purchase_timestamp AS purchased_at, o.order_approved_at AS approved_at,
+               o.order_delivered_carrier_date AS delivered_carrier_at,
+               o.order_delivered_customer_date AS delivered_at,
+               o.order_estimated_delivery_date AS estimated_at,
+               (o.order_delivered_customer_date::date
+                - o.order_estimated_delivery_date::date) AS days_late,
+               c.customer_id, c.customer_unique_id, c.customer_city AS city,
+               c.customer_state AS state
+        FROM orders o JOIN customers c ON c.customer_id = o.customer_id
+        WHERE o.order_id = :id"""), {"id": order_id}).mappings().first()
+    if head is None:
+        return None
+    h = dict(head)
+    items = conn.execute(text(f"""
+        SELECT i.order_item_id, i.product_id, {CATEGORY} AS category, i.seller_id,
+               i.price, i.freight_value AS freight, i.shipping_limit_date AS shipping_limit
+        FROM order_items i JOIN products p ON p.product_id = i.product_id
+        LEFT JOIN product_category_name_translation t
+               ON t.product_category_name = p.product_category_name
+        WHERE i.order_id = :id ORDER BY i.order_item_id"""), {"id": order_id}).mappings().all()
+    payments = conn.execute(text("""
+        SELECT payment_sequential AS sequential, payment_type AS type,
+               payment_installments AS installments, payment_value AS value
+        FROM order_payments WHERE order_id = :id ORDER BY payment_sequential"""),
+        {"id": order_id}).mappings().all()
+    reviews = conn.execute(text("""
+        SELECT review_id, review_score AS score, review_comment_title AS title,
+               review_comment_message AS message, review_creation_date AS created_at,
+               review_answer_timestamp AS answered_at
+        FROM order_reviews WHERE order_id = :id
+        ORDER BY review_creation_date NULLS LAST, review_id"""),
+        {"id": order_id}).mappings().all()
+    customer = {k: h.pop(k) for k in ("customer_id", "customer_unique_id", "city", "state")}
+    return {**h, "customer": customer,
+            "items": [dict(r) for r in items],
+            "payments": [dict(r) for r in payments],
+            "reviews": [dict(r) for r in reviews]}
