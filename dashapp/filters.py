@@ -139,7 +139,18 @@ class Filters:
                 f"(the data covers {domain.min_day} to {domain.max_day})",
             )
         resolved = replace(self, start=start, end=end)
-        resolved.previous()  # a previous period before DATE_MIN is a 400 now, not later
+        try:
+            resolved.previous()  # a previous period before DATE_MIN is a 400 now, not later
+        except FilterError:
+            if self.start or not self.end:
+                raise
+            # The start is the data's, so name what the caller gave: `?end=2999-12-31` is
+            # a range too long for the period before it, not a `start` they never sent.
+            raise FilterError(
+                "end", f"end {end} is too late: the range from the data's first day {start} "
+                       f"to it is so long that the period before it, which growth compares "
+                       f"with, would begin before {DATE_MIN} ({_WINDOW}); give a later "
+                       "start or an earlier end") from None
         return resolved
 
     def without(self, *names: str) -> Filters:
@@ -195,8 +206,10 @@ def _split(values: Iterable[str]) -> list[str]:
     return [p for p in out if p]
 
 
-def _shown(raw: str) -> str:
-    """A value as quoted back in a message, cut short: messages echo input, not essays."""
+def shown(raw: str) -> str:
+    """A value as quoted back in a message, cut short: messages echo input, not essays (a
+    hostile 10 kB value must not come back as a 10 kB error, nor fill the logs). Public so
+    every parameter's message (the API's own ones too) quotes input the same way."""
     return repr(raw if len(raw) <= 40 else raw[:40] + "...")
 
 
@@ -206,11 +219,11 @@ def parse_day(name: str, raw: str) -> date:
     Public so that every date parameter (filters, the insight `event`) is checked the
     same way and fails with the same FilterError naming it."""
     if not _DATE.fullmatch(raw):
-        raise FilterError(name, f"{name} must be a date as YYYY-MM-DD, got {_shown(raw)}")
+        raise FilterError(name, f"{name} must be a date as YYYY-MM-DD, got {shown(raw)}")
     try:
         day = date.fromisoformat(raw)
     except ValueError:
-        raise FilterError(name, f"{name} is not a valid date: {_shown(raw)} (it must be a "
+        raise FilterError(name, f"{name} is not a valid date: {shown(raw)} (it must be a "
                                 "date as YYYY-MM-DD)") from None
     if not DATE_MIN <= day <= DATE_MAX:
         raise FilterError(name, f"{name} {raw} is out of range: {_WINDOW}")
@@ -236,8 +249,8 @@ def _check_values(name: str, values: list[str], allowed: Iterable[str],
         if key not in lookup:
             close = difflib.get_close_matches(v, allowed, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            shown = ", ".join(allowed[:30]) + (" ..." if len(allowed) > 30 else "")
-            raise FilterError(name, f"unknown {name} {v!r}{hint}; known values: {shown}")
+            known = ", ".join(allowed[:30]) + (" ..." if len(allowed) > 30 else "")
+            raise FilterError(name, f"unknown {name} {shown(v)}{hint}; known values: {known}")
         out.append(lookup[key])
     return tuple(sorted(set(out)))
 
@@ -250,7 +263,7 @@ def parse_filters(params: Mapping[str, Iterable[str]], domain: Domain,
         if name not in known:
             close = difflib.get_close_matches(name, sorted(known), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise FilterError(name, f"unknown parameter {name!r}{hint}")
+            raise FilterError(name, f"unknown parameter {shown(name)}{hint}")
 
     def get(name: str) -> list[str]:
         return _split(params.get(name, ()))

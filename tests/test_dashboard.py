@@ -326,6 +326,36 @@ def test_wrong_link_is_named_and_empty_view_says_so(dash_duo: Any, shared_engine
     assert_clean_console(dash_duo)
 
 
+#: Hostile links and the parameters the notice must name (the rest of the link applies).
+HOSTILE_LINKS = [
+    ("/?start=0001-01-01&end=9999-12-31", ["start", "end"]),
+    ("/?end=2999-12-31&state=SP", ["end"]),  # too long from the data's start: named as given
+    ("/?start=1899-12-31&end=9426-07-12&category=", ["start", "end"]),
+    ("/?start=%zz&stat=SP&state=" + "S" * 10_000, ["start", "stat", "state"]),
+    ("/?start=2020-01-01&start=2020-02-01&%E2%82%AC=%F0%9F%92%A5&payment_type=%00",
+     ["start", "\u20ac", "payment_type"]),
+]
+
+
+def test_hostile_links_show_a_notice(dash_duo: Any, shared_engine: Engine,
+                                     tmp_path: Path) -> None:
+    """Each hostile link draws the page, names every parameter it ignored, and the browser
+    logs no error (tests/test_hostile_urls.py throws many more at the view callback)."""
+    app = make_app(shared_engine, tmp_path)
+    driver = open_page(dash_duo, app)
+    for path, names in HOSTILE_LINKS:
+        driver.get(dash_duo.server_url + path)
+        notice = wait_until(lambda: (e := driver.find_element("id", "view-notice"))
+                            .is_displayed() and e.text, timeout=20,
+                            message=f"no notice for {path[:80]}")
+        for name in names:
+            assert f"{name}:" in notice, (path[:80], notice)
+        wait_until(lambda: page_ready(driver), timeout=30,
+                   message=f"{path[:80]} was not drawn")
+        assert "Traceback" not in driver.page_source
+    assert_clean_console(dash_duo)
+
+
 # --- 4. drag on the time chart ---------------------------------------------------------------
 
 

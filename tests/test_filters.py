@@ -144,6 +144,15 @@ def test_a_previous_period_before_the_window_names_start(params):
     assert err.value.parameter == "start" and str(DATE_MIN) in err.value.message
 
 
+def test_a_range_too_long_from_the_data_start_names_end():
+    """`?end=2999-12-31` alone: the start is the data's, so the parameter the caller gave
+    is the one named (it named `start`, which the caller never sent)."""
+    with pytest.raises(FilterError) as err:
+        parse_filters({"end": ["2999-12-31"]}, DOMAIN).resolve(DOMAIN)
+    assert err.value.parameter == "end" and "end 2999-12-31 is too late" in err.value.message
+    assert str(DOMAIN.min_day) in err.value.message and str(DATE_MIN) in err.value.message
+
+
 def test_the_earliest_ranges_allowed():
     f = parse_filters({"start": ["1900-02-01"], "end": ["1900-02-28"]}, DOMAIN).resolve(DOMAIN)
     assert f.previous_period_json() == {"start": "1900-01-01", "end": "1900-01-31",

@@ -8,13 +8,14 @@ and CSV the same way.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from ..filters import FilterError, Filters, parse_day
+from ..filters import FilterError, Filters, parse_day, shown
 from ..insight.answers import InsightAnswers
 from ..jsonout import jsonable, to_csv
 from ..service import DatabaseUnavailable, NoData, PulseService, Reader
@@ -57,9 +58,11 @@ def parsed_filters(extra: tuple[str, ...] = (), raw: bool = False
 
 
 def output_format() -> str:
-    fmt = request.args.get("format", "json").lower()
+    """`json` (the default, also for an empty `format=`) or `csv`, in any case; one value."""
+    raw = one("format")
+    fmt = "json" if raw is None else raw.lower()
     if fmt not in ("json", "csv"):
-        raise FilterError("format", f"format must be json or csv, got {fmt!r}")
+        raise FilterError("format", f"format must be json or csv, got {shown(raw or '')}")
     return fmt
 
 
@@ -74,9 +77,18 @@ def respond(body: dict, csv_rows: Callable[[dict], tuple[list[dict], list[str]]]
 
 
 # --- single-valued endpoint parameters ---------------------------------------------------
+#: A whole number as the OpenAPI document's `integer` says: ASCII digits only. Python's
+#: int() would also take "１２", "٣" and "1_000", which no client means as a number.
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+#: Digits beyond which a value is out of every range without converting it (int() refuses
+#: strings over 4,300 digits, and a long one costs time for nothing).
+_MAX_DIGITS = 18
 
 
 def one(name: str) -> str | None:
+    """The parameter's one value; None when absent or empty (`?top=` means the default).
+    Repeating it is a 400: silently taking the first of `?top=1&top=30` would hide a
+    client's bug."""
     values = [v.strip() for v in request.args.getlist(name) if v.strip()]
     if len(values) > 1:
         raise FilterError(name, f"{name} takes one value, got {len(values)}")
@@ -84,23 +96,27 @@ def one(name: str) -> str | None:
 
 
 def int_param(name: str, default: int, lo: int, hi: int, unit: str = "") -> int:
+    """A bounded whole number: anything else (a float, unicode digits, a huge number) is a
+    400 naming `name`, never an exception deeper down."""
     raw = one(name)
     if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise FilterError(name, f"{name} must be a whole number, got {raw!r}") from None
-    if not lo <= value <= hi:
-        raise FilterError(name, f"{name} must be between {lo} and {hi}{unit}, got {value}")
+    if not _INTEGER.fullmatch(raw):
+        raise FilterError(name, f"{name} must be a whole number, got {shown(raw)}")
+    value = int(raw) if len(raw.lstrip("+-")) <= _MAX_DIGITS else None
+    if value is None or not lo <= value <= hi:
+        raise FilterError(name, f"{name} must be between {lo} and {hi}{unit}, "
+                                f"got {raw if len(raw) <= 40 else shown(raw)}")
     return value
 
 
 def choice_param(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """One of `choices`, in any case; absent or empty means `default`."""
     raw = one(name)
     value = default if raw is None else raw.lower()
     if value not in choices:
-        raise FilterError(name, f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+        raise FilterError(name, f"{name} must be one of {', '.join(choices)}, "
+                                f"got {shown(raw or '')}")
     return value
 
 

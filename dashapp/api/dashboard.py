@@ -10,11 +10,12 @@ import logging
 
 from flask import Blueprint, Response, jsonify, request
 
-from ..filters import FilterError
+from ..filters import FilterError, shown
 from ..jsonout import jsonable
 from ..metrics import KPI_FIELDS
 from ..queries.report import DIMENSIONS, GRAINS
 from .common import (
+    choice_param,
     error,
     output_format,
     parsed_filters,
@@ -66,9 +67,7 @@ def kpis() -> Response:
 @api.get("/timeseries")
 def timeseries() -> Response:
     output_format()
-    grain = request.args.get("grain", "month").lower()
-    if grain not in GRAINS:
-        raise FilterError("grain", f"grain must be one of {', '.join(GRAINS)}, got {grain!r}")
+    grain = choice_param("grain", "month", GRAINS)
     with parsed_filters(("grain",)) as (reader, filters):
         body = service().timeseries(filters, grain, reader=reader)
     cols = ["period", "sales", "orders", "aov", "mom", "yoy"]
@@ -80,7 +79,7 @@ def breakdown(dim: str) -> Response:
     output_format()
     if dim not in DIMENSIONS:
         raise FilterError("dim", f"breakdown dimension must be one of {', '.join(DIMENSIONS)}, "
-                                 f"got {dim!r}")
+                                 f"got {shown(dim)}")
     with parsed_filters() as (reader, filters):
         body = service().breakdown(filters, dim, reader=reader)
     if dim == "payment_type":
@@ -98,7 +97,7 @@ def meta() -> Response:
     fmt = output_format()
     unknown = [k for k in request.args if k != "format"]
     if unknown:
-        raise FilterError(unknown[0], f"unknown parameter {unknown[0]!r}")
+        raise FilterError(unknown[0], f"unknown parameter {shown(unknown[0])}")
     body = service().meta()
     if fmt == "csv":
         rows = [{"field": k, "value": ",".join(v) if isinstance(v, list) else v}

@@ -16,7 +16,11 @@ from ..metrics import KPI_FIELDS, MONEY_FIELDS
 from ..queries import orders as order_list
 from ..queries.report import DIMENSIONS
 
-DATE_SCHEMA = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+#: A date parameter: YYYY-MM-DD in ASCII digits (a JSON Schema `\d` may match any
+#: script's digits; the API takes only ASCII ones). The window (1900-01-01..2999-12-31)
+#: is in each parameter's description and is a 400 outside: kept out of the pattern so a
+#: fuzzer still sends the dates just outside it, which found the OverflowErrors.
+DATE_SCHEMA = {"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
 _INT_FIELDS = {"orders", "items", "customers", "new_customers"}
 
 
@@ -53,6 +57,15 @@ FILTER_PARAMETERS = [{"$ref": f"#/components/parameters/{name}"}
                      for name in (*FILTER_PARAMS, "format")]
 
 
+#: What any /api/v1 operation may answer before it runs: sign-in (when it is on) and the
+#: per-client rate limit sit in front of every endpoint (dashapp/web/auth.py, security.py).
+#: 413 is not listed: it answers a request body, and no operation takes one.
+GUARD_RESPONSES = {
+    "401": {"$ref": "#/components/responses/Unauthorized"},
+    "429": {"$ref": "#/components/responses/TooManyRequests"},
+}
+
+
 def _responses(schema_ref: str, csv: bool = True) -> dict[str, Any]:
     content: dict[str, Any] = {"application/json": {"schema": {"$ref": schema_ref}}}
     if csv:
@@ -60,6 +73,7 @@ def _responses(schema_ref: str, csv: bool = True) -> dict[str, Any]:
     return {
         "200": {"description": "OK", "content": content},
         "400": {"$ref": "#/components/responses/BadRequest"},
+        **GUARD_RESPONSES,
         "503": {"$ref": "#/components/responses/Unavailable"},
     }
 
@@ -106,11 +120,14 @@ def _dashboard_paths() -> dict[str, Any]:
             "operationId": "getOpenapi",
             "summary": "This document",
             "responses": {"200": {"description": "OK", "content": {
-                "application/json": {"schema": {"type": "object"}}}}},
+                "application/json": {"schema": {"type": "object"}}}}, **GUARD_RESPONSES,
+                # with sign-in on, a token is checked in the database before this answers
+                "503": {"$ref": "#/components/responses/Unavailable"}},
         }},
         "/healthz": {"get": {
             "operationId": "getHealth",
             "summary": "State of the database and the cache",
+            "security": [{}],  # public, and not rate-limited: load balancers poll it
             "responses": {
                 "200": {"description": "healthy", "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/Health"}}}},
@@ -122,38 +139,70 @@ def _dashboard_paths() -> dict[str, Any]:
     }
 
 
-def _filter_parameter_components() -> dict[str, Any]:
-    """The filter parameters every endpoint shares (referenced by FILTER_PARAMETERS)."""
-    date_schema = DATE_SCHEMA
+def _error_responses() -> dict[str, Any]:
+    """The answers that are not the operation's own: every one an Error body."""
+    return {
+        "BadRequest": {"description": "a parameter is wrong", "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+        "Unavailable": {"description": "database unreachable (with Retry-After; also "
+                                       "while checking an API token), no data loaded, "
+                                       "or, on the insight endpoints, too many model "
+                                       "computations in flight",
+                        "content": {"application/json": {
+                            "schema": {"$ref": "#/components/schemas/Error"}}}},
+        "Unauthorized": {
+            "description": "sign-in is on (an exposed server) and the request carries "
+                           "neither a valid API token nor a signed-in session",
+            "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
+            "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Error"}}}},
+        "TooManyRequests": {
+            "description": "over the per-client limit of API requests per minute "
+                           "(PULSE_API_RATE_LIMIT); ask again after Retry-After seconds",
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+            "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Error"}}}},
+    }
+
+
+def _security_schemes() -> dict[str, Any]:
+    """How a request signs in when sign-in is on (dashapp/web/auth.py)."""
+    return {
+        "apiToken": {"type": "http", "scheme": "bearer",
+                     "description": "a token from `pulse token create`"},
+        "session": {"type": "apiKey", "in": "cookie", "name": "pulse_session",
+                    "description": "the page's signed-in browser session"},
+    }
+
+
+def _filter_parameters() -> dict[str, Any]:
+    """The filter parameters every data endpoint shares, and `format`."""
     return {
         "start": _param("start", "first purchase day, inclusive (default: data start; "
                                  "1900-01-01 to 2999-12-31, and the previous period "
-                                 "must begin on or after 1900-01-01)", date_schema),
+                                 "must begin on or after 1900-01-01)", DATE_SCHEMA),
         "end": _param("end", "last purchase day, inclusive (default: data end; "
-                             "1900-01-01 to 2999-12-31)", date_schema),
+                             "1900-01-01 to 2999-12-31)", DATE_SCHEMA),
         "state": _param("state", "customer state code(s), e.g. SP"),
         "region": _param("region", "region code(s): N, NE, CO, SE, S"),
         "category": _param("category", "product category (English name)"),
         "payment_type": _param("payment_type", "payment type(s), e.g. credit_card"),
-        "format": _param("format", "json (default) or csv",
+        "format": _param("format", "json (default) or csv, in any case; one value",
                          {"type": "string", "enum": ["json", "csv"], "default": "json"}),
-
     }
 
 
 def _dashboard_components() -> dict[str, Any]:
     return {
-        "parameters": _filter_parameter_components(),
-        "responses": {
-            "BadRequest": {"description": "a parameter is wrong", "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-            "Unavailable": {"description": "database unreachable or no data loaded",
-                            "content": {"application/json": {
-                                "schema": {"$ref": "#/components/schemas/Error"}}}},
-        },
+        "parameters": _filter_parameters(),
+        "responses": _error_responses(),
+        "securitySchemes": _security_schemes(),
         "schemas": {
             "Error": {"type": "object", "required": ["error"], "properties": {
-                "error": {"type": "string"}, "parameter": {"type": "string"}}},
+                "error": {"type": "string"},
+                "parameter": {"type": "string",
+                              "description": "the query or path parameter that is wrong"},
+                "login": {"type": "string", "description": "where to sign in (401)"}}},
             "Filters": {"type": "object", "required": [*FILTER_PARAMS],
                 "properties": {
                     "start": {"type": ["string", "null"], "format": "date"},
@@ -234,7 +283,7 @@ def _dashboard_components() -> dict[str, Any]:
 
 
 def openapi_document() -> dict[str, Any]:
-    """The whole document: the dashboard endpoints, then the insight ones."""
+    """The whole document: the dashboard endpoints, the insight ones, the order list."""
     doc = {
         "openapi": "3.1.0",
         "info": {
@@ -248,6 +297,9 @@ def openapi_document() -> dict[str, Any]:
             "license": {"name": "MIT", "identifier": "MIT"},
         },
         "servers": [{"url": "/"}],
+        # Sign-in is off on a laptop (127.0.0.1) and on when the server is exposed: then
+        # an API token or a signed-in session; hence the empty alternative.
+        "security": [{}, {"apiToken": []}, {"session": []}],
         "paths": _dashboard_paths(),
         "components": _dashboard_components(),
     }
@@ -275,6 +327,7 @@ def _ok(schema: str) -> dict[str, Any]:
             "text/csv": {"schema": {"type": "string"}}}},
         "202": {"$ref": "#/components/responses/InsightPending"},
         "400": {"$ref": "#/components/responses/BadRequest"},
+        **GUARD_RESPONSES,
         "503": {"$ref": "#/components/responses/Unavailable"},
     }
 
@@ -333,7 +386,7 @@ def _backtest() -> dict[str, Any]:
 
 def _insight_paths() -> dict[str, Any]:
     """Path items of /api/v1/impact, /forecast and /shortages."""
-    date_schema = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+    date_schema = DATE_SCHEMA
     top = _q("top", {"type": "integer", "minimum": 0, "maximum": reports.MAX_TOP,
                      "default": reports.DEFAULT_TOP},
              "how many categories and states (the largest by sales) get a row; 0: none")
@@ -350,7 +403,8 @@ def _insight_paths() -> dict[str, Any]:
                 "over-dispersion of the baseline residuals). See docs/INSIGHT.md."),
             "parameters": [*FILTER_PARAMETERS,
                            _q("event", {**date_schema, "default": "2020-03-11"},
-                              "event date; needs 365 days of data before it and 7 after"),
+                              "event date (1900-01-01 to 2999-12-31); needs 365 days of data "
+                              "before it and 7 after"),
                            _q("baseline", {"type": "integer", "minimum": MIN_BASELINE_DAYS,
                                            "maximum": reports.MAX_BASELINE_DAYS,
                                            "default": reports.DEFAULT_BASELINE_DAYS},
@@ -582,6 +636,7 @@ def _order_paths() -> dict[str, Any]:
                                                     "description": csv_description}}}},
                 "400": {"$ref": "#/components/responses/BadRequest"},
                 "503": {"$ref": "#/components/responses/Unavailable"},
+                **GUARD_RESPONSES,
             },
         }},
         "/api/v1/orders/{order_id}": {"get": {
@@ -598,6 +653,7 @@ def _order_paths() -> dict[str, Any]:
                 "400": {"$ref": "#/components/responses/BadRequest"},
                 "404": {"$ref": "#/components/responses/NotFound"},
                 "503": {"$ref": "#/components/responses/Unavailable"},
+                **GUARD_RESPONSES,
             },
         }},
     }

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from urllib.parse import parse_qsl, quote
 
-from ..filters import DATE_PARAMS, FILTER_PARAMS, LIST_PARAMS, Filters
+from ..filters import DATE_PARAMS, FILTER_PARAMS, LIST_PARAMS, FilterError, Filters, parse_day
 from ..regions import region_map
 
 Params = dict[str, list[str]]
@@ -269,11 +269,13 @@ def _day_or_none(value: object) -> date | None:
 
 
 def _valid_day(values: list[str]) -> str | None:
+    """The URL's date if the view can take it (`filters.parse_day`: ASCII YYYY-MM-DD inside
+    1900..2999), else None: the bar showed `?start=0001-10-01` while the view ignored it."""
     if len(values) != 1:
         return None
     try:
-        return date.fromisoformat(values[0]).isoformat() if len(values[0]) == 10 else None
-    except ValueError:
+        return parse_day("date", values[0]).isoformat()
+    except FilterError:
         return None
 
 
