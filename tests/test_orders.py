@@ -544,7 +544,7 @@ def test_openapi_describes_both_endpoints(tiny_client):
     doc = tiny_client.get("/api/v1/openapi.json").get_json()
     validate(doc)
     listing = doc["paths"]["/api/v1/orders"]["get"]
-    assert set(listing["responses"]) == {"200", "400", "503"}
+    assert set(listing["responses"]) == {"200", "400", "401", "429", "503"}
     assert set(listing["responses"]["200"]["content"]) == {"application/json", "text/csv"}
     names = {p.get("name") or p["$ref"].rsplit("/", 1)[1] for p in listing["parameters"]}
     assert {"status", "sort", "order", "limit", "cursor", "start", "end", "state", "region",
@@ -552,7 +552,7 @@ def test_openapi_describes_both_endpoints(tiny_client):
     limit = next(p for p in listing["parameters"] if p.get("name") == "limit")
     assert (limit["schema"]["minimum"], limit["schema"]["maximum"]) == (1, 500)
     one = doc["paths"]["/api/v1/orders/{order_id}"]["get"]
-    assert set(one["responses"]) == {"200", "400", "404", "503"}
+    assert set(one["responses"]) == {"200", "400", "401", "404", "429", "503"}
 
     def schema(name):
         return Draft202012Validator({**openapi_document(),
