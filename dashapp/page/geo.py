@@ -170,6 +170,6 @@ def load_geo(path: str | Path, key: str = "id") -> GeoData:
         log.error("map: no feature of %s has an id at %r (PULSE_GEO_KEY)", path, key)
         return GeoData(raw, key, problem=f"no region of {path.name} has an id at {key!r}")
     geojson = simplify_geojson(raw)
-    log.info("map: %s, %d regions, %d -> %d points for display", path.name, len(ids),
-             count_points(raw), count_points(geojson))
+    log.debug("map: %s, %d regions, %d -> %d points for display", path.name, len(ids),
+              count_points(raw), count_points(geojson))
     return GeoData(geojson, key, tuple(ids), tuple(names))
