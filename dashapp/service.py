@@ -59,6 +59,9 @@ class NoData(RuntimeError):
     """The database is reachable but nothing has been loaded yet."""
 
 
+NOTHING_LOADED = "no data is loaded yet: run `pulse load PATH` or `pulse demo --load`"
+
+
 class StaleVersion(RuntimeError):
     """A computation asked about a data version that a load has replaced since."""
 
@@ -194,8 +197,7 @@ class PulseService:
         """Validated, resolved filters (dates made concrete) from query parameters."""
         with self.reading(reader) as r:
             if not r.version:
-                raise NoData("no data is loaded yet: run `pulse load PATH` or "
-                             "`pulse demo --load`")
+                raise NoData(NOTHING_LOADED)
             domain = self.domain(r)
             return parse_filters(params, domain, allowed_extra=extra).resolve(domain)
 
@@ -262,7 +264,6 @@ class PulseService:
         """One order whole, or None when the loaded data has no such order."""
         with self.reader(raw=True) as r:
             if not r.version:
-                raise NoData("no data is loaded yet: run `pulse load PATH` or "
-                             "`pulse demo --load`")
+                raise NoData(NOTHING_LOADED)
             return self.cached(r.version, "order_detail", (order_id,),
                                lambda: r.run(lambda c: orders.order_detail(c, order_id)))

@@ -159,6 +159,12 @@ def decode_cursor(query: OrderQuery, cursor: str) -> Position:
 # --- SQL ---------------------------------------------------------------------------------
 
 
+#: The product and its category's translation, beside an order item `i`.
+_PRODUCTS = """JOIN products p ON p.product_id = i.product_id
+            LEFT JOIN product_category_name_translation t
+                   ON t.product_category_name = p.product_category_name"""
+
+
 def _matching(query: OrderQuery) -> tuple[list[str], dict[str, Any]]:
     """WHERE conditions on `orders o JOIN customers c`: the orders of the view.
 
@@ -177,10 +183,7 @@ def _matching(query: OrderQuery) -> tuple[list[str], dict[str, Any]]:
         where.append("c.customer_state = ANY(:states)")
         params["states"] = list(states)
     if f.categories:
-        where.append(f"""EXISTS (SELECT 1 FROM order_items i
-            JOIN products p ON p.product_id = i.product_id
-            LEFT JOIN product_category_name_translation t
-                   ON t.product_category_name = p.product_category_name
+        where.append(f"""EXISTS (SELECT 1 FROM order_items i {_PRODUCTS}
             WHERE i.order_id = o.order_id AND {CATEGORY} = ANY(:cats))""")
         params["cats"] = list(f.categories)
     if f.payment_types:
@@ -193,9 +196,6 @@ def _matching(query: OrderQuery) -> tuple[list[str], dict[str, Any]]:
     return where, params
 
 
-_PRODUCTS = """JOIN products p ON p.product_id = i.product_id
-            LEFT JOIN product_category_name_translation t
-                   ON t.product_category_name = p.product_category_name"""
 _C_CATEGORY = f'({CATEGORY}) COLLATE "C"'
 _C_PAYMENT = 'q.payment_type COLLATE "C"'
 
