@@ -19,7 +19,7 @@ from .regions import region_map
 #: The filter dimensions, declared once: parameter name (API, page URL, filter bar,
 #: breakdowns) -> Filters attribute. Each takes several values, combined with OR.
 DIMENSIONS = {"state": "states", "region": "regions", "category": "categories",
-              "payment_type": "payment_types"}
+              "payment_type": "payment_types", "seller": "sellers"}
 LIST_PARAMS = tuple(DIMENSIONS)
 DATE_PARAMS = ("start", "end")
 FILTER_PARAMS = (*DATE_PARAMS, *LIST_PARAMS)
@@ -51,6 +51,7 @@ class Domain:
     states: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     payment_types: tuple[str, ...] = ()
+    sellers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,9 @@ class Filters:
     regions: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     payment_types: tuple[str, ...] = ()
+    #: seller_ids; matched like categories, item by item (an item counts when it is in a
+    #: selected category AND sold by a selected seller)
+    sellers: tuple[str, ...] = ()
 
     # --- derived views -------------------------------------------------------
 
@@ -287,4 +291,5 @@ def parse_filters(params: Mapping[str, Iterable[str]], domain: Domain,
                                  fold_case=True),
         payment_types=_check_values("payment_type", get("payment_type"),
                                     domain.payment_types, fold_case=True),
+        sellers=_check_values("seller", get("seller"), domain.sellers),
     )

@@ -30,7 +30,8 @@ from .snapshot import RAW_TABLES, Snapshot, snapshot
 
 GRAINS = ("month", "week", "day")
 #: Every filter dimension has a breakdown.
-DIMENSIONS = LIST_PARAMS
+#: Generic breakdowns (the seller breakdown has its own fields: queries/sellers.py).
+DIMENSIONS = tuple(p for p in LIST_PARAMS if p != "seller")
 
 
 def load_domain(conn: Connection) -> Domain:
@@ -44,7 +45,8 @@ def meta(conn: Connection) -> dict:
         "SELECT data_version, loaded_at, synthetic, source FROM pulse_meta WHERE id = 1"
     )).first()
     facts = fast.domain_facts(conn) if row else {
-        "min_day": None, "max_day": None, "states": (), "categories": (), "payment_types": ()}
+        "min_day": None, "max_day": None, "states": (), "categories": (), "payment_types": (),
+        "sellers": ()}
     return {
         "data_version": str(row.data_version) if row else None,
         "loaded_at": row.loaded_at.isoformat() if row and row.loaded_at else None,
