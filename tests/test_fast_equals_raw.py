@@ -40,6 +40,9 @@ def filters_strategy(domain) -> st.SearchStrategy[Filters]:
         subset = lambda values, n: draw(  # noqa: E731
             st.lists(st.sampled_from(list(values)), max_size=n, unique=True)
             if values else st.just([]))
+        # about half the examples filter by sellers (alone or with any other kind), which
+        # the fast path answers from its own table; the rest keep covering the rollups
+        sellers = subset(domain.sellers, 3) if draw(st.booleans()) else []
         return Filters(
             start=start,
             end=end,
@@ -47,6 +50,7 @@ def filters_strategy(domain) -> st.SearchStrategy[Filters]:
             regions=tuple(sorted(subset(list(BRAZIL), 2))),
             categories=tuple(sorted(subset(domain.categories, 3))),
             payment_types=tuple(sorted(subset(domain.payment_types, 2))),
+            sellers=tuple(sorted(sellers)),
         )
 
     return build()
