@@ -85,8 +85,18 @@ def _domain(engine):
         return report.load_domain(conn)
 
 
+def with_big_sellers(engine, domain, n: int = 8):
+    """The domain with only its n biggest sellers (by orders) to draw from: most of the
+    demo's sellers sell a few items, so random ones would mostly compare empty views."""
+    with engine.connect() as conn:
+        big = conn.execute(text(
+            "SELECT seller_id FROM order_items GROUP BY 1 "
+            "ORDER BY count(DISTINCT order_id) DESC, 1 LIMIT :n"), {"n": n}).scalars().all()
+    return dataclasses.replace(domain, sellers=tuple(sorted(big)))
+
+
 def test_fast_equals_raw_on_demo_data(demo_engine):
-    domain = _domain(demo_engine)
+    domain = with_big_sellers(demo_engine, _domain(demo_engine))
 
     reached: list[bool] = []
 
