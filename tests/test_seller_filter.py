@@ -181,3 +181,33 @@ def test_fast_equals_raw_for_the_biggest_sellers_of_the_demo(demo_engine):
         for start, end in ((whole.start, whole.end), (date(2019, 1, 1), date(2019, 12, 31)),
                            (date(2019, 3, 10), date(2019, 5, 20))):
             _compare_everything(demo_engine, dataclasses.replace(v, start=start, end=end))
+
+
+def test_insight_answers_take_the_seller_filter(demo_engine, tmp_path):
+    """/forecast and /shortages under a seller: their series are that seller's (the
+    query layer's numbers under the same filters), and cached apart from the shop's."""
+    from dashapp.config import load_settings
+    from dashapp.insight.answers import forecast_key, shortages_key
+    from dashapp.web.app import create_app
+
+    app = create_app(load_settings({"PULSE_HOME": str(tmp_path)}), engine=demo_engine)
+    app.server.config["PULSE_INSIGHT_WAIT"] = 120.0
+    client = app.server.test_client()
+    seller = _big_sellers(demo_engine, 1)[0]
+    domain = _domain(demo_engine)
+    f = Filters(domain.min_day, domain.max_day, sellers=(seller,))
+    with demo_engine.connect() as conn:
+        all_orders = fast.order_sums(conn, f)[None].all_orders
+        months = report.timeseries(conn, f, "month")["points"]
+    short = client.get(f"/api/v1/shortages?seller={seller}").get_json()
+    assert short["filters"]["seller"] == [seller]
+    assert sum(p["all_orders"] for p in short["series"]) == all_orders
+    shop = client.get("/api/v1/shortages").get_json()
+    assert sum(p["all_orders"] for p in shop["series"]) > sum(
+        p["all_orders"] for p in short["series"])
+    history = client.get(f"/api/v1/forecast?seller={seller}").get_json()["history"]
+    by_month = {p["period"]: p["sales"] for p in months}
+    assert {h["period"]: h["sales"] for h in history if h["sales"]} == {
+        k: float(round(v, 2)) for k, v in by_month.items()}
+    assert forecast_key(f) != forecast_key(f.without("seller"))
+    assert shortages_key("month", 5, f) != shortages_key("month", 5, f.without("seller"))
