@@ -187,7 +187,8 @@ def index_ddl(fact: Fact, table: str, level: str) -> list[str]:
 
 
 def all_tables() -> list[str]:
-    return ["dim_catset", "dim_payset", "agg_repeat", "agg_repeat_by", SELLER_TABLE] + [
+    return ["dim_catset", "dim_payset", "dim_seller", "agg_repeat", "agg_repeat_by",
+            SELLER_TABLE] + [
         t for fact in FACTS for t, _, _ in fact.tables()
     ]
 
@@ -210,8 +211,12 @@ SELLER_COLUMNS = (
 
 
 def seller_ddl() -> list[str]:
+    """`dim_seller` is the sellers file's ids and states, copied at each load: what the
+    `seller` filter is checked against, read by the fast path, which never reads a table
+    a load swaps (docs/DEPLOY.md); `agg_seller_order` is the filter's facts."""
     body = ", ".join(f"{c} {t}" for c, t in SELLER_COLUMNS)
-    return [f"CREATE TABLE {SELLER_TABLE} ({body})",
+    return ["CREATE TABLE dim_seller (seller_id text PRIMARY KEY, state text)",
+            f"CREATE TABLE {SELLER_TABLE} ({body})",
             f"CREATE INDEX ix_{SELLER_TABLE}_seller ON {SELLER_TABLE} (seller_id, day)"]
 
 
@@ -424,6 +429,8 @@ def rebuild(cur) -> None:
             f"      FROM agg_repeat r JOIN {dim_table} d USING ({key})) x "
             "ORDER BY value, day"
         )
+    cur.execute("INSERT INTO dim_seller (seller_id, state) "
+                "SELECT seller_id, seller_state FROM sellers ORDER BY 1")
     cur.execute(_PAY_DETAIL)
     cur.execute(_SELLER_ORDERS)
     for fact in FACTS:

@@ -321,7 +321,7 @@ def domain_facts(conn: Connection) -> dict[str, object]:
     pays = conn.execute(text(
         "SELECT DISTINCT unnest(types) FROM dim_payset ORDER BY 1")).scalars().all()
     sellers = conn.execute(text(
-        "SELECT seller_id FROM sellers ORDER BY 1")).scalars().all()
+        "SELECT seller_id FROM dim_seller ORDER BY 1")).scalars().all()
     return {"min_day": row[0], "max_day": row[1], "states": tuple(states),
             "categories": tuple(cats), "payment_types": tuple(pays),
             "sellers": tuple(sellers)}

@@ -1,5 +1,6 @@
-"""The seller filter's derived table: `agg_seller_order`, one row per order x seller x
-category, stored and indexed by (seller_id, day) (see `loaders.rollups` for why).
+"""The seller filter's derived tables: `agg_seller_order`, one row per order x seller x
+category, stored and indexed by (seller_id, day) (see `loaders.rollups` for why), and
+`dim_seller`, the seller ids (and states) the filter is checked against.
 
 Written out like 0002 (tests/test_rollup_schema.py holds it equal to
 `loaders.rollups.seller_ddl()`); filled by the next load or `pulse db refresh` (a release
@@ -21,6 +22,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.execute("CREATE TABLE dim_seller (seller_id text PRIMARY KEY, state text)")
     op.execute(
         "CREATE TABLE agg_seller_order (seller_id text NOT NULL, day date NOT NULL, "
         "order_id text NOT NULL, category text NOT NULL, state text NOT NULL, "
@@ -37,3 +39,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP TABLE IF EXISTS agg_seller_order")
+    op.execute("DROP TABLE IF EXISTS dim_seller")
