@@ -347,8 +347,9 @@ FROM (SELECT order_id, payment_type, count(*) AS n_rows, sum(payment_value) AS v
 GROUP BY order_id
 """
 
-# Stored by (seller_id, day): a seller's rows sit together, so reading one seller's range
-# touches its own pages only.
+# Stored by seller (then day): a seller's rows sit together, so reading one seller's range
+# touches its own pages only. Byte order ("C") groups them as well as the index's order
+# does, and sorts several times faster than a language collation.
 _SELLER_ORDERS = f"""
 INSERT INTO {SELLER_TABLE} ({", ".join(c for c, _ in SELLER_COLUMNS)})
 SELECT s.seller_id, c.day, c.order_id, s.category, c.state, c.kind, c.customer_key,
@@ -367,7 +368,7 @@ FROM (SELECT i.order_id, i.seller_id, {CATEGORY_SQL} AS category, sum(i.price) A
       GROUP BY 1, 2, 3) s
 JOIN t_cell c ON c.order_id = s.order_id
 LEFT JOIN t_paydetail pd ON pd.order_id = s.order_id
-ORDER BY s.seller_id, c.day
+ORDER BY s.seller_id COLLATE "C", c.day
 """
 
 
@@ -432,6 +433,7 @@ def rebuild(cur) -> None:
     cur.execute("INSERT INTO dim_seller (seller_id, state) "
                 "SELECT seller_id, seller_state FROM sellers ORDER BY 1")
     cur.execute(_PAY_DETAIL)
+    cur.execute("ANALYZE t_paydetail")  # unanalysed, it was merge-joined after two sorts
     cur.execute(_SELLER_ORDERS)
     for fact in FACTS:
         full_d = fact.table("full", "d")

@@ -147,7 +147,7 @@ def order_sums(conn: Connection, filters: Filters, group: str | None = None,
                with_customers: bool = True) -> dict[object, OrderSums]:
     """OrderSums per group value (key None without grouping) for resolved filters."""
     if filters.sellers:  # items of some sellers: their own table (queries/sellerfilter.py)
-        return sellerfilter.order_sums(conn, filters, group)
+        return sellerfilter.order_sums(conn, filters, group, with_customers)
     out: dict[object, OrderSums] = {}
     by_firsts = with_customers and _counts_by_firsts(filters, group)
     for row in _fetch(conn, ORDER, filters, group, _ORDER_SELECT):

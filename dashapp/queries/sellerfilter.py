@@ -79,19 +79,24 @@ _ORDER_SELECT = f"""
     count(*) FILTER (WHERE kind = 's' AND delivered),
     count(*) FILTER (WHERE kind = 's' AND on_time),
     coalesce(sum(deliv_seconds) {_S}, 0),
-    count(DISTINCT customer_key) {_S},
-    count(DISTINCT customer_key) FILTER (WHERE kind = 's'
-                                         AND first_day BETWEEN :start AND :end),
+    %(customers)s,
     count(*), count(*) FILTER (WHERE kind = 'c'), count(*) FILTER (WHERE kind = 'u')
 """
 
 
-def order_sums(conn: Connection, filters: Filters, group: str | None = None
-               ) -> dict[object, OrderSums]:
-    """OrderSums per group value (None without grouping), customers always exact: they
-    are counted distinctly over the selected sellers' orders, which are few."""
+_CUSTOMERS = f"""count(DISTINCT customer_key) {_S},
+    count(DISTINCT customer_key) FILTER (WHERE kind = 's'
+                                         AND first_day BETWEEN :start AND :end)"""
+
+
+def order_sums(conn: Connection, filters: Filters, group: str | None = None,
+               with_customers: bool = True) -> dict[object, OrderSums]:
+    """OrderSums per group value (None without grouping). Customers are counted
+    distinctly over the selected sellers' orders, which are few; a series, which shows
+    none, skips that (`with_customers=False`: 0)."""
     cte, params = _per_order(filters)
-    sql = f"WITH {cte} SELECT {GROUPS[group]} AS g, {_ORDER_SELECT} FROM per_order GROUP BY 1"
+    select = _ORDER_SELECT % {"customers": _CUSTOMERS if with_customers else "0, 0"}
+    sql = f"WITH {cte} SELECT {GROUPS[group]} AS g, {select} FROM per_order GROUP BY 1"
     out: dict[object, OrderSums] = {}
     for row in conn.execute(text(sql), params).all():
         (g, orders, sales, freight, items, payments, rsum, rn, dn, on, dsec, customers, new,
