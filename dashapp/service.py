@@ -251,7 +251,7 @@ class PulseService:
                                                                           cursor)))
         total = self.cached(reader.version, "order_totals",
                             (query.status, query.filters.cache_key()),
-                            lambda: reader.run(lambda c: orders.order_totals(c, query)))
+                            lambda: reader.run(lambda c: orders.list_totals(c, query)))
         return {**page, "total": total}
 
     def order_stream(self, query: orders.OrderQuery) -> orders.OrderStream:

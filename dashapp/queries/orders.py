@@ -28,6 +28,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from ..filters import FilterError, Filters
+from ..metrics import OrderSums
+from . import fast
 from .raw import CATEGORY
 
 SORTS = ("purchased_at", "sales", "payments", "review", "days_late")
@@ -269,22 +271,23 @@ def _grouped(query: OrderQuery, which: tuple[str, ...], keys_only: bool = False
     return ",\n".join(ctes), "\n".join(out)
 
 
-def _order_by(query: OrderQuery) -> str:
+def _order_by(query: OrderQuery, keys: dict[str, tuple[str, bool]] = _KEYS) -> str:
     """Sort key, then order id the same way; rows without a key (no review, no delivery
     date) come last whichever the direction."""
-    key, nullable = _KEYS[query.sort]
+    key, nullable = keys[query.sort]
     way = query.order.upper()
-    nulls = f"({key}) IS NULL, " if nullable else ""
-    return f"{nulls}{key} {way}, o.order_id {way}"
+    nulls = " NULLS LAST" if nullable else ""  # as written, so an index can serve it
+    return f"{key} {way}{nulls}, o.order_id {way}"
 
 
-def _after(query: OrderQuery, position: Position | None, params: dict[str, Any]) -> str:
+def _after(query: OrderQuery, position: Position | None, params: dict[str, Any],
+           keys: dict[str, tuple[str, bool]] = _KEYS) -> str:
     """The keyset condition: rows strictly after `position` in `_order_by`'s order.
     Written as `key <= last AND (key < last OR id < last_id)` (for desc) so that an
     index on the key can bound the scan."""
     if position is None:
         return "TRUE"
-    key, nullable = _KEYS[query.sort]
+    key, nullable = keys[query.sort]
     op = "<" if query.order == "desc" else ">"
     params["after_id"] = position.order_id
     if position.key is None:  # inside the trailing rows without a key
@@ -331,7 +334,9 @@ def _page_ids(query: OrderQuery, position: Position | None, limit: int
 
     A key that is a column of `orders` is read inline, so a purchase-time page walks the
     index and stops after `limit` rows; a sum (sales, payments, review) is computed for
-    every order of the list, grouped, then sorted."""
+    every order of the list, grouped, then sorted, unless `order_keys` holds it."""
+    if _KEY_SUMS[query.sort] and reads_order_keys(query):
+        return _keyed_page_ids(query, position, limit)
     if not _KEY_SUMS[query.sort]:
         where, params = _matching(query)
         where.append(_after(query, position, params))
@@ -345,6 +350,60 @@ def _page_ids(query: OrderQuery, position: Position | None, limit: int
     return (f"""{listed}, {ctes},
         page AS (SELECT o.order_id FROM listed o {joins} WHERE {after}
             ORDER BY {_order_by(query)} LIMIT :limit)"""), params
+
+
+#: The sort keys as `order_keys` (alias `o`) holds them: the same values as `_KEYS`
+#: computes from the raw tables (tests/test_orders.py holds them equal).
+_STORED_KEYS = {"sales": ("o.sales", False), "payments": ("o.payments", False),
+                "review": ("o.review", True), "days_late": ("o.days_late", True)}
+#: `order_keys.kind` of the orders each status lists (loaders/rollups.py's kinds).
+_KINDS = {"sales": ("s",), "canceled": ("c",), "unavailable": ("u",)}
+
+
+def reads_order_keys(query: OrderQuery) -> bool:
+    """Whether `order_keys` holds this list's sort key: every key but sales is of the
+    whole order; sales is, unless a category or seller filter counts only some items."""
+    f = query.filters
+    return query.sort != "sales" or not (f.categories or f.sellers)
+
+
+def _keyed_matching(query: OrderQuery) -> tuple[list[str], dict[str, Any]]:
+    """`_matching`'s conditions on `order_keys o`: the same orders (a category set
+    overlapping the selection is an item in it; the seller test is the raw one)."""
+    f = query.filters
+    assert f.start and f.end, "resolve() the filters first"
+    params: dict[str, Any] = {"start": f.start, "end_next": f.end + timedelta(days=1)}
+    where = ["o.purchased_at >= :start", "o.purchased_at < :end_next"]
+    states = f.effective_states()
+    if states is not None:
+        where.append("o.state = ANY(:states)")
+        params["states"] = list(states)
+    if f.categories:
+        where.append("o.catset_id = ANY(ARRAY(SELECT catset_id FROM dim_catset "
+                     "WHERE categories && CAST(:cats AS text[])))")
+        params["cats"] = list(f.categories)
+    if f.sellers:
+        where.append(f"""EXISTS (SELECT 1 FROM order_items i {_PRODUCTS if f.categories else ""}
+            WHERE i.order_id = o.order_id AND {_counted(f, params)})""")
+    if f.payment_types:
+        where.append("o.payset_id = ANY(ARRAY(SELECT payset_id FROM dim_payset "
+                     "WHERE types && CAST(:pays AS text[])))")
+        params["pays"] = list(f.payment_types)
+    if query.status in _KINDS:
+        where.append("o.kind = ANY(:kinds)")
+        params["kinds"] = list(_KINDS[query.status])
+    return where, params
+
+
+def _keyed_page_ids(query: OrderQuery, position: Position | None, limit: int
+                    ) -> tuple[str, dict[str, Any]]:
+    """A page's ids from `order_keys`: an index on the key gives the rows in order, so a
+    page costs about what it shows, whatever the list's length."""
+    where, params = _keyed_matching(query)
+    where.append(_after(query, position, params, _STORED_KEYS))
+    params["limit"] = limit
+    return (f"""page AS (SELECT o.order_id FROM order_keys o WHERE {' AND '.join(where)}
+        ORDER BY {_order_by(query, _STORED_KEYS)} LIMIT :limit)"""), params
 
 
 def _rows_sql(query: OrderQuery, position: Position | None, limit: int | None
@@ -428,6 +487,18 @@ def order_totals(conn: Connection, query: OrderQuery) -> dict[str, Any]:
         """), params).one()
     return {"orders": int(row.orders), "sales": Decimal(row.sales),
             "freight": Decimal(row.freight), "payments": Decimal(row.payments)}
+
+
+def list_totals(conn: Connection, query: OrderQuery) -> dict[str, Any]:
+    """The totals a page carries. For sales orders they are the cards' own sums (from the
+    rollups, which tests hold equal to `order_totals` over the raw rows), so a first page
+    at 10M orders costs what the cards cost instead of summing every order; the other
+    statuses have no card to agree with and are summed from the rows."""
+    if query.status != "sales":
+        return order_totals(conn, query)
+    s = fast.order_sums(conn, query.filters, with_customers=False).get(None) or OrderSums()
+    return {"orders": s.orders, "sales": s.sales, "freight": s.freight,
+            "payments": s.payments}
 
 
 class OrderStream:
