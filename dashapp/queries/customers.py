@@ -1,0 +1,266 @@
+"""Customers, retention and lateness (docs/METRICS.md, "Customers and retention",
+"Delivery and reviews"): cohorts, recency/frequency segments, reviews by lateness.
+
+Every answer is one aggregation over `m`, the matching sales orders of a window of days,
+each with its customer's facts (`seq`: its rank among the customer's sales orders in the
+whole dataset, 1 being the first order; `n_sales`: how many they have; `first_day`).
+`m` comes from one of two sources, and the aggregations are the same SQL over either:
+
+* `raw`: straight from the raw tables, ranking every customer's orders at query time:
+  the reference, obviously right and slow.
+* `fast`: from `cust_order` / `cust_item` (loaders/customerfacts.py), where the ranks
+  and counts were computed at load.
+
+Tests hold the two equal for random filters, so a difference can only be in `m`. Over
+either, a customer with one sales order in the whole dataset needs no grouping (their
+one order is their first, their last and their only one), so only the few with
+`n_sales > 1` are grouped by customer.
+
+Filters select orders as everywhere else: state/region and payment type select whole
+orders; category and seller select items (an order matches when one item is in a
+selected category AND sold by a selected seller), and `sales` takes only those items.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from ..filters import Filters
+from .raw import CATEGORY
+
+PATHS = ("fast", "raw")
+SEGMENTS = ("loyal", "at_risk", "new", "one_time", "lost")
+BUCKETS = ("early_7+", "early_1_6", "on_time", "late_1_3", "late_4_7", "late_8_14",
+           "late_15+")
+#: A customer's segment from `f` (orders in the range) and `r` (days since the last).
+SEGMENT_SQL = """CASE WHEN f >= 2 AND r <= 180 THEN 'loyal'
+    WHEN f >= 2 THEN 'at_risk'
+    WHEN r <= 90 THEN 'new'
+    WHEN r <= 365 THEN 'one_time'
+    ELSE 'lost' END"""
+#: Per segment, the condition on (`f`, `r`) that SEGMENT_SQL gives it.
+SEGMENT_WHERE = {"loyal": "f >= 2 AND r <= 180", "at_risk": "f >= 2 AND r > 180",
+                 "new": "f = 1 AND r <= 90", "one_time": "f = 1 AND r > 90 AND r <= 365",
+                 "lost": "f = 1 AND r > 365"}
+BUCKET_SQL = """CASE WHEN days_late <= -7 THEN 'early_7+'
+    WHEN days_late < 0 THEN 'early_1_6'
+    WHEN days_late = 0 THEN 'on_time'
+    WHEN days_late <= 3 THEN 'late_1_3'
+    WHEN days_late <= 7 THEN 'late_4_7'
+    WHEN days_late <= 14 THEN 'late_8_14'
+    ELSE 'late_15+' END"""
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+# --- the matching orders: two sources of one shape ----------------------------------------
+
+
+def _item_condition(filters: Filters, params: dict[str, Any], category: str,
+                    seller: str) -> str:
+    """The condition an item must meet to be counted (both filters on the same item)."""
+    where = []
+    if filters.categories:
+        where.append(f"{category} = ANY(:cats)")
+        params["cats"] = list(filters.categories)
+    if filters.sellers:
+        where.append(f"{seller} = ANY(:sellers)")
+        params["sellers"] = list(filters.sellers)
+    return " AND ".join(where) or "TRUE"
+
+
+def _raw_source(filters: Filters, params: dict[str, Any], reviews: bool) -> str:
+    """`m` from the raw tables: rank and count each customer's sales orders over the
+    whole dataset first (`sale`), then keep the window's matching orders."""
+    items = _item_condition(filters, params, CATEGORY, "i.seller_id")
+    where = ["s.day BETWEEN :lo AND :hi"]
+    if filters.effective_states() is not None:
+        where.append("s.state = ANY(:states)")
+        params["states"] = list(filters.effective_states() or ())
+    if filters.payment_types:
+        where.append("EXISTS (SELECT 1 FROM order_payments q WHERE q.order_id = s.order_id "
+                     "AND q.payment_type = ANY(:pays))")
+        params["pays"] = list(filters.payment_types)
+    products = ("""JOIN products p ON p.product_id = i.product_id
+        LEFT JOIN product_category_name_translation t
+               ON t.product_category_name = p.product_category_name"""
+                if filters.categories else "")
+    review_cols, review_join = ("0 AS review_sum, 0 AS review_n, 0 AS review_low", "")
+    if reviews:
+        review_cols = ("coalesce(rv.review_sum, 0) AS review_sum, "
+                       "coalesce(rv.review_n, 0) AS review_n, "
+                       "coalesce(rv.review_low, 0) AS review_low")
+        review_join = """LEFT JOIN (SELECT order_id, sum(review_score) AS review_sum,
+                count(*) AS review_n, count(*) FILTER (WHERE review_score <= 2) AS review_low
+            FROM order_reviews GROUP BY order_id) rv ON rv.order_id = s.order_id"""
+    return f"""
+    sale AS MATERIALIZED (
+        SELECT o.order_id, c.customer_unique_id AS person,
+               o.order_purchase_timestamp::date AS day, c.customer_state AS state,
+               o.order_delivered_customer_date::date
+                   - o.order_estimated_delivery_date::date AS days_late,
+               row_number() OVER (PARTITION BY c.customer_unique_id
+                                  ORDER BY o.order_purchase_timestamp,
+                                           o.order_id COLLATE "C") AS seq,
+               count(*) OVER (PARTITION BY c.customer_unique_id) AS n_sales,
+               min(o.order_purchase_timestamp::date)
+                   OVER (PARTITION BY c.customer_unique_id) AS first_day
+        FROM orders o JOIN customers c ON c.customer_id = o.customer_id
+        WHERE o.order_status NOT IN ('canceled', 'unavailable')
+          AND EXISTS (SELECT 1 FROM order_items x WHERE x.order_id = o.order_id)
+    ),
+    m AS MATERIALIZED (
+        SELECT s.order_id, s.person, s.seq, s.n_sales, s.first_day, s.day, s.state,
+               k.sales, s.days_late, {review_cols}
+        FROM sale s
+        JOIN (SELECT i.order_id, sum(i.price) AS sales FROM order_items i {products}
+              WHERE {items} GROUP BY i.order_id) k ON k.order_id = s.order_id
+        {review_join}
+        WHERE {' AND '.join(where)}
+    )"""
+
+
+def _fast_source(filters: Filters, params: dict[str, Any]) -> str:
+    """`m` from `cust_order`; under a category or seller filter, the counted sales of the
+    orders with a counted item come from `cust_item` (found through its indexes)."""
+    where = ["f.day BETWEEN :lo AND :hi"]
+    if filters.effective_states() is not None:
+        where.append("f.state = ANY(:states)")
+        params["states"] = list(filters.effective_states() or ())
+    if filters.payment_types:
+        where.append("f.pay_types && CAST(:pays AS text[])")
+        params["pays"] = list(filters.payment_types)
+    sales, join = "f.sales", ""
+    if filters.categories or filters.sellers:
+        items = _item_condition(filters, params, "x.category", "x.seller_id")
+        sales = "k.sales"
+        join = f"""JOIN (SELECT x.order_id, sum(x.sales) AS sales FROM cust_item x
+            WHERE {items} GROUP BY x.order_id) k ON k.order_id = f.order_id"""
+    return f"""
+    m AS MATERIALIZED (
+        SELECT f.order_id, f.person, f.seq, f.n_sales, f.first_day, f.day, f.state,
+               {sales} AS sales, f.days_late, f.review_sum, f.review_n, f.review_low
+        FROM cust_order f {join}
+        WHERE {' AND '.join(where)}
+    )"""
+
+
+def source(filters: Filters, lo: date, hi: date, path: str = "fast",
+           reviews: bool = False) -> tuple[str, dict[str, Any]]:
+    """(`WITH ...` defining `m`, params): the matching sales orders bought in [lo, hi].
+    `reviews`: the raw path reads the review sums only when asked (the fast one has
+    them on every row)."""
+    if path not in PATHS:
+        raise ValueError(f"path must be one of {PATHS}, got {path!r}")
+    params: dict[str, Any] = {"lo": lo, "hi": hi}
+    body = (_fast_source(filters, params) if path == "fast"
+            else _raw_source(filters, params, reviews))
+    return f"WITH {body}", params
+
+
+def _plans(conn: Connection) -> None:
+    """Hash joins and in-memory sorts for whole-window work (see queries/raw.py)."""
+    conn.execute(text("SET LOCAL enable_nestloop = off"))
+    conn.execute(text("SET LOCAL work_mem = '64MB'"))
+
+
+# --- cohorts -------------------------------------------------------------------------------
+
+
+def cohorts(conn: Connection, filters: Filters, path: str = "fast") -> list[dict[str, Any]]:
+    """Cohorts of the months of [start, end] with their retention per month offset.
+
+    A member's first order is in its cohort month and matches, so it is active at k = 0
+    and `size` is counted there; a later month's activity can only come from a later
+    order (`seq > 1`), hence only customers with several sales orders are grouped."""
+    assert filters.start and filters.end, "resolve() the filters first"
+    lo, after = month_start(filters.start), next_month(filters.end)
+    ctes, params = source(filters, lo, after - timedelta(days=1), path)
+    _plans(conn)
+    rows = conn.execute(text(ctes + """,
+    members AS (SELECT person, date_trunc('month', day)::date AS cohort, n_sales
+                FROM m WHERE seq = 1),
+    later AS (SELECT DISTINCT b.cohort, date_trunc('month', m.day)::date AS month, m.person
+              FROM m JOIN members b ON b.person = m.person AND b.n_sales > 1
+              WHERE m.seq > 1 AND m.n_sales > 1 AND m.day >= b.cohort + interval '1 month')
+    SELECT cohort, cohort AS month, count(*) FROM members GROUP BY cohort
+    UNION ALL
+    SELECT cohort, month, count(*) FROM later GROUP BY cohort, month
+    """), params).all()
+    active: dict[date, dict[int, int]] = {}
+    for cohort, month, n in rows:
+        k = (month.year - cohort.year) * 12 + month.month - cohort.month
+        active.setdefault(cohort, {})[k] = int(n)
+    out = []
+    for cohort in sorted(active):
+        size = active[cohort][0]
+        last = (filters.end.year - cohort.year) * 12 + filters.end.month - cohort.month
+        out.append({"cohort": cohort.strftime("%Y-%m"), "size": size, "retention": [
+            {"k": k, "active": active[cohort].get(k, 0),
+             "retention": active[cohort].get(k, 0) / size} for k in range(last + 1)]})
+    return out
+
+
+# --- segments ------------------------------------------------------------------------------
+
+#: One row per customer with a matching sales order in the window: `f` orders, `r` days
+#: from the last to :end, `sales`, the state of the last one, their first order's day.
+PER_CUSTOMER = """,
+    per AS (
+        SELECT person, 1 AS f, :end - day AS r, sales, day AS last_day, state, first_day
+        FROM m WHERE n_sales = 1
+        UNION ALL
+        SELECT person, count(*), :end - max(day), sum(sales), max(day),
+               (array_agg(state ORDER BY seq DESC))[1], min(first_day)
+        FROM m WHERE n_sales > 1 GROUP BY person
+    )"""
+
+
+def segments(conn: Connection, filters: Filters, path: str = "fast") -> list[dict[str, Any]]:
+    """The five segments in SEGMENTS' order, empty ones with 0 and None."""
+    assert filters.start and filters.end, "resolve() the filters first"
+    ctes, params = source(filters, filters.start, filters.end, path)
+    params["end"] = filters.end
+    _plans(conn)
+    found = {r[0]: r[1:] for r in conn.execute(text(ctes + PER_CUSTOMER + f"""
+    SELECT {SEGMENT_SQL} AS segment, count(*), sum(f), sum(sales), sum(r)
+    FROM per GROUP BY 1"""), params).all()}
+    out = []
+    for name in SEGMENTS:
+        customers, orders, sales, recency = found.get(name, (0, 0, None, None))
+        out.append({"segment": name, "customers": int(customers), "orders": int(orders),
+                    "sales": Decimal(sales) if sales is not None else Decimal(0),
+                    "avg_recency": float(recency) / int(customers) if customers else None})
+    return out
+
+
+# --- reviews by lateness -------------------------------------------------------------------
+
+
+def lateness(conn: Connection, filters: Filters, path: str = "fast") -> list[dict[str, Any]]:
+    """The seven buckets in BUCKETS' order: orders, mean review, share of low reviews."""
+    assert filters.start and filters.end, "resolve() the filters first"
+    ctes, params = source(filters, filters.start, filters.end, path, reviews=True)
+    _plans(conn)
+    found = {r[0]: r[1:] for r in conn.execute(text(ctes + f"""
+    SELECT {BUCKET_SQL} AS bucket, count(*), sum(review_sum), sum(review_n),
+           sum(review_low)
+    FROM m WHERE days_late IS NOT NULL GROUP BY 1"""), params).all()}
+    out = []
+    for name in BUCKETS:
+        orders, review_sum, review_n, low = found.get(name, (0, 0, 0, 0))
+        review_n = int(review_n or 0)
+        out.append({"bucket": name, "orders": int(orders),
+                    "avg_review": int(review_sum) / review_n if review_n else None,
+                    "low_review_share": int(low) / review_n if review_n else None})
+    return out
