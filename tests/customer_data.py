@@ -12,6 +12,7 @@ hand in the tests, against `END` (2021-06-30):
 - L: two orders, the last 180 days before END (loyal); R: the last 181 days (at_risk).
 - E: two orders at the same second, SP (larger id) and RJ (smaller id): their first is
   the RJ one, in byte order of the ids.
+- F: 27 February and 1 March 2021: active at k = 1, three days after their first order.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import datasets
 
 H = "{:032x}".format
 END = date(2021, 6, 30)
-A, B, C, D90, D91, D365, D366, L, R, E = (H(700 + n) for n in range(1, 11))
+A, B, C, D90, D91, D365, D366, L, R, E, F = (H(700 + n) for n in range(1, 12))
 HEALTH, SPORTS, UNKNOWN = H(501), H(502), H(503)
 S1, S2 = H(401), H(402)
 
@@ -61,6 +62,10 @@ ORDERS = [
     (816, E, "SP", "2021-05-05 12:00:00", "delivered", [(SPORTS, S1, "8.00")],
      "credit_card", None, None, None),
     (815, E, "RJ", "2021-05-05 12:00:00", "delivered", [(SPORTS, S1, "9.00")],
+     "credit_card", None, None, None),
+    (817, F, "PR", "2021-02-27 12:00:00", "delivered", [(SPORTS, S1, "3.00")],
+     "credit_card", None, None, None),
+    (818, F, "PR", "2021-03-01 00:00:00", "delivered", [(SPORTS, S1, "4.00")],
      "credit_card", None, None, None),
 ]
 

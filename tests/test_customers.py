@@ -47,15 +47,15 @@ def test_cohorts_by_hand(people_engine):
     found = _both(people_engine, customers.cohorts, COHORT_RANGE)
     assert _retention(found) == {
         "2021-01": [1, 0, 1, 0, 0, 0],  # A: January and March, not February
-        "2021-02": [2, 0, 1, 0, 0],  # B (first SALES order), C (April, in MG)
+        "2021-02": [3, 1, 1, 0, 0],  # B (first SALES order), C (April, in MG), F (1 March)
         "2021-03": [1, 0, 0, 0],  # D91
         "2021-04": [1, 0, 0],  # D90
         "2021-05": [1, 0],  # E
     }  # June: nobody's first order, not listed
     assert {c["cohort"]: c["size"] for c in found} == {
-        "2021-01": 1, "2021-02": 2, "2021-03": 1, "2021-04": 1, "2021-05": 1}
+        "2021-01": 1, "2021-02": 3, "2021-03": 1, "2021-04": 1, "2021-05": 1}
     feb = next(c for c in found if c["cohort"] == "2021-02")
-    assert [p["retention"] for p in feb["retention"]] == [1.0, 0.0, 0.5, 0.0, 0.0]
+    assert [p["retention"] for p in feb["retention"]] == [1.0, 1 / 3, 1 / 3, 0.0, 0.0]
     assert all(c["retention"][0] == {"k": 0, "active": c["size"], "retention": 1.0}
                for c in found)
 
@@ -65,7 +65,7 @@ def test_cohort_months_are_whole_months(people_engine):
     month is the month of `end`."""
     f = Filters(start=date(2021, 1, 15), end=date(2021, 3, 1))
     assert _retention(_both(people_engine, customers.cohorts, f)) == {
-        "2021-01": [1, 0, 1], "2021-02": [2, 0], "2021-03": [1]}
+        "2021-01": [1, 0, 1], "2021-02": [3, 1], "2021-03": [1]}
 
 
 @pytest.mark.parametrize(("f", "expected"), [
@@ -93,7 +93,7 @@ def test_cohorts_under_filters(people_engine, f, expected):
 
 
 SEGMENTS = {  # segment: (customers, orders, sales, avg_recency)
-    "loyal": (4, 8, Decimal("272.50"), (117 + 90 + 180 + 56) / 4),  # A, C, L (180), E
+    "loyal": (5, 10, Decimal("279.50"), (117 + 90 + 180 + 56 + 121) / 5),  # A C L E F
     "at_risk": (1, 2, Decimal("100.00"), 181.0),  # R
     "new": (1, 1, Decimal("10.00"), 90.0),  # D90
     "one_time": (3, 3, Decimal("63.00"), (140 + 91 + 365) / 3),  # B, D91, D365
@@ -108,7 +108,7 @@ def test_segments_by_hand(people_engine):
             for r in found} == SEGMENTS
     with people_engine.connect() as conn:
         kpis = report.kpi_report(conn, RANGE, fast)["current"]
-    assert sum(r["customers"] for r in found) == kpis["customers"] == 13
+    assert sum(r["customers"] for r in found) == kpis["customers"] == 14
     assert sum(r["orders"] for r in found) == kpis["orders"]
     assert sum(r["sales"] for r in found) == kpis["sales"]
 
@@ -168,7 +168,8 @@ def test_customer_list_by_hand(people_engine):
             (cd.C, "MG", 2, Decimal("75.50"), date(2021, 2, 1), date(2021, 4, 1), 90),
             (cd.L, "RS", 2, Decimal("60.00"), date(2020, 11, 1), date(2021, 1, 1), 180),
             (cd.E, "SP", 2, Decimal("17.00"), date(2021, 5, 5), date(2021, 5, 5), 56),
+            (cd.F, "PR", 2, Decimal("7.00"), date(2021, 2, 27), date(2021, 3, 1), 121),
         ]
         with people_engine.connect() as conn:
             assert customerlist.customer_total(conn, query) == {
-                "customers": 4, "orders": 8, "sales": Decimal("272.50")}
+                "customers": 5, "orders": 10, "sales": Decimal("279.50")}

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import customer_data as cd
+import customer_reference as ref
 import datasets
 import pytest
 from conftest import fresh_database, loaded_engine
@@ -79,20 +80,20 @@ def test_cohorts_endpoint(client):
     body = get(client, "/api/v1/customers/cohorts?start=2021-01-01&end=2021-06-30")
     schema("Cohorts").validate(body)
     assert [(c["cohort"], c["size"]) for c in body["cohorts"]] == [
-        ("2021-01", 1), ("2021-02", 2), ("2021-03", 1), ("2021-04", 1), ("2021-05", 1)]
-    assert body["cohorts"][1]["retention"][2] == {"k": 2, "active": 1, "retention": 0.5}
+        ("2021-01", 1), ("2021-02", 3), ("2021-03", 1), ("2021-04", 1), ("2021-05", 1)]
+    assert body["cohorts"][1]["retention"][2] == {"k": 2, "active": 1, "retention": 1 / 3}
     rows = csv_rows(client, "/api/v1/customers/cohorts?start=2021-01-01&end=2021-06-30"
                             "&format=csv")
     assert len(rows) == 6 + 5 + 4 + 3 + 2
-    assert rows[8] == {"cohort": "2021-02", "size": "2", "k": "2", "active": "1",
-                       "retention": "0.5"}
+    assert rows[8] == {"cohort": "2021-02", "size": "3", "k": "2", "active": "1",
+                       "retention": str(1 / 3)}
 
 
 def test_cohorts_honour_every_filter(client):
     base = "/api/v1/customers/cohorts?start=2021-01-01&end=2021-06-30"
     cohorts = lambda q: [c["cohort"] for c in get(client, base + q)["cohorts"]]  # noqa: E731
     assert cohorts("&state=RJ") == ["2021-02", "2021-05"]
-    assert cohorts("&region=S") == []  # L's first order (RS) is in 2020
+    assert cohorts("&region=S") == ["2021-02"]  # F (PR); L's first order (RS) is in 2020
     assert cohorts("&category=health_beauty") == ["2021-01", "2021-02"]
     assert cohorts("&payment_type=voucher") == ["2021-02"]
     assert cohorts(f"&seller={cd.S2}&category=health_beauty") == ["2021-02"]
@@ -103,7 +104,7 @@ def test_segments_endpoint(client):
     body = get(client, f"/api/v1/customers/segments?{DATES}")
     schema("Segments").validate(body)
     assert [(s["segment"], s["customers"], s["orders"], s["sales"]) for s in body["segments"]] \
-        == [("loyal", 4, 8, 272.5), ("at_risk", 1, 2, 100.0), ("new", 1, 1, 10.0),
+        == [("loyal", 5, 10, 279.5), ("at_risk", 1, 2, 100.0), ("new", 1, 1, 10.0),
             ("one_time", 3, 3, 63.0), ("lost", 4, 4, 309.79)]
     kpis = get(client, f"/api/v1/kpis?{DATES}")["current"]
     assert sum(s["customers"] for s in body["segments"]) == kpis["customers"]
@@ -133,13 +134,13 @@ def test_customer_list_endpoint(client):
     assert body["rows"][1] == {"customer_unique_id": cd.C, "state": "MG", "orders": 2,
                                "sales": 75.5, "first_order": "2021-02-01",
                                "last_order": "2021-04-01", "recency": 90}
-    assert body["total"] == {"customers": 4, "orders": 8, "sales": 272.5}
+    assert body["total"] == {"customers": 5, "orders": 10, "sales": 279.5}
     after = get(client, f"/api/v1/customers?{DATES}&segment=loyal&limit=3"
                         f"&cursor={body['next_cursor']}")
-    assert [r["customer_unique_id"] for r in after["rows"]] == [cd.E]
+    assert [r["customer_unique_id"] for r in after["rows"]] == [cd.E, cd.F]
     assert after["next_cursor"] is None
     rows = csv_rows(client, f"/api/v1/customers?{DATES}&segment=LOYAL&format=csv")
-    assert [r["customer_unique_id"] for r in rows] == [cd.A, cd.C, cd.L, cd.E]
+    assert [r["customer_unique_id"] for r in rows] == [cd.A, cd.C, cd.L, cd.E, cd.F]
     assert rows[3] == {"customer_unique_id": cd.E, "state": "SP", "orders": "2",
                        "sales": "17.0", "first_order": "2021-05-05",
                        "last_order": "2021-05-05", "recency": "56"}
@@ -245,12 +246,21 @@ def filters_with_sellers(domain) -> st.SearchStrategy[Filters]:
     return build()
 
 
-def _fast_equals_raw(engine, f: Filters) -> None:
+def _fast_equals_raw(engine, f: Filters, data: dict | None = None) -> None:
+    """Both SQL paths agree, and (given the raw rows) agree with the Python reference."""
+    found = {}
     for fn in (customers.cohorts, customers.segments, customers.lateness):
         with engine.connect() as conn:
-            quick = fn(conn, f, "fast")
+            found[fn.__name__] = fn(conn, f, "fast")
         with engine.connect() as conn:
-            assert quick == fn(conn, f, "raw"), fn.__name__
+            assert found[fn.__name__] == fn(conn, f, "raw"), fn.__name__
+    if data is not None:
+        assert {c["cohort"]: [p["active"] for p in c["retention"]]
+                for c in found["cohorts"]} == ref.cohorts(data, f)
+        assert {s["segment"]: (s["customers"], s["orders"], s["sales"], s["avg_recency"])
+                for s in found["segments"]} == ref.segments(data, f)
+        assert {b["bucket"]: (b["orders"], b["avg_review"], b["low_review_share"])
+                for b in found["lateness"]} == ref.lateness(data, f)
     for segment in customers.SEGMENTS:
         with engine.connect() as conn:
             pages = [customerlist.customer_page(conn, CustomerQuery(f, segment, path), 500)
@@ -262,11 +272,12 @@ def _fast_equals_raw(engine, f: Filters) -> None:
 def test_fast_equals_raw(request, dataset):
     engine = request.getfixturevalue("demo_engine" if dataset == "demo" else "people_engine")
     domain = _domain(engine)
+    data = ref.load(engine)
 
     @settings(max_examples=25 if dataset == "demo" else 60, **SETTINGS)
     @given(filters_with_sellers(domain))
     def check(f: Filters) -> None:
-        _fast_equals_raw(engine, f)
+        _fast_equals_raw(engine, f, data)
 
     check()
 
@@ -280,7 +291,7 @@ def test_fast_equals_raw_with_every_kind_of_filter_at_once(demo_engine):
     f = Filters(start=domain.min_day, end=domain.max_day, regions=("SE", "S"),
                 categories=domain.categories[:8], payment_types=("credit_card", "boleto"),
                 sellers=tuple(sorted(busy)))
-    _fast_equals_raw(demo_engine, f)
+    _fast_equals_raw(demo_engine, f, ref.load(demo_engine))
     with demo_engine.connect() as conn:
         assert sum(s["customers"] for s in customers.segments(conn, f)) > 0
 

@@ -140,14 +140,17 @@ def _fast_source(filters: Filters, params: dict[str, Any]) -> str:
     if filters.payment_types:
         where.append("f.pay_types && CAST(:pays AS text[])")
         params["pays"] = list(filters.payment_types)
-    sales, join = "f.sales", ""
+    sales, join, counted = "f.sales", "", ""
     if filters.categories or filters.sellers:
         items = _item_condition(filters, params, "x.category", "x.seller_id")
-        sales = "k.sales"
-        join = f"""JOIN (SELECT x.order_id, sum(x.sales) AS sales FROM cust_item x
-            WHERE {items} GROUP BY x.order_id) k ON k.order_id = f.order_id"""
-    return f"""
-    m AS MATERIALIZED (
+        sales, join = "k.sales", "JOIN k ON k.order_id = f.order_id"
+        # computed once: the few orders with a counted item, found through the indexes
+        counted = f"""k AS MATERIALIZED (SELECT x.order_id, sum(x.sales) AS sales
+            FROM cust_item x WHERE {items} GROUP BY x.order_id),"""
+    # `m` is inlined where used: each use keeps only its rows (`seq = 1`, `n_sales > 1`)
+    # and reads only its columns, where a materialized copy would write every row first
+    return f"""{counted}
+    m AS NOT MATERIALIZED (
         SELECT f.order_id, f.person, f.seq, f.n_sales, f.first_day, f.day, f.state,
                {sales} AS sales, f.days_late, f.review_sum, f.review_n, f.review_low
         FROM cust_order f {join}
@@ -168,10 +171,13 @@ def source(filters: Filters, lo: date, hi: date, path: str = "fast",
     return f"WITH {body}", params
 
 
-def _plans(conn: Connection) -> None:
-    """Hash joins and in-memory sorts for whole-window work (see queries/raw.py)."""
-    conn.execute(text("SET LOCAL enable_nestloop = off"))
+def _plans(conn: Connection, path: str) -> None:
+    """In-memory sorts; and on the raw path hash joins for its whole-table work (see
+    queries/raw.py). The fast path keeps nested loops: a seller's few orders are found
+    through the indexes of `cust_item` and `cust_order`."""
     conn.execute(text("SET LOCAL work_mem = '64MB'"))
+    if path == "raw":
+        conn.execute(text("SET LOCAL enable_nestloop = off"))
 
 
 # --- cohorts -------------------------------------------------------------------------------
@@ -181,26 +187,31 @@ def cohorts(conn: Connection, filters: Filters, path: str = "fast") -> list[dict
     """Cohorts of the months of [start, end] with their retention per month offset.
 
     A member's first order is in its cohort month and matches, so it is active at k = 0
-    and `size` is counted there; a later month's activity can only come from a later
-    order (`seq > 1`), hence only customers with several sales orders are grouped."""
+    and `size` is counted there (per day, summed into months here: a few hundred rows,
+    not one per customer); a later month's activity can only come from a later order
+    (`seq > 1`), hence only customers with several sales orders are grouped."""
     assert filters.start and filters.end, "resolve() the filters first"
     lo, after = month_start(filters.start), next_month(filters.end)
     ctes, params = source(filters, lo, after - timedelta(days=1), path)
-    _plans(conn)
+    _plans(conn, path)
     rows = conn.execute(text(ctes + """,
-    members AS (SELECT person, date_trunc('month', day)::date AS cohort, n_sales
-                FROM m WHERE seq = 1),
-    later AS (SELECT DISTINCT b.cohort, date_trunc('month', m.day)::date AS month, m.person
-              FROM m JOIN members b ON b.person = m.person AND b.n_sales > 1
-              WHERE m.seq > 1 AND m.n_sales > 1 AND m.day >= b.cohort + interval '1 month')
-    SELECT cohort, cohort AS month, count(*) FROM members GROUP BY cohort
+    repeaters AS (SELECT person, date_trunc('month', day::timestamp)::date AS cohort
+                  FROM m WHERE seq = 1 AND n_sales > 1),
+    later AS (SELECT DISTINCT b.cohort, date_trunc('month', m.day::timestamp)::date AS month,
+                     m.person
+              FROM m JOIN repeaters b ON b.person = m.person
+              WHERE m.seq > 1 AND m.n_sales > 1 AND m.day >= (b.cohort + interval '1 month')::date)
+    SELECT day, NULL::date, count(*) FROM m WHERE seq = 1 GROUP BY day
     UNION ALL
     SELECT cohort, month, count(*) FROM later GROUP BY cohort, month
     """), params).all()
     active: dict[date, dict[int, int]] = {}
-    for cohort, month, n in rows:
-        k = (month.year - cohort.year) * 12 + month.month - cohort.month
-        active.setdefault(cohort, {})[k] = int(n)
+    for first, month, n in rows:
+        cohort = month_start(first)
+        k = 0 if month is None else \
+            (month.year - cohort.year) * 12 + month.month - cohort.month
+        counts = active.setdefault(cohort, {})
+        counts[k] = counts.get(k, 0) + int(n)
     out = []
     for cohort in sorted(active):
         size = active[cohort][0]
@@ -231,9 +242,18 @@ def segments(conn: Connection, filters: Filters, path: str = "fast") -> list[dic
     assert filters.start and filters.end, "resolve() the filters first"
     ctes, params = source(filters, filters.start, filters.end, path)
     params["end"] = filters.end
-    _plans(conn)
-    found = {r[0]: r[1:] for r in conn.execute(text(ctes + PER_CUSTOMER + f"""
-    SELECT {SEGMENT_SQL} AS segment, count(*), sum(f), sum(sales), sum(r)
+    _plans(conn, path)
+    # customers with one sales order in the whole data, grouped by day (their recency),
+    # then the others one row each; `n` customers per row
+    found = {r[0]: r[1:] for r in conn.execute(text(ctes + f""",
+    per AS (
+        SELECT count(*) AS n, 1 AS f, :end - day AS r, sum(sales) AS sales
+        FROM m WHERE n_sales = 1 GROUP BY day
+        UNION ALL
+        SELECT 1, count(*), :end - max(day), sum(sales)
+        FROM m WHERE n_sales > 1 GROUP BY person
+    )
+    SELECT {SEGMENT_SQL} AS segment, sum(n), sum(n * f), sum(sales), sum(n * r)
     FROM per GROUP BY 1"""), params).all()}
     out = []
     for name in SEGMENTS:
@@ -251,11 +271,13 @@ def lateness(conn: Connection, filters: Filters, path: str = "fast") -> list[dic
     """The seven buckets in BUCKETS' order: orders, mean review, share of low reviews."""
     assert filters.start and filters.end, "resolve() the filters first"
     ctes, params = source(filters, filters.start, filters.end, path, reviews=True)
-    _plans(conn)
-    found = {r[0]: r[1:] for r in conn.execute(text(ctes + f"""
-    SELECT {BUCKET_SQL} AS bucket, count(*), sum(review_sum), sum(review_n),
-           sum(review_low)
-    FROM m WHERE days_late IS NOT NULL GROUP BY 1"""), params).all()}
+    _plans(conn, path)
+    found = {r[0]: r[1:] for r in conn.execute(text(ctes + f""",
+    late AS (SELECT days_late, count(*) AS n, sum(review_sum) AS review_sum,
+                    sum(review_n) AS review_n, sum(review_low) AS review_low
+             FROM m WHERE days_late IS NOT NULL GROUP BY days_late)
+    SELECT {BUCKET_SQL} AS bucket, sum(n), sum(review_sum), sum(review_n), sum(review_low)
+    FROM late GROUP BY 1"""), params).all()}
     out = []
     for name in BUCKETS:
         orders, review_sum, review_n, low = found.get(name, (0, 0, 0, 0))

@@ -34,6 +34,7 @@ def upgrade() -> None:
     )
     op.execute("CREATE INDEX ix_cust_order_day ON cust_order (day)")
     op.execute("CREATE INDEX ix_cust_order_order ON cust_order (order_id)")
+    op.execute("CREATE INDEX ix_cust_order_repeat ON cust_order (day) WHERE n_sales > 1")
     op.execute(
         "CREATE TABLE cust_item (order_id text NOT NULL, category text NOT NULL, "
         "seller_id text NOT NULL, sales numeric NOT NULL)"
