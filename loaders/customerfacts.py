@@ -14,7 +14,9 @@ fact that needs the whole dataset is computed once here, at load:
   plain count of `seq = 1` rows, and a customer with a single sales order (most of
   them) needs no grouping at all, only the few with `n_sales > 1` are grouped.
 * `cust_item`: the sales orders' item prices summed per (order, category, seller), for
-  the category and seller filters, which select items and count only theirs.
+  the category and seller filters, which select items and count only theirs; each row
+  carries its order's facts too, so such a filter reads its rows through an index on
+  (category, day) or (seller_id, day) and nothing else.
 
 Both are filled by DELETE + INSERT inside the load's transaction (readers keep the old
 rows until it commits, like the other rollups); migration 0009 creates them.
@@ -24,6 +26,15 @@ from __future__ import annotations
 
 ORDER_TABLE = "cust_order"
 ITEM_TABLE = "cust_item"
+
+#: The order's facts, copied onto each of its `cust_item` rows: a category or seller
+#: filter then reads its few rows through the index alone, with no lookup per order.
+ORDER_FACTS = ("person", "seq", "n_sales", "first_day", "day", "state", "pay_types",
+               "days_late", "review_sum", "review_n", "review_low")
+_ORDER_FACTS = ("person text NOT NULL, seq integer NOT NULL, n_sales integer NOT NULL, "
+                "first_day date NOT NULL, day date NOT NULL, state text NOT NULL, "
+                "pay_types text[] NOT NULL, days_late integer, review_sum bigint NOT NULL, "
+                "review_n bigint NOT NULL, review_low bigint NOT NULL")
 
 DDL = (
     f"CREATE TABLE {ORDER_TABLE} (order_id text NOT NULL, person text NOT NULL, "
@@ -36,9 +47,9 @@ DDL = (
     # the customers with several sales orders: the only rows a query groups by customer
     f"CREATE INDEX ix_{ORDER_TABLE}_repeat ON {ORDER_TABLE} (day) WHERE n_sales > 1",
     f"CREATE TABLE {ITEM_TABLE} (order_id text NOT NULL, category text NOT NULL, "
-    "seller_id text NOT NULL, sales numeric NOT NULL)",
-    f"CREATE INDEX ix_{ITEM_TABLE}_category ON {ITEM_TABLE} (category)",
-    f"CREATE INDEX ix_{ITEM_TABLE}_seller ON {ITEM_TABLE} (seller_id)",
+    "seller_id text NOT NULL, sales numeric NOT NULL, " + _ORDER_FACTS + ")",
+    f"CREATE INDEX ix_{ITEM_TABLE}_category ON {ITEM_TABLE} (category, day)",
+    f"CREATE INDEX ix_{ITEM_TABLE}_seller ON {ITEM_TABLE} (seller_id, day)",
 )
 
 
@@ -81,15 +92,18 @@ ORDER BY 6
 
 
 def _items(category_sql: str) -> str:
+    facts = ", ".join(f"f.{c}" for c in ORDER_FACTS)
     return f"""
 INSERT INTO {ITEM_TABLE}
-SELECT i.order_id, {category_sql}, i.seller_id, sum(i.price)
-FROM order_items i
-JOIN {ORDER_TABLE} f ON f.order_id = i.order_id
-JOIN products p ON p.product_id = i.product_id
-LEFT JOIN product_category_name_translation t
-       ON t.product_category_name = p.product_category_name
-GROUP BY 1, 2, 3
+SELECT x.order_id, x.category, x.seller_id, x.sales, {facts}
+FROM (SELECT i.order_id, {category_sql} AS category, i.seller_id, sum(i.price) AS sales
+      FROM order_items i
+      JOIN products p ON p.product_id = i.product_id
+      LEFT JOIN product_category_name_translation t
+             ON t.product_category_name = p.product_category_name
+      GROUP BY 1, 2, 3) x
+JOIN {ORDER_TABLE} f ON f.order_id = x.order_id
+ORDER BY f.day
 """
 
 

@@ -131,8 +131,8 @@ def _raw_source(filters: Filters, params: dict[str, Any], reviews: bool) -> str:
 
 
 def _fast_source(filters: Filters, params: dict[str, Any]) -> str:
-    """`m` from `cust_order`; under a category or seller filter, the counted sales of the
-    orders with a counted item come from `cust_item` (found through its indexes)."""
+    """`m` from `cust_order`; under a category or seller filter from `cust_item` alone,
+    whose rows carry their order's facts: the selected items' rows, summed per order."""
     where = ["f.day BETWEEN :lo AND :hi"]
     if filters.effective_states() is not None:
         where.append("f.state = ANY(:states)")
@@ -140,21 +140,23 @@ def _fast_source(filters: Filters, params: dict[str, Any]) -> str:
     if filters.payment_types:
         where.append("f.pay_types && CAST(:pays AS text[])")
         params["pays"] = list(filters.payment_types)
-    sales, join, counted = "f.sales", "", ""
+    facts = "f.order_id, f.person, f.seq, f.n_sales, f.first_day, f.day, f.state"
+    reviews = "f.days_late, f.review_sum, f.review_n, f.review_low"
     if filters.categories or filters.sellers:
-        items = _item_condition(filters, params, "x.category", "x.seller_id")
-        sales, join = "k.sales", "JOIN k ON k.order_id = f.order_id"
-        # computed once: the few orders with a counted item, found through the indexes
-        counted = f"""k AS MATERIALIZED (SELECT x.order_id, sum(x.sales) AS sales
-            FROM cust_item x WHERE {items} GROUP BY x.order_id),"""
-    # `m` is inlined where used: each use keeps only its rows (`seq = 1`, `n_sales > 1`)
-    # and reads only its columns, where a materialized copy would write every row first
-    return f"""{counted}
+        where.append(_item_condition(filters, params, "f.category", "f.seller_id"))
+        # computed once: the few orders with a counted item
+        return f"""
+    m AS MATERIALIZED (
+        SELECT {facts}, sum(f.sales) AS sales, {reviews}
+        FROM cust_item f WHERE {' AND '.join(where)}
+        GROUP BY {facts}, {reviews}
+    )"""
+    # inlined where used: each use keeps only its rows (`seq = 1`, `n_sales > 1`) and
+    # reads only its columns, where a materialized copy would write every row first
+    return f"""
     m AS NOT MATERIALIZED (
-        SELECT f.order_id, f.person, f.seq, f.n_sales, f.first_day, f.day, f.state,
-               {sales} AS sales, f.days_late, f.review_sum, f.review_n, f.review_low
-        FROM cust_order f {join}
-        WHERE {' AND '.join(where)}
+        SELECT {facts}, f.sales, {reviews}
+        FROM cust_order f WHERE {' AND '.join(where)}
     )"""
 
 

@@ -1,6 +1,6 @@
 """Customers, retention and lateness: `cust_order` (one row per sales order with its
 customer's rank, count and first day) and `cust_item` (item prices per order, category
-and seller); see `loaders.customerfacts` for why.
+and seller, with the order's facts); see `loaders.customerfacts` for why.
 
 Written out (tests/test_customer_facts.py holds it equal to `loaders.customerfacts.DDL`);
 filled by the next load or `pulse db refresh` (a release runs it: the rollup code's
@@ -37,10 +37,14 @@ def upgrade() -> None:
     op.execute("CREATE INDEX ix_cust_order_repeat ON cust_order (day) WHERE n_sales > 1")
     op.execute(
         "CREATE TABLE cust_item (order_id text NOT NULL, category text NOT NULL, "
-        "seller_id text NOT NULL, sales numeric NOT NULL)"
+        "seller_id text NOT NULL, sales numeric NOT NULL, person text NOT NULL, "
+        "seq integer NOT NULL, n_sales integer NOT NULL, first_day date NOT NULL, "
+        "day date NOT NULL, state text NOT NULL, pay_types text[] NOT NULL, "
+        "days_late integer, review_sum bigint NOT NULL, review_n bigint NOT NULL, "
+        "review_low bigint NOT NULL)"
     )
-    op.execute("CREATE INDEX ix_cust_item_category ON cust_item (category)")
-    op.execute("CREATE INDEX ix_cust_item_seller ON cust_item (seller_id)")
+    op.execute("CREATE INDEX ix_cust_item_category ON cust_item (category, day)")
+    op.execute("CREATE INDEX ix_cust_item_seller ON cust_item (seller_id, day)")
 
 
 def downgrade() -> None:
