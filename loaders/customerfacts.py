@@ -18,7 +18,13 @@ fact that needs the whole dataset is computed once here, at load:
   carries its order's facts too, so such a filter reads its rows through an index on
   (category, day) or (seller_id, day) and nothing else.
 
-Both are filled by DELETE + INSERT inside the load's transaction (readers keep the old
+* `cust_day`: per (day, state, payment-type set), sums of those rows: first orders,
+  customers with a single sales order and their sales, and per lateness bucket the
+  orders and their review sums. Without a category or seller filter, a view's cohort
+  sizes, one-order customers and lateness are sums over these cells, whose number grows
+  with days and states, not with orders; only repeat customers are read row by row.
+
+All are filled by DELETE + INSERT inside the load's transaction (readers keep the old
 rows until it commits, like the other rollups); migration 0009 creates them.
 """
 
@@ -26,6 +32,32 @@ from __future__ import annotations
 
 ORDER_TABLE = "cust_order"
 ITEM_TABLE = "cust_item"
+DAY_TABLE = "cust_day"
+
+#: Reviews by lateness: the buckets of `days_late`, in order, and each one's condition.
+BUCKETS = ("early_7+", "early_1_6", "on_time", "late_1_3", "late_4_7", "late_8_14",
+           "late_15+")
+BUCKET_WHEN = ("days_late <= -7", "days_late BETWEEN -6 AND -1", "days_late = 0",
+               "days_late BETWEEN 1 AND 3", "days_late BETWEEN 4 AND 7",
+               "days_late BETWEEN 8 AND 14", "days_late >= 15")
+#: Per bucket i, the columns of `cust_day` (and of any per-day sums of the same shape):
+#: its orders, their review scores' sum, their review rows, those scored 1 or 2.
+LATE_MEASURES = ("late_n", "late_sum", "late_rn", "late_low")
+LATE_COLUMNS = tuple(f"{m}_{i}" for i in range(len(BUCKETS)) for m in LATE_MEASURES)
+
+
+def day_sums_sql() -> str:
+    """The measures of `cust_day` as aggregates over order rows (`cust_order`'s columns):
+    how the table is built, and how a query computes the same sums from its own rows."""
+    out = ["count(*) FILTER (WHERE seq = 1) AS firsts",
+           "count(*) FILTER (WHERE n_sales = 1) AS singles",
+           "coalesce(sum(sales) FILTER (WHERE n_sales = 1), 0) AS single_sales"]
+    for i, when in enumerate(BUCKET_WHEN):
+        out += [f"count(*) FILTER (WHERE {when}) AS late_n_{i}",
+                f"coalesce(sum(review_sum) FILTER (WHERE {when}), 0) AS late_sum_{i}",
+                f"coalesce(sum(review_n) FILTER (WHERE {when}), 0) AS late_rn_{i}",
+                f"coalesce(sum(review_low) FILTER (WHERE {when}), 0) AS late_low_{i}"]
+    return ",\n       ".join(out)
 
 #: The order's facts, copied onto each of its `cust_item` rows: a category or seller
 #: filter then reads its few rows through the index alone, with no lookup per order.
@@ -35,6 +67,11 @@ _ORDER_FACTS = ("person text NOT NULL, seq integer NOT NULL, n_sales integer NOT
                 "first_day date NOT NULL, day date NOT NULL, state text NOT NULL, "
                 "pay_types text[] NOT NULL, days_late integer, review_sum bigint NOT NULL, "
                 "review_n bigint NOT NULL, review_low bigint NOT NULL")
+
+_DAY_COLUMNS = ", ".join(["day date NOT NULL", "state text NOT NULL",
+                          "pay_types text[] NOT NULL", "firsts bigint NOT NULL",
+                          "singles bigint NOT NULL", "single_sales numeric NOT NULL",
+                          *(f"{c} bigint NOT NULL" for c in LATE_COLUMNS)])
 
 DDL = (
     f"CREATE TABLE {ORDER_TABLE} (order_id text NOT NULL, person text NOT NULL, "
@@ -50,11 +87,13 @@ DDL = (
     "seller_id text NOT NULL, sales numeric NOT NULL, " + _ORDER_FACTS + ")",
     f"CREATE INDEX ix_{ITEM_TABLE}_category ON {ITEM_TABLE} (category, day)",
     f"CREATE INDEX ix_{ITEM_TABLE}_seller ON {ITEM_TABLE} (seller_id, day)",
+    f"CREATE TABLE {DAY_TABLE} ({_DAY_COLUMNS})",
+    f"CREATE INDEX ix_{DAY_TABLE}_day ON {DAY_TABLE} (day)",
 )
 
 
 def tables() -> list[str]:
-    return [ORDER_TABLE, ITEM_TABLE]
+    return [ORDER_TABLE, ITEM_TABLE, DAY_TABLE]
 
 
 _ORDERS = f"""
@@ -115,5 +154,7 @@ def rebuild(cur, category_sql: str) -> None:
         cur.execute(f"DELETE FROM {table}")
     cur.execute(_ORDERS)
     cur.execute(_items(category_sql))
+    cur.execute(f"INSERT INTO {DAY_TABLE} SELECT day, state, pay_types, {day_sums_sql()} "
+                f"FROM {ORDER_TABLE} GROUP BY day, state, pay_types ORDER BY day")
     for table in tables():
         cur.execute(f"ANALYZE {table}")

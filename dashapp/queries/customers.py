@@ -29,13 +29,14 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from loaders.customerfacts import BUCKETS, DAY_TABLE, LATE_COLUMNS, day_sums_sql
+
 from ..filters import Filters
 from .raw import CATEGORY
 
 PATHS = ("fast", "raw")
 SEGMENTS = ("loyal", "at_risk", "new", "one_time", "lost")
-BUCKETS = ("early_7+", "early_1_6", "on_time", "late_1_3", "late_4_7", "late_8_14",
-           "late_15+")
+__all__ = ["BUCKETS", "PATHS", "SEGMENTS", "cohorts", "lateness", "segments", "source"]
 #: A customer's segment from `f` (orders in the range) and `r` (days since the last).
 SEGMENT_SQL = """CASE WHEN f >= 2 AND r <= 180 THEN 'loyal'
     WHEN f >= 2 THEN 'at_risk'
@@ -46,13 +47,8 @@ SEGMENT_SQL = """CASE WHEN f >= 2 AND r <= 180 THEN 'loyal'
 SEGMENT_WHERE = {"loyal": "f >= 2 AND r <= 180", "at_risk": "f >= 2 AND r > 180",
                  "new": "f = 1 AND r <= 90", "one_time": "f = 1 AND r > 90 AND r <= 365",
                  "lost": "f = 1 AND r > 365"}
-BUCKET_SQL = """CASE WHEN days_late <= -7 THEN 'early_7+'
-    WHEN days_late < 0 THEN 'early_1_6'
-    WHEN days_late = 0 THEN 'on_time'
-    WHEN days_late <= 3 THEN 'late_1_3'
-    WHEN days_late <= 7 THEN 'late_4_7'
-    WHEN days_late <= 14 THEN 'late_8_14'
-    ELSE 'late_15+' END"""
+#: The per-day sums every figure but the customer list starts from (`d`), by name.
+DAY_SUMS = ("firsts", "singles", "single_sales", *LATE_COLUMNS)
 
 
 def month_start(day: date) -> date:
@@ -127,7 +123,12 @@ def _raw_source(filters: Filters, params: dict[str, Any], reviews: bool) -> str:
               WHERE {items} GROUP BY i.order_id) k ON k.order_id = s.order_id
         {review_join}
         WHERE {' AND '.join(where)}
-    )"""
+    ),{_DAYS_FROM_M}"""
+
+
+#: `d` from the matching orders themselves: the sums `cust_day` holds, per day.
+_DAYS_FROM_M = f"""
+    d AS MATERIALIZED (SELECT day, {day_sums_sql()} FROM m GROUP BY day)"""
 
 
 def _fast_source(filters: Filters, params: dict[str, Any]) -> str:
@@ -150,21 +151,27 @@ def _fast_source(filters: Filters, params: dict[str, Any]) -> str:
         SELECT {facts}, sum(f.sales) AS sales, {reviews}
         FROM cust_item f WHERE {' AND '.join(where)}
         GROUP BY {facts}, {reviews}
-    )"""
-    # inlined where used: each use keeps only its rows (`seq = 1`, `n_sales > 1`) and
-    # reads only its columns, where a materialized copy would write every row first
+    ),{_DAYS_FROM_M}"""
+    # `m` is inlined where used: each use keeps only its rows (`n_sales > 1`, through a
+    # partial index) and reads only its columns. The day sums come from `cust_day`.
+    sums = ", ".join(f"sum({c}) AS {c}" for c in DAY_SUMS)
     return f"""
     m AS NOT MATERIALIZED (
         SELECT {facts}, f.sales, {reviews}
         FROM cust_order f WHERE {' AND '.join(where)}
+    ),
+    d AS MATERIALIZED (
+        SELECT f.day, {sums} FROM {DAY_TABLE} f WHERE {' AND '.join(where)}
+        GROUP BY f.day
     )"""
 
 
 def source(filters: Filters, lo: date, hi: date, path: str = "fast",
            reviews: bool = False) -> tuple[str, dict[str, Any]]:
-    """(`WITH ...` defining `m`, params): the matching sales orders bought in [lo, hi].
-    `reviews`: the raw path reads the review sums only when asked (the fast one has
-    them on every row)."""
+    """(`WITH ...` defining `m` and `d`, params): `m` the matching sales orders bought in
+    [lo, hi], `d` their sums per day (DAY_SUMS: first orders, one-order customers and
+    their sales, lateness). `reviews`: the raw path reads the review sums only when
+    asked (the fast one has them on every row)."""
     if path not in PATHS:
         raise ValueError(f"path must be one of {PATHS}, got {path!r}")
     params: dict[str, Any] = {"lo": lo, "hi": hi}
@@ -203,7 +210,7 @@ def cohorts(conn: Connection, filters: Filters, path: str = "fast") -> list[dict
                      m.person
               FROM m JOIN repeaters b ON b.person = m.person
               WHERE m.seq > 1 AND m.n_sales > 1 AND m.day >= (b.cohort + interval '1 month')::date)
-    SELECT day, NULL::date, count(*) FROM m WHERE seq = 1 GROUP BY day
+    SELECT day, NULL::date, firsts FROM d WHERE firsts > 0
     UNION ALL
     SELECT cohort, month, count(*) FROM later GROUP BY cohort, month
     """), params).all()
@@ -249,8 +256,8 @@ def segments(conn: Connection, filters: Filters, path: str = "fast") -> list[dic
     # then the others one row each; `n` customers per row
     found = {r[0]: r[1:] for r in conn.execute(text(ctes + f""",
     per AS (
-        SELECT count(*) AS n, 1 AS f, :end - day AS r, sum(sales) AS sales
-        FROM m WHERE n_sales = 1 GROUP BY day
+        SELECT singles AS n, 1 AS f, :end - day AS r, single_sales AS sales
+        FROM d WHERE singles > 0
         UNION ALL
         SELECT 1, count(*), :end - max(day), sum(sales)
         FROM m WHERE n_sales > 1 GROUP BY person
@@ -274,16 +281,13 @@ def lateness(conn: Connection, filters: Filters, path: str = "fast") -> list[dic
     assert filters.start and filters.end, "resolve() the filters first"
     ctes, params = source(filters, filters.start, filters.end, path, reviews=True)
     _plans(conn, path)
-    found = {r[0]: r[1:] for r in conn.execute(text(ctes + f""",
-    late AS (SELECT days_late, count(*) AS n, sum(review_sum) AS review_sum,
-                    sum(review_n) AS review_n, sum(review_low) AS review_low
-             FROM m WHERE days_late IS NOT NULL GROUP BY days_late)
-    SELECT {BUCKET_SQL} AS bucket, sum(n), sum(review_sum), sum(review_n), sum(review_low)
-    FROM late GROUP BY 1"""), params).all()}
+    sums = ", ".join(f"coalesce(sum({c}), 0)" for c in LATE_COLUMNS)
+    row = conn.execute(text(f"{ctes} SELECT {sums} FROM d"), params).one()
+    found = {name: row[4 * i:4 * i + 4] for i, name in enumerate(BUCKETS)}
     out = []
     for name in BUCKETS:
-        orders, review_sum, review_n, low = found.get(name, (0, 0, 0, 0))
-        review_n = int(review_n or 0)
+        orders, review_sum, review_n, low = found[name]
+        review_n = int(review_n)
         out.append({"bucket": name, "orders": int(orders),
                     "avg_review": int(review_sum) / review_n if review_n else None,
                     "low_review_share": int(low) / review_n if review_n else None})

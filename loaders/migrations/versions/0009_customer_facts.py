@@ -1,6 +1,7 @@
 """Customers, retention and lateness: `cust_order` (one row per sales order with its
-customer's rank, count and first day) and `cust_item` (item prices per order, category
-and seller, with the order's facts); see `loaders.customerfacts` for why.
+customer's rank, count and first day), `cust_item` (item prices per order, category
+and seller, with the order's facts) and `cust_day` (their sums per day, state and
+payment-type set); see `loaders.customerfacts` for why.
 
 Written out (tests/test_customer_facts.py holds it equal to `loaders.customerfacts.DDL`);
 filled by the next load or `pulse db refresh` (a release runs it: the rollup code's
@@ -45,8 +46,17 @@ def upgrade() -> None:
     )
     op.execute("CREATE INDEX ix_cust_item_category ON cust_item (category, day)")
     op.execute("CREATE INDEX ix_cust_item_seller ON cust_item (seller_id, day)")
+    late = ", ".join(f"{m}_{i} bigint NOT NULL" for i in range(7)
+                     for m in ("late_n", "late_sum", "late_rn", "late_low"))
+    op.execute(
+        "CREATE TABLE cust_day (day date NOT NULL, state text NOT NULL, "
+        "pay_types text[] NOT NULL, firsts bigint NOT NULL, singles bigint NOT NULL, "
+        f"single_sales numeric NOT NULL, {late})"
+    )
+    op.execute("CREATE INDEX ix_cust_day_day ON cust_day (day)")
 
 
 def downgrade() -> None:
+    op.execute("DROP TABLE IF EXISTS cust_day")
     op.execute("DROP TABLE IF EXISTS cust_item")
     op.execute("DROP TABLE IF EXISTS cust_order")
