@@ -128,7 +128,7 @@ def _raw_source(filters: Filters, params: dict[str, Any], reviews: bool) -> str:
 
 #: `d` from the matching orders themselves: the sums `cust_day` holds, per day.
 _DAYS_FROM_M = f"""
-    d AS MATERIALIZED (SELECT day, {day_sums_sql()} FROM m GROUP BY day)"""
+    d AS NOT MATERIALIZED (SELECT day, {day_sums_sql()} FROM m GROUP BY day)"""
 
 
 def _fast_source(filters: Filters, params: dict[str, Any]) -> str:
@@ -152,15 +152,16 @@ def _fast_source(filters: Filters, params: dict[str, Any]) -> str:
         FROM cust_item f WHERE {' AND '.join(where)}
         GROUP BY {facts}, {reviews}
     ),{_DAYS_FROM_M}"""
-    # `m` is inlined where used: each use keeps only its rows (`n_sales > 1`, through a
-    # partial index) and reads only its columns. The day sums come from `cust_day`.
+    # `m` and `d` are inlined where used: each use keeps only its rows (`n_sales > 1`,
+    # through a partial index) and computes only its columns (a cohort only `firsts`).
+    # The day sums come from `cust_day`.
     sums = ", ".join(f"sum({c}) AS {c}" for c in DAY_SUMS)
     return f"""
     m AS NOT MATERIALIZED (
         SELECT {facts}, f.sales, {reviews}
         FROM cust_order f WHERE {' AND '.join(where)}
     ),
-    d AS MATERIALIZED (
+    d AS NOT MATERIALIZED (
         SELECT f.day, {sums} FROM {DAY_TABLE} f WHERE {' AND '.join(where)}
         GROUP BY f.day
     )"""

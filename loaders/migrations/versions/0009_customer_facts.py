@@ -46,11 +46,11 @@ def upgrade() -> None:
     )
     op.execute("CREATE INDEX ix_cust_item_category ON cust_item (category, day)")
     op.execute("CREATE INDEX ix_cust_item_seller ON cust_item (seller_id, day)")
-    late = ", ".join(f"{m}_{i} bigint NOT NULL" for i in range(7)
+    late = ", ".join(f"{m}_{i} integer NOT NULL" for i in range(7)
                      for m in ("late_n", "late_sum", "late_rn", "late_low"))
     op.execute(
         "CREATE TABLE cust_day (day date NOT NULL, state text NOT NULL, "
-        "pay_types text[] NOT NULL, firsts bigint NOT NULL, singles bigint NOT NULL, "
+        "pay_types text[] NOT NULL, firsts integer NOT NULL, singles integer NOT NULL, "
         f"single_sales numeric NOT NULL, {late})"
     )
     op.execute("CREATE INDEX ix_cust_day_day ON cust_day (day)")
