@@ -24,6 +24,10 @@ fact that needs the whole dataset is computed once here, at load:
   sizes, one-order customers and lateness are sums over these cells, whose number grows
   with days and states, not with orders; only repeat customers are read row by row.
 
+* `cust_retention`: per (cohort month, later month), the repeat customers of the cohort
+  active in that month, over all orders: a view with no filter but its dates reads its
+  retention here, whatever the number of repeat customers.
+
 All are filled by DELETE + INSERT inside the load's transaction (readers keep the old
 rows until it commits, like the other rollups); migration 0009 creates them.
 """
@@ -33,6 +37,7 @@ from __future__ import annotations
 ORDER_TABLE = "cust_order"
 ITEM_TABLE = "cust_item"
 DAY_TABLE = "cust_day"
+RETENTION_TABLE = "cust_retention"
 
 #: Reviews by lateness: the buckets of `days_late`, in order, and each one's condition.
 BUCKETS = ("early_7+", "early_1_6", "on_time", "late_1_3", "late_4_7", "late_8_14",
@@ -90,11 +95,13 @@ DDL = (
     f"CREATE INDEX ix_{ITEM_TABLE}_seller ON {ITEM_TABLE} (seller_id, day)",
     f"CREATE TABLE {DAY_TABLE} ({_DAY_COLUMNS})",
     f"CREATE INDEX ix_{DAY_TABLE}_day ON {DAY_TABLE} (day)",
+    f"CREATE TABLE {RETENTION_TABLE} (cohort date NOT NULL, month date NOT NULL, "
+    "active integer NOT NULL)",
 )
 
 
 def tables() -> list[str]:
-    return [ORDER_TABLE, ITEM_TABLE, DAY_TABLE]
+    return [ORDER_TABLE, ITEM_TABLE, DAY_TABLE, RETENTION_TABLE]
 
 
 _ORDERS = f"""
@@ -147,6 +154,17 @@ ORDER BY f.day
 """
 
 
+_RETENTION = f"""
+INSERT INTO {RETENTION_TABLE}
+SELECT b.cohort, date_trunc('month', o.day::timestamp)::date, count(DISTINCT o.person)
+FROM {ORDER_TABLE} o
+JOIN (SELECT person, date_trunc('month', day::timestamp)::date AS cohort
+      FROM {ORDER_TABLE} WHERE seq = 1 AND n_sales > 1) b ON b.person = o.person
+WHERE o.seq > 1 AND o.n_sales > 1 AND o.day >= (b.cohort + interval '1 month')::date
+GROUP BY 1, 2 ORDER BY 1, 2
+"""
+
+
 def rebuild(cur, category_sql: str) -> None:
     """Refill both tables in the caller's transaction. `category_sql` is the rollups'
     category expression (over `p` and `t`), passed in so that an item's category is
@@ -157,5 +175,6 @@ def rebuild(cur, category_sql: str) -> None:
     cur.execute(_items(category_sql))
     cur.execute(f"INSERT INTO {DAY_TABLE} SELECT day, state, pay_types, {day_sums_sql()} "
                 f"FROM {ORDER_TABLE} GROUP BY day, state, pay_types ORDER BY day")
+    cur.execute(_RETENTION)
     for table in tables():
         cur.execute(f"ANALYZE {table}")

@@ -29,7 +29,13 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from loaders.customerfacts import BUCKETS, DAY_TABLE, LATE_COLUMNS, day_sums_sql
+from loaders.customerfacts import (
+    BUCKETS,
+    DAY_TABLE,
+    LATE_COLUMNS,
+    RETENTION_TABLE,
+    day_sums_sql,
+)
 
 from ..filters import Filters
 from .raw import CATEGORY
@@ -181,6 +187,12 @@ def source(filters: Filters, lo: date, hi: date, path: str = "fast",
     return f"WITH {body}", params
 
 
+def _narrowed(filters: Filters) -> bool:
+    """Whether any filter but the dates applies."""
+    return bool(filters.effective_states() is not None or filters.categories
+                or filters.payment_types or filters.sellers)
+
+
 def _plans(conn: Connection, path: str) -> None:
     """In-memory sorts; and on the raw path hash joins for its whole-table work (see
     queries/raw.py). The fast path keeps nested loops: a seller's few orders are found
@@ -204,17 +216,21 @@ def cohorts(conn: Connection, filters: Filters, path: str = "fast") -> list[dict
     lo, after = month_start(filters.start), next_month(filters.end)
     ctes, params = source(filters, lo, after - timedelta(days=1), path)
     _plans(conn, path)
-    rows = conn.execute(text(ctes + """,
-    repeaters AS (SELECT person, date_trunc('month', day::timestamp)::date AS cohort
-                  FROM m WHERE seq = 1 AND n_sales > 1),
-    later AS (SELECT DISTINCT b.cohort, date_trunc('month', m.day::timestamp)::date AS month,
-                     m.person
-              FROM m JOIN repeaters b ON b.person = m.person
-              WHERE m.seq > 1 AND m.n_sales > 1 AND m.day >= (b.cohort + interval '1 month')::date)
+    later = """SELECT cohort, month, count(*) FROM (
+        SELECT DISTINCT b.cohort, date_trunc('month', m.day::timestamp)::date AS month,
+               m.person
+        FROM m JOIN (SELECT person, date_trunc('month', day::timestamp)::date AS cohort
+                     FROM m WHERE seq = 1 AND n_sales > 1) b ON b.person = m.person
+        WHERE m.seq > 1 AND m.n_sales > 1
+          AND m.day >= (b.cohort + interval '1 month')::date) x
+        GROUP BY cohort, month"""
+    if path == "fast" and not _narrowed(filters):  # counted at load, for all customers
+        later = f"""SELECT cohort, month, active FROM {RETENTION_TABLE}
+            WHERE cohort >= :lo AND month <= :hi"""
+    rows = conn.execute(text(f"""{ctes}
     SELECT day, NULL::date, firsts FROM d WHERE firsts > 0
     UNION ALL
-    SELECT cohort, month, count(*) FROM later GROUP BY cohort, month
-    """), params).all()
+    {later}"""), params).all()
     active: dict[date, dict[int, int]] = {}
     for first, month, n in rows:
         cohort = month_start(first)

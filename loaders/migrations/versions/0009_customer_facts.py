@@ -1,7 +1,7 @@
 """Customers, retention and lateness: `cust_order` (one row per sales order with its
 customer's rank, count and first day), `cust_item` (item prices per order, category
-and seller, with the order's facts) and `cust_day` (their sums per day, state and
-payment-type set); see `loaders.customerfacts` for why.
+and seller, with the order's facts) `cust_day` (their sums per day, state and
+payment-type set) and `cust_retention` (repeat customers active per cohort and month); see `loaders.customerfacts` for why.
 
 Written out (tests/test_customer_facts.py holds it equal to `loaders.customerfacts.DDL`);
 filled by the next load or `pulse db refresh` (a release runs it: the rollup code's
@@ -54,9 +54,12 @@ def upgrade() -> None:
         f"single_sales numeric NOT NULL, {late})"
     )
     op.execute("CREATE INDEX ix_cust_day_day ON cust_day (day)")
+    op.execute("CREATE TABLE cust_retention (cohort date NOT NULL, month date NOT NULL, "
+               "active integer NOT NULL)")
 
 
 def downgrade() -> None:
+    op.execute("DROP TABLE IF EXISTS cust_retention")
     op.execute("DROP TABLE IF EXISTS cust_day")
     op.execute("DROP TABLE IF EXISTS cust_item")
     op.execute("DROP TABLE IF EXISTS cust_order")
