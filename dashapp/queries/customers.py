@@ -1,20 +1,25 @@
 """Customers, retention and lateness (docs/METRICS.md, "Customers and retention",
 "Delivery and reviews"): cohorts, recency/frequency segments, reviews by lateness.
 
-Every answer is one aggregation over `m`, the matching sales orders of a window of days,
-each with its customer's facts (`seq`: its rank among the customer's sales orders in the
-whole dataset, 1 being the first order; `n_sales`: how many they have; `first_day`).
-`m` comes from one of two sources, and the aggregations are the same SQL over either:
+Every answer is computed from two row sets of a window of days. `m`: the matching sales
+orders, each with its customer's facts (`seq`: its rank among the customer's sales
+orders in the whole dataset, 1 being the first order; `n_sales`: how many they have;
+`first_day`). `d`: per day, sums over those orders (first orders; customers whose only
+sales order it is, and their sales; lateness per bucket). A customer with one sales
+order in the whole dataset needs no grouping (their one order is their first, their
+last and their only one), so they are counted from `d`, and only the few with
+`n_sales > 1` are read from `m` and grouped by customer. Both come from one of two
+sources, and the aggregations over them are the same SQL:
 
-* `raw`: straight from the raw tables, ranking every customer's orders at query time:
-  the reference, obviously right and slow.
-* `fast`: from `cust_order` / `cust_item` (loaders/customerfacts.py), where the ranks
-  and counts were computed at load.
+* `raw`: straight from the raw tables, ranking every customer's orders at query time
+  and summing `d` from `m`: the reference, obviously right and slow.
+* `fast`: from the tables `loaders/customerfacts.py` builds at load: `m` from
+  `cust_order` (or, under a category or seller filter, `cust_item`), `d` from
+  `cust_day` (or summed from `m` under those filters); with only dates filtering, the
+  repeat customers' retention comes counted from `cust_retention`.
 
-Tests hold the two equal for random filters, so a difference can only be in `m`. Over
-either, a customer with one sales order in the whole dataset needs no grouping (their
-one order is their first, their last and their only one), so only the few with
-`n_sales > 1` are grouped by customer.
+Tests hold the two equal to each other and to a plain Python reference, for random
+filters.
 
 Filters select orders as everywhere else: state/region and payment type select whole
 orders; category and seller select items (an order matches when one item is in a
