@@ -30,6 +30,15 @@ Why these shapes (docs/ARCHITECTURE.md places them among the tiers):
   Whole months come from `m`, the partial months at the edges of a range from
   `d`, so a 3-year range costs ~36 month rows per cell instead of ~1,100 days.
   Category sets are indexed, so one category reads its own rows only.
+* A seller filter selects items, not orders, and sellers are many (thousands, against
+  ~70 categories), so cells keyed by seller sets would not stay small. Instead
+  `agg_seller_order` keeps one row per order x seller x category with the order's
+  day, state, status kind, customer and order-level measures beside that seller's
+  item sums in that category, stored and indexed by (seller_id, day): a seller-filtered
+  view reads the selected sellers' rows only, and groups them by order, so distinct
+  orders and customers, payments (once per order) and reviews stay exact. Its payment
+  figures per type are arrays on the row (an order has one or two types), so the
+  payment breakdown needs no other table.
 
 Every table is derived from the live tables by `rebuild`, inside the load's
 transaction: readers see the old rollups until the new data is committed.
@@ -160,6 +169,7 @@ def ddl() -> list[str]:
         "customer_key integer NOT NULL, first_day date NOT NULL, day date NOT NULL, "
         "state text NOT NULL, prev_day date, multi_state boolean NOT NULL)",
         "CREATE INDEX ix_agg_repeat_by_value ON agg_repeat_by (dim, value, day)",
+        *seller_ddl(),
     ]
     for fact in FACTS:
         for table, level, _grain in fact.tables():
@@ -179,9 +189,37 @@ def index_ddl(fact: Fact, table: str, level: str) -> list[str]:
 
 
 def all_tables() -> list[str]:
-    return ["dim_catset", "dim_payset", "agg_repeat", "agg_repeat_by"] + [
+    return ["dim_catset", "dim_payset", "dim_seller", "agg_repeat", "agg_repeat_by",
+            SELLER_TABLE] + [
         t for fact in FACTS for t, _, _ in fact.tables()
     ]
+
+
+SELLER_TABLE = "agg_seller_order"
+#: Columns of `agg_seller_order`: the order's (repeated on each of its seller x category
+#: rows: a query groups by order and takes them once), then that seller's item sums in
+#: that category. customer_key/first_day are NULL on orders that are not sales orders.
+SELLER_COLUMNS = (
+    ("seller_id", "text NOT NULL"), ("day", "date NOT NULL"), ("order_id", "text NOT NULL"),
+    ("category", "text NOT NULL"), ("state", "text NOT NULL"), ("kind", "char(1) NOT NULL"),
+    ("customer_key", "integer"), ("first_day", "date"),
+    ("payments", "numeric NOT NULL"), ("review_sum", BIGINT), ("review_n", BIGINT),
+    ("delivered", "boolean NOT NULL"), ("on_time", "boolean NOT NULL"),
+    ("deliv_seconds", "numeric NOT NULL"),
+    ("pay_types", "text[] NOT NULL"), ("pay_rows", "bigint[] NOT NULL"),
+    ("pay_values", "numeric[] NOT NULL"), ("pay_installments", "bigint[] NOT NULL"),
+    ("sales", "numeric NOT NULL"), ("freight", "numeric NOT NULL"), ("items", BIGINT),
+)
+
+
+def seller_ddl() -> list[str]:
+    """`dim_seller` is the sellers file's ids and states, copied at each load: what the
+    `seller` filter is checked against, read by the fast path, which never reads a table
+    a load swaps (docs/DEPLOY.md); `agg_seller_order` is the filter's facts."""
+    body = ", ".join(f"{c} {t}" for c, t in SELLER_COLUMNS)
+    return ["CREATE TABLE dim_seller (seller_id text PRIMARY KEY, state text)",
+            f"CREATE TABLE {SELLER_TABLE} ({body})",
+            f"CREATE INDEX ix_{SELLER_TABLE}_seller ON {SELLER_TABLE} (seller_id, day)"]
 
 
 # --- the rebuild -------------------------------------------------------------
@@ -298,6 +336,44 @@ _FULL_DAY = {
 }
 
 
+# Per order, its payment figures by type as parallel arrays (types sorted).
+_PAY_DETAIL = """
+CREATE TEMP TABLE t_paydetail ON COMMIT DROP AS
+SELECT order_id, array_agg(payment_type ORDER BY payment_type) AS types,
+       array_agg(n_rows ORDER BY payment_type) AS n_rows,
+       array_agg(value ORDER BY payment_type) AS vals,
+       array_agg(installments ORDER BY payment_type) AS installments
+FROM (SELECT order_id, payment_type, count(*) AS n_rows, sum(payment_value) AS value,
+             sum(payment_installments)::bigint AS installments
+      FROM order_payments GROUP BY 1, 2) x
+GROUP BY order_id
+"""
+
+# Stored by seller (then day): a seller's rows sit together, so reading one seller's range
+# touches its own pages only. Byte order ("C") groups them as well as the index's order
+# does, and sorts several times faster than a language collation.
+_SELLER_ORDERS = f"""
+INSERT INTO {SELLER_TABLE} ({", ".join(c for c, _ in SELLER_COLUMNS)})
+SELECT s.seller_id, c.day, c.order_id, s.category, c.state, c.kind, c.customer_key,
+       c.first_day, c.payments, c.review_sum, c.review_n, c.has_delivery,
+       c.has_delivery AND coalesce(c.on_time, false),
+       CASE WHEN c.has_delivery THEN c.deliv_seconds ELSE 0 END,
+       coalesce(pd.types, '{{}}'), coalesce(pd.n_rows, '{{}}'), coalesce(pd.vals, '{{}}'),
+       coalesce(pd.installments, '{{}}'),
+       s.sales, s.freight, s.items
+FROM (SELECT i.order_id, i.seller_id, {CATEGORY_SQL} AS category, sum(i.price) AS sales,
+             sum(i.freight_value) AS freight, count(*) AS items
+      FROM order_items i
+      JOIN products p ON p.product_id = i.product_id
+      LEFT JOIN product_category_name_translation t
+             ON t.product_category_name = p.product_category_name
+      GROUP BY 1, 2, 3) s
+JOIN t_cell c ON c.order_id = s.order_id
+LEFT JOIN t_paydetail pd ON pd.order_id = s.order_id
+ORDER BY s.seller_id COLLATE "C", c.day
+"""
+
+
 class _Timed:
     """Logs each rebuild step's duration (DEBUG): where a slow load spends its time."""
 
@@ -356,6 +432,11 @@ def rebuild(cur) -> None:
             f"      FROM agg_repeat r JOIN {dim_table} d USING ({key})) x "
             "ORDER BY value, day"
         )
+    cur.execute("INSERT INTO dim_seller (seller_id, state) "
+                "SELECT seller_id, seller_state FROM sellers ORDER BY 1")
+    cur.execute(_PAY_DETAIL)
+    cur.execute("ANALYZE t_paydetail")  # unanalysed, it was merge-joined after two sorts
+    cur.execute(_SELLER_ORDERS)
     for fact in FACTS:
         full_d = fact.table("full", "d")
         cols = ", ".join(["day", *fact.full_dims, *fact.measures])

@@ -50,7 +50,7 @@ def test_kpis_json(client):
     previous = {"start": "2020-01-22", "end": "2020-03-01", "basis": "days", "length": 40}
     assert body["filters"] == {"start": "2020-03-02", "end": "2020-04-10", "state": [],
                                "region": [], "category": [], "payment_type": [],
-                               "previous_period": previous}
+                               "seller": [], "previous_period": previous}
     assert body["previous_period"] == previous
     assert body["previous"]["aov"] is None and body["growth"]["sales"] is None
 
@@ -144,6 +144,15 @@ BAD = [
     ("/api/v1/kpis?start=0001-01-01", "start", "between 1900-01-01 and 2999-12-31"),
     ("/api/v1/breakdown/state?end=9999-12-31", "end", "between 1900-01-01 and 2999-12-31"),
     ("/api/v1/timeseries?start=1900-01-01&end=1900-01-31", "start", "would begin before"),
+    # seller ids are checked against the sellers table on every filtered endpoint
+    ("/api/v1/kpis?seller=unknown", "seller", "unknown seller 'unknown'"),
+    ("/api/v1/timeseries?seller=" + "0" * 32, "seller", "unknown seller"),
+    (f"/api/v1/breakdown/category?seller={401:032x},nope", "seller",
+     "unknown seller 'nope'"),
+    ("/api/v1/orders?seller=unknown", "seller", "unknown seller 'unknown'"),
+    ("/api/v1/forecast?seller=unknown", "seller", "unknown seller 'unknown'"),
+    ("/api/v1/shortages?seller=unknown", "seller", "unknown seller 'unknown'"),
+    ("/api/v1/impact?seller=unknown", "seller", "unknown seller 'unknown'"),
 ]
 
 
@@ -162,3 +171,30 @@ def test_unknown_endpoint_and_method(client):
     assert r.status_code == 404 and "openapi.json" in r.get_json()["error"]
     r = client.post("/api/v1/kpis")
     assert r.status_code == 405 and "read-only" in r.get_json()["error"]
+
+
+def test_seller_filter_over_http(client):
+    """The seller filter through the API: the tiny data's seller 402 sold one item of o1
+    (tests/test_seller_filter.py has the hand count); repeated and comma-separated ids are
+    the same filter, echoed back; the breakdowns take it too."""
+    s1, s2 = f"{401:032x}", f"{402:032x}"
+    body = client.get(f"/api/v1/kpis?seller={s2}").get_json()
+    assert body["filters"]["seller"] == [s2]
+    assert (body["current"]["orders"], body["current"]["sales"]) == (1, 100.1)
+    assert body["current"]["payments"] == 192.29
+    both = client.get(f"/api/v1/kpis?seller={s2},{s1}").get_json()
+    assert both == client.get(f"/api/v1/kpis?seller={s1}&seller={s2}").get_json()
+    assert both["filters"]["seller"] == [s1, s2]
+    rows = client.get(f"/api/v1/breakdown/category?seller={s2}").get_json()["rows"]
+    assert [(r["key"], r["sales"]) for r in rows] == [("sports_leisure", 100.1)]
+    orders = client.get(f"/api/v1/orders?seller={s2}").get_json()
+    assert orders["total"]["sales"] == 100.1 and len(orders["rows"]) == 1
+
+
+def test_openapi_lists_the_seller_parameter(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert doc["components"]["parameters"]["seller"]["name"] == "seller"
+    for path in ("/api/v1/kpis", "/api/v1/timeseries", "/api/v1/breakdown/{dim}",
+                 "/api/v1/orders", "/api/v1/forecast"):
+        refs = [p.get("$ref") for p in doc["paths"][path]["get"]["parameters"]]
+        assert "#/components/parameters/seller" in refs, path

@@ -387,7 +387,9 @@ def test_fast_path_reads_no_table_a_load_swaps(loaded, tmp_path):
     allowed = set(rollups.all_tables()) | {"pulse_meta"}
     with service.reader() as reader:
         cats = list(service.domain(reader).categories[:2])
-        views = [{}, {"state": ["SP"]}, {"category": cats[:1]},
+        sellers = list(service.domain(reader).sellers[:2])
+        views = [{}, {"state": ["SP"]}, {"category": cats[:1]}, {"seller": sellers},
+                 {"seller": sellers[:1], "category": cats, "payment_type": ["boleto"]},
                  {"payment_type": ["voucher"], "region": ["S"]},
                  {"category": cats, "payment_type": ["boleto"],
                   "start": ["2020-02-10"], "end": ["2020-11-20"]}]

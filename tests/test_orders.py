@@ -28,7 +28,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
-from test_fast_equals_raw import SETTINGS, filters_strategy
+from sqlalchemy import text
+from test_fast_equals_raw import SETTINGS, filters_strategy, with_big_sellers
 
 from dashapp.api.openapi import openapi_document
 from dashapp.config import load_settings
@@ -205,7 +206,7 @@ def test_list_equals_kpis_for_random_filters_on_tiny_data(tiny_engine):
 
 def test_list_equals_kpis_for_random_filters_on_demo_data(demo_engine):
     with demo_engine.connect() as conn:
-        domain = report.load_domain(conn)
+        domain = with_big_sellers(demo_engine, report.load_domain(conn))
 
     @settings(max_examples=25, **SETTINGS)
     @given(filters_strategy(domain), st.sampled_from(SORTS), st.sampled_from(ORDERS))
@@ -225,6 +226,30 @@ def test_http_totals_equal_http_kpis_on_demo_data(demo_client, query):
     body = demo_client.get(f"/api/v1/orders?{query}&limit=1").get_json()
     assert body["total"] == {k: kpis[k] for k in SUMS}
     assert kpis["orders"] > 0
+
+
+def test_list_equals_kpis_for_sellers_on_demo_data(demo_engine, demo_client):
+    """Sellers alone, together, with a category of theirs (the same item must match both)
+    and with every other kind: the list's totals are the cards' to the cent."""
+    with demo_engine.connect() as conn:
+        domain = report.load_domain(conn)
+        big = with_big_sellers(demo_engine, domain, 3).sellers
+        cats = conn.execute(text(
+            "SELECT category FROM agg_seller_order WHERE seller_id = ANY(:s) "
+            "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 2"), {"s": list(big)}).scalars().all()
+    views = [Filters(sellers=big[:1]), Filters(sellers=big),
+             Filters(sellers=big, categories=tuple(sorted(cats))),
+             Filters(sellers=big[1:], categories=(cats[0],), payment_types=("credit_card",)),
+             Filters(sellers=big, regions=("SE",), start=date(2020, 1, 1),
+                     end=date(2020, 12, 31))]
+    for v in views:
+        f = v.resolve(domain)
+        assert kpi_sums(demo_engine, f)["orders"] > 0, v
+        check_list_against_kpis(demo_engine, f, "sales", "desc", 500)
+        query = "&".join(f"{k}={','.join(vals)}" for k, vals in v.to_params().items())
+        kpis = demo_client.get(f"/api/v1/kpis?{query}").get_json()["current"]
+        body = demo_client.get(f"/api/v1/orders?{query}&limit=1").get_json()
+        assert body["total"] == {k: kpis[k] for k in SUMS}
 
 
 # --- pages ---------------------------------------------------------------------------------
@@ -378,7 +403,8 @@ def test_rows_of_the_tiny_dataset_by_hand(tiny_client):
     assert body["next_cursor"] is None and body["limit"] == 50
     assert (body["status"], body["sort"], body["order"]) == ("sales", "purchased_at", "desc")
     assert body["filters"] == {"start": "2020-03-02", "end": "2020-04-10", "state": [],
-                               "region": [], "category": [], "payment_type": []}
+                               "region": [], "category": [], "payment_type": [],
+                               "seller": []}
 
 
 def test_category_filter_keeps_only_the_selected_items(tiny_client):
@@ -511,6 +537,7 @@ def test_bad_parameters_are_400s_naming_them(tiny_client):
         f"cursor={good}&status=all": "cursor",
         f"cursor={good}&order=asc": "cursor",
         "state=XX": "state", "start=2020-13-01": "start", "format=xml": "format",
+        "seller=unknown": "seller", f"seller={H(401)}&seller=x": "seller",
         "colour=red": "colour",
     }
     for query, parameter in cases.items():

@@ -189,8 +189,9 @@ def _filter_parameters() -> dict[str, Any]:
         "region": _param("region", "region code(s): N, NE, CO, SE, S"),
         "category": _param("category", "product category (English name)"),
         "payment_type": _param("payment_type", "payment type(s), e.g. credit_card"),
-        "seller": _param("seller", "seller_id(s); an item counts when sold by one of them "
-                                   "(and, with category, in a selected category)"),
+        "seller": _param("seller", "seller_id(s): orders having an item of one, with only "
+                                   "their items in item sums (with category: an item "
+                                   "of both)"),
         "format": _param("format", "json (default) or csv, in any case; one value",
                          {"type": "string", "enum": ["json", "csv"], "default": "json"}),
     }

@@ -18,6 +18,7 @@ from loaders.rollups import CROSSING, ITEM, ORDER, PAYMENT, Fact
 from ..filters import Filters
 from ..metrics import ZERO, OrderSums
 from ..regions import region_case_sql
+from . import sellerfilter
 
 GROUPS = {
     None: "NULL::text",
@@ -145,6 +146,8 @@ _ORDER_SELECT = """
 def order_sums(conn: Connection, filters: Filters, group: str | None = None,
                with_customers: bool = True) -> dict[object, OrderSums]:
     """OrderSums per group value (key None without grouping) for resolved filters."""
+    if filters.sellers:  # items of some sellers: their own table (queries/sellerfilter.py)
+        return sellerfilter.order_sums(conn, filters, group, with_customers)
     out: dict[object, OrderSums] = {}
     by_firsts = with_customers and _counts_by_firsts(filters, group)
     for row in _fetch(conn, ORDER, filters, group, _ORDER_SELECT):
@@ -270,12 +273,16 @@ def item_sales_orders(conn: Connection, filters: Filters, group: str) -> list[tu
     Exact for ONE category (its n_orders is counted per order and category); the
     insight models read a dozen single-category series through it.
     """
+    if filters.sellers:
+        return sellerfilter.item_sales_orders(conn, filters, group)
     return _fetch(conn, ITEM, filters, group,
                   "coalesce(sum(sales), 0), coalesce(sum(n_orders), 0)")
 
 
 def category_rows(conn: Connection, filters: Filters) -> list[dict]:
     """Per category: sales, freight, items and orders having an item of it."""
+    if filters.sellers:
+        return sellerfilter.category_rows(conn, filters)
     rows = _fetch(conn, ITEM, filters, "category",
                   "sum(sales), sum(freight), sum(items), sum(n_orders)")
     return [
@@ -287,6 +294,8 @@ def category_rows(conn: Connection, filters: Filters) -> list[dict]:
 
 def payment_rows(conn: Connection, filters: Filters) -> tuple[list[dict], int]:
     """Per payment type: rows, orders, value, installments; and all matching sales orders."""
+    if filters.sellers:
+        return sellerfilter.payment_rows(conn, filters)
     rows = _fetch(conn, PAYMENT, filters, "payment_type",
                   "sum(n_rows), sum(n_orders), sum(value), sum(installments)")
     total = _fetch(conn, ORDER, filters, None,
@@ -312,7 +321,7 @@ def domain_facts(conn: Connection) -> dict[str, object]:
     pays = conn.execute(text(
         "SELECT DISTINCT unnest(types) FROM dim_payset ORDER BY 1")).scalars().all()
     sellers = conn.execute(text(
-        "SELECT seller_id FROM sellers ORDER BY 1")).scalars().all()
+        "SELECT seller_id FROM dim_seller ORDER BY 1")).scalars().all()
     return {"min_day": row[0], "max_day": row[1], "states": tuple(states),
             "categories": tuple(cats), "payment_types": tuple(pays),
             "sellers": tuple(sellers)}

@@ -170,7 +170,8 @@ def _matching(query: OrderQuery) -> tuple[list[str], dict[str, Any]]:
 
     The same rules as `queries.raw` (docs/METRICS.md): dates and state select whole
     orders; a category or payment type qualifies an order having one such item or
-    payment row; status=sales keeps the orders `orders` counts (not canceled or
+    payment row, a seller one item of theirs (with a category too, the same item);
+    status=sales keeps the orders `orders` counts (not canceled or
     unavailable, at least one item). The date test is a range on the timestamp rather
     than a cast, so the purchase-time index serves it."""
     f = query.filters
@@ -182,10 +183,9 @@ def _matching(query: OrderQuery) -> tuple[list[str], dict[str, Any]]:
     if states is not None:
         where.append("c.customer_state = ANY(:states)")
         params["states"] = list(states)
-    if f.categories:
-        where.append(f"""EXISTS (SELECT 1 FROM order_items i {_PRODUCTS}
-            WHERE i.order_id = o.order_id AND {CATEGORY} = ANY(:cats))""")
-        params["cats"] = list(f.categories)
+    if f.categories or f.sellers:
+        where.append(f"""EXISTS (SELECT 1 FROM order_items i {_PRODUCTS if f.categories else ""}
+            WHERE i.order_id = o.order_id AND {_counted(f, params)})""")
     if f.payment_types:
         where.append("EXISTS (SELECT 1 FROM order_payments pp WHERE pp.order_id = o.order_id "
                      "AND pp.payment_type = ANY(:pays))")
@@ -196,14 +196,28 @@ def _matching(query: OrderQuery) -> tuple[list[str], dict[str, Any]]:
     return where, params
 
 
+def _counted(f: Filters, params: dict[str, Any]) -> str:
+    """Which items of `order_items i` (beside its product `p`) count: under a category or
+    seller filter only those of the selected values, one item meeting both (METRICS.md);
+    binds their parameters."""
+    conds = []
+    if f.categories:
+        conds.append(f"{CATEGORY} = ANY(:cats)")
+        params["cats"] = list(f.categories)
+    if f.sellers:
+        conds.append("i.seller_id = ANY(:sellers)")
+        params["sellers"] = list(f.sellers)
+    return " AND ".join(conds) or "TRUE"
+
+
 _C_CATEGORY = f'({CATEGORY}) COLLATE "C"'
 _C_PAYMENT = 'q.payment_type COLLATE "C"'
 
 
 def _sums(query: OrderQuery, name: str, keys_only: bool) -> tuple[str, str, str, str]:
     """(columns, table, joins, condition) of one sum per order, never items and payments
-    in one row set: `it` the order's counted items (under a category filter only the
-    selected categories' items), `pay` all its payment rows, `rv` its review rows (the
+    in one row set: `it` the order's counted items (under a category or seller filter
+    only the selected ones' items), `pay` all its payment rows, `rv` its review rows (the
     table's key is (review_id, order_id): they are its distinct review rows).
     `keys_only` leaves out what a sort does not need: the sorted value lists, and the
     product join when no category filter asks for it."""
@@ -214,8 +228,7 @@ def _sums(query: OrderQuery, name: str, keys_only: bool) -> tuple[str, str, str,
             columns += (f", array_agg(DISTINCT {_C_CATEGORY} ORDER BY {_C_CATEGORY}) "
                         "AS categories")
         joins = _PRODUCTS if by_category or not keys_only else ""
-        return (columns, "order_items i", joins,
-                f"{CATEGORY} = ANY(:cats)" if by_category else "TRUE")
+        return columns, "order_items i", joins, _counted(query.filters, {})
     if name == "pay":
         columns = "sum(q.payment_value) AS payments"
         if not keys_only:
@@ -399,7 +412,7 @@ def order_totals(conn: Connection, query: OrderQuery) -> dict[str, Any]:
     """Row count and sums over the whole list, each summed straight from its own table
     (items and payments never in one row set): what the cards must show too."""
     listed, params = _listed(query)
-    cat_cond = f"{CATEGORY} = ANY(:cats)" if query.filters.categories else "TRUE"
+    cat_cond = _counted(query.filters, params)
     _sort_in_memory(conn)
     row = conn.execute(text(f"""
         WITH {listed}

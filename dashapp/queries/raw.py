@@ -27,7 +27,7 @@ GROUPS = {
 }
 
 _ITEMS = f"""
-    SELECT i.order_id, i.price, i.freight_value, {CATEGORY} AS category
+    SELECT i.order_id, i.seller_id, i.price, i.freight_value, {CATEGORY} AS category
     FROM order_items i
     JOIN products p ON p.product_id = i.product_id
     LEFT JOIN product_category_name_translation t
@@ -42,6 +42,17 @@ def _plain_plans(conn: Connection) -> None:
     conn.execute(text("SET LOCAL work_mem = '64MB'"))
 
 
+def _item_cond(filters: Filters) -> str:
+    """Which items count (`x` a row of `cat_items`): one item must be in a selected
+    category AND sold by a selected seller, not the order as a whole."""
+    conds = []
+    if filters.categories:
+        conds.append("x.category = ANY(:cats)")
+    if filters.sellers:
+        conds.append("x.seller_id = ANY(:sellers)")
+    return " AND ".join(conds) or "TRUE"
+
+
 def _base(filters: Filters) -> tuple[str, dict]:
     """CTEs: `base` = every order matching the filters (any status); `sales` = sales orders."""
     params: dict[str, object] = {"start": filters.start, "end": filters.end}
@@ -50,10 +61,11 @@ def _base(filters: Filters) -> tuple[str, dict]:
     if states is not None:
         where.append("c.customer_state = ANY(:states)")
         params["states"] = list(states)
-    if filters.categories:
+    if filters.categories or filters.sellers:
         where.append("o.order_id IN (SELECT x.order_id FROM cat_items x "
-                     "WHERE x.category = ANY(:cats))")
+                     f"WHERE {_item_cond(filters)})")
         params["cats"] = list(filters.categories)
+        params["sellers"] = list(filters.sellers)
     if filters.payment_types:
         where.append("o.order_id IN (SELECT pp.order_id FROM order_payments pp "
                      "WHERE pp.payment_type = ANY(:pays))")
@@ -93,7 +105,7 @@ def order_sums(conn: Connection, filters: Filters, group: str | None = None,
     _plain_plans(conn)
     ctes, params = _base(filters)
     g = GROUPS[group]
-    cat_cond = "x.category = ANY(:cats)" if filters.categories else "TRUE"
+    cat_cond = _item_cond(filters)
     queries = {
         "orders": f"""SELECT {g}, count(*), count(DISTINCT b.person),
                       count(DISTINCT b.person) FILTER (WHERE f.first_day BETWEEN :start AND :end)
@@ -140,7 +152,7 @@ def order_sums(conn: Connection, filters: Filters, group: str | None = None,
 def category_rows(conn: Connection, filters: Filters) -> list[dict]:
     _plain_plans(conn)
     ctes, params = _base(filters)
-    cat_cond = "x.category = ANY(:cats)" if filters.categories else "TRUE"
+    cat_cond = _item_cond(filters)
     rows = conn.execute(text(ctes + f"""
         SELECT x.category, sum(x.price), sum(x.freight_value), count(*),
                count(DISTINCT x.order_id)

@@ -8,11 +8,8 @@ filled by the next load or `pulse db refresh` (a release runs it: the rollup cod
 fingerprint changed). The reader role reads them through the default privileges
 `pulse db grant-reader` set, like every table created after it ran.
 
-Numbered 0009 beside the seller filter's 0008: when both are merged, this one revises
-0008 (one line below).
-
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 """
 
 from collections.abc import Sequence
@@ -20,7 +17,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
