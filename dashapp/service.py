@@ -44,7 +44,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
 from .cache import ResultCache
 from .filters import Domain, Filters, parse_filters
-from .queries import orders, report
+from .queries import customerlist, customers, orders, report
 from .queries.snapshot import RAW_TABLES, Snapshot, SnapshotGone, snapshot
 
 log = logging.getLogger(__name__)
@@ -267,3 +267,41 @@ class PulseService:
                 raise NoData(NOTHING_LOADED)
             return self.cached(r.version, "order_detail", (order_id,),
                                lambda: r.run(lambda c: orders.order_detail(c, order_id)))
+
+
+    # --- customers, retention and lateness (docs/METRICS.md) ---------------------------
+
+    def cohorts(self, filters: Filters, reader: Reader | None = None) -> list[dict]:
+        """Cohorts of the months of the range with their retention per month offset,
+        from the derived tables (no raw-table lock: they change by MVCC like rollups)."""
+        with self.reading(reader) as r:
+            return self.cached(r.version, "cohorts", (filters.cache_key(),),
+                               lambda: r.run(lambda c: customers.cohorts(c, filters)))
+
+    def segments(self, filters: Filters, reader: Reader | None = None) -> list[dict]:
+        with self.reading(reader) as r:
+            return self.cached(r.version, "segments", (filters.cache_key(),),
+                               lambda: r.run(lambda c: customers.segments(c, filters)))
+
+    def lateness(self, filters: Filters, reader: Reader | None = None) -> list[dict]:
+        with self.reading(reader) as r:
+            return self.cached(r.version, "lateness", (filters.cache_key(),),
+                               lambda: r.run(lambda c: customers.lateness(c, filters)))
+
+    def customer_page(self, query: customerlist.CustomerQuery, limit: int,
+                      cursor: str | None, reader: Reader) -> dict:
+        """A page of a segment's customers and the whole list's total, in one view; the
+        page cached per cursor, the total once per list (every page repeats it)."""
+        page = self.cached(reader.version, "customer_page",
+                           (query.cache_key(), limit, cursor or ""),
+                           lambda: reader.run(lambda c: customerlist.customer_page(
+                               c, query, limit, cursor)))
+        total = self.cached(reader.version, "customer_total", (query.cache_key(),),
+                            lambda: reader.run(lambda c: customerlist.customer_total(
+                                c, query)))
+        return {**page, "total": total}
+
+    def customer_stream(self, query: customerlist.CustomerQuery
+                        ) -> customerlist.CustomerStream:
+        """Every customer of the list, streamed (never cached); the caller closes it."""
+        return _guard(lambda: customerlist.CustomerStream(self.engine, query))

@@ -50,6 +50,8 @@ import logging
 import time
 from dataclasses import dataclass
 
+from . import customerfacts
+
 log = logging.getLogger(__name__)
 
 STAMP_PREFIX = "pulse-rollups:"
@@ -500,6 +502,7 @@ def rebuild(cur) -> None:
             )
     for table in all_tables():
         cur.execute(f"ANALYZE {table}")
+    customerfacts.rebuild(cur, CATEGORY_SQL)  # customers, retention, lateness
     # record which code built them: a release with other rollup code rebuilds (pulse db refresh)
     cur.execute(f"COMMENT ON TABLE pulse_meta IS '{STAMP_PREFIX}{fingerprint()}'")
 
@@ -519,4 +522,5 @@ def fingerprint() -> str:
     import inspect
     import sys
 
-    return hashlib.sha256(inspect.getsource(sys.modules[__name__]).encode()).hexdigest()[:16]
+    code = "".join(inspect.getsource(m) for m in (sys.modules[__name__], customerfacts))
+    return hashlib.sha256(code.encode()).hexdigest()[:16]

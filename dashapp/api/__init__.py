@@ -1,14 +1,15 @@
 """The REST API (`/api/v1`, `/healthz`): the HTTP face of the service, beside the page.
 
 `common` holds what every endpoint shares (parameters, formats, error bodies),
-`dashboard`, `insight` and `orders` the endpoints, `openapi` the whole description, built
-in one place from the metric and model definitions (never from the endpoints).
+`dashboard`, `insight`, `orders` and `customers` the endpoints, `openapi` the whole
+description, built in one place from the metric and model definitions (never from the endpoints).
 """
 
 from __future__ import annotations
 
 from flask import Flask
 
+from .customers import customers_api
 from .dashboard import api, health
 from .insight import insight_api
 from .orders import orders_api
@@ -20,4 +21,5 @@ def register_api(server: Flask) -> None:
     server.register_blueprint(api)
     server.register_blueprint(insight_api)
     server.register_blueprint(orders_api)
+    server.register_blueprint(customers_api)
     server.register_blueprint(health)

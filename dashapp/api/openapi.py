@@ -13,6 +13,8 @@ from ..insight import forecast, reports
 from ..insight.answers import GRAINS_IMPACT, GRAINS_SHORTAGES
 from ..insight.impact import MIN_BASELINE_DAYS
 from ..metrics import KPI_FIELDS, MONEY_FIELDS
+from ..queries import customerlist
+from ..queries import customers as customer_figures
 from ..queries import orders as order_list
 from ..queries.report import DIMENSIONS
 
@@ -312,6 +314,8 @@ def openapi_document() -> dict[str, Any]:
     doc["paths"].update(_order_paths())
     for section, items in _order_components().items():
         doc["components"].setdefault(section, {}).update(items)
+    doc["paths"].update(_customer_paths())
+    doc["components"]["schemas"].update(_customer_schemas())
     return doc
 
 
@@ -747,4 +751,139 @@ def _order_components() -> dict[str, Any]:
         "responses": {"NotFound": {
             "description": "no such order in the loaded data", "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}},
+    }
+
+
+# --- customers, retention and lateness ---------------------------------------------------
+
+_COUNT = {"type": "integer", "minimum": 0}
+_SHARE = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
+
+
+def _customer_list_parameters() -> list[dict[str, Any]]:
+    return [
+        *FILTER_PARAMETERS,
+        {"name": "segment", "in": "query", "required": True,
+         "schema": {"type": "string", "enum": list(customer_figures.SEGMENTS)},
+         "description": "whose customers to list (see /api/v1/customers/segments)"},
+        _q("limit", {"type": "integer", "minimum": 1, "maximum": customerlist.MAX_LIMIT,
+                     "default": customerlist.DEFAULT_LIMIT},
+           "rows per page (JSON only: format=csv returns every row)"),
+        _q("cursor", {"type": "string", "maxLength": customerlist.MAX_CURSOR},
+           "next_cursor of the previous page of the same list (same segment and filters); "
+           "absent for the first page. Another list's cursor is a 400"),
+    ]
+
+
+def _customer_paths() -> dict[str, Any]:
+    """/api/v1/customers/cohorts, /segments, /customers and /delivery/lateness."""
+    csv_list = ("every customer of the segment (not one page), streamed; columns are the "
+                "row fields in order, empty for null")
+    return {
+        "/api/v1/customers/cohorts": {"get": {
+            "operationId": "getCohorts",
+            "summary": "Retention of the customers first seen in each month of the range",
+            "description": (
+                "Cohort c: the customers whose first sales order in the whole dataset was "
+                "bought in month c and matches the filters (dates aside); one cohort per "
+                "month of the range that has any. For k = 0, 1, ... up to the month of "
+                "end: active = members with a matching sales order in month c + k, "
+                "retention = active / size. CSV: one row per cohort and k. METRICS.md."),
+            "parameters": FILTER_PARAMETERS,
+            "responses": _responses("#/components/schemas/Cohorts"),
+        }},
+        "/api/v1/customers/segments": {"get": {
+            "operationId": "getSegments",
+            "summary": "Customers by recency and frequency: loyal, at_risk, new, one_time, "
+                       "lost",
+            "description": (
+                "Over the customers with a matching sales order in the range, recency "
+                "counted in days to end. All five segments always, in that order; their "
+                "customers add up to the `customers` KPI. METRICS.md."),
+            "parameters": FILTER_PARAMETERS,
+            "responses": _responses("#/components/schemas/Segments"),
+        }},
+        "/api/v1/customers": {"get": {
+            "operationId": "getCustomers",
+            "summary": "The customers of a segment, one row each, largest sales first",
+            "description": (
+                "Sorted by sales (descending), ties by customer_unique_id (descending, "
+                "byte order), paged by keyset (`next_cursor`). `total` equals the "
+                "segment's row of /api/v1/customers/segments. `state` is the state of "
+                "the customer's last matching order in the range; `first_order` the day "
+                "of their first sales order in the whole dataset; `last_order` the day "
+                "of their last matching order, `recency` the days from it to end."),
+            "parameters": _customer_list_parameters(),
+            "responses": {
+                "200": {"description": "a page (JSON) or the whole list (CSV)",
+                        "headers": {"Content-Disposition": {
+                            "schema": {"type": "string"},
+                            "description": "CSV only: attachment; "
+                                           "filename=\"customers-....csv\""}},
+                        "content": {
+                            "application/json": {"schema": {
+                                "$ref": "#/components/schemas/CustomerList"}},
+                            "text/csv": {"schema": {"type": "string",
+                                                    "description": csv_list}}}},
+                "400": {"$ref": "#/components/responses/BadRequest"},
+                "503": {"$ref": "#/components/responses/Unavailable"},
+                **GUARD_RESPONSES,
+            },
+        }},
+        "/api/v1/delivery/lateness": {"get": {
+            "operationId": "getLateness",
+            "summary": "Reviews by days late: orders, mean review, share of low reviews",
+            "description": (
+                "Matching sales orders with a delivered and an estimated date, in seven "
+                "buckets of days_late (delivered day minus estimated day), always all "
+                "seven in order. Reviews are the orders' distinct review rows; low is a "
+                "score of 1 or 2. METRICS.md."),
+            "parameters": FILTER_PARAMETERS,
+            "responses": _responses("#/components/schemas/Lateness"),
+        }},
+    }
+
+
+def _customer_schemas() -> dict[str, Any]:
+    def obj(props: dict[str, Any], description: str = "") -> dict[str, Any]:
+        out = {"type": "object", "required": list(props), "properties": props,
+               "additionalProperties": False}
+        return {**out, "description": description} if description else out
+
+    filters = {"$ref": "#/components/schemas/Filters"}
+    point = obj({"k": _COUNT, "active": _COUNT, "retention": {
+        "type": "number", "minimum": 0, "maximum": 1}})
+    cohort = obj({"cohort": {"type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}$"},
+                  "size": {"type": "integer", "minimum": 1},
+                  "retention": {"type": "array", "items": point}})
+    segment = obj({"segment": {"type": "string", "enum": list(customer_figures.SEGMENTS)},
+                   "customers": _COUNT, "orders": _COUNT, "sales": _MONEY,
+                   "avg_recency": {"type": ["number", "null"],
+                                   "description": "mean days from the last order to end"}})
+    bucket = obj({"bucket": {"type": "string", "enum": list(customer_figures.BUCKETS)},
+                  "orders": _COUNT,
+                  "avg_review": {"type": ["number", "null"], "minimum": 1, "maximum": 5},
+                  "low_review_share": _SHARE})
+    row = obj({"customer_unique_id": {"type": "string"}, "state": {"type": "string"},
+               "orders": {"type": "integer", "minimum": 1}, "sales": _MONEY,
+               "first_order": {"type": "string", "format": "date"},
+               "last_order": {"type": "string", "format": "date"},
+               "recency": _COUNT})
+    assert tuple(row["properties"]) == customerlist.ROW_FIELDS
+    total = obj({"customers": _COUNT, "orders": _COUNT, "sales": _MONEY},
+                "over every row of the list, not only this page")
+    return {
+        "Cohorts": obj({"filters": filters, "cohorts": {"type": "array", "items": cohort}}),
+        "Segments": obj({"filters": filters, "segments": {"type": "array", "items": segment}}),
+        "Lateness": obj({"filters": filters, "buckets": {"type": "array", "items": bucket}}),
+        "CustomerRow": row,
+        "CustomerList": obj({
+            "filters": filters,
+            "segment": {"type": "string", "enum": list(customer_figures.SEGMENTS)},
+            "limit": {"type": "integer", "minimum": 1, "maximum": customerlist.MAX_LIMIT},
+            "rows": {"type": "array", "items": {"$ref": "#/components/schemas/CustomerRow"}},
+            "next_cursor": {"type": ["string", "null"],
+                            "description": "pass as cursor for the next page; null on the "
+                                           "last page"},
+            "total": total}),
     }

@@ -1,0 +1,137 @@
+"""/api/v1/customers/... and /api/v1/delivery/lateness: who the customers are, whether
+they come back, and how lateness shows in reviews (docs/METRICS.md, "Customers and
+retention", "Delivery and reviews").
+
+Every endpoint takes the filters of the others (same parser, same 400s). The customer
+list pages a segment's customers by keyset like the order list, and with `format=csv`
+streams all of them, not a page, in constant memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request, stream_with_context
+
+from ..filters import DATE_PARAMS, FILTER_PARAMS, FilterError, Filters
+from ..jsonout import jsonable
+from ..queries.customerlist import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    ROW_FIELDS,
+    CustomerQuery,
+    CustomerStream,
+)
+from ..queries.customers import SEGMENTS
+from .common import (
+    int_param,
+    one,
+    output_format,
+    parsed_filters,
+    register_error_handlers,
+    respond,
+    service,
+)
+
+customers_api = Blueprint("customers_api", __name__, url_prefix="/api/v1")
+register_error_handlers(customers_api)
+
+LIST_PARAMS = ("segment", "limit", "cursor")
+COHORT_COLUMNS = ["cohort", "size", "k", "active", "retention"]
+SEGMENT_COLUMNS = ["segment", "customers", "orders", "sales", "avg_recency"]
+BUCKET_COLUMNS = ["bucket", "orders", "avg_review", "low_review_share"]
+
+
+@customers_api.get("/customers/cohorts")
+def cohorts() -> Response:
+    output_format()
+    with parsed_filters() as (reader, filters):
+        body = {"filters": filters.to_json(),
+                "cohorts": service().cohorts(filters, reader=reader)}
+    return respond(body, lambda b: ([{"cohort": c["cohort"], "size": c["size"], **point}
+                                     for c in b["cohorts"] for point in c["retention"]],
+                                    COHORT_COLUMNS), "cohorts")
+
+
+@customers_api.get("/customers/segments")
+def segments() -> Response:
+    output_format()
+    with parsed_filters() as (reader, filters):
+        body = {"filters": filters.to_json(),
+                "segments": service().segments(filters, reader=reader)}
+    return respond(body, lambda b: (b["segments"], SEGMENT_COLUMNS), "segments")
+
+
+@customers_api.get("/delivery/lateness")
+def lateness() -> Response:
+    output_format()
+    with parsed_filters() as (reader, filters):
+        body = {"filters": filters.to_json(),
+                "buckets": service().lateness(filters, reader=reader)}
+    return respond(body, lambda b: (b["buckets"], BUCKET_COLUMNS), "lateness")
+
+
+@customers_api.get("/customers")
+def customer_list() -> Response:
+    fmt = output_format()
+    segment = one("segment")
+    if segment is None:
+        raise FilterError("segment", f"segment is required: one of {', '.join(SEGMENTS)}")
+    limit = int_param("limit", DEFAULT_LIMIT, 1, MAX_LIMIT, " rows")
+    cursor = one("cursor")
+    with parsed_filters(LIST_PARAMS) as (reader, filters):
+        query = CustomerQuery(filters, segment.lower())
+        if fmt == "csv":  # one statement over MVCC tables: consistent by itself
+            return _csv_response(query)
+        page = service().customer_page(query, limit, cursor, reader=reader)
+    body = {"filters": filters.to_json(), "segment": query.segment, "limit": limit, **page}
+    return jsonify(jsonable(body))
+
+
+def _csv_chunks(stream: CustomerStream) -> Iterator[str]:
+    """The header, then one chunk per fetched batch: nothing accumulates."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+
+    def take() -> str:
+        chunk = out.getvalue()
+        out.seek(0)
+        out.truncate()
+        return chunk
+
+    def cell(value: Any) -> Any:
+        value = jsonable(value)
+        return "" if value is None else value
+
+    try:
+        writer.writerow(ROW_FIELDS)
+        yield take()
+        for batch in stream.batches():
+            writer.writerows([cell(row[name]) for name in ROW_FIELDS] for row in batch)
+            yield take()
+    finally:
+        stream.close()
+
+
+def csv_filename(filters: Filters, segment: str, given: set[str]) -> str:
+    """`customers-loyal-state-SP.csv`: the segment and the filters the request named."""
+    parts = ["customers", segment]
+    params = filters.to_params()
+    for name in FILTER_PARAMS:
+        if name in params and (name not in DATE_PARAMS or name in given):
+            parts += [name, *params[name]]
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", "-".join(parts)).strip("._-")[:150]
+    return f"{stem or 'customers'}.csv"
+
+
+def _csv_response(query: CustomerQuery) -> Response:
+    stream = service().customer_stream(query)
+    name = csv_filename(query.filters, query.segment, set(request.args))
+    resp = Response(stream_with_context(_csv_chunks(stream)), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    resp.call_on_close(stream.close)
+    return resp

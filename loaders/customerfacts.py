@@ -1,0 +1,180 @@
+"""Derived tables for customers, retention and lateness, rebuilt with the rollups.
+
+Why per-order rows and not cells like `agg_order`: a cohort or a segment is about
+distinct customers across several orders (their first order, their last one, how many),
+which sums over cells cannot give. What makes them cheap instead is that every customer
+fact that needs the whole dataset is computed once here, at load:
+
+* `cust_order`: one row per sales order (not canceled/unavailable, with an item) of a
+  customer, with its rank among that customer's sales orders (`seq`, by purchase time
+  then order id in byte order, so `seq = 1` is the first order of METRICS.md whatever
+  the filters), the customer's number of sales orders (`n_sales`) and first day, the
+  order's state, payment types, sales of all its items, `days_late` and review sums.
+  A query then never ranks or counts a customer's orders itself: a cohort's size is a
+  plain count of `seq = 1` rows, and a customer with a single sales order (most of
+  them) needs no grouping at all, only the few with `n_sales > 1` are grouped.
+* `cust_item`: the sales orders' item prices summed per (order, category, seller), for
+  the category and seller filters, which select items and count only theirs; each row
+  carries its order's facts too, so such a filter reads its rows through an index on
+  (category, day) or (seller_id, day) and nothing else.
+
+* `cust_day`: per (day, state, payment-type set), sums of those rows: first orders,
+  customers with a single sales order and their sales, and per lateness bucket the
+  orders and their review sums. Without a category or seller filter, a view's cohort
+  sizes, one-order customers and lateness are sums over these cells, whose number grows
+  with days and states, not with orders; only repeat customers are read row by row.
+
+* `cust_retention`: per (cohort month, later month), the repeat customers of the cohort
+  active in that month, over all orders: a view with no filter but its dates reads its
+  retention here, whatever the number of repeat customers.
+
+All are filled by DELETE + INSERT inside the load's transaction (readers keep the old
+rows until it commits, like the other rollups); migration 0009 creates them.
+"""
+
+from __future__ import annotations
+
+ORDER_TABLE = "cust_order"
+ITEM_TABLE = "cust_item"
+DAY_TABLE = "cust_day"
+RETENTION_TABLE = "cust_retention"
+
+#: Reviews by lateness: the buckets of `days_late`, in order, and each one's condition.
+BUCKETS = ("early_7+", "early_1_6", "on_time", "late_1_3", "late_4_7", "late_8_14",
+           "late_15+")
+BUCKET_WHEN = ("days_late <= -7", "days_late BETWEEN -6 AND -1", "days_late = 0",
+               "days_late BETWEEN 1 AND 3", "days_late BETWEEN 4 AND 7",
+               "days_late BETWEEN 8 AND 14", "days_late >= 15")
+#: Per bucket i, the columns of `cust_day` (and of any per-day sums of the same shape):
+#: its orders, their review scores' sum, their review rows, those scored 1 or 2.
+LATE_MEASURES = ("late_n", "late_sum", "late_rn", "late_low")
+LATE_COLUMNS = tuple(f"{m}_{i}" for i in range(len(BUCKETS)) for m in LATE_MEASURES)
+
+
+def day_sums_sql() -> str:
+    """The measures of `cust_day` as aggregates over order rows (`cust_order`'s columns):
+    how the table is built, and how a query computes the same sums from its own rows."""
+    out = ["count(*) FILTER (WHERE seq = 1) AS firsts",
+           "count(*) FILTER (WHERE n_sales = 1) AS singles",
+           "coalesce(sum(sales) FILTER (WHERE n_sales = 1), 0) AS single_sales"]
+    for i, when in enumerate(BUCKET_WHEN):
+        out += [f"count(*) FILTER (WHERE {when}) AS late_n_{i}",
+                f"coalesce(sum(review_sum) FILTER (WHERE {when}), 0) AS late_sum_{i}",
+                f"coalesce(sum(review_n) FILTER (WHERE {when}), 0) AS late_rn_{i}",
+                f"coalesce(sum(review_low) FILTER (WHERE {when}), 0) AS late_low_{i}"]
+    return ",\n       ".join(out)
+
+#: The order's facts, copied onto each of its `cust_item` rows: a category or seller
+#: filter then reads its few rows through the index alone, with no lookup per order.
+ORDER_FACTS = ("person", "seq", "n_sales", "first_day", "day", "state", "pay_types",
+               "days_late", "review_sum", "review_n", "review_low")
+_ORDER_FACTS = ("person text NOT NULL, seq integer NOT NULL, n_sales integer NOT NULL, "
+                "first_day date NOT NULL, day date NOT NULL, state text NOT NULL, "
+                "pay_types text[] NOT NULL, days_late integer, review_sum bigint NOT NULL, "
+                "review_n bigint NOT NULL, review_low bigint NOT NULL")
+
+# counts as integer (a cell's are small): their sums are bigint, quicker than numeric
+_DAY_COLUMNS = ", ".join(["day date NOT NULL", "state text NOT NULL",
+                          "pay_types text[] NOT NULL", "firsts integer NOT NULL",
+                          "singles integer NOT NULL", "single_sales numeric NOT NULL",
+                          *(f"{c} integer NOT NULL" for c in LATE_COLUMNS)])
+
+DDL = (
+    f"CREATE TABLE {ORDER_TABLE} (order_id text NOT NULL, person text NOT NULL, "
+    "seq integer NOT NULL, n_sales integer NOT NULL, first_day date NOT NULL, "
+    "day date NOT NULL, state text NOT NULL, pay_types text[] NOT NULL, "
+    "sales numeric NOT NULL, days_late integer, review_sum bigint NOT NULL, "
+    "review_n bigint NOT NULL, review_low bigint NOT NULL)",
+    f"CREATE INDEX ix_{ORDER_TABLE}_day ON {ORDER_TABLE} (day)",
+    f"CREATE INDEX ix_{ORDER_TABLE}_order ON {ORDER_TABLE} (order_id)",
+    # the customers with several sales orders: the only rows a query groups by customer
+    f"CREATE INDEX ix_{ORDER_TABLE}_repeat ON {ORDER_TABLE} (day) WHERE n_sales > 1",
+    f"CREATE TABLE {ITEM_TABLE} (order_id text NOT NULL, category text NOT NULL, "
+    "seller_id text NOT NULL, sales numeric NOT NULL, " + _ORDER_FACTS + ")",
+    f"CREATE INDEX ix_{ITEM_TABLE}_category ON {ITEM_TABLE} (category, day)",
+    f"CREATE INDEX ix_{ITEM_TABLE}_seller ON {ITEM_TABLE} (seller_id, day)",
+    f"CREATE TABLE {DAY_TABLE} ({_DAY_COLUMNS})",
+    f"CREATE INDEX ix_{DAY_TABLE}_day ON {DAY_TABLE} (day)",
+    f"CREATE TABLE {RETENTION_TABLE} (cohort date NOT NULL, month date NOT NULL, "
+    "active integer NOT NULL)",
+)
+
+
+def tables() -> list[str]:
+    return [ORDER_TABLE, ITEM_TABLE, DAY_TABLE, RETENTION_TABLE]
+
+
+_ORDERS = f"""
+INSERT INTO {ORDER_TABLE}
+WITH sale AS (
+    SELECT o.order_id, c.customer_unique_id AS person, o.order_purchase_timestamp AS ts,
+           c.customer_state AS state,
+           o.order_delivered_customer_date::date - o.order_estimated_delivery_date::date
+               AS days_late
+    FROM orders o JOIN customers c ON c.customer_id = o.customer_id
+    WHERE o.order_status NOT IN ('canceled', 'unavailable')
+), it AS (
+    SELECT order_id, sum(price) AS sales FROM order_items GROUP BY order_id
+), pay AS (
+    SELECT order_id, array_agg(DISTINCT payment_type ORDER BY payment_type) AS types
+    FROM order_payments GROUP BY order_id
+), rev AS (
+    SELECT order_id, sum(review_score) AS review_sum, count(*) AS review_n,
+           count(*) FILTER (WHERE review_score <= 2) AS review_low
+    FROM order_reviews GROUP BY order_id
+)
+SELECT s.order_id, s.person,
+       row_number() OVER (PARTITION BY s.person COLLATE "C"
+                          ORDER BY s.ts, s.order_id COLLATE "C"),
+       count(*) OVER (PARTITION BY s.person COLLATE "C"),
+       min(s.ts::date) OVER (PARTITION BY s.person COLLATE "C"),
+       s.ts::date, s.state, coalesce(pay.types, '{{}}'), it.sales, s.days_late,
+       coalesce(rev.review_sum, 0), coalesce(rev.review_n, 0), coalesce(rev.review_low, 0)
+FROM sale s
+JOIN it ON it.order_id = s.order_id  -- a sales order has an item
+LEFT JOIN pay ON pay.order_id = s.order_id
+LEFT JOIN rev ON rev.order_id = s.order_id
+ORDER BY 6
+"""
+
+
+def _items(category_sql: str) -> str:
+    facts = ", ".join(f"f.{c}" for c in ORDER_FACTS)
+    return f"""
+INSERT INTO {ITEM_TABLE}
+SELECT x.order_id, x.category, x.seller_id, x.sales, {facts}
+FROM (SELECT i.order_id, {category_sql} AS category, i.seller_id, sum(i.price) AS sales
+      FROM order_items i
+      JOIN products p ON p.product_id = i.product_id
+      LEFT JOIN product_category_name_translation t
+             ON t.product_category_name = p.product_category_name
+      GROUP BY 1, 2, 3) x
+JOIN {ORDER_TABLE} f ON f.order_id = x.order_id
+ORDER BY f.day
+"""
+
+
+_RETENTION = f"""
+INSERT INTO {RETENTION_TABLE}
+SELECT b.cohort, date_trunc('month', o.day::timestamp)::date, count(DISTINCT o.person)
+FROM {ORDER_TABLE} o
+JOIN (SELECT person, date_trunc('month', day::timestamp)::date AS cohort
+      FROM {ORDER_TABLE} WHERE seq = 1 AND n_sales > 1) b ON b.person = o.person
+WHERE o.seq > 1 AND o.n_sales > 1 AND o.day >= (b.cohort + interval '1 month')::date
+GROUP BY 1, 2 ORDER BY 1, 2
+"""
+
+
+def rebuild(cur, category_sql: str) -> None:
+    """Refill both tables in the caller's transaction. `category_sql` is the rollups'
+    category expression (over `p` and `t`), passed in so that an item's category is
+    written one way for every derived table."""
+    for table in reversed(tables()):
+        cur.execute(f"DELETE FROM {table}")
+    cur.execute(_ORDERS)
+    cur.execute(_items(category_sql))
+    cur.execute(f"INSERT INTO {DAY_TABLE} SELECT day, state, pay_types, {day_sums_sql()} "
+                f"FROM {ORDER_TABLE} GROUP BY day, state, pay_types ORDER BY day")
+    cur.execute(_RETENTION)
+    for table in tables():
+        cur.execute(f"ANALYZE {table}")
