@@ -1,7 +1,7 @@
 """The REST API (`/api/v1`, `/healthz`): the HTTP face of the service, beside the page.
 
 `common` holds what every endpoint shares (parameters, formats, error bodies),
-`dashboard`, `insight` and `orders` the endpoints, `openapi` the whole description, built
+`dashboard`, `insight`, `orders` and `sellers` the endpoints, `openapi` the whole description, built
 in one place from the metric and model definitions (never from the endpoints).
 """
 
@@ -12,6 +12,7 @@ from flask import Flask
 from .dashboard import api, health
 from .insight import insight_api
 from .orders import orders_api
+from .sellers import sellers_api
 
 
 def register_api(server: Flask) -> None:
@@ -20,4 +21,5 @@ def register_api(server: Flask) -> None:
     server.register_blueprint(api)
     server.register_blueprint(insight_api)
     server.register_blueprint(orders_api)
+    server.register_blueprint(sellers_api)
     server.register_blueprint(health)
