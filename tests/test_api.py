@@ -49,7 +49,7 @@ def test_kpis_json(client):
     assert c["canceled_rate"] == 0.2 and c["avg_review"] == 3.5
     previous = {"start": "2020-01-22", "end": "2020-03-01", "basis": "days", "length": 40}
     assert body["filters"] == {"start": "2020-03-02", "end": "2020-04-10", "state": [],
-                               "region": [], "category": [], "payment_type": [],
+                               "region": [], "category": [], "payment_type": [], "seller": [],
                                "previous_period": previous}
     assert body["previous_period"] == previous
     assert body["previous"]["aov"] is None and body["growth"]["sales"] is None

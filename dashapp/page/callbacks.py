@@ -41,6 +41,7 @@ from .geo import GeoData, load_geo
 from .layout import KPI_ELEMENTS, quick_pick_buttons
 from .panels.forecast import register_forecast_callbacks
 from .panels.impact import register_insight_callbacks
+from .panels.sellers import register_seller_callbacks
 from .panels.shortages import register_shortage_callbacks
 from .problems import view_error
 
@@ -168,6 +169,7 @@ def register_callbacks(app: Dash, service: PulseService, answers: InsightAnswers
     register_insight_callbacks(app, answers)
     register_forecast_callbacks(app, answers)
     register_shortage_callbacks(app, answers)
+    register_seller_callbacks(app, service)
 
 
 def dashboard(service: PulseService, view: dict | None) -> tuple[dict, dict, bool]:
@@ -285,7 +287,7 @@ def register_filter_bar(app: Dash) -> None:
         if ctx.triggered_id in (None, "url", "meta"):
             c = urlstate.controls_from_search(search, meta)
             shown = (start, end, *values)
-            wanted = (c.start, c.end, c.state, c.region, c.category, c.payment_type)
+            wanted = (c.start, c.end, *[getattr(c, name) for name in FILTER_DROPDOWNS])
             # only what differs: every control redrawn costs the browser a render pass
             return (no_update, *[w if w != s or ctx.triggered_id is None else no_update
                                  for w, s in zip(wanted, shown, strict=True)])
@@ -293,7 +295,7 @@ def register_filter_bar(app: Dash) -> None:
         new = urlstate.search_from_controls(edited, meta)
         if urlstate.same_view(new, search):
             raise PreventUpdate
-        return (new, *[no_update] * 6)
+        return (new, *[no_update] * (2 + len(FILTER_DROPDOWNS)))
 
     @app.callback(
         Output("url", "search", allow_duplicate=True),
