@@ -62,6 +62,12 @@ def picker_options(sellers: Iterable[tuple[str, str | None]], search: str | None
     return out
 
 
+def seller_options(selected: Iterable[str]) -> list[dict[str, str]]:
+    """Options holding just the selected sellers (the filter bar sends them with the value;
+    `picker_options` adds the sellers' states and the matches once the picker asks)."""
+    return [{"label": fmt.short_id(s), "value": s} for s in selected]
+
+
 # --- the table (pure: tests format the API's answer with these) ----------------------------
 
 
@@ -192,9 +198,10 @@ def register_seller_callbacks(app: Dash, service: PulseService) -> None:
         return new
 
     @app.callback(
-        Output("f-seller", "options"),
+        Output("f-seller", "options", allow_duplicate=True),
         Input("f-seller", "search_value"), Input("f-seller", "value"),
         Input("status", "data"),
+        prevent_initial_call=True,
     )
     def seller_picker(search: str | None, value: list[str] | None,
                       status: dict | None) -> list[dict[str, str]]:
