@@ -56,7 +56,7 @@ def _matching(filters: Filters) -> tuple[str, dict[str, Any]]:
         where.append("EXISTS (SELECT 1 FROM order_payments pp WHERE pp.order_id = o.order_id "
                      "AND pp.payment_type = ANY(:pays))")
         params["pays"] = list(filters.payment_types)
-    return (f"""matching AS MATERIALIZED (
+    return (f"""matching AS NOT MATERIALIZED (
         SELECT o.order_id, o.order_status NOT IN ('canceled', 'unavailable') AS is_sale,
                o.order_status = 'canceled' AS is_canceled,
                o.order_delivered_carrier_date AS carrier
@@ -92,12 +92,20 @@ def _pairs(filters: Filters, params: dict[str, Any]) -> str:
         HAVING count(*) FILTER (WHERE {counted}) > 0)"""
 
 
-_PER_SELLER = """
-    reviews AS (
+#: The review rows summed per order. Under a seller filter, for the few orders of the pairs
+#: (an index lookup each); else for every order at once: the planner, which cannot see
+#: how many orders the pairs hold, otherwise looks up ~100k orders one by one.
+_REVIEWS = {
+    True: """reviews AS (
         SELECT r.order_id, sum(r.review_score) AS review_sum, count(*) AS review_n
-        FROM matching m JOIN order_reviews r ON r.order_id = m.order_id
-        WHERE m.is_sale
-        GROUP BY r.order_id),
+        FROM (SELECT DISTINCT order_id FROM pairs WHERE is_sale) x
+        JOIN order_reviews r ON r.order_id = x.order_id
+        GROUP BY r.order_id)""",
+    False: """reviews AS (
+        SELECT r.order_id, sum(r.review_score) AS review_sum, count(*) AS review_n
+        FROM order_reviews r GROUP BY r.order_id)""",
+}
+_PER_SELLER = """
     per_seller AS MATERIALIZED (
         SELECT p.seller_id,
                coalesce(sum(p.sales) FILTER (WHERE p.is_sale), 0) AS sales,
@@ -128,7 +136,8 @@ def seller_sql(filters: Filters, limit: int | None, offset: int = 0
     page = "LIMIT :limit OFFSET :offset" if limit is not None else "OFFSET :offset"
     if limit is not None:
         params["limit"] = limit
-    sql = f"""WITH {matching}, {pairs}, {_PER_SELLER}
+    reviews = _REVIEWS[bool(filters.sellers)]
+    sql = f"""WITH {matching}, {pairs}, {reviews}, {_PER_SELLER}
         SELECT n.total, s.seller_state, ps.*
         FROM (SELECT count(*) AS total FROM per_seller) n
         LEFT JOIN LATERAL (
