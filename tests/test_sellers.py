@@ -222,3 +222,20 @@ def test_openapi_describes_it_and_answers_fit(client):
     body = client.get("/api/v1/meta").get_json()
     meta.validate(body)
     assert body["sellers"] == [S1, S2, S3]
+
+
+def test_panel_lists_the_top_and_keeps_the_selection(sellers_engine, tmp_path):
+    """The page's panel: the top N without the seller filter, a selected seller outside
+    them added below; its CSV holds those rows with the API's fields."""
+    from dashapp.page.panels import sellers as panel
+
+    app = create_app(load_settings({"PULSE_HOME": str(tmp_path)}), engine=sellers_engine)
+    service = app.server.extensions["pulse"]
+    with sellers_engine.connect() as conn:
+        everything = Filters().resolve(report.load_domain(conn))
+    rows, total = panel.panel_rows(service, everything.with_values("seller", [S2]), 1)
+    assert [r["key"] for r in rows] == [S1, S2] and total == 3
+    rows, total = panel.panel_rows(service, everything.with_values("seller", [S1]), 2)
+    assert [r["key"] for r in rows] == [S1, S3] and total == 3
+    exported, columns = panel.export_rows(service, everything, 10)
+    assert [r["key"] for r in exported] == [S1, S3, S2] and columns == list(ROW_FIELDS)

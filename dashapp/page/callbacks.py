@@ -39,6 +39,7 @@ from . import charts, tables, urlstate
 from . import formatting as fmt
 from .geo import GeoData, load_geo
 from .layout import KPI_ELEMENTS, quick_pick_buttons
+from .panels import sellers as seller_panel
 from .panels.forecast import register_forecast_callbacks
 from .panels.impact import register_insight_callbacks
 from .panels.sellers import register_seller_callbacks, seller_options
@@ -547,11 +548,12 @@ def register_export(app: Dash, service: PulseService) -> None:
     @app.callback(
         Output("download", "data"),
         Input({"type": "csv", "chart": ALL}, "n_clicks"),
-        State("view", "data"), State("category-top", "value"),
+        State("view", "data"), State("category-top", "value"), State("seller-top", "value"),
         prevent_initial_call=True,
     )
     @guarded
-    def export_csv(clicks: list[int | None], view: dict | None, top: int | None) -> Any:
+    def export_csv(clicks: list[int | None], view: dict | None, top: int | None,
+                   seller_top: int | None) -> Any:
         trigger = ctx.triggered_id
         if not trigger or not ctx.triggered[0].get("value"):
             raise PreventUpdate
@@ -559,7 +561,11 @@ def register_export(app: Dash, service: PulseService) -> None:
         # load the page redraws with the same data at its next poll)
         payload, filters, _ = dashboard(service, view)
         name = trigger["chart"]
-        rows, columns = export_rows(name, payload, filters, top or charts.DEFAULT_TOP_N)
+        if name == "sellers":  # not in the dashboard payload: the panel's own answer
+            rows, columns = seller_panel.export_rows(service, Filters.from_json(filters),
+                                                     seller_top)
+        else:
+            rows, columns = export_rows(name, payload, filters, top or charts.DEFAULT_TOP_N)
         stem = urlstate.build_search(urlstate.parse_search(view.get("search"))).lstrip("?")
         suffix = ("-" + "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in stem)
                   )[:80] if stem else ""

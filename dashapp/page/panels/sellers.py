@@ -26,6 +26,7 @@ from dash import ALL, Dash, Input, Output, State, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from ...filters import Filters
+from ...queries.sellers import ROW_FIELDS
 from ...service import DatabaseUnavailable, NoData, PulseService
 from .. import formatting as fmt
 from .. import urlstate
@@ -116,6 +117,13 @@ def seller_table(rows: list[Mapping[str, Any]], selected: Iterable[str]) -> Any:
         id="seller-table-rows", children=[head, html.Tbody([_row(r, chosen) for r in rows])]))
 
 
+def export_rows(service: PulseService, filters: Filters, top: int | None
+                ) -> tuple[list[dict], list[str]]:
+    """The table's rows for CSV (the API's fields), as the panel shows them."""
+    rows, _ = panel_rows(service, filters, top if top in TOP_OPTIONS else DEFAULT_TOP)
+    return rows, list(ROW_FIELDS)
+
+
 def panel_rows(service: PulseService, filters: Filters, top: int) -> tuple[list[dict], int]:
     """(rows to show, sellers in all): the top `top` without the seller filter, then any
     selected seller not among them."""
@@ -143,7 +151,10 @@ def sellers_panel() -> html.Section:
                 html.Div([html.H2("Sellers", className="panel-title"),
                           html.Div("Top sellers by sales · click a row to filter; click it "
                                    "again to clear", className="panel-hint")]),
-                html.Div(className="panel-tools", children=[top]),
+                html.Div(className="panel-tools", children=[top, dbc.Button(
+                    "CSV", id={"type": "csv", "chart": "sellers"}, size="sm",
+                    color="light", className="csv-button", n_clicks=0,
+                    title="Download the rows of this table as CSV")]),
             ]),
             html.Div(className="panel-body", children=[
                 html.Div(fmt.NONE, id="sellers-note", className="panel-hint mb-1"),
