@@ -45,6 +45,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from .cache import ResultCache
 from .filters import Domain, Filters, parse_filters
 from .queries import customerlist, customers, orders, report
+from .queries import sellers as seller_queries
 from .queries.snapshot import RAW_TABLES, Snapshot, SnapshotGone, snapshot
 
 log = logging.getLogger(__name__)
@@ -236,6 +237,31 @@ class PulseService:
             out["database"] = f"unavailable: {exc}"
         out["status"] = "ok" if out["database"] == "ok" else "unavailable"
         return out
+
+    # --- the seller breakdown (docs/METRICS.md, "Sellers") ----------------------------
+
+    def sellers(self, filters: Filters, limit: int = seller_queries.DEFAULT_LIMIT,
+                offset: int = 0, reader: Reader | None = None) -> dict:
+        """One page of the seller breakdown, with the number of rows of the whole of it.
+        It reads the raw tables (the rollups have no seller grain), so without a reader of
+        the caller's it opens a `raw` one; a caller's reader must be `raw` too."""
+        with ExitStack() as stack:
+            r = reader or stack.enter_context(self.reader(raw=True))
+            found = self.cached(r.version, "sellers", (limit, offset, filters.cache_key()),
+                                lambda: r.run(lambda c: seller_queries.seller_rows(
+                                    c, filters, limit, offset)))
+            return {"filters": filters.to_json(), "limit": limit, "offset": offset,
+                    **found}
+
+    def seller_options(self, reader: Reader | None = None) -> list[tuple[str, str | None]]:
+        """Every seller and its state, for the page's picker (cached per data version)."""
+        with ExitStack() as stack:
+            r = reader or stack.enter_context(self.reader(raw=True))
+            if not r.version:
+                raise NoData(NOTHING_LOADED)
+            return [tuple(x) for x in self.cached(  # a JSON cache returns lists
+                r.version, "seller_options", (),
+                lambda: r.run(seller_queries.seller_options))]
 
     # --- the order list behind a number (docs/METRICS.md) ------------------------------
 

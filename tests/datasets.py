@@ -184,3 +184,63 @@ def two_years() -> dict[str, list[dict[str, str]]]:
             "payment_installments": "1",
             "payment_value": f"{float(price) + 1:.2f}"})
     return rows
+
+
+#: (order number, customer state, status, carrier date, [(product, price, freight,
+#: shipping limit)], payment type, review scores) of `with_sellers`' orders of seller 403.
+SELLER_403_ORDERS = [
+    # late: handed over after the latest limit (05-09), another item's limit is earlier
+    (141, "SP", "delivered", "2020-05-10 12:00:00",
+     [(501, "30.00", "5.00", "2020-05-08 10:00:00"),
+      (502, "20.00", "5.00", "2020-05-09 10:00:00")], "credit_card", [1]),
+    # on time: after its health_beauty item's limit (05-11), before the latest (05-13)
+    (142, "SP", "delivered", "2020-05-12 12:00:00",
+     [(501, "40.00", "4.00", "2020-05-11 10:00:00"),
+      (502, "10.00", "4.00", "2020-05-13 10:00:00")], "boleto", [5, 4]),
+    # not handed to the carrier yet: outside late_shipping_rate's denominator
+    (143, "RJ", "invoiced", "", [(501, "15.00", "2.00", "2020-05-20 10:00:00")],
+     "credit_card", []),
+    # no shipping limit at all: not late, but in the denominator
+    (144, "MG", "delivered", "2020-05-25 09:00:00", [(502, "25.00", "3.00", "")],
+     "voucher", [3]),
+    # canceled: only canceled_rate sees it (its review does not count)
+    (145, "SP", "canceled", "", [(501, "60.00", "6.00", "2020-05-30 10:00:00")],
+     "credit_card", [1]),
+]
+
+
+def with_sellers() -> dict[str, list[dict[str, str]]]:
+    """The tiny dataset plus a third seller (403, MG) with the orders of
+    SELLER_403_ORDERS (May 2020), for the seller breakdown's hand-computed rows: late and
+    on-time hand-overs judged against the latest limit of the seller's items, an order
+    not yet shipped, one without a limit, a canceled one, two reviews of one order."""
+    rows = tiny()
+    rows[F_SELLERS].append({"seller_id": _h(403), "seller_zip_code_prefix": "30110",
+                            "seller_city": "belo horizonte", "seller_state": "MG"})
+    base = rows[F_CUSTOMERS][0]
+    for n, state, status, carrier, items, pay, scores in SELLER_403_ORDERS:
+        order, customer = _h(n), _h(100 + n)
+        when = f"2020-05-{n - 140:02d} 10:00:00"
+        rows[F_CUSTOMERS].append({**base, "customer_id": customer,
+                                  "customer_unique_id": _h(200 + n), "customer_state": state})
+        rows[F_ORDERS].append({
+            "order_id": order, "customer_id": customer, "order_status": status,
+            "order_purchase_timestamp": when, "order_approved_at": when,
+            "order_delivered_carrier_date": carrier, "order_delivered_customer_date": "",
+            "order_estimated_delivery_date": "2020-06-30 00:00:00"})
+        for k, (product, price, freight, limit) in enumerate(items, start=1):
+            rows[F_ITEMS].append({
+                "order_id": order, "order_item_id": str(k), "product_id": _h(product),
+                "seller_id": _h(403), "shipping_limit_date": limit, "price": price,
+                "freight_value": freight})
+        total = sum(float(p) + float(f) for _, p, f, _ in items)
+        rows[F_PAYMENTS].append({
+            "order_id": order, "payment_sequential": "1", "payment_type": pay,
+            "payment_installments": "1", "payment_value": f"{total:.2f}"})
+        for k, score in enumerate(scores):
+            rows[F_REVIEWS].append({
+                "review_id": _h(700 + 10 * (n - 140) + k), "order_id": order,
+                "review_score": str(score), "review_comment_title": "",
+                "review_comment_message": "", "review_creation_date": "2020-06-01 00:00:00",
+                "review_answer_timestamp": ""})
+    return rows

@@ -1,8 +1,9 @@
 """The REST API (`/api/v1`, `/healthz`): the HTTP face of the service, beside the page.
 
 `common` holds what every endpoint shares (parameters, formats, error bodies),
-`dashboard`, `insight`, `orders` and `customers` the endpoints, `openapi` the whole
-description, built in one place from the metric and model definitions (never from the endpoints).
+`dashboard`, `insight`, `orders`, `sellers` and `customers` the endpoints, `openapi` the
+whole description, built in one place from the metric and model definitions (never from
+the endpoints).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from .customers import customers_api
 from .dashboard import api, health
 from .insight import insight_api
 from .orders import orders_api
+from .sellers import sellers_api
 
 
 def register_api(server: Flask) -> None:
@@ -22,4 +24,5 @@ def register_api(server: Flask) -> None:
     server.register_blueprint(insight_api)
     server.register_blueprint(orders_api)
     server.register_blueprint(customers_api)
+    server.register_blueprint(sellers_api)
     server.register_blueprint(health)

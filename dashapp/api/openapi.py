@@ -16,6 +16,7 @@ from ..metrics import KPI_FIELDS, MONEY_FIELDS
 from ..queries import customerlist
 from ..queries import customers as customer_figures
 from ..queries import orders as order_list
+from ..queries import sellers as seller_list
 from ..queries.report import DIMENSIONS
 
 #: A date parameter: YYYY-MM-DD in ASCII digits (a JSON Schema `\d` may match any
@@ -276,7 +277,9 @@ def _dashboard_components() -> dict[str, Any]:
                 "end": {"type": ["string", "null"], "format": "date"},
                 "states": {"type": "array", "items": {"type": "string"}},
                 "categories": {"type": "array", "items": {"type": "string"}},
-                "payment_types": {"type": "array", "items": {"type": "string"}}}},
+                "payment_types": {"type": "array", "items": {"type": "string"}},
+                "sellers": {"type": "array", "items": {"type": "string"},
+                            "description": "every seller_id, byte order"}}},
             "Health": {"type": "object", "required": ["status", "database", "cache"],
                        "properties": {
                            "status": {"type": "string", "enum": ["ok", "unavailable"]},
@@ -316,6 +319,8 @@ def openapi_document() -> dict[str, Any]:
         doc["components"].setdefault(section, {}).update(items)
     doc["paths"].update(_customer_paths())
     doc["components"]["schemas"].update(_customer_schemas())
+    doc["paths"].update(_seller_paths())
+    doc["components"]["schemas"].update(_seller_schemas())
     return doc
 
 
@@ -887,3 +892,61 @@ def _customer_schemas() -> dict[str, Any]:
                                            "last page"},
             "total": total}),
     }
+# --- the seller breakdown ----------------------------------------------------------------
+
+
+def _seller_paths() -> dict[str, Any]:
+    """/api/v1/breakdown/seller: a static path, answered before /breakdown/{dim}."""
+    return {"/api/v1/breakdown/seller": {"get": {
+        "operationId": "getSellerBreakdown",
+        "summary": "Metrics per seller, paged, largest sales first",
+        "description": (
+            "One row per seller with at least one matching sales order holding a counted "
+            "item of it (under a category or seller filter, only the items of the "
+            "selected values count). Sorted by sales (descending), then seller_id in byte "
+            "order; `total` is the number of rows of the whole breakdown. With "
+            "format=csv, the rows of the page asked for. See METRICS.md, \"Sellers\"."),
+        "parameters": [
+            *FILTER_PARAMETERS,
+            _q("limit", {"type": "integer", "minimum": 1, "maximum": seller_list.MAX_LIMIT,
+                         "default": seller_list.DEFAULT_LIMIT}, "rows per page"),
+            _q("offset", {"type": "integer", "minimum": 0, "maximum": 1_000_000_000,
+                          "default": 0}, "rows to skip (the page starts after them)"),
+        ],
+        "responses": _responses("#/components/schemas/SellerBreakdown"),
+    }}}
+
+
+def _seller_schemas() -> dict[str, Any]:
+    rate = _num(description="a fraction (0..1); null when its denominator is 0")
+    props: dict[str, Any] = {
+        "key": {"type": "string", "description": "seller_id"},
+        "seller_state": {"type": ["string", "null"]},
+        "sales": {**_MONEY, "description": "price of its counted items, R$"},
+        "freight": {**_MONEY, "description": "freight of its counted items, R$"},
+        "items": {"type": "integer", "minimum": 1, "description": "its counted items"},
+        "orders": {"type": "integer", "minimum": 1,
+                   "description": "matching sales orders with a counted item of it"},
+        "aov": {**_MONEY, "type": ["number", "null"], "description": "sales / orders"},
+        "avg_review": _num(description="mean review_score of the review rows of its orders"),
+        "late_shipping_rate": {**rate, "description": (
+            "among its orders handed to the carrier: share handed over after the latest "
+            "shipping_limit_date of its items in the order")},
+        "canceled_rate": {**rate, "description": (
+            "among all matching orders (any status) with a counted item of it: share "
+            "canceled")},
+    }
+    assert tuple(props) == seller_list.ROW_FIELDS
+    row = {"type": "object", "required": list(props), "properties": props,
+           "additionalProperties": False}
+    body = {"type": "object", "additionalProperties": False,
+            "required": ["dim", "filters", "limit", "offset", "total", "rows"],
+            "properties": {
+                "dim": {"type": "string", "enum": ["seller"]},
+                "filters": {"$ref": "#/components/schemas/Filters"},
+                "limit": {"type": "integer", "minimum": 1, "maximum": seller_list.MAX_LIMIT},
+                "offset": {"type": "integer", "minimum": 0},
+                "total": {"type": "integer", "minimum": 0,
+                          "description": "rows of the whole breakdown, not only this page"},
+                "rows": {"type": "array", "items": {"$ref": "#/components/schemas/SellerRow"}}}}
+    return {"SellerRow": row, "SellerBreakdown": body}

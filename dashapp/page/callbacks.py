@@ -39,8 +39,10 @@ from . import charts, tables, urlstate
 from . import formatting as fmt
 from .geo import GeoData, load_geo
 from .layout import KPI_ELEMENTS, quick_pick_buttons
+from .panels import sellers as seller_panel
 from .panels.forecast import register_forecast_callbacks
 from .panels.impact import register_insight_callbacks
+from .panels.sellers import register_seller_callbacks, seller_options
 from .panels.shortages import register_shortage_callbacks
 from .problems import view_error
 
@@ -168,6 +170,7 @@ def register_callbacks(app: Dash, service: PulseService, answers: InsightAnswers
     register_insight_callbacks(app, answers)
     register_forecast_callbacks(app, answers)
     register_shortage_callbacks(app, answers)
+    register_seller_callbacks(app, service)
 
 
 def dashboard(service: PulseService, view: dict | None) -> tuple[dict, dict, bool]:
@@ -275,6 +278,7 @@ def register_filter_bar(app: Dash) -> None:
         Output("url", "search"),
         Output("f-dates", "start_date"), Output("f-dates", "end_date"),
         *[Output(f"f-{name}", "value") for name in FILTER_DROPDOWNS],
+        Output("f-seller", "options"),
         Input("url", "search"), Input("meta", "data"),
         Input("f-dates", "start_date"), Input("f-dates", "end_date"),
         *[Input(f"f-{name}", "value") for name in FILTER_DROPDOWNS],
@@ -285,35 +289,21 @@ def register_filter_bar(app: Dash) -> None:
         if ctx.triggered_id in (None, "url", "meta"):
             c = urlstate.controls_from_search(search, meta)
             shown = (start, end, *values)
-            wanted = (c.start, c.end, c.state, c.region, c.category, c.payment_type)
+            wanted = (c.start, c.end, *[getattr(c, name) for name in FILTER_DROPDOWNS])
             # only what differs: every control redrawn costs the browser a render pass
-            return (no_update, *[w if w != s or ctx.triggered_id is None else no_update
-                                 for w, s in zip(wanted, shown, strict=True)])
+            changed = [w if w != s or ctx.triggered_id is None else no_update
+                       for w, s in zip(wanted, shown, strict=True)]
+            # the seller picker's options come in the same response as its value: Dash's
+            # dropdown drops a value its options lack (the picker fills them in as the
+            # person types: panels/sellers.py)
+            options = seller_options(c.seller) if changed[-1] is not no_update \
+                else no_update
+            return (no_update, *changed, options)
         edited = urlstate.Controls(start, end, *[list(v or []) for v in values])
         new = urlstate.search_from_controls(edited, meta)
         if urlstate.same_view(new, search):
             raise PreventUpdate
-        return (new, *[no_update] * 6)
-
-    @app.callback(
-        Output("url", "search", allow_duplicate=True),
-        Input({"type": "quick", "key": ALL}, "n_clicks"),
-        State("url", "search"), State("meta", "data"),
-        prevent_initial_call=True,
-    )
-    @guarded
-    def quick_pick(clicks: list[int | None], search: str | None, meta: dict | None) -> str:
-        trigger = ctx.triggered_id
-        if not trigger or not any(clicks) or not ctx.triggered[0].get("value"):
-            raise PreventUpdate
-        meta = meta or {}
-        first, last = _day(meta.get("start")), _day(meta.get("end"))
-        start, end = urlstate.quick_range(trigger["key"], first, last)
-        new = urlstate.build_search(urlstate.with_dates(urlstate.parse_search(search),
-                                                        start, end, first, last))
-        if urlstate.same_view(new, search):
-            raise PreventUpdate
-        return new
+        return (new, *[no_update] * (3 + len(FILTER_DROPDOWNS)))
 
     @app.callback(
         Output("url", "search", allow_duplicate=True),
@@ -558,11 +548,12 @@ def register_export(app: Dash, service: PulseService) -> None:
     @app.callback(
         Output("download", "data"),
         Input({"type": "csv", "chart": ALL}, "n_clicks"),
-        State("view", "data"), State("category-top", "value"),
+        State("view", "data"), State("category-top", "value"), State("seller-top", "value"),
         prevent_initial_call=True,
     )
     @guarded
-    def export_csv(clicks: list[int | None], view: dict | None, top: int | None) -> Any:
+    def export_csv(clicks: list[int | None], view: dict | None, top: int | None,
+                   seller_top: int | None) -> Any:
         trigger = ctx.triggered_id
         if not trigger or not ctx.triggered[0].get("value"):
             raise PreventUpdate
@@ -570,7 +561,11 @@ def register_export(app: Dash, service: PulseService) -> None:
         # load the page redraws with the same data at its next poll)
         payload, filters, _ = dashboard(service, view)
         name = trigger["chart"]
-        rows, columns = export_rows(name, payload, filters, top or charts.DEFAULT_TOP_N)
+        if name == "sellers":  # not in the dashboard payload: the panel's own answer
+            rows, columns = seller_panel.export_rows(service, Filters.from_json(filters),
+                                                     seller_top)
+        else:
+            rows, columns = export_rows(name, payload, filters, top or charts.DEFAULT_TOP_N)
         stem = urlstate.build_search(urlstate.parse_search(view.get("search"))).lstrip("?")
         suffix = ("-" + "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in stem)
                   )[:80] if stem else ""

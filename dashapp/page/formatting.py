@@ -200,3 +200,10 @@ PAYMENT_LABELS = {
 
 def payment_label(key: str) -> str:
     return PAYMENT_LABELS.get(key, key.replace("_", " ").capitalize())
+
+
+def short_id(seller_id: str) -> str:
+    """`3442f8959a84dea7ee197c632cb2df15` -> `3442f895…2df15`: an Olist id is 32 hex
+    digits, unreadable at a glance; its two ends tell sellers apart (the whole id stays in
+    the URL and in the row's tooltip)."""
+    return seller_id if len(seller_id) <= 14 else f"{seller_id[:8]}\u2026{seller_id[-5:]}"

@@ -23,6 +23,7 @@ from .formatting import KPI_LABELS, NONE
 from .geo import GeoData, load_geo
 from .panels.forecast import forecast_panel
 from .panels.impact import insight_panel
+from .panels.sellers import sellers_panel
 from .panels.shortages import shortages_panel
 from .urlstate import quick_picks
 
@@ -127,8 +128,8 @@ def banners() -> html.Div:
 
 
 def _dropdown(name: str, label: str, placeholder: str,
-              options: list[dict[str, str]] | None = None) -> dbc.Col:
-    return dbc.Col(xs=6, lg=True, className="filter-field", children=[
+              options: list[dict[str, str]] | None = None, xs: int = 6) -> dbc.Col:
+    return dbc.Col(xs=xs, lg=True, className="filter-field", children=[
         html.Label(label, htmlFor=f"f-{name}", className="filter-label"),
         dcc.Dropdown(id=f"f-{name}", options=options or [], value=[], multi=True,
                      placeholder=placeholder, className="filter-dropdown", clearable=True,
@@ -170,6 +171,8 @@ def filter_bar() -> html.Section:
             _dropdown("region", "Region", "All regions", region_options),
             _dropdown("category", "Category", "All categories"),
             _dropdown("payment_type", "Payment type", "All payment types"),
+            # its options come from the server as the person types (panels/sellers.py)
+            _dropdown("seller", "Seller", "All sellers (type to search)", xs=12),
             dbc.Col(xs=12, lg="auto", className="filter-field", children=[
                 dbc.Button("Reset filters", id="reset", color="primary", outline=True,
                            className="reset-button w-100", n_clicks=0),
@@ -295,6 +298,7 @@ def build_layout() -> html.Div:
             filter_bar(),
             kpi_grid(),
             charts_section(geo),
+            sellers_panel(),
             summaries(),
             insight_panel(),
             forecast_panel(),

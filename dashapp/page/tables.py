@@ -20,10 +20,10 @@ from . import formatting as fmt
 
 FILTER_DROPDOWNS = LIST_PARAMS
 FILTER_LABELS = {"state": "State", "region": "Region", "category": "Category",
-                 "payment_type": "Payment"}
+                 "payment_type": "Payment", "seller": "Seller"}
 FILTER_VALUE: dict[str, Callable[[str], str]] = {
     "state": str, "region": lambda r: REGION_NAMES.get(r, r), "category": str,
-    "payment_type": fmt.payment_label}
+    "payment_type": fmt.payment_label, "seller": fmt.short_id}
 
 
 def table(head: list[Any], rows: list[list[Any]], row_classes: list[str] | None = None,

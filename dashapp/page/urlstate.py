@@ -9,6 +9,7 @@ without a browser; validation against the data stays in `PulseService.parse`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -254,6 +255,13 @@ class Controls:
     region: list[str] = field(default_factory=list)
     category: list[str] = field(default_factory=list)
     payment_type: list[str] = field(default_factory=list)
+    #: seller ids as the URL has them (plausible ones only): the view checks them against
+    #: the data, whose 3,095 sellers the page's meta does not carry
+    seller: list[str] = field(default_factory=list)
+
+
+#: What a seller id may look like before the view checks it against the data.
+_SELLER_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 def _canonical(values: Iterable[str], allowed: Iterable[str]) -> list[str]:
@@ -302,6 +310,7 @@ def controls_from_search(search: str | None, meta: Mapping[str, object] | None) 
         category=_canonical(params.get("category", []), meta.get("categories") or ()),
         payment_type=_canonical(params.get("payment_type", []),
                                 meta.get("payment_types") or ()),
+        seller=sorted({v for v in params.get("seller", []) if _SELLER_ID.fullmatch(v)}),
     )
 
 

@@ -57,6 +57,7 @@ def meta(conn: Connection) -> dict:
         "states": list(facts["states"]),
         "categories": list(facts["categories"]),
         "payment_types": list(facts["payment_types"]),
+        "sellers": list(facts["sellers"]),
     }
 
 

@@ -1,0 +1,190 @@
+"""The seller breakdown: one row per seller of a view, read from the raw tables.
+
+Why its own module and SQL: a seller's row mixes item-level sums (its counted items),
+order-level figures (reviews, canceled share) and a figure of its own that needs all of
+its items in an order, counted or not (the latest shipping limit). None of that is in
+the rollups, whose grain is the order, not the (seller, order) pair. The rules are
+docs/METRICS.md's ("Sellers"); this module applies the filters exactly as `queries.raw`
+and `queries.orders` do, and tests hold its rows to hand-computed values.
+
+The statement works in three steps, never joining items and payments or reviews in one
+row set: the orders the filters match on whole-order terms (date, state, payment type),
+whatever their status; one row per (seller, order) from the items of those orders,
+with the counted items' sums and the latest limit of all the seller's items; then the
+reviews summed per order, and everything summed per seller.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from ..filters import Filters
+from .raw import CATEGORY
+
+#: The fields of a row, in the order of the CSV columns.
+ROW_FIELDS = ("key", "seller_state", "sales", "freight", "items", "orders", "aov",
+              "avg_review", "late_shipping_rate", "canceled_rate")
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+_PRODUCTS = """JOIN products p ON p.product_id = i.product_id
+    LEFT JOIN product_category_name_translation t
+           ON t.product_category_name = p.product_category_name"""
+
+
+def _matching(filters: Filters) -> tuple[str, dict[str, Any]]:
+    """`matching`: the orders selected on whole-order terms, any status. A category or
+    seller filter is not applied here: an order matches it exactly when it has a counted
+    item, which the pairs below require anyway. The date test is a range on the
+    timestamp, so the purchase-time index can serve it."""
+    assert filters.start and filters.end, "resolve() the filters first"
+    params: dict[str, Any] = {"start": filters.start,
+                              "end_next": filters.end + timedelta(days=1)}
+    where = ["o.order_purchase_timestamp >= :start",
+             "o.order_purchase_timestamp < :end_next"]
+    joins = ""
+    states = filters.effective_states()
+    if states is not None:
+        joins = "JOIN customers c ON c.customer_id = o.customer_id"
+        where.append("c.customer_state = ANY(:states)")
+        params["states"] = list(states)
+    if filters.payment_types:
+        where.append("EXISTS (SELECT 1 FROM order_payments pp WHERE pp.order_id = o.order_id "
+                     "AND pp.payment_type = ANY(:pays))")
+        params["pays"] = list(filters.payment_types)
+    return (f"""matching AS NOT MATERIALIZED (
+        SELECT o.order_id, o.order_status NOT IN ('canceled', 'unavailable') AS is_sale,
+               o.order_status = 'canceled' AS is_canceled,
+               o.order_delivered_carrier_date AS carrier
+        FROM orders o {joins}
+        WHERE {' AND '.join(where)})"""), params
+
+
+def _pairs(filters: Filters, params: dict[str, Any]) -> str:
+    """`pairs`: one row per (seller, matching order) where the seller has a counted item.
+    Every item of the seller in the order is read (the shipping limit takes them all);
+    the sums take only the counted ones (under a category filter, those of the selected
+    categories). A seller filter drops the other sellers' items outright: they are never
+    counted, so those sellers have no row."""
+    counted = "TRUE"
+    joins = ""
+    where = ["TRUE"]
+    if filters.categories:
+        joins = _PRODUCTS
+        counted = f"{CATEGORY} = ANY(:cats)"
+        params["cats"] = list(filters.categories)
+    if filters.sellers:
+        where.append("i.seller_id = ANY(:sellers)")
+        params["sellers"] = list(filters.sellers)
+    return f"""pairs AS MATERIALIZED (
+        SELECT i.seller_id, i.order_id, m.is_sale, m.is_canceled, m.carrier,
+               sum(i.price) FILTER (WHERE {counted}) AS sales,
+               sum(i.freight_value) FILTER (WHERE {counted}) AS freight,
+               count(*) FILTER (WHERE {counted}) AS items,
+               max(i.shipping_limit_date) AS ship_limit
+        FROM matching m JOIN order_items i ON i.order_id = m.order_id {joins}
+        WHERE {' AND '.join(where)}
+        GROUP BY i.seller_id, i.order_id, m.is_sale, m.is_canceled, m.carrier
+        HAVING count(*) FILTER (WHERE {counted}) > 0)"""
+
+
+#: The review rows summed per order. Under a seller filter, for the few orders of the pairs
+#: (an index lookup each); else for every order at once: the planner, which cannot see
+#: how many orders the pairs hold, otherwise looks up ~100k orders one by one.
+_REVIEWS = {
+    True: """reviews AS (
+        SELECT r.order_id, sum(r.review_score) AS review_sum, count(*) AS review_n
+        FROM (SELECT DISTINCT order_id FROM pairs WHERE is_sale) x
+        JOIN order_reviews r ON r.order_id = x.order_id
+        GROUP BY r.order_id)""",
+    False: """reviews AS (
+        SELECT r.order_id, sum(r.review_score) AS review_sum, count(*) AS review_n
+        FROM order_reviews r GROUP BY r.order_id)""",
+}
+_PER_SELLER = """
+    per_seller AS MATERIALIZED (
+        SELECT p.seller_id,
+               coalesce(sum(p.sales) FILTER (WHERE p.is_sale), 0) AS sales,
+               coalesce(sum(p.freight) FILTER (WHERE p.is_sale), 0) AS freight,
+               coalesce(sum(p.items) FILTER (WHERE p.is_sale), 0) AS items,
+               count(*) FILTER (WHERE p.is_sale) AS orders,
+               sum(rv.review_sum) FILTER (WHERE p.is_sale) AS review_sum,
+               coalesce(sum(rv.review_n) FILTER (WHERE p.is_sale), 0) AS review_n,
+               count(*) FILTER (WHERE p.is_sale AND p.carrier IS NOT NULL) AS shipped,
+               count(*) FILTER (WHERE p.is_sale AND p.carrier > p.ship_limit) AS late,
+               count(*) AS all_orders,
+               count(*) FILTER (WHERE p.is_canceled) AS canceled
+        FROM pairs p
+        LEFT JOIN reviews rv ON rv.order_id = p.order_id
+        GROUP BY p.seller_id
+        HAVING count(*) FILTER (WHERE p.is_sale) > 0)
+"""
+
+
+def seller_sql(filters: Filters, limit: int | None, offset: int = 0
+               ) -> tuple[str, dict[str, Any]]:
+    """The statement: one page of rows (sales desc, then seller id in byte order), each
+    carrying the number of rows of the whole breakdown; a page past the end still
+    returns that count (one row of NULLs). `limit` None: every row."""
+    matching, params = _matching(filters)
+    pairs = _pairs(filters, params)
+    params["offset"] = offset
+    page = "LIMIT :limit OFFSET :offset" if limit is not None else "OFFSET :offset"
+    if limit is not None:
+        params["limit"] = limit
+    reviews = _REVIEWS[bool(filters.sellers)]
+    sql = f"""WITH {matching}, {pairs}, {reviews}, {_PER_SELLER}
+        SELECT n.total, s.seller_state, ps.*
+        FROM (SELECT count(*) AS total FROM per_seller) n
+        LEFT JOIN LATERAL (
+            SELECT * FROM per_seller
+            ORDER BY sales DESC, seller_id COLLATE "C" {page}) ps ON TRUE
+        LEFT JOIN sellers s ON s.seller_id = ps.seller_id
+        ORDER BY ps.sales DESC, ps.seller_id COLLATE "C" """
+    return sql, params
+
+
+def _ratio(num: int, den: int) -> float | None:
+    return num / den if den else None
+
+
+def _row(r: Any) -> dict[str, Any]:
+    """A result row as the API's dict: money exact (Decimal, rounded only on output), the
+    ratios as floats like every other rate of the API, None when undefined."""
+    sales = Decimal(r.sales)
+    return {
+        "key": r.seller_id, "seller_state": r.seller_state,
+        "sales": sales, "freight": Decimal(r.freight), "items": int(r.items),
+        "orders": int(r.orders),
+        "aov": sales / r.orders if r.orders else None,
+        "avg_review": float(r.review_sum) / int(r.review_n) if r.review_n else None,
+        "late_shipping_rate": _ratio(int(r.late), int(r.shipped)),
+        "canceled_rate": _ratio(int(r.canceled), int(r.all_orders)),
+    }
+
+
+def _sort_in_memory(conn: Connection) -> None:
+    """Grouping every item of a long range by (seller, order) spills to disk under the
+    default 4 MB work_mem; this transaction may use more."""
+    conn.execute(text("SET LOCAL work_mem = '64MB'"))
+
+
+def seller_rows(conn: Connection, filters: Filters, limit: int | None = DEFAULT_LIMIT,
+                offset: int = 0) -> dict[str, Any]:
+    """{"total": rows of the whole breakdown, "rows": the page}: for resolved filters."""
+    sql, params = seller_sql(filters, limit, offset)
+    _sort_in_memory(conn)
+    found = conn.execute(text(sql), params).all()
+    total = int(found[0].total) if found else 0
+    return {"total": total, "rows": [_row(r) for r in found if r.seller_id is not None]}
+
+
+def seller_options(conn: Connection) -> list[tuple[str, str | None]]:
+    """(seller_id, seller_state) of every seller, for the page's seller picker: the
+    sellers table is small (3,095 rows in the real data), read once per data version."""
+    return [(r[0], r[1]) for r in conn.execute(text(
+        'SELECT seller_id, seller_state FROM sellers ORDER BY seller_id COLLATE "C"')).all()]
