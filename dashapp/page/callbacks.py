@@ -307,6 +307,26 @@ def register_filter_bar(app: Dash) -> None:
 
     @app.callback(
         Output("url", "search", allow_duplicate=True),
+        Input({"type": "quick", "key": ALL}, "n_clicks"),
+        State("url", "search"), State("meta", "data"),
+        prevent_initial_call=True,
+    )
+    @guarded
+    def quick_pick(clicks: list[int | None], search: str | None, meta: dict | None) -> str:
+        trigger = ctx.triggered_id
+        if not trigger or not any(clicks) or not ctx.triggered[0].get("value"):
+            raise PreventUpdate
+        meta = meta or {}
+        first, last = _day(meta.get("start")), _day(meta.get("end"))
+        start, end = urlstate.quick_range(trigger["key"], first, last)
+        new = urlstate.build_search(urlstate.with_dates(urlstate.parse_search(search),
+                                                        start, end, first, last))
+        if urlstate.same_view(new, search):
+            raise PreventUpdate
+        return new
+
+    @app.callback(
+        Output("url", "search", allow_duplicate=True),
         Input("reset", "n_clicks"), State("url", "search"),
         prevent_initial_call=True,
     )
