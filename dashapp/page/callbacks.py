@@ -9,6 +9,8 @@ The flow, one small callback per concern:
     url + status       -> view {filters, notices} and   one callback: validate once, one
                           every card, chart and table   cached dashboard(), one response
     view               -> insight panels, quick picks   after the main picture
+    view + orders scope -> orders panel                 a card's/chart's "orders", a
+                                                        shift-click (panels/orders.py)
 
 The URL is the single source of truth, so Back/Forward, bookmarks and the
 filter bar cannot disagree. No callback runs SQL: all data comes from the
