@@ -25,6 +25,7 @@ import pytest
 from browser import api_json, click, click_bar, click_map_location, query_of, wait_until
 from sqlalchemy import Engine
 from test_dashboard import (
+    ARTIFACTS,
     dash_duo,  # noqa: F401 - a fixture
     expected_kpis,
     make_app,
@@ -184,6 +185,21 @@ def test_canceled_card_lists_the_canceled_orders(dash_duo: Any,  # noqa: F811
     assert statuses == {"canceled"}
     href = driver.find_element("id", "orders-csv").get_attribute("href")
     assert parse_qs(urlsplit(href).query)["status"] == ["canceled"]
+
+    # a phone: the table scrolls sideways inside its card, the page does not
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+    driver.execute_script("document.getElementById('orders-section')"
+                          ".scrollIntoView({block: 'start', behavior: 'instant'});")
+    layout = wait_until(lambda: driver.execute_script(
+        "const wrap = document.getElementById('orders-table');"
+        "const r = document.getElementById('orders-panel').getBoundingClientRect();"
+        "return window.innerWidth === 390 && {sw: document.documentElement.scrollWidth,"
+        " inner: wrap.scrollWidth > wrap.clientWidth, right: r.right};"), timeout=5)
+    assert layout["sw"] <= 390 and layout["right"] <= 390 and layout["inner"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / "orders-390x844.png"))
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     assert_clean_console(dash_duo)
 
 
