@@ -1,8 +1,8 @@
 /* Pulse: the "view orders" ways in that need the browser (written for this project).
  *
- * 1. Shift-click (or Ctrl-, Alt-, Cmd-click) on a state of the map, a category bar or a
- *    payment bar: the Orders panel shows that value's orders, and the click does NOT
- *    toggle the filter. Plotly's clickData carries no modifier keys, so the click is
+ * 1. Shift-click (or Ctrl-, Alt-, Cmd-click) on a state of the map, a category bar, a
+ *    payment bar or a month of the two monthly charts: the Orders panel shows that
+ *    value's orders, and the click does NOT toggle the filter (nor start a drag). Plotly's clickData carries no modifier keys, so the click is
  *    caught here, before plotly sees it: in the capture phase, on the chart's container,
  *    using the point plotly last reported under the pointer (plotly_hover). The point
  *    goes to the `orders-pick` store through dash_clientside.set_props; the server turns
@@ -15,7 +15,8 @@
  */
 (function () {
   'use strict';
-  var CHARTS = {'state-map': 'map', 'category-chart': 'category', 'payment-chart': 'payment'};
+  var CHARTS = {'state-map': 'map', 'category-chart': 'category', 'payment-chart': 'payment',
+                'timeseries-chart': 'timeseries', 'growth-chart': 'growth'};
   var hovered = {};
 
   function withModifier(e) {
@@ -24,7 +25,8 @@
 
   function pointOf(p) {
     return {location: p.location === undefined ? null : p.location,
-            customdata: p.customdata === undefined ? null : p.customdata};
+            customdata: p.customdata === undefined ? null : p.customdata,
+            x: p.x === undefined ? null : String(p.x)};
   }
 
   function watch(id) {

@@ -6,7 +6,8 @@ Each way in must open exactly the orders behind its number:
   count, the panel is scrolled into view, and the CSV link carries the view's filters;
 - a shift-click on SP (map) and on a category bar: the list of the view + that value,
   whose total equals that state's / category's row of /api/v1/breakdown, and the click
-  does not filter the page; a tap on a bar then the chart's Orders button does the same;
+  does not filter the page; on a month of the monthly chart, that month's point of
+  /api/v1/timeseries; a tap on a bar then the chart's Orders button does the same;
 - the Canceled card: canceled orders only, as many as canceled_rate x all orders;
 - Next / Previous visit the API's pages, never repeating a row;
 - a row opens the order's detail, with its id and its items as /api/v1/orders/<id> says.
@@ -17,19 +18,28 @@ Data: conftest's demo dataset (4,000 orders), loaded once for the module.
 from __future__ import annotations
 
 import json
+import socket
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from browser import api_json, click, click_bar, click_map_location, query_of, wait_until
+from browser import (
+    api_json,
+    click,
+    click_bar,
+    click_map_location,
+    page_ready,
+    query_of,
+    wait_until,
+)
 from sqlalchemy import Engine
 from test_dashboard import (
     ARTIFACTS,
     dash_duo,  # noqa: F401 - a fixture
     expected_kpis,
     make_app,
-    open_page,
     page_query,
     wait_for_kpis,
 )
@@ -50,6 +60,22 @@ ROWS_JS = """
 return Array.from(document.querySelectorAll('#orders-grid tbody tr.order-row'))
   .map(tr => [JSON.parse(tr.id).id, tr.children[3].textContent]);
 """
+
+
+def open_page(dash_duo: Any, app: Any, path: str = "/") -> Any:  # noqa: F811
+    """test_dashboard's open_page on a port the system says is free: dash.testing counts
+    ports up from 58050 per process, so two test runs on one machine (other branches'
+    helpers) would otherwise serve each other's pages."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    dash_duo.start_server(app, debug=False, port=port)
+    driver = dash_duo.driver
+    if path != "/":
+        driver.get(dash_duo.server_url + path)
+    wait_until(lambda: page_ready(driver), timeout=60,
+               message="the page never finished drawing")
+    return driver
 
 
 #: Console errors this file does not judge: main's Filters gained `seller` (7dae4e0), so
@@ -125,6 +151,12 @@ def test_sales_card_opens_the_views_orders(dash_duo: Any, demo_engine: Engine,  
     assert_clean_console(dash_duo)
 
 
+def month_end(month: str) -> str:
+    first = date.fromisoformat(f"{month}-01")
+    return (date(first.year + first.month // 12, first.month % 12 + 1, 1)
+            - timedelta(days=1)).isoformat()
+
+
 def breakdown_row(app: Any, dim: str, key: str, query: str) -> dict[str, str]:
     rows = api_json(app, f"/api/v1/breakdown/{dim}", query)["rows"]
     row = next(r for r in rows if r["key"] == key)
@@ -151,6 +183,18 @@ def test_shift_click_on_a_state_and_a_bar_opens_their_orders(
     assert {k: bar[k] for k in ("orders", "sales")} == breakdown_row(app, "category",
                                                                      category, query)
     wait_total(driver, bar, f"Scope Category: {category}")
+    assert query_of(driver.current_url) == {"payment_type": ["credit_card"]}
+
+    # a month's bar on the monthly chart: the view's orders purchased in that month
+    point = api_json(app, "/api/v1/timeseries", f"grain=month&{query}")["points"][-2]
+    month = point["period"][:7]
+    month_total = api_total(app, f"payment_type=credit_card&start={month}-01"
+                                 f"&end={month_end(month)}")  # a whole month of the view
+    assert (month_total["orders"], month_total["sales"]) == (fmt.integer(point["orders"]),
+                                                             fmt.money(point["sales"]))
+    click_bar(driver, "timeseries-chart", fmt.money(point["sales"]), shift=True)
+    label = date.fromisoformat(f"{month}-01").strftime("%b %Y")
+    wait_total(driver, month_total, f"Scope Month: {label}")
     assert query_of(driver.current_url) == {"payment_type": ["credit_card"]}
 
     # the touch way: a tap selects the bar (the page filters), the chart's button opens it

@@ -246,10 +246,12 @@ def charts_section(geo: GeoData) -> html.Section:
     return html.Section(className="charts", children=[
         dbc.Row(className="g-3", children=[
             dbc.Col(lg=8, children=panel(
-                "Monthly sales and orders", "Drag across months to set the date range",
+                "Monthly sales and orders", "Drag across months to set the date range; "
+                "shift-click a month: its orders",
                 graph("timeseries-chart", "timeseries", 340), "timeseries")),
             dbc.Col(lg=4, children=panel(
-                "Growth", "Sales change month over month and year over year",
+                "Growth", "Sales change month over month and year over year; "
+                "shift-click a month: its orders",
                 graph("growth-chart", "growth", 340), "growth")),
         ]),
         dbc.Row(className="g-3 mt-0", children=[

@@ -12,8 +12,9 @@ A way in sets a *scope* on top of the view (`orders-scope`):
   that status among all the view's orders (the rate's numerator);
 - a chart's "Orders" button: the view's orders for the chart's selected values (a tap or
   click selects one), or shift-click on a state, bar or slice (assets/orders.js): that
-  value's orders. The value replaces the view's filter of its dimension, exactly as the
-  chart computes its own numbers (each chart ignores its own dimension's filter).
+  value's orders (on the two monthly charts, a month: the view's days of it). The value
+  replaces the view's filter of its dimension, exactly as the chart computes its own
+  numbers (each chart ignores its own dimension's filter).
 
 Pages are keyset pages: the cursor of every visited page is kept (`orders-pages`), so
 Previous goes back to exactly what was shown and Next never repeats a row.
@@ -21,7 +22,10 @@ Previous goes back to exactly what was shown and Next never repeats a row.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -41,8 +45,12 @@ PAGE_SIZE = 25
 #: What a scope's value replaces in the view's filters (a state replaces a region too).
 SCOPE_CLEARS = {"state": ("state", "region"), "category": ("category",),
                 "payment_type": ("payment_type",)}
-#: The charts with an "Orders" way in, and the dimension each shows.
+#: The charts with an "Orders" button, and the dimension each shows (its selection).
 CHART_DIMS = {"map": "state", "category": "category", "payment": "payment_type"}
+#: The charts a shift-click opens orders from: those, and the two monthly charts (a
+#: month's bar: the view's orders purchased in that month).
+PICK_DIMS = {**CHART_DIMS, "timeseries": "month", "growth": "month"}
+_MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
 #: Cards whose orders are a status's, not the sales orders.
 STATUS_CARDS = {"canceled_rate": "canceled", "unavailable_rate": "unavailable"}
 STATUS_LABELS = {"sales": "Orders counted in sales", "canceled": "Canceled orders",
@@ -70,7 +78,7 @@ def card_scope(field: str) -> dict[str, Any]:
 
 def chart_scope(chart: str, keys: Sequence[str]) -> dict[str, Any]:
     """The scope of a chart's values (none: the chart's whole view)."""
-    dim = CHART_DIMS[chart]
+    dim = PICK_DIMS[chart]
     return {"status": "sales", "dim": dim if keys else None,
             "keys": sorted(set(keys)), "source": chart}
 
@@ -80,6 +88,9 @@ def pick_key(chart: str, point: Mapping[str, Any]) -> str | None:
     `customdata[0]`); None for the grouped "other" bar, which is no single category."""
     if chart == "map":
         return point.get("location") or None
+    if PICK_DIMS.get(chart) == "month":
+        month = str(point.get("x") or "")[:7]
+        return month if _MONTH.fullmatch(month) else None
     custom = point.get("customdata") or []
     if chart == "category" and (len(custom) < 6 or custom[5]):
         return None
@@ -89,9 +100,22 @@ def pick_key(chart: str, point: Mapping[str, Any]) -> str | None:
 def scoped(filters: Filters, scope: Mapping[str, Any] | None) -> Filters:
     """The view's filters with the scope's value in place of its dimension's filter."""
     dim = (scope or {}).get("dim")
+    if dim == "month" and scope["keys"]:
+        return month_range(filters, str(scope["keys"][0]))
     if not dim or dim not in SCOPE_CLEARS:
         return filters
     return filters.without(*SCOPE_CLEARS[dim]).with_values(dim, scope["keys"])
+
+
+def month_range(filters: Filters, month: str) -> Filters:
+    """The view's days of a month (`2020-04`): what its bar on the monthly charts counts
+    (a partial month at the range's edge counts only the days inside it)."""
+    first = date.fromisoformat(f"{month}-01")
+    last = date(first.year + first.month // 12, first.month % 12 + 1, 1) - timedelta(days=1)
+    start, end = max(filters.start or first, first), min(filters.end or last, last)
+    if start > end:  # not a month of the view: the whole month rather than nothing
+        start, end = first, last
+    return replace(filters, start=start, end=end)
 
 
 def order_params(view_filters: Mapping[str, Any], scope: Mapping[str, Any] | None,
@@ -149,6 +173,8 @@ def scope_text(scope: Mapping[str, Any] | None) -> str:
     if scope.get("status") in ("canceled", "unavailable"):
         parts.append(STATUS_LABELS[scope["status"]])
     dim = scope.get("dim")
+    if dim == "month" and scope.get("keys"):
+        parts.append("Month: " + date.fromisoformat(f"{scope['keys'][0]}-01").strftime("%b %Y"))
     if dim in FILTER_VALUE and scope.get("keys"):
         values = ", ".join(FILTER_VALUE[dim](k) for k in scope["keys"])
         parts.append(f"{FILTER_LABELS[dim]}: {values}")
