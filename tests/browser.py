@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.keys import Keys
 
 T = TypeVar("T")
 
@@ -100,7 +101,10 @@ def query_of(url: str) -> dict[str, list[str]]:
 # --- pointer actions on plotly charts ---------------------------------------------------
 
 
-def _move_to(driver: Any, x: float, y: float, click: bool = False) -> None:
+def _move_to(driver: Any, x: float, y: float, click: bool = False, shift: bool = False
+             ) -> None:
+    if shift:  # held across the pointer's actions: the browser keeps it down between calls
+        ActionChains(driver).key_down(Keys.SHIFT).perform()
     actions = ActionChains(driver)
     pointer = actions.w3c_actions.pointer_action
     pointer.move_to_location(int(x), int(y))
@@ -108,6 +112,8 @@ def _move_to(driver: Any, x: float, y: float, click: bool = False) -> None:
     if click:
         pointer.click()
     actions.perform()
+    if shift:
+        ActionChains(driver).key_up(Keys.SHIFT).perform()
 
 
 _CANDIDATES = """
@@ -136,24 +142,26 @@ return (gd._hoverdata || []).map(p => p.location || (p.customdata && p.customdat
 """
 
 
-def click_shape(driver: Any, element: Any, key: str) -> None:
+def click_shape(driver: Any, element: Any, key: str, shift: bool = False) -> None:
     """Point at the element's shape until plotly says `key` is under the pointer, then click.
 
     Plotly decides what a click hits by its own hit test (e.g. a state's
     polygon in lon/lat), so the pointer is moved over points inside the shape
-    until the hover agrees, as a user's eye-hand loop would.
+    until the hover agrees, as a user's eye-hand loop would. `shift`: the click is a
+    shift-click (the page's "view its orders").
     """
     points = wait_until(lambda: driver.execute_script(_CANDIDATES, element), timeout=5,
                         message=f"no visible point on {key} to click")
     for x, y in points:
         _move_to(driver, x, y)
         if key in (driver.execute_script(_HOVERED, element) or []):
-            _move_to(driver, x, y, click=True)
+            _move_to(driver, x, y, click=True, shift=shift)
             return
     raise AssertionError(f"plotly never reported {key} under the pointer")
 
 
-def click_map_location(driver: Any, location: str, graph_id: str = "state-map") -> None:
+def click_map_location(driver: Any, location: str, graph_id: str = "state-map",
+                       shift: bool = False) -> None:
     """A real click on a region's shape in the choropleth (top trace: the one with data)."""
     def find() -> Any:
         return driver.execute_script(
@@ -163,10 +171,12 @@ def click_map_location(driver: Any, location: str, graph_id: str = "state-map") 
                return Array.from(top.querySelectorAll('path.choroplethlocation'))
                  .find(p => p.__data__ && p.__data__.loc === arguments[1]) || null;""",
             graph_id, location)
-    click_shape(driver, wait_until(find, message=f"{location} is not on the map"), location)
+    click_shape(driver, wait_until(find, message=f"{location} is not on the map"), location,
+                shift)
 
 
-def click_bar(driver: Any, graph_id: str, key: str, trace: int = 0) -> None:
+def click_bar(driver: Any, graph_id: str, key: str, trace: int = 0, shift: bool = False
+              ) -> None:
     """A real click on the bar whose customdata[0] is `key` (category or payment type)."""
     def find() -> Any:
         return driver.execute_script(
@@ -178,7 +188,7 @@ def click_bar(driver: Any, graph_id: str, key: str, trace: int = 0) -> None:
                  .find(p => p.__data__ && p.__data__.i === idx);
                return bar ? (bar.querySelector('path') || bar) : null;""",
             graph_id, key, trace)
-    click_shape(driver, wait_until(find, message=f"no bar {key} in {graph_id}"), key)
+    click_shape(driver, wait_until(find, message=f"no bar {key} in {graph_id}"), key, shift)
 
 
 def drag_months(driver: Any, first_month: str, last_month: str,

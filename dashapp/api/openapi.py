@@ -602,7 +602,9 @@ def _order_list_parameters() -> list[dict[str, Any]]:
         _q("status", {"type": "string", "enum": list(order_list.STATUSES),
                       "default": "sales"},
            "sales: the orders the `orders` KPI counts; all: every order the filters match "
-           "whatever its status (the ones `canceled_rate` counts)"),
+           "whatever its status (the ones `canceled_rate` counts); canceled / "
+           "unavailable: those of `all` with that status (the orders behind "
+           "`canceled_rate` / `unavailable_rate`)"),
         _q("sort", {"type": "string", "enum": list(order_list.SORTS),
                     "default": "purchased_at"},
            "the sort key; ties are broken by order_id in the same direction, and rows "

@@ -114,7 +114,7 @@ def _csv_chunks(stream: OrderStream) -> Iterator[str]:
 def csv_filename(filters: Filters, status: str, given: set[str]) -> str:
     """`orders-start-2021-01-01-state-SP.csv`: the filters the request named (dates only
     when given, not the data's own range), made safe for a header and a file system."""
-    parts = ["orders"] + (["all"] if status == "all" else [])
+    parts = ["orders"] + ([status] if status != "sales" else [])
     params = filters.to_params()
     for name in FILTER_PARAMS:
         if name in params and (name not in DATE_PARAMS or name in given):

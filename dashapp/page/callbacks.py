@@ -9,6 +9,8 @@ The flow, one small callback per concern:
     url + status       -> view {filters, notices} and   one callback: validate once, one
                           every card, chart and table   cached dashboard(), one response
     view               -> insight panels, quick picks   after the main picture
+    view + orders scope -> orders panel                 a card's/chart's "orders", a
+                                                        shift-click (panels/orders.py)
 
 The URL is the single source of truth, so Back/Forward, bookmarks and the
 filter bar cannot disagree. No callback runs SQL: all data comes from the
@@ -42,6 +44,7 @@ from .layout import KPI_ELEMENTS, quick_pick_buttons
 from .panels import sellers as seller_panel
 from .panels.forecast import register_forecast_callbacks
 from .panels.impact import register_insight_callbacks
+from .panels.orders import register_orders_callbacks
 from .panels.sellers import register_seller_callbacks, seller_options
 from .panels.shortages import register_shortage_callbacks
 from .problems import view_error
@@ -167,6 +170,7 @@ def register_callbacks(app: Dash, service: PulseService, answers: InsightAnswers
     register_cross_filter(app)
     register_view(app, service, geo)
     register_export(app, service)
+    register_orders_callbacks(app, service)
     register_insight_callbacks(app, answers)
     register_forecast_callbacks(app, answers)
     register_shortage_callbacks(app, answers)

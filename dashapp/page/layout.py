@@ -23,6 +23,7 @@ from .formatting import KPI_LABELS, NONE
 from .geo import GeoData, load_geo
 from .panels.forecast import forecast_panel
 from .panels.impact import insight_panel
+from .panels.orders import card_button, chart_button, orders_panel
 from .panels.sellers import sellers_panel
 from .panels.shortages import shortages_panel
 from .urlstate import quick_picks
@@ -190,7 +191,8 @@ def kpi_card(field: str) -> html.Div:
             html.Span(NONE, id="kpi-new_customers-change", className="kpi-change tone-none"),
         ])]
     return html.Div(className="kpi-card", title=KPI_HELP.get(field), children=[
-        html.Div(KPI_LABELS[field], className="kpi-label"),
+        html.Div(className="kpi-top", children=[
+            html.Div(KPI_LABELS[field], className="kpi-label"), card_button(field)]),
         html.Div(NONE, id=f"kpi-{field}", className="kpi-value"),
         html.Div(className="kpi-foot", children=[
             html.Span(NONE, id=f"kpi-{field}-change", className="kpi-change tone-none"),
@@ -218,7 +220,8 @@ def panel(title: str, hint: str, body: Any, chart: str, tools: Any = None,
         html.Div(className="panel-head", children=[
             html.Div([html.H2(title, className="panel-title"),
                       html.Div(hint, className="panel-hint")]),
-            html.Div(className="panel-tools", children=[tools, csv_button(chart)]),
+            html.Div(className="panel-tools", children=[
+                *(tools if isinstance(tools, list) else [tools]), csv_button(chart)]),
         ]),
         html.Div(body, className="panel-body"),
     ])
@@ -246,24 +249,31 @@ def charts_section(geo: GeoData) -> html.Section:
     return html.Section(className="charts", children=[
         dbc.Row(className="g-3", children=[
             dbc.Col(lg=8, children=panel(
-                "Monthly sales and orders", "Drag across months to set the date range",
+                "Monthly sales and orders", "Drag across months to set the date range; "
+                "shift-click a month: its orders",
                 graph("timeseries-chart", "timeseries", 340), "timeseries")),
             dbc.Col(lg=4, children=panel(
-                "Growth", "Sales change month over month and year over year",
+                "Growth", "Sales change month over month and year over year; "
+                "shift-click a month: its orders",
                 graph("growth-chart", "growth", 340), "growth")),
         ]),
         dbc.Row(className="g-3 mt-0", children=[
             dbc.Col(lg=6, children=panel(
-                "Sales by state", "Click a state to filter; click it again to clear",
-                graph("state-map", "map", 430, map_figure), "map", map_tools)),
+                "Sales by state", "Click a state to filter; click it again to clear; "
+                "shift-click: its orders",
+                graph("state-map", "map", 430, map_figure), "map",
+                [map_tools, chart_button("map")])),
             dbc.Col(lg=6, children=panel(
-                "Sales by category", "Click a bar to filter; click it again to clear",
-                graph("category-chart", "categories", 430), "category", top_tools)),
+                "Sales by category", "Click a bar to filter; click it again to clear; "
+                "shift-click: its orders",
+                graph("category-chart", "categories", 430), "category",
+                [top_tools, chart_button("category")])),
         ]),
         dbc.Row(className="g-3 mt-0", children=[
             dbc.Col(lg=6, children=panel(
-                "Payment methods", "Share of orders and of value · click a row to filter",
-                graph("payment-chart", "payments", 330), "payment")),
+                "Payment methods", "Share of orders and of value · click a row to filter; "
+                "shift-click: its orders",
+                graph("payment-chart", "payments", 330), "payment", chart_button("payment"))),
             dbc.Col(lg=6, children=panel(
                 "Summary of earnings", "Sales, freight and payments per region",
                 html.Div(id="earnings-table", className="table-wrap"), "earnings")),
@@ -300,6 +310,7 @@ def build_layout() -> html.Div:
             charts_section(geo),
             sellers_panel(),
             summaries(),
+            orders_panel(),
             insight_panel(),
             forecast_panel(),
             shortages_panel(),

@@ -34,7 +34,9 @@ from .raw import CATEGORY
 
 SORTS = ("purchased_at", "sales", "payments", "review", "days_late")
 ORDERS = ("desc", "asc")
-STATUSES = ("sales", "all")
+#: sales: the orders `orders` counts; all: every status (what `canceled_rate` counts);
+#: canceled / unavailable: the orders of that status among all (the rates' numerators).
+STATUSES = ("sales", "all", "canceled", "unavailable")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 #: What an order id may look like: Olist's are 32 hex digits; other shops' ids of up to
@@ -173,8 +175,9 @@ def _matching(query: OrderQuery) -> tuple[list[str], dict[str, Any]]:
     The same rules as `queries.raw` (docs/METRICS.md): dates and state select whole
     orders; a category or payment type qualifies an order having one such item or
     payment row, a seller one item of theirs (with a category too, the same item);
-    status=sales keeps the orders `orders` counts (not canceled or
-    unavailable, at least one item). The date test is a range on the timestamp rather
+    status=sales keeps the orders `orders` counts (not canceled or unavailable, at least
+    one item), status=canceled (unavailable) those the rate's numerator counts. The date
+    test is a range on the timestamp rather
     than a cast, so the purchase-time index serves it."""
     f = query.filters
     assert f.start and f.end, "resolve() the filters first"
@@ -195,6 +198,9 @@ def _matching(query: OrderQuery) -> tuple[list[str], dict[str, Any]]:
     if query.status == "sales":
         where.append("o.order_status NOT IN ('canceled', 'unavailable')")
         where.append("EXISTS (SELECT 1 FROM order_items w WHERE w.order_id = o.order_id)")
+    elif query.status != "all":  # canceled or unavailable: a rate's numerator
+        where.append("o.order_status = :status")
+        params["status"] = query.status
     return where, params
 
 
