@@ -39,6 +39,7 @@ from . import charts, tables, urlstate
 from . import formatting as fmt
 from .geo import GeoData, load_geo
 from .layout import KPI_ELEMENTS, quick_pick_buttons
+from .panels.customers import register_customer_callbacks
 from .panels.forecast import register_forecast_callbacks
 from .panels.impact import register_insight_callbacks
 from .panels.shortages import register_shortage_callbacks
@@ -165,6 +166,7 @@ def register_callbacks(app: Dash, service: PulseService, answers: InsightAnswers
     register_cross_filter(app)
     register_view(app, service, geo)
     register_export(app, service)
+    register_customer_callbacks(app, service)
     register_insight_callbacks(app, answers)
     register_forecast_callbacks(app, answers)
     register_shortage_callbacks(app, answers)
