@@ -90,14 +90,15 @@ def days_text(days: int | None) -> str:
 # --- layout ----------------------------------------------------------------------------------
 
 
-def _card(title: str, hint: str, body: list, csv_id: str, card_id: str) -> dbc.Card:
-    """A titled card like the page's chart panels, its CSV a link to the API twin."""
-    return dbc.Card(className="panel h-100", id=card_id, children=[
+def _card(title: str, hint: str, body: list, what: str) -> dbc.Card:
+    """A titled card like the page's chart panels, its CSV a link to the API twin
+    (`customers-<what>-csv`, its filters set by the chart's callback)."""
+    return dbc.Card(className="panel h-100", id=f"customers-{what}-card", children=[
         html.Div(className="panel-head", children=[
             html.Div([html.H2(title, className="panel-title"),
                       html.Div(hint, className="panel-hint")]),
             html.Div(className="panel-tools", children=html.A(
-                "CSV", id=csv_id, href=API["cohorts"], className="btn btn-light btn-sm "
+                "CSV", id=f"customers-{what}-csv", href=API[what], className="btn btn-light btn-sm "
                 "csv-button", title="Download these numbers as CSV (the API, same filters)")),
         ]),
         html.Div(body, className="panel-body"),
@@ -162,20 +163,19 @@ def customers_section() -> html.Section:
             "Do customers come back?",
             "Rows: the month of a customer's first order (customers in it); columns: "
             "months since; cells: the share who bought again that month",
-            [_graph("customers-cohorts", "cohorts", 380)],
-            "customers-cohorts-csv", "customers-cohorts-card"))]),
+            [_graph("customers-cohorts", "cohorts", 380)], "cohorts"))]),
         dbc.Row(className="g-3 mt-0", children=[
             dbc.Col(xs=12, lg=6, children=_card(
                 "Customer segments", "By how often and how recently they bought "
                 "\u00b7 click a bar to list its customers",
                 [_graph("customers-segments", "segments", 300), segment_legend()],
-                "customers-segments-csv", "customers-segments-card")),
+                "segments")),
             dbc.Col(xs=12, lg=6, children=_card(
                 "Reviews by delivery delay", "Average review and share of 1\u20132 star "
                 "reviews, by days early or late against the estimated date",
                 [_graph("customers-lateness", "lateness", 300),
                  html.Div(id="customers-lateness-summary", className="small mt-2")],
-                "customers-lateness-csv", "customers-lateness-card")),
+                "lateness")),
         ]),
         list_panel(),
     ])
