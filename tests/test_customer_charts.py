@@ -63,7 +63,7 @@ def test_cohort_matrix_rows_oldest_first_and_blank_beyond_the_data() -> None:
     assert m.labels == ["Mar 2021 \u00b7 1,234", "May 2021 \u00b7 7"]  # size beside the row
     assert m.offsets == [0, 1, 2]
     assert m.z == [[1.0, 0.0, 64 / 1234], [1.0, None, None]]  # blank, not 0
-    assert m.text == [["100.0%", "0.0%", "5.2%"], ["100.0%", "", ""]]
+    assert m.text == [["100%", "0", "5.2%"], ["100%", "", ""]]
     assert m.hover[1][1:] == ["", ""]
 
 

@@ -93,6 +93,14 @@ def cohort_hover(cohort: str, size: int, k: int, active: int, retention: float) 
             f"month {k} ({when}, {months} after)")
 
 
+def cell_text(active: int, retention: float) -> str:
+    """A cell's label: `5.2%`, `100%` for month 0, a bare `0` where nobody came back
+    (short, so a year of columns stays readable; the hover has the exact numbers)."""
+    if not active:
+        return "0"
+    return "100%" if retention == 1 else fmt.percent(retention)
+
+
 def cohort_matrix(cohorts: Sequence[Mapping[str, Any]]) -> CohortMatrix:
     """The service's cohorts as the heatmap's rows; the cohort size goes in the row's
     label so it reads beside the row."""
@@ -104,8 +112,8 @@ def cohort_matrix(cohorts: Sequence[Mapping[str, Any]]) -> CohortMatrix:
     for c in rows:
         by_k = {int(p["k"]): p for p in c.get("retention") or ()}
         z.append([by_k[k]["retention"] if k in by_k else None for k in range(width)])
-        text.append([fmt.percent(by_k[k]["retention"]) if k in by_k else ""
-                     for k in range(width)])
+        text.append([cell_text(by_k[k]["active"], by_k[k]["retention"]) if k in by_k
+                     else "" for k in range(width)])
         hover.append([cohort_hover(str(c["cohort"]), int(c["size"]), k,
                                    int(by_k[k]["active"]), float(by_k[k]["retention"]))
                       if k in by_k else "" for k in range(width)])
@@ -134,7 +142,8 @@ def cohort_figure(cohorts: Sequence[Mapping[str, Any]]) -> go.Figure:
         texttemplate="%{text}", textfont={"size": 10}, customdata=matrix.hover,
         hovertemplate="%{customdata}<extra></extra>", hoverongaps=False,
         colorscale=RETENTION_SCALE, zmin=0, zmax=colour_top(matrix), xgap=2, ygap=2,
-        colorbar={"title": {"text": "Came back", "side": "right"}, "tickformat": ".0%",
+        colorbar={"title": {"text": "Came back", "side": "right"},
+                  "tickformat": ".1%" if colour_top(matrix) < 0.1 else ".0%",
                   "thickness": 10, "len": 0.9},
     ))
     fig.update_layout(**charts.base_layout(

@@ -36,6 +36,8 @@ from . import customer_charts as cc
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 25
+#: Below this width the heatmap scrolls sideways in its card rather than squeeze its cells.
+COHORT_MIN_WIDTH = 640
 #: The section's API twins, for its CSV links (same origin, same parameter names).
 API = {"cohorts": "/api/v1/customers/cohorts", "segments": "/api/v1/customers/segments",
        "lateness": "/api/v1/delivery/lateness", "list": "/api/v1/customers"}
@@ -105,9 +107,12 @@ def _card(title: str, hint: str, body: list, what: str) -> dbc.Card:
     ])
 
 
-def _graph(graph_id: str, name: str, height: int) -> dcc.Loading:
+def _graph(graph_id: str, name: str, height: int, min_width: int = 0) -> dcc.Loading:
+    """A chart; `min_width`: narrower screens scroll it sideways inside its card (a year
+    of cohort columns cannot be read at a phone's width)."""
+    style = {"height": f"{height}px", **({"minWidth": f"{min_width}px"} if min_width else {})}
     return dcc.Loading(type="circle", delay_show=350, children=dcc.Graph(
-        id=graph_id, figure=charts.empty_figure(""), style={"height": f"{height}px"},
+        id=graph_id, figure=charts.empty_figure(""), style=style,
         className="chart", config={"displaylogo": False, "responsive": True,
                                    "modeBarButtonsToRemove": ["lasso2d", "select2d"],
                                    "toImageButtonOptions": {"format": "png", "scale": 2,
@@ -163,7 +168,9 @@ def customers_section() -> html.Section:
             "Do customers come back?",
             "Rows: the month of a customer's first order (customers in it); columns: "
             "months since; cells: the share who bought again that month",
-            [_graph("customers-cohorts", "cohorts", 380)], "cohorts"))]),
+            [html.Div(_graph("customers-cohorts", "cohorts", 380, COHORT_MIN_WIDTH),
+                      className="chart-scroll", style={"overflowX": "auto"})],
+            "cohorts"))]),
         dbc.Row(className="g-3 mt-0", children=[
             dbc.Col(xs=12, lg=6, children=_card(
                 "Customer segments", "By how often and how recently they bought "
@@ -248,7 +255,8 @@ def register_customer_callbacks(app: Dash, service: PulseService) -> None:
         found, problem = answer(service, filters, service.cohorts)
         if found is None:
             return charts.empty_figure(problem or ""), no_update, no_update
-        return (cc.cohort_figure(found), {"height": f"{cc.cohort_height(found)}px"},
+        return (cc.cohort_figure(found), {"height": f"{cc.cohort_height(found)}px",
+                                          "minWidth": f"{COHORT_MIN_WIDTH}px"},
                 api_href("cohorts", filters))
 
     @app.callback(
