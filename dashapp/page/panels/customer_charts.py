@@ -45,8 +45,9 @@ BUCKET_LABELS = {"early_7+": "7+ days early", "early_1_6": "1\u20136 days early"
                  "late_4_7": "4\u20137 days late", "late_8_14": "8\u201314 days late",
                  "late_15+": "15+ days late"}
 
-#: Light = few came back, dark = many (viridis reversed, like the map).
-RETENTION_SCALE = charts.VIRIDIS_R
+#: Pale = nobody came back, dark blue = many: most cells of a real shop are near 0, and a
+#: quiet colour there lets the few returns stand out (plotly picks a readable label colour).
+RETENTION_SCALE = [[0.0, "#EEF3F8"], [0.35, "#9ECAE1"], [0.7, "#3182BD"], [1.0, "#08306B"]]
 
 
 def month_label(month: str) -> str:
