@@ -42,6 +42,7 @@ from . import formatting as fmt
 from .geo import GeoData, load_geo
 from .layout import KPI_ELEMENTS, quick_pick_buttons
 from .panels import sellers as seller_panel
+from .panels.customers import register_customer_callbacks
 from .panels.forecast import register_forecast_callbacks
 from .panels.impact import register_insight_callbacks
 from .panels.orders import register_orders_callbacks
@@ -171,6 +172,7 @@ def register_callbacks(app: Dash, service: PulseService, answers: InsightAnswers
     register_view(app, service, geo)
     register_export(app, service)
     register_orders_callbacks(app, service)
+    register_customer_callbacks(app, service)
     register_insight_callbacks(app, answers)
     register_forecast_callbacks(app, answers)
     register_shortage_callbacks(app, answers)

@@ -21,6 +21,7 @@ from ..regions import REGION_NAMES, region_map
 from . import charts
 from .formatting import KPI_LABELS, NONE
 from .geo import GeoData, load_geo
+from .panels.customers import customers_section
 from .panels.forecast import forecast_panel
 from .panels.impact import insight_panel
 from .panels.orders import card_button, chart_button, orders_panel
@@ -311,6 +312,7 @@ def build_layout() -> html.Div:
             sellers_panel(),
             summaries(),
             orders_panel(),
+            customers_section(),
             insight_panel(),
             forecast_panel(),
             shortages_panel(),
