@@ -151,8 +151,9 @@ def csv_export(url: str, home: Path) -> dict[str, Any]:
                PORT=str(port), WEB_CONCURRENCY="1", DATABASE_URL=url, PULSE_AUTH="off",
                PULSE_SECRET_KEY="bench-drill-secret-key-0123456789",
                PULSE_HOME=str(home / "drill-web"))
+    log = (home / "drill-web.log").open("wb")  # what the server said, if it failed
     proc = subprocess.Popen(["bash", "-c", "exec " + procfile_web()], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=log, stderr=subprocess.STDOUT)
     samples: list[float] = []
     done = threading.Event()
     try:
@@ -253,13 +254,14 @@ def main(argv: list[str] | None = None) -> int:
     data = BenchData(load_settings().home)
     results = {_label(int(n)): run_size(data, int(n), args.reps, args.random)
                for n in args.sizes.split(",") if n}
+    out = Path(args.out)
+    out.with_suffix(".json").write_text(json.dumps({"results": results}, indent=1))
     csv = None
-    if args.csv_size:
+    if args.csv_size:  # the database stays up: `data` (its server's owner) lives on
         engine, _ = data.prepare(args.csv_size)
         engine.dispose()
         print(f"[{_label(args.csv_size)}] CSV export over HTTP", flush=True)
         csv = csv_export(data.url(args.csv_size), data.home)
-    out = Path(args.out)
     out.with_suffix(".json").write_text(json.dumps({"results": results, "csv": csv}, indent=1))
     out.write_text(render(results, csv, argv))
     print(out.read_text())

@@ -49,6 +49,8 @@ ROW_FIELDS = ("order_id", "purchased_at", "customer_unique_id", "state", "status
 #: CSV writes a list field (`categories`, `payment_types`) joined with this separator.
 LIST_SEPARATOR = "|"
 STREAM_BATCH = 500
+#: How long the query behind a whole-list export may run before its first row.
+EXPORT_TIMEOUT = "10min"
 #: Longest cursor accepted (ours are ~130 characters for 32-character ids).
 MAX_CURSOR = 1024
 
@@ -520,6 +522,10 @@ class OrderStream:
         self._conn = engine.connect()
         try:
             _sort_in_memory(self._conn)
+            # the whole list is sorted before its first row: at 1M orders that is longer
+            # than the web's statement timeout (a guard for page answers, 15 s), which
+            # made a big export a 503; an export is asked for and may take minutes
+            self._conn.execute(text(f"SET LOCAL statement_timeout = '{EXPORT_TIMEOUT}'"))
             # a named (server-side) cursor, read STREAM_BATCH rows per fetch; the
             # execution option alone did not cut partitions here (SQLAlchemy 2.1), the
             # result's yield_per does
