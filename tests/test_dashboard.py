@@ -295,7 +295,9 @@ def test_url_round_trips_a_view_and_back_restores_it(dash_duo: Any, shared_engin
     first = data_start(app)
     wait_until(lambda: query_of(driver.current_url).get("start") == [first])
     wait_for_kpis(driver, expected_kpis(app, f"start={first}&state=SP&category={category}"))
-    click(driver, driver.find_element("xpath", '//button[contains(@id, \'"chart":"category"\')]'))
+    # the chart's CSV button (its Orders button names the chart too)
+    click(driver, driver.find_element(
+        "xpath", '//button[contains(@id, \'"chart":"category"\') and contains(@id, \'"csv"\')]'))
     files = wait_until(lambda: list(Path(dash_duo.download_path).glob("pulse-category*.csv")),
                        message="no CSV was downloaded")
     rows = list(csv.DictReader(io.StringIO(files[0].read_text(encoding="utf-8"))))
