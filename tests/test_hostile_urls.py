@@ -43,7 +43,8 @@ from dashapp.web.app import create_app
 #: The tiny dataset's values (tests/datasets.py), in other spellings too.
 KNOWN = ["SP", "rj", "Mg", "AM", "AC", "N", "se", "health_beauty", "SPORTS_LEISURE",
          "unknown", "boleto", "credit_card", "voucher", "2020-03-02", "2020-03-15",
-         "2020-04-10", "2020-01-01"]
+         "2020-04-10", "2020-01-01",
+         f"{401:032x}", f"{402:032x}".upper()]  # the tiny data's sellers (one misspelt)
 HOSTILE = ["", " ", ",", ",,SP,,", "0001-01-01", "9999-12-31", "9426-07-12", "1899-12-31",
            "1900-01-01", "1900-01-02", "2999-12-31", "3000-01-01", "99999-01-01",
            "99999999999999999999", "-1", "1.5", "１２", "٢٠٢٠-٠٣-١١", "2020-02-30",
@@ -93,7 +94,7 @@ def check_view(view: dict[str, Any], search: str, service: Any) -> None:
     domain = service.domain()
     allowed = {"state": set(domain.states) | {s for v in region_map().values() for s in v},
                "region": set(region_map()), "category": set(domain.categories),
-               "payment_type": set(domain.payment_types)}
+               "payment_type": set(domain.payment_types), "seller": set(domain.sellers)}
     for name in LIST_PARAMS:
         assert set(view["filters"][name]) <= allowed[name]
     named = {n["parameter"] for n in view["notices"]}
