@@ -34,7 +34,7 @@ from test_fast_equals_raw import SETTINGS, filters_strategy, with_big_sellers
 from dashapp.api.openapi import openapi_document
 from dashapp.config import load_settings
 from dashapp.filters import Filters
-from dashapp.queries import fast, orders, report
+from dashapp.queries import fast, orders, report, stream
 from dashapp.queries.orders import ORDERS, ROW_FIELDS, SORTS, OrderQuery, OrderStream
 from dashapp.web.app import create_app
 
@@ -370,7 +370,7 @@ def test_csv_streams_in_constant_memory_and_releases_its_connection(demo_client,
     _stream_csv(demo_client, "state=SP&sort=sales")  # warm-up: first-use caches
     peak_part, size_part, chunks_part = _stream_csv(demo_client, "state=SP&sort=sales")
     peak_all, size_all, chunks_all = _stream_csv(demo_client, "status=all&sort=sales")
-    assert chunks_all == 1 + 4000 // orders.STREAM_BATCH  # the header, then each batch
+    assert chunks_all == 1 + 4000 // stream.STREAM_BATCH  # the header, then each batch
     assert size_all > 500_000 and size_all > 2 * size_part and chunks_part > 2
     assert peak_all < 1.25 * peak_part, (peak_all, peak_part)
     assert demo_engine.pool.checkedout() == 0

@@ -9,25 +9,19 @@ streams all of them, not a page, in constant memory.
 
 from __future__ import annotations
 
-import csv
-import io
-import re
-from collections.abc import Iterator
-from typing import Any
+from flask import Blueprint, Response, jsonify, request
 
-from flask import Blueprint, Response, jsonify, request, stream_with_context
-
-from ..filters import DATE_PARAMS, FILTER_PARAMS, FilterError, Filters
+from ..filters import FilterError
 from ..jsonout import jsonable
 from ..queries.customerlist import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     ROW_FIELDS,
     CustomerQuery,
-    CustomerStream,
 )
 from ..queries.customers import SEGMENTS
 from .common import (
+    csv_filename,
     int_param,
     one,
     output_format,
@@ -35,6 +29,7 @@ from .common import (
     register_error_handlers,
     respond,
     service,
+    streamed_csv,
 )
 
 customers_api = Blueprint("customers_api", __name__, url_prefix="/api/v1")
@@ -92,46 +87,7 @@ def customer_list() -> Response:
     return jsonify(jsonable(body))
 
 
-def _csv_chunks(stream: CustomerStream) -> Iterator[str]:
-    """The header, then one chunk per fetched batch: nothing accumulates."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-
-    def take() -> str:
-        chunk = out.getvalue()
-        out.seek(0)
-        out.truncate()
-        return chunk
-
-    def cell(value: Any) -> Any:
-        value = jsonable(value)
-        return "" if value is None else value
-
-    try:
-        writer.writerow(ROW_FIELDS)
-        yield take()
-        for batch in stream.batches():
-            writer.writerows([cell(row[name]) for name in ROW_FIELDS] for row in batch)
-            yield take()
-    finally:
-        stream.close()
-
-
-def csv_filename(filters: Filters, segment: str, given: set[str]) -> str:
-    """`customers-loyal-state-SP.csv`: the segment and the filters the request named."""
-    parts = ["customers", segment]
-    params = filters.to_params()
-    for name in FILTER_PARAMS:
-        if name in params and (name not in DATE_PARAMS or name in given):
-            parts += [name, *params[name]]
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", "-".join(parts)).strip("._-")[:150]
-    return f"{stem or 'customers'}.csv"
-
-
 def _csv_response(query: CustomerQuery) -> Response:
-    stream = service().customer_stream(query)
-    name = csv_filename(query.filters, query.segment, set(request.args))
-    resp = Response(stream_with_context(_csv_chunks(stream)), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
-    resp.call_on_close(stream.close)
-    return resp
+    """Every row of the list (limit and cursor do not apply), streamed."""
+    name = csv_filename(["customers", query.segment], query.filters, set(request.args))
+    return streamed_csv(service().customer_stream(query), ROW_FIELDS, name)

@@ -8,19 +8,12 @@ The detail is one order whole. Definitions: docs/METRICS.md, "The order list".
 
 from __future__ import annotations
 
-import csv
-import io
-import re
-from collections.abc import Iterator
-from typing import Any
+from flask import Blueprint, Response, jsonify, request
 
-from flask import Blueprint, Response, jsonify, request, stream_with_context
-
-from ..filters import DATE_PARAMS, FILTER_PARAMS, FilterError, Filters
+from ..filters import FilterError
 from ..jsonout import jsonable
 from ..queries.orders import (
     DEFAULT_LIMIT,
-    LIST_SEPARATOR,
     MAX_LIMIT,
     ORDER_ID,
     ORDERS,
@@ -28,10 +21,10 @@ from ..queries.orders import (
     SORTS,
     STATUSES,
     OrderQuery,
-    OrderStream,
 )
 from .common import (
     choice_param,
+    csv_filename,
     error,
     int_param,
     one,
@@ -39,6 +32,7 @@ from .common import (
     parsed_filters,
     register_error_handlers,
     service,
+    streamed_csv,
 )
 
 orders_api = Blueprint("orders_api", __name__, url_prefix="/api/v1")
@@ -82,54 +76,9 @@ def order_detail(order_id: str) -> Response:
 # --- CSV -------------------------------------------------------------------------------
 
 
-def _cell(value: Any) -> Any:
-    """A CSV cell written like the JSON value: money to the cent, lists joined by '|'."""
-    if isinstance(value, list):
-        return LIST_SEPARATOR.join(value)
-    value = jsonable(value)
-    return "" if value is None else value
-
-
-def _csv_chunks(stream: OrderStream) -> Iterator[str]:
-    """The header, then one chunk per batch the cursor fetches: nothing accumulates."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-
-    def take() -> str:
-        chunk = out.getvalue()
-        out.seek(0)
-        out.truncate()
-        return chunk
-
-    try:
-        writer.writerow(ROW_FIELDS)
-        yield take()
-        for batch in stream.batches():
-            writer.writerows([_cell(row[name]) for name in ROW_FIELDS] for row in batch)
-            yield take()
-    finally:
-        stream.close()
-
-
-def csv_filename(filters: Filters, status: str, given: set[str]) -> str:
-    """`orders-start-2021-01-01-state-SP.csv`: the filters the request named (dates only
-    when given, not the data's own range), made safe for a header and a file system."""
-    parts = ["orders"] + ([status] if status != "sales" else [])
-    params = filters.to_params()
-    for name in FILTER_PARAMS:
-        if name in params and (name not in DATE_PARAMS or name in given):
-            parts += [name, *params[name]]
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", "-".join(parts)).strip("._-")[:150]
-    return f"{stem or 'orders'}.csv"
-
-
 def _csv_response(query: OrderQuery) -> Response:
-    """Every row of the list (limit and cursor do not apply), streamed. The connection
-    is released when the rows run out or the response is closed, even unread."""
-    stream = service().order_stream(query)
-    name = csv_filename(query.filters, query.status, set(request.args))
-    resp = Response(stream_with_context(_csv_chunks(stream)), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
-    resp.call_on_close(stream.close)
-    return resp
+    """Every row of the list (limit and cursor do not apply), streamed."""
+    parts = ["orders"] + ([query.status] if query.status != "sales" else [])
+    name = csv_filename(parts, query.filters, set(request.args))
+    return streamed_csv(service().order_stream(query), ROW_FIELDS, name)
 

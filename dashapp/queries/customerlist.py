@@ -20,7 +20,6 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -29,11 +28,11 @@ from sqlalchemy import Connection, Engine, text
 
 from ..filters import FilterError, Filters, shown
 from .customers import PER_CUSTOMER, SEGMENT_WHERE, SEGMENTS, source
+from .stream import RowStream, sort_in_memory
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 MAX_CURSOR = 1024
-STREAM_BATCH = 500
 ROW_FIELDS = ("customer_unique_id", "state", "orders", "sales", "first_order", "last_order",
               "recency")
 
@@ -130,9 +129,8 @@ def _row(r: Any) -> dict[str, Any]:
             "recency": int(recency)}
 
 
-def _work_mem(conn: Connection) -> None:
-    """A whole segment is grouped and sorted at once; keep it off the disk."""
-    conn.execute(text("SET LOCAL work_mem = '64MB'"))
+#: A whole segment is grouped and sorted at once; keep it off the disk.
+WORK_MEM = "64MB"
 
 
 def customer_page(conn: Connection, query: CustomerQuery, limit: int = DEFAULT_LIMIT,
@@ -140,7 +138,7 @@ def customer_page(conn: Connection, query: CustomerQuery, limit: int = DEFAULT_L
     """One page: `rows` and `next_cursor` (None on the last page)."""
     after = decode_cursor(query, cursor) if cursor else None
     sql, params = _rows_sql(query, after, limit + 1)
-    _work_mem(conn)
+    sort_in_memory(conn, WORK_MEM)
     found = [_row(r) for r in conn.execute(text(sql), params).all()]
     rows = found[:limit]
     next_cursor = None
@@ -153,39 +151,16 @@ def customer_page(conn: Connection, query: CustomerQuery, limit: int = DEFAULT_L
 def customer_total(conn: Connection, query: CustomerQuery) -> dict[str, Any]:
     """How many customers the whole list holds, their orders and sales: the segment's."""
     sql, params = _rows_sql(query, None, None)
-    _work_mem(conn)
+    sort_in_memory(conn, WORK_MEM)
     row = conn.execute(text(f"SELECT count(*), coalesce(sum(f), 0), coalesce(sum(sales), 0) "
                             f"FROM ({sql}) s(person, state, f, sales, a, b, r)"),
                        params).one()
     return {"customers": int(row[0]), "orders": int(row[1]), "sales": Decimal(row[2])}
 
 
-class CustomerStream:
-    """Every row of a list through a server-side cursor, STREAM_BATCH rows per fetch: a
-    CSV of every customer in constant memory. Like queries.orders.OrderStream, the query
-    runs when the stream is opened and the connection goes back when the rows run out or
-    close() is called. Iterate once."""
+class CustomerStream(RowStream):
+    """Every customer of a segment (queries/stream.py): a CRM's list in constant memory."""
 
     def __init__(self, engine: Engine, query: CustomerQuery) -> None:
         sql, params = _rows_sql(query, None, None)
-        self._conn = engine.connect()
-        try:
-            _work_mem(self._conn)
-            self._result = self._conn.execution_options(
-                stream_results=True, max_row_buffer=STREAM_BATCH).execute(
-                text(sql), params).yield_per(STREAM_BATCH)
-        except BaseException:
-            self._conn.close()
-            raise
-
-    def batches(self) -> Iterator[list[dict[str, Any]]]:
-        try:
-            for part in self._result.partitions():
-                yield [_row(r) for r in part]
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        if not self._conn.closed:
-            self._result.close()
-            self._conn.close()
+        super().__init__(engine, sql, params, _row, work_mem=WORK_MEM)

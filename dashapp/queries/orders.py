@@ -19,7 +19,6 @@ import binascii
 import hashlib
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -31,6 +30,7 @@ from ..filters import FilterError, Filters
 from ..metrics import OrderSums
 from . import fast
 from .raw import CATEGORY
+from .stream import RowStream, sort_in_memory
 
 SORTS = ("purchased_at", "sales", "payments", "review", "days_late")
 ORDERS = ("desc", "asc")
@@ -48,9 +48,6 @@ ROW_FIELDS = ("order_id", "purchased_at", "customer_unique_id", "state", "status
               "delivered_at", "estimated_at", "days_late")
 #: CSV writes a list field (`categories`, `payment_types`) joined with this separator.
 LIST_SEPARATOR = "|"
-STREAM_BATCH = 500
-#: How long the query behind a whole-list export may run before its first row.
-EXPORT_TIMEOUT = "10min"
 #: Longest cursor accepted (ours are ~130 characters for 32-character ids).
 MAX_CURSOR = 1024
 
@@ -462,7 +459,7 @@ def order_page(conn: Connection, query: OrderQuery, limit: int = DEFAULT_LIMIT,
     position = decode_cursor(query, cursor) if cursor else None
     sql, params = _rows_sql(query, position, limit + 1)
     if _KEY_SUMS[query.sort]:
-        _sort_in_memory(conn)
+        sort_in_memory(conn)
     found = conn.execute(text(sql), params).all()
     rows = [_row(r) for r in found[:limit]]
     next_cursor = None
@@ -472,18 +469,12 @@ def order_page(conn: Connection, query: OrderQuery, limit: int = DEFAULT_LIMIT,
     return {"rows": rows, "next_cursor": next_cursor}
 
 
-def _sort_in_memory(conn: Connection) -> None:
-    """Grouping and sorting a whole list (100k orders: ~25 MB of rows) spills to disk
-    under the default 4 MB work_mem; this transaction may use more."""
-    conn.execute(text("SET LOCAL work_mem = '32MB'"))
-
-
 def order_totals(conn: Connection, query: OrderQuery) -> dict[str, Any]:
     """Row count and sums over the whole list, each summed straight from its own table
     (items and payments never in one row set): what the cards must show too."""
     listed, params = _listed(query)
     cat_cond = _counted(query.filters, params)
-    _sort_in_memory(conn)
+    sort_in_memory(conn)
     row = conn.execute(text(f"""
         WITH {listed}
         SELECT n.orders, it.sales, it.freight, pay.payments
@@ -512,45 +503,13 @@ def list_totals(conn: Connection, query: OrderQuery) -> dict[str, Any]:
             "payments": s.payments}
 
 
-class OrderStream:
-    """Every row of a list, read through a server-side cursor `STREAM_BATCH` rows at a
-    time: a CSV of a million orders goes out in constant memory.
-
-    The query runs when the stream is opened (so a database error can still become a
-    503 before any byte is sent); the connection goes back to the pool when the rows
-    run out or `close()` is called, whichever comes first. Iterate once."""
+class OrderStream(RowStream):
+    """Every row of a list (queries/stream.py): a CSV of a million orders goes out in
+    constant memory."""
 
     def __init__(self, engine: Engine, query: OrderQuery) -> None:
         sql, params = _rows_sql(query, None, None)
-        self._conn = engine.connect()
-        try:
-            _sort_in_memory(self._conn)
-            # the whole list is sorted before its first row: at 1M orders that is longer
-            # than the web's statement timeout (a guard for page answers, 15 s), which
-            # made a big export a 503; an export is asked for and may take minutes
-            self._conn.execute(text(f"SET LOCAL statement_timeout = '{EXPORT_TIMEOUT}'"))
-            # a named (server-side) cursor, read STREAM_BATCH rows per fetch; the
-            # execution option alone did not cut partitions here (SQLAlchemy 2.1), the
-            # result's yield_per does
-            self._result = self._conn.execution_options(
-                stream_results=True, max_row_buffer=STREAM_BATCH).execute(
-                text(sql), params).yield_per(STREAM_BATCH)
-        except BaseException:
-            self._conn.close()
-            raise
-
-    def batches(self) -> Iterator[list[dict[str, Any]]]:
-        try:
-            for part in self._result.partitions():
-                yield [_row(r) for r in part]
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        """Idempotent: the response calls it when done, the batches when exhausted."""
-        if not self._conn.closed:
-            self._result.close()
-            self._conn.close()
+        super().__init__(engine, sql, params, _row)
 
 
 # --- one order ---------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, text
 
 from ..filters import Filters
 from .raw import CATEGORY
+from .stream import sort_in_memory
 
 #: The fields of a row, in the order of the CSV columns.
 ROW_FIELDS = ("key", "seller_state", "sales", "freight", "items", "orders", "aov",
@@ -167,17 +168,11 @@ def _row(r: Any) -> dict[str, Any]:
     }
 
 
-def _sort_in_memory(conn: Connection) -> None:
-    """Grouping every item of a long range by (seller, order) spills to disk under the
-    default 4 MB work_mem; this transaction may use more."""
-    conn.execute(text("SET LOCAL work_mem = '64MB'"))
-
-
 def seller_rows(conn: Connection, filters: Filters, limit: int | None = DEFAULT_LIMIT,
                 offset: int = 0) -> dict[str, Any]:
     """{"total": rows of the whole breakdown, "rows": the page}: for resolved filters."""
     sql, params = seller_sql(filters, limit, offset)
-    _sort_in_memory(conn)
+    sort_in_memory(conn, "64MB")  # every item of a long range, grouped by (seller, order)
     found = conn.execute(text(sql), params).all()
     total = int(found[0].total) if found else 0
     return {"total": total, "rows": [_row(r) for r in found if r.seller_id is not None]}
