@@ -151,15 +151,20 @@ def _redis_url(env: Mapping[str, str]) -> str | None:
     return url
 
 
+def normalise_locale(code: str | None) -> str | None:
+    """`pt-BR`, `pt_br`, ` PT-br ` -> `pt_BR` (CLDR's spelling); None if not in LOCALES."""
+    wanted = (code or "").strip().replace("-", "_").lower()
+    return next((name for name in LOCALES if name.lower() == wanted), None)
+
+
 def _locale(env: Mapping[str, str]) -> str:
     """PULSE_LOCALE in CLDR's spelling (`pt-BR`, `pt_br` are accepted as `pt_BR`)."""
     raw = env.get("PULSE_LOCALE", "").strip()
     if not raw:
         return "en"
-    wanted = raw.replace("-", "_").lower()
-    for name in LOCALES:
-        if name.lower() == wanted:
-            return name
+    found = normalise_locale(raw)
+    if found:
+        return found
     raise ConfigError(f"PULSE_LOCALE must be one of {', '.join(LOCALES)}, got {raw!r}")
 
 

@@ -47,6 +47,7 @@ from browser import (
     requested_urls,
     wait_until,
 )
+from langs import EN
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -142,7 +143,7 @@ def expected_kpis(app: Any, query: str = "") -> dict[str, str]:
     resp = app.server.test_client().get(f"/api/v1/kpis?{page_query(app, query)}")
     assert resp.status_code == 200, resp.get_data(as_text=True)
     current = resp.get_json()["current"]
-    return {f: fmt.kpi_value(f, current[f]) for f in KPI_IDS}
+    return {f: fmt.kpi_value(f, current[f], EN) for f in KPI_IDS}
 
 
 def wait_for_kpis(driver: Any, expected: dict[str, str], timeout: float = 15) -> None:

@@ -11,9 +11,10 @@ Which language: the URL's `lang=` (so a link carries it), else the `pulse_lang` 
 browser's `Accept-Language`, else English. An unknown value falls through silently: a
 mistyped link still shows the page.
 
-The catalogs (`dashapp/translations/<locale>/LC_MESSAGES/messages.po`) are the source in
-the repository; the compiled `.mo` files are built by `scripts/bootstrap` (`pybabel
-compile`) and, when missing or older than their `.po`, here at first use (docs/I18N.md).
+The catalogs (`dashapp/page/translations/<locale>/LC_MESSAGES/messages.po`) are the
+source in the repository; the compiled `.mo` files are built by `scripts/bootstrap`
+(`pybabel compile`) and, when missing or older than their `.po`, here at first use
+(docs/I18N.md).
 """
 
 from __future__ import annotations
@@ -30,12 +31,12 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-from ..config import LOCALES
+from ..config import LOCALES, normalise_locale
 from .formatting import N_, NumberStyle
 
 log = logging.getLogger(__name__)
 
-TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 DOMAIN = "messages"
 COOKIE = "pulse_lang"
 #: plotly.js's locale per page locale (`assets/vendor/plotly-locale-*.js`); English is
@@ -50,11 +51,7 @@ UPCOMING = (N_("Repeat customers"),)
 
 def normalise(code: str | None) -> str | None:
     """`pt-BR`, `pt_br`, `PT-br` -> `pt_BR`; None for anything not in LOCALES."""
-    wanted = (code or "").strip().replace("-", "_").lower()
-    for name in LOCALES:
-        if name.lower() == wanted:
-            return name
-    return None
+    return normalise_locale(code)
 
 
 def bcp47(code: str) -> str:
@@ -174,8 +171,11 @@ def lang_of(store: dict | None) -> Lang:
     return lang_for(str(store.get("locale") or "en"), str(store.get("currency") or "BRL"))
 
 
-@lru_cache(maxsize=32)
 def lang_for(locale: str, currency: str) -> Lang:
     """The shared `Lang` of a locale (normalised; unknown ones: English) and currency."""
-    code = normalise(locale) or "en"
+    return _shared(normalise(locale) or "en", currency)
+
+
+@lru_cache(maxsize=32)
+def _shared(code: str, currency: str) -> Lang:
     return Lang(locale=code, currency=currency, translations=_catalog(code))
