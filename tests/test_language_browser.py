@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import click, foreign, kpi_texts, query_of, requested_urls, wait_until
+from browser import (
+    click,
+    foreign,
+    kpi_texts,
+    page_ready,
+    query_of,
+    requested_urls,
+    wait_until,
+)
 from langs import FR, PT
 from selenium.webdriver.common.action_chains import ActionChains
 from sqlalchemy import Engine
@@ -23,7 +31,6 @@ from test_dashboard import (  # noqa: F401 - fixtures, shared with the dashboard
     demo_dir,
     expected_kpis,
     make_app,
-    open_page,
     page_query,
     shared_engine,
 )
@@ -35,6 +42,14 @@ pytestmark = pytest.mark.slow
 PT_ONLY_MONTHS = ("Fev", "Abr", "Mai", "Ago", "Set", "Out", "Dez")
 EN_ONLY_MONTHS = ("Feb", "Apr", "May", "Aug", "Sep", "Oct", "Dec")
 
+STATE_JS = """
+const ids = ['state-map', 'category-chart', 'payment-chart', 'timeseries-chart'];
+return {drawn: ids.filter(id => document.querySelector('#' + id + ' .main-svg')),
+        loading: Array.from(document.querySelectorAll('[data-dash-is-loading="true"]'))
+          .map(e => e.id), sales: (document.getElementById('kpi-sales') || {}).textContent,
+        labels: Array.from(document.querySelectorAll('.kpi-label')).map(e => e.textContent)
+          .slice(0, 2)};
+"""
 TEXTS_JS = "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.textContent);"
 
 FIRST_BAR_JS = """
@@ -49,11 +64,15 @@ def texts(driver: Any, selector: str) -> list[str]:
     return driver.execute_script(TEXTS_JS, selector)
 
 
-def test_portuguese_page_numbers_axis_hover_and_switch(  # noqa: F811 - fixtures above
-        dash_duo: Any, shared_engine: Engine,
+def test_portuguese_page_numbers_axis_hover_and_switch(
+        dash_duo: Any, shared_engine: Engine,  # noqa: F811 - the fixtures imported above
         tmp_path: Path) -> None:
     app = make_app(shared_engine, tmp_path, refresh=0)
-    driver = open_page(dash_duo, app, "/?lang=pt-BR&state=SP")
+    dash_duo.start_server(app, debug=False)
+    driver = dash_duo.driver
+    driver.get(dash_duo.server_url + "/?lang=pt-BR&state=SP")
+    wait_until(lambda: page_ready(driver), timeout=60, message=lambda: (
+        f"the page never finished drawing: {driver.execute_script(STATE_JS)}"))
 
     # labels and cards: Portuguese words, the API's numbers written as Brazil writes them
     labels = texts(driver, ".kpi-label")
