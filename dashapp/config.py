@@ -16,6 +16,10 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+#: The locales the page speaks and formats numbers in (CLDR names). `fr_MA` writes numbers
+#: as Morocco does and reads the French catalog; English is the catalogs' source.
+LOCALES = ("en", "pt_BR", "fr", "fr_MA")
+
 
 class ConfigError(ValueError):
     """A configuration value is present but unusable; the message names the variable."""
@@ -94,6 +98,11 @@ class Settings:
     api_rate_limit: int = 600
     statement_timeout_ms: int = 15_000
     db_pool_size: int = 5
+    # the page's language and money (dashapp/page/i18n.py); the API stays locale-neutral
+    locale: str = "en"
+    #: whether PULSE_LOCALE was set: if not, the browser's Accept-Language may choose
+    locale_set: bool = False
+    currency: str = "BRL"
 
     @property
     def exposed(self) -> bool:
@@ -142,6 +151,36 @@ def _redis_url(env: Mapping[str, str]) -> str | None:
     return url
 
 
+def normalise_locale(code: str | None) -> str | None:
+    """`pt-BR`, `pt_br`, ` PT-br ` -> `pt_BR` (CLDR's spelling); None if not in LOCALES."""
+    wanted = (code or "").strip().replace("-", "_").lower()
+    return next((name for name in LOCALES if name.lower() == wanted), None)
+
+
+def _locale(env: Mapping[str, str]) -> str:
+    """PULSE_LOCALE in CLDR's spelling (`pt-BR`, `pt_br` are accepted as `pt_BR`)."""
+    raw = env.get("PULSE_LOCALE", "").strip()
+    if not raw:
+        return "en"
+    found = normalise_locale(raw)
+    if found:
+        return found
+    raise ConfigError(f"PULSE_LOCALE must be one of {', '.join(LOCALES)}, got {raw!r}")
+
+
+def _currency(env: Mapping[str, str]) -> str:
+    """PULSE_CURRENCY: an ISO 4217 code CLDR knows (its symbol and digits come from there)."""
+    from babel.numbers import list_currencies  # CLDR's list (docs: README, Configuration)
+
+    raw = env.get("PULSE_CURRENCY", "").strip()
+    code = raw.upper() or "BRL"
+    known = list_currencies()
+    if code not in known:
+        raise ConfigError(f"PULSE_CURRENCY must be an ISO 4217 currency code, one of "
+                          f"{', '.join(sorted(known))}; got {raw!r}")
+    return code
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from an environment mapping (default: the process's)."""
     env = os.environ if env is None else env
@@ -180,6 +219,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         api_rate_limit=_int(env, "PULSE_API_RATE_LIMIT", 600),
         statement_timeout_ms=_int(env, "PULSE_STATEMENT_TIMEOUT_MS", 15_000, minimum=100),
         db_pool_size=_int(env, "PULSE_DB_POOL_SIZE", 5, minimum=1),
+        locale=_locale(env),
+        locale_set=bool(env.get("PULSE_LOCALE", "").strip()),
+        currency=_currency(env),
     )
 
 

@@ -198,3 +198,30 @@ def test_openapi_lists_the_seller_parameter(client):
                  "/api/v1/orders", "/api/v1/forecast"):
         refs = [p.get("$ref") for p in doc["paths"][path]["get"]["parameters"]]
         assert "#/components/parameters/seller" in refs, path
+
+
+def test_csv_in_a_spreadsheet_locale(client):
+    """`locale=pt_BR`: `;` between fields and `,` decimals (a Brazilian spreadsheet reads
+    numbers); the default stays `.`; JSON ignores it; an unknown locale is a 400."""
+    text = client.get("/api/v1/timeseries?format=csv&locale=pt_BR").get_data(as_text=True)
+    assert text.splitlines()[0] == "period;sales;orders;aov;mom;yoy"
+    assert text.splitlines()[1] == "2020-03;178,99;2;89,5;;"
+    rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
+    assert float(rows[1]["mom"].replace(",", ".")) == pytest.approx((117.80 - 178.99) / 178.99)
+    assert "e" not in rows[1]["mom"]  # never an exponent a spreadsheet would read as text
+    same = client.get("/api/v1/timeseries?format=csv&locale=pt-br").get_data(as_text=True)
+    assert same == text
+    assert client.get("/api/v1/timeseries?format=csv&locale=en").get_data(
+        as_text=True).splitlines()[1] == "2020-03,178.99,2,89.5,,"
+    kpis = client.get("/api/v1/kpis?category=health_beauty&format=csv&locale=fr_MA")
+    by_metric = {r["metric"]: r for r in csv.DictReader(
+        io.StringIO(kpis.get_data(as_text=True)), delimiter=";")}
+    assert by_metric["sales"]["current"] == "176,7" and by_metric["orders"]["current"] == "2"
+    assert client.get("/api/v1/kpis?locale=pt_BR").get_json()["current"]["sales"] == 296.79
+    assert client.get("/api/v1/meta?format=csv&locale=pt_BR").status_code == 200
+    bad = client.get("/api/v1/kpis?format=csv&locale=de_DE")
+    assert bad.status_code == 400 and bad.get_json()["parameter"] == "locale"
+    assert "pt_BR" in bad.get_json()["error"]
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert doc["components"]["parameters"]["locale"]["schema"]["enum"] == [
+        "en", "pt_BR", "fr", "fr_MA"]

@@ -17,6 +17,7 @@ from types import SimpleNamespace
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from langs import EN
 from sqlalchemy import create_engine
 
 from dashapp.filters import Domain, FilterError, Filters, parse_filters
@@ -43,28 +44,28 @@ D = Decimal
 
 
 @pytest.mark.parametrize(("value", "text"), [
-    (D("1234567.891"), "R$ 1,234,567.89"),
-    (D("0.005"), "R$ 0.01"),             # half-up, as the API rounds
-    (D("2.675"), "R$ 2.68"),
-    (2.675, "R$ 2.68"),                  # a float from JSON: its decimal text, not its binary
-    (0, "R$ 0.00"),
-    (D("999.995"), "R$ 1,000.00"),
-    (D("-12"), "-R$ 12.00"),
+    (D("1234567.891"), "R$1,234,567.89"),
+    (D("0.005"), "R$0.01"),             # half-up, as the API rounds
+    (D("2.675"), "R$2.68"),
+    (2.675, "R$2.68"),                  # a float from JSON: its decimal text, not its binary
+    (0, "R$0.00"),
+    (D("999.995"), "R$1,000.00"),
+    (D("-12"), "-R$12.00"),
     (None, "—"),
 ])
 def test_money(value: object, text: str) -> None:
-    assert fmt.money(value) == text  # type: ignore[arg-type]
+    assert fmt.money(value, EN) == text  # type: ignore[arg-type]
 
 
 @given(st.decimals(min_value=D("-1e9"), max_value=D("1e9"), places=4, allow_nan=False))
 def test_money_on_page_equals_money_from_api(value: Decimal) -> None:
     """The card formats the service's Decimal; the test formats the API's JSON float."""
-    assert fmt.money(value) == fmt.money(jsonable(value))
+    assert fmt.money(value, EN) == fmt.money(jsonable(value), EN)
 
 
 @pytest.mark.parametrize(("field", "value", "text"), [
-    ("sales", D("159918.70"), "R$ 159,918.70"),
-    ("aov", D("125.2299921691464369616288175"), "R$ 125.23"),
+    ("sales", D("159918.70"), "R$159,918.70"),
+    ("aov", D("125.2299921691464369616288175"), "R$125.23"),
     ("orders", 12345, "12,345"),
     ("new_customers", 0, "0"),
     ("items_per_order", 1.1190289741581831, "1.12"),
@@ -75,7 +76,7 @@ def test_money_on_page_equals_money_from_api(value: Decimal) -> None:
     ("unavailable_rate", None, "—"),
 ])
 def test_kpi_value(field: str, value: object, text: str) -> None:
-    assert fmt.kpi_value(field, value) == text  # type: ignore[arg-type]
+    assert fmt.kpi_value(field, value, EN) == text  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(("field", "growth", "tone", "text"), [
@@ -92,7 +93,7 @@ def test_kpi_value(field: str, value: object, text: str) -> None:
 def test_change_colour_follows_meaning_not_sign(field: str, growth: float | None, tone: str,
                                                 text: str) -> None:
     assert fmt.tone(field, growth) == tone
-    assert fmt.change_text(growth) == text
+    assert fmt.change_text(growth, EN) == text
 
 
 def test_every_card_metric_has_a_label_and_a_polarity() -> None:
@@ -103,9 +104,9 @@ def test_every_card_metric_has_a_label_and_a_polarity() -> None:
 
 
 def test_dates_and_timestamps() -> None:
-    assert fmt.date_range("2019-01-01", date(2021, 12, 31)) == "1 Jan 2019 – 31 Dec 2021"
-    assert fmt.timestamp("2026-11-27T16:08:15.313794+00:00") == "27 Nov 2026, 16:08 UTC"
-    assert fmt.timestamp(None) == "—"
+    assert fmt.date_range("2019-01-01", date(2021, 12, 31), EN) == "Jan 1, 2019 – Dec 31, 2021"
+    assert fmt.timestamp("2026-11-27T16:08:15.313794+00:00", EN) == "Nov 27, 2026, 16:08 UTC"
+    assert fmt.timestamp(None, EN) == "—"
 
 
 # --- URL state ----------------------------------------------------------------------------
@@ -264,13 +265,13 @@ def test_selected_category_outside_top_n_is_shown_and_highlighted() -> None:
     keys = [r["key"] for r in table]
     assert keys == ["cat00", "cat01", "cat02", "cat03", "cat04", "cat17", charts.OTHER]
     assert table[-1]["sales"] == sum(D(100 - i) for i in range(5, 20) if i != 17)
-    fig = charts.category_figure(table, ["cat17"])
+    fig = charts.category_figure(table, EN, ["cat17"])
     bar = fig.data[0]
     assert list(bar.marker.opacity) == [charts.FADED] * 5 + [1.0, charts.FADED]
     assert list(bar.x) == [float(r["sales"]) for r in table]
     assert bar.marker.color[-1] == charts.GREY and bar.customdata[-1][5] is True  # "other"
-    assert bar.customdata[5][0] == "cat17" and bar.customdata[5][1] == "R$ 83.00"
-    assert list(charts.category_figure(table).data[0].marker.opacity) == [1.0] * 7
+    assert bar.customdata[5][0] == "cat17" and bar.customdata[5][1] == "R$83.00"
+    assert list(charts.category_figure(table, EN).data[0].marker.opacity) == [1.0] * 7
 
 
 def _state_rows() -> list[dict]:
@@ -282,7 +283,7 @@ def _state_rows() -> list[dict]:
 def test_map_keeps_every_state_and_outlines_the_selection() -> None:
     ids, names = charts.feature_ids(GEOJSON)
     assert len(ids) == 27 and "SP" in ids and names[ids.index("SP")] == "São Paulo"
-    fig = charts.map_figure(_state_rows(), "sales", ["SP"], ids, names, GEOJSON, "id")
+    fig = charts.map_figure(_state_rows(), "sales", ["SP"], ids, EN, names, GEOJSON, "id")
     base, data = fig.data
     assert list(base.locations) == ids and base.featureidkey == "id"  # all 27 drawn
     assert list(data.locations) == ["SP", "RJ", "AC"]
@@ -291,10 +292,10 @@ def test_map_keeps_every_state_and_outlines_the_selection() -> None:
     assert data.unselected.marker.opacity == charts.FADED and data.selected.marker.opacity == 1
     assert list(base.selectedpoints) == [ids.index("SP")]
     assert list(data.marker.line.width) == [2.5, 0.6, 0.6]
-    assert list(data.customdata[0][:2]) == ["São Paulo", "R$ 1,000.50"]
+    assert list(data.customdata[0][:2]) == ["São Paulo", "R$1,000.50"]
     assert fig.layout.geo.fitbounds == "locations" and fig.layout.geo.visible is False
     # another metric; a state without a value is left to the grey base layer
-    rates = charts.map_figure(_state_rows(), "canceled_rate", [], ids, names, None, "id")
+    rates = charts.map_figure(_state_rows(), "canceled_rate", [], ids, EN, names, None, "id")
     assert list(rates.data[1].locations) == ["SP", "AC"]
     assert rates.data[1].selectedpoints is None  # nothing selected: nothing faded
     assert rates.data[1].customdata[0][1] == "10.0%"
@@ -307,14 +308,14 @@ def test_feature_ids_follow_the_geo_key_path() -> None:
 
 def test_map_updates_are_patches_without_the_geojson() -> None:
     ids, names = charts.feature_ids(GEOJSON)
-    fig = charts.map_figure(_state_rows(), "sales", ["RJ"], ids, names, None, "id")
+    fig = charts.map_figure(_state_rows(), "sales", ["RJ"], ids, EN, names, None, "id")
     ops = map_patch(fig).to_plotly_json()["operations"]
     touched = {tuple(op["location"]): op for op in ops}
     assert ("data", 1, "z") in touched and ("data", 1, "marker") in touched
     assert touched[("data", 1, "selectedpoints")]["params"]["value"] == [1]  # RJ
     assert not any("geojson" in loc for loc in touched)
     assert len(json.dumps(ops)) < 20_000  # vs ~650 kB with the GeoJSON
-    cleared = charts.map_figure(_state_rows(), "sales", [], ids, names, None, "id")
+    cleared = charts.map_figure(_state_rows(), "sales", [], ids, EN, names, None, "id")
     ops = map_patch(cleared).to_plotly_json()["operations"]
     after = {tuple(op["location"]): op for op in ops}
     assert after[("data", 1, "selectedpoints")]["params"]["value"] is None  # clears the old
@@ -325,12 +326,12 @@ def test_payment_chart_shares_and_highlight() -> None:
              "share_orders": 0.75, "share_value": 0.9, "avg_installments": 3.4},
             {"key": "boleto", "payment_rows": 20, "orders": 20, "value": D("1000"),
              "share_orders": 0.2, "share_value": 0.1, "avg_installments": 1.0}]
-    fig = charts.payment_figure(rows, ["boleto"])
+    fig = charts.payment_figure(rows, EN, ["boleto"])
     orders, value = fig.data
     assert list(orders.x) == [0.75, 0.2] and list(value.x) == [0.9, 0.1]
     assert list(orders.marker.opacity) == [charts.FADED, 1.0]
     assert [c[0] for c in orders.customdata] == ["credit_card", "boleto"]
-    assert "3.4 installments" in orders.y[0] and orders.customdata[0][2] == "R$ 9,000.00"
+    assert "3.4 installments" in orders.y[0] and orders.customdata[0][2] == "R$9,000.00"
     assert list(orders.text) == ["75.0%", "20.0%"]
 
 
@@ -339,16 +340,16 @@ def test_timeseries_and_growth() -> None:
                "mom": None, "yoy": None},
               {"period": "2020-02", "sales": D("1500.10"), "orders": 3, "aov": D("500.0333"),
                "mom": 14.001, "yoy": None}]
-    fig = charts.timeseries_figure(points)
+    fig = charts.timeseries_figure(points, EN)
     bars, line = fig.data
     assert list(bars.x) == ["2020-01-01", "2020-02-01"] and list(bars.y) == [100.0, 1500.1]
     assert list(line.y) == [2, 3] and line.yaxis == "y2"
-    assert list(bars.customdata[1]) == ["R$ 1,500.10", "3", "R$ 500.03", "+1,400.1%", "—"]
+    assert list(bars.customdata[1]) == ["R$1,500.10", "3", "R$500.03", "+1,400.1%", "—"]
     assert fig.layout.dragmode == "select" and fig.layout.selectdirection == "h"
-    growth = charts.growth_figure(points)
+    growth = charts.growth_figure(points, EN)
     assert list(growth.data[0].y) == [None, 14.001]
     assert "needs over a year" in growth.data[1].name  # says why YoY is empty
-    empty = charts.timeseries_figure([])
+    empty = charts.timeseries_figure([], EN)
     assert empty.layout.annotations[0].text == charts.EMPTY_MESSAGE
 
 
@@ -366,8 +367,8 @@ def test_summary_tables() -> None:
     kpis = {"current": {"sales": D("110"), "canceled_rate": 0.02},
             "previous": {"sales": D("100"), "canceled_rate": 0.01},
             "growth": {"sales": 0.1, "canceled_rate": 1.0}}
-    changes = {r["field"]: r for r in charts.changes_rows(kpis)}
-    assert changes["sales"]["current"] == "R$ 110.00" and changes["sales"]["tone"] == "good"
+    changes = {r["field"]: r for r in charts.changes_rows(kpis, EN)}
+    assert changes["sales"]["current"] == "R$110.00" and changes["sales"]["tone"] == "good"
     assert changes["canceled_rate"]["change"] == "▲ +100.0%"
     assert changes["canceled_rate"]["tone"] == "bad"
     assert changes["orders"]["current"] == "—" and changes["orders"]["tone"] == "none"

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from dash.exceptions import PreventUpdate
+from langs import EN
 
 from dashapp.page.panels import customer_charts as cc
 from dashapp.page.panels.customers import (
@@ -58,7 +59,7 @@ VIEW = {"start": "2021-01-01", "end": "2021-05-31", "state": ["SP"], "region": [
 
 
 def test_cohort_matrix_rows_oldest_first_and_blank_beyond_the_data() -> None:
-    m = cc.cohort_matrix(COHORTS)
+    m = cc.cohort_matrix(COHORTS, EN)
     assert m.cohorts == ["2021-03", "2021-05"]
     assert m.labels == ["Mar 2021 \u00b7 1,234", "May 2021 \u00b7 7"]  # size beside the row
     assert m.offsets == [0, 1, 2]
@@ -68,7 +69,7 @@ def test_cohort_matrix_rows_oldest_first_and_blank_beyond_the_data() -> None:
 
 
 def test_cohort_hover_reads_as_a_sentence() -> None:
-    m = cc.cohort_matrix(COHORTS)
+    m = cc.cohort_matrix(COHORTS, EN)
     assert m.hover[0][2] == ("Customers who first bought in Mar 2021: 1,234<br>5.2% (64) "
                              "bought again in month 2 (May 2021, 2 months after)")
     assert m.hover[0][1].endswith("0.0% (0) bought again in month 1 (Apr 2021, 1 month after)")
@@ -83,32 +84,32 @@ def test_month_arithmetic_crosses_years() -> None:
 
 
 def test_cohort_figure_colours_by_later_months_and_says_when_empty() -> None:
-    fig = cc.cohort_figure(COHORTS)
+    fig = cc.cohort_figure(COHORTS, EN)
     trace = fig.data[0]
     assert trace.type == "heatmap"
     assert list(trace.y) == ["Mar 2021 \u00b7 1,234", "May 2021 \u00b7 7"]
     assert trace.zmax == pytest.approx(64 / 1234)  # month 0's 100% would wash the rest out
     assert trace.hoverongaps is False
-    empty = cc.cohort_figure([])
+    empty = cc.cohort_figure([], EN)
     assert empty.layout.annotations[0].text == cc.NO_CUSTOMERS
-    assert cc.colour_top(cc.cohort_matrix(COHORTS[:1])) == 1.0  # nothing after month 0
+    assert cc.colour_top(cc.cohort_matrix(COHORTS[:1], EN)) == 1.0  # nothing after month 0
 
 
 def test_segment_figure_human_labels_and_hover_numbers() -> None:
-    fig = cc.segment_figure(SEGMENTS)
+    fig = cc.segment_figure(SEGMENTS, EN)
     bar = fig.data[0]
     assert list(bar.x) == ["Loyal", "At risk", "New", "One-time", "Lost"]
     assert list(bar.y) == [3, 1, 10, 0, 6]
     assert [c[0] for c in bar.customdata] == ["loyal", "at_risk", "new", "one_time", "lost"]
-    assert list(bar.customdata[0][1:5]) == ["3", "7", "R$ 310.50", "40 days"]
+    assert list(bar.customdata[0][1:5]) == ["3", "7", "R$310.50", "40 days"]
     assert bar.customdata[3][4] == "\u2014"  # an empty segment has no mean recency
-    assert cc.segment_figure([{**s, "customers": 0} for s in SEGMENTS]).layout.annotations[
+    assert cc.segment_figure([{**s, "customers": 0} for s in SEGMENTS], EN).layout.annotations[
         0].text == cc.NO_CUSTOMERS
-    assert cc.segment_table(SEGMENTS)[2] == ["New", cc.SEGMENT_RULES["new"], "10", "50.0%"]
+    assert cc.segment_table(SEGMENTS, EN)[2] == ["New", cc.SEGMENT_RULES["new"], "10", "50.0%"]
 
 
 def test_lateness_figure_in_bucket_order_with_low_share_as_second_series() -> None:
-    fig = cc.lateness_figure(BUCKETS)
+    fig = cc.lateness_figure(BUCKETS, EN)
     bars, line = fig.data
     assert list(bars.x) == ["7+ days early", "1\u20136 days early", "On the day",
                             "1\u20133 days late", "4\u20137 days late", "8\u201314 days late",
@@ -117,9 +118,9 @@ def test_lateness_figure_in_bucket_order_with_low_share_as_second_series() -> No
     assert list(line.y) == [0.06, 0.08, 0.1, 0.25, None, 0.6, 0.75]
     assert line.yaxis == "y2"
     assert bars.customdata[3][1:] == ["4", "3.50", "25.0%"]
-    assert cc.lateness_figure([{**b, "orders": 0} for b in BUCKETS]).layout.annotations[
+    assert cc.lateness_figure([{**b, "orders": 0} for b in BUCKETS], EN).layout.annotations[
         0].text == cc.NO_DELIVERIES
-    assert cc.lateness_summary(BUCKETS) == (
+    assert cc.lateness_summary(BUCKETS, EN) == (
         "On the day: 4.00 stars, 10.0% of reviews 1\u20132 stars \u00b7 15+ days late: "
         "1.50 stars, 75.0% of reviews 1\u20132 stars")
 
@@ -157,9 +158,10 @@ def test_paging_keeps_every_visited_cursor() -> None:
 
 
 def test_shown_range() -> None:
-    assert shown_range(0, PAGE_SIZE, 60) == f"Showing 1\u2013{PAGE_SIZE} of 60"
-    assert shown_range(2, 10, 60) == f"Showing {2 * PAGE_SIZE + 1}\u2013{2 * PAGE_SIZE + 10} of 60"
-    assert shown_range(0, 0, 0) == "No customers in this segment"
+    assert shown_range(0, PAGE_SIZE, 60, EN) == f"Showing 1\u2013{PAGE_SIZE} of 60"
+    assert shown_range(2, 10, 60, EN) == \
+        f"Showing {2 * PAGE_SIZE + 1}\u2013{2 * PAGE_SIZE + 10} of 60"
+    assert shown_range(0, 0, 0, EN) == "No customers in this segment"
 
 
 def test_section_layout_has_the_ids_the_callbacks_use() -> None:
@@ -173,7 +175,7 @@ def test_section_layout_has_the_ids_the_callbacks_use() -> None:
             if child is not None and not isinstance(child, str):
                 walk(child)
 
-    walk(customers_section())
+    walk(customers_section(EN))
     assert {"customers-cohorts", "customers-segments", "customers-lateness",
             "customers-list-panel", "customers-list-prev", "customers-list-next",
             "customers-list-csv", "customers-list-total", "customers-list-state"} <= ids

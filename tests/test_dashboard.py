@@ -47,6 +47,7 @@ from browser import (
     requested_urls,
     wait_until,
 )
+from langs import EN
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -137,12 +138,13 @@ def data_start(app: Any) -> str:
     return app.server.test_client().get("/api/v1/meta").get_json()["start"]
 
 
-def expected_kpis(app: Any, query: str = "") -> dict[str, str]:
-    """What each card must show: the API's numbers through the page's formatter."""
+def expected_kpis(app: Any, query: str = "", lang: Any = EN) -> dict[str, str]:
+    """What each card must show: the API's numbers through the page's formatter, in the
+    page's language (English and BRL unless the test opens another)."""
     resp = app.server.test_client().get(f"/api/v1/kpis?{page_query(app, query)}")
     assert resp.status_code == 200, resp.get_data(as_text=True)
     current = resp.get_json()["current"]
-    return {f: fmt.kpi_value(f, current[f]) for f in KPI_IDS}
+    return {f: fmt.kpi_value(f, current[f], lang) for f in KPI_IDS}
 
 
 def wait_for_kpis(driver: Any, expected: dict[str, str], timeout: float = 15) -> None:

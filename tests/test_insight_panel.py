@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from browser import api_json, click, query_of, row_element, wait_until
+from langs import EN
 from selenium.webdriver.common.keys import Keys
 from sqlalchemy import Engine
 from test_dashboard import (
@@ -60,11 +61,11 @@ def test_event_date_updates_the_panel(dash_duo: Any, demo_engine: Engine,  # noq
                                       tmp_path: Path) -> None:
     app = make_app(demo_engine, tmp_path)
     driver = open_page(dash_duo, app)
-    default = summary_text(api_impact(app, "event=2020-03-11"))
+    default = summary_text(api_impact(app, "event=2020-03-11"), EN)
     wait_summary(driver, default)
 
     type_event(driver, "2020-06-01")
-    later = summary_text(api_impact(app, "event=2020-06-01"))
+    later = summary_text(api_impact(app, "event=2020-06-01"), EN)
     assert later != default
     wait_summary(driver, later)
     chart_x = driver.execute_script(
@@ -89,13 +90,13 @@ def test_row_click_cross_filters_and_clears(dash_duo: Any,  # noqa: F811
     wait_for_kpis(driver, totals)
     body = api_impact(app, "event=2020-03-11")
     key = next(r["key"] for r in body["by_category"] if r["lift"] is not None)
-    wait_summary(driver, summary_text(body))
+    wait_summary(driver, summary_text(body, EN))
 
     click(driver, wait_until(lambda: row_element(driver, "category", key), timeout=15))
     wait_until(lambda: query_of(driver.current_url) == {"category": [key]},
                message=lambda: driver.current_url)
     wait_for_kpis(driver, expected_kpis(app, f"category={key}"))
-    wait_summary(driver, summary_text(api_impact(app, f"event=2020-03-11&category={key}")))
+    wait_summary(driver, summary_text(api_impact(app, f"event=2020-03-11&category={key}"), EN))
 
     click(driver, wait_until(lambda: row_element(driver, "category", key), timeout=15))
     wait_until(lambda: query_of(driver.current_url) == {},

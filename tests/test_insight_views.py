@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 from browser import api_json, click, query_of, row_element, wait_until
+from langs import EN
 from sqlalchemy import Engine
 from test_dashboard import (
     assert_clean_console,
@@ -68,13 +69,13 @@ FORECAST = {
 
 
 def test_backtest_texts_name_the_model_and_its_error() -> None:
-    sales = ui_forecast.backtest_texts(FORECAST, "sales")
+    sales = ui_forecast.backtest_texts(FORECAST, "sales", EN)
     assert sales == {
         "model": "Exponential smoothing ETS(A,N,A) on log values",
         "mape": "8.5%", "mase": "0.42",
         "scope": "Backtest: rolling origin over the last 12 months (12 origins, 33 "
                  "forecasts 1\u20133 months ahead scored)"}
-    orders = ui_forecast.backtest_texts({**FORECAST, "horizon": 1}, "orders")
+    orders = ui_forecast.backtest_texts({**FORECAST, "horizon": 1}, "orders", EN)
     assert orders["model"] == "Log-linear trend + month-of-year regression"
     assert (orders["mape"], orders["mase"]) == ("5.9%", "0.31")
     assert orders["scope"].endswith("last 7 months (7 origins, 18 forecasts 1 month ahead "
@@ -82,18 +83,18 @@ def test_backtest_texts_name_the_model_and_its_error() -> None:
     refused = {"horizon": 3, "available": False, "model": None, "model_label": None,
                "backtest": None, "reason": "only 24 whole months of history", "points": [],
                "orders": {"model": None, "model_label": None, "backtest": None}}
-    assert set(ui_forecast.backtest_texts(refused, "sales").values()) == {"\u2014"}
-    assert ui_forecast.refusal_text(refused) == ("No forecast for these filters: only 24 "
+    assert set(ui_forecast.backtest_texts(refused, "sales", EN).values()) == {"\u2014"}
+    assert ui_forecast.refusal_text(refused, EN) == ("No forecast for these filters: only 24 "
                                                  "whole months of history.")
-    assert ui_forecast.forecast_note(FORECAST, "orders") == (
+    assert ui_forecast.forecast_note(FORECAST, "orders", EN) == (
         "Orders forecast for Jan 2022 to Mar 2022, with 80% and 95% prediction intervals.")
-    assert ui_forecast.metric_value("orders", 123.45) == "123.5"
-    assert ui_forecast.metric_value("orders", 12.0) == "12"
-    assert ui_forecast.metric_value("sales", 1234.5) == "R$ 1,234.50"
+    assert ui_forecast.metric_value("orders", 123.45, EN) == "123.5"
+    assert ui_forecast.metric_value("orders", 12.0, EN) == "12"
+    assert ui_forecast.metric_value("sales", 1234.5, EN) == "R$1,234.50"
 
 
 def test_forecast_figure_draws_the_points_and_bands() -> None:
-    fig = ui_forecast.forecast_figure(FORECAST, "orders").to_plotly_json()
+    fig = ui_forecast.forecast_figure(FORECAST, "orders", EN).to_plotly_json()
     by_name = {t.get("name"): t for t in fig["data"] if t.get("name")}
     assert list(by_name["Forecast"]["y"]) == [10.5, 21.0, 31.5]
     assert list(by_name["Forecast"]["x"]) == ["2022-01", "2022-02", "2022-03"]
@@ -133,19 +134,19 @@ SHORTAGES = {
 
 
 def test_spike_texts_and_rule() -> None:
-    assert ui_shortages.period_label("2020-04", "month") == "Apr 2020"
-    assert ui_shortages.period_label("2020-04-27", "week") == "week of 27 Apr 2020"
-    assert ui_shortages.metric_value("late_rate", 0.14593) == "14.6%"
-    assert ui_shortages.metric_value("avg_delivery_days", 18.58) == "18.6 days"
-    assert ui_shortages.spike_text(SHORTAGES["spikes"][0], "month") == (
+    assert ui_shortages.period_label("2020-04", "month", EN) == "Apr 2020"
+    assert ui_shortages.period_label("2020-04-27", "week", EN) == "week of 27 Apr 2020"
+    assert ui_shortages.metric_value("late_rate", 0.14593, EN) == "14.6%"
+    assert ui_shortages.metric_value("avg_delivery_days", 18.58, EN) == "18.6 days"
+    assert ui_shortages.spike_text(SHORTAGES["spikes"][0], "month", EN) == (
         "Mar 2020 delivery time: 18.5 days vs usual 12.8 days (z 5.7)")
-    assert ui_shortages.spike_summary(SHORTAGES) == (
+    assert ui_shortages.spike_summary(SHORTAGES, EN) == (
         "3 spikes for these filters (per month), strongest first: Mar 2020 delivery time: "
         "18.5 days vs usual 12.8 days (z 5.7); Mar 2020 late deliveries: 20.0% vs usual "
         "7.0% (z 4.1); Apr 2020 unavailable: 1.8% vs usual 0.6% (z 3.9).")
-    assert ui_shortages.spike_summary({"grain": "week", "spikes": []}) == (
+    assert ui_shortages.spike_summary({"grain": "week", "spikes": []}, EN) == (
         "No spikes for these filters (per week).")
-    rule = ui_shortages.spike_rule(SHORTAGES["method"], "week")
+    rule = ui_shortages.spike_rule(SHORTAGES["method"], "week", EN)
     assert "at least 3.5 robust z-scores above the median of the trailing 12 weeks" in rule
     assert "once 6 weeks of history" in rule and "at least 3 affected orders" in rule
     assert ui_shortages.trimmed(SHORTAGES)["by_category"] == [
@@ -154,7 +155,7 @@ def test_spike_texts_and_rule() -> None:
 
 
 def test_shortages_figure_marks_exactly_the_spikes() -> None:
-    fig = ui_shortages.shortages_figure(SHORTAGES).to_plotly_json()
+    fig = ui_shortages.shortages_figure(SHORTAGES, EN).to_plotly_json()
     marked = {(c[0], c[1]) for t in fig["data"] if t["name"].startswith("Spike")
               for c in t["customdata"]}
     assert marked == {(s["period"], s["metric"]) for s in SHORTAGES["spikes"]}
@@ -221,7 +222,7 @@ def wait_forecast(driver: Any, body: dict, metric: str, timeout: float = 90) -> 
     """Until the view shows `body` (an API answer) for `metric`: points, model, errors."""
     fields = ui_forecast.POINT_FIELDS[metric]
     expected = ([p["period"] for p in body["points"]], [p[fields[0]] for p in body["points"]])
-    texts = ui_forecast.backtest_texts(body, metric)
+    texts = ui_forecast.backtest_texts(body, metric, EN)
 
     def shown() -> bool:
         return (drawn_forecast(driver) == expected
@@ -318,7 +319,7 @@ def wait_spikes(driver: Any, body: dict, timeout: float = 90) -> None:
         value = trace(driver, "shortages-chart", "Value")
         return bool(value and value["x"] == periods and marked_spikes(driver) == expected
                     and text_of(driver, "shortages-summary")
-                    == ui_shortages.spike_summary(body))
+                    == ui_shortages.spike_summary(body, EN))
 
     wait_until(shown, timeout=timeout, interval=0.25, message=lambda: (
         f"chart marks {marked_spikes(driver)}, API's spikes {expected}; summary "
@@ -335,7 +336,7 @@ def test_shortages_view_spikes_and_group_click(dash_duo: Any,  # noqa: F811
     body = api_json(app, "/api/v1/shortages", "grain=month")
     wait_spikes(driver, body)
     assert text_of(driver, "shortages-rule") == ui_shortages.spike_rule(body["method"],
-                                                                         "month")
+                                                                         "month", EN)
     assert "3.5 robust z-scores" in text_of(driver, "shortages-rule")
 
     # a state with spikes of its own (the demo data: SP's delivery times in 2020)
@@ -347,7 +348,7 @@ def test_shortages_view_spikes_and_group_click(dash_duo: Any,  # noqa: F811
     row = wait_until(lambda: row_element(driver, "state", key, rows), timeout=15)
     cells = row.find_elements("css selector", "td")
     assert cells[5].text == str(len(group["spikes"]))
-    assert cells[6].text == "; ".join(ui_shortages.spike_text(s, "month")
+    assert cells[6].text == "; ".join(ui_shortages.spike_text(s, "month", EN)
                                       for s in group["spikes"])
 
     click(driver, row)
@@ -374,7 +375,7 @@ def test_shortages_view_spikes_and_group_click(dash_duo: Any,  # noqa: F811
     category = next(g for g in weekly["by_category"] if g["spike_count"])
     cells = wait_until(lambda: row_element(driver, "category", category["key"], rows),
                        timeout=15).find_elements("css selector", "td")
-    assert cells[6].text == "; ".join(ui_shortages.spike_text(s, "week")
+    assert cells[6].text == "; ".join(ui_shortages.spike_text(s, "week", EN)
                                       for s in category["spikes"])
     assert cells[6].text.startswith("week of ")
     assert_clean_console(dash_duo)

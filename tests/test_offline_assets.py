@@ -71,3 +71,20 @@ def test_dash_serves_assets_where_plotly_looks() -> None:
         assert json.loads(resp.data)["type"] == "Topology"
     index = client.get("/").get_data(as_text=True)
     assert "/assets/vendor/bootstrap.min.css" in index
+
+
+def test_plotly_locales_are_vendored_with_their_provenance() -> None:
+    """The page's plotly locales come from assets/, never a CDN: no URL inside, and the
+    provenance names the plotly.js version the page runs."""
+    import hashlib
+
+    from plotly.offline import get_plotlyjs_version
+
+    text = (ASSETS / "vendor" / "PROVENANCE.md").read_text(encoding="utf-8")
+    assert f"plotly.js@{get_plotlyjs_version()}" in text
+    for name, locale in (("pt-br", "pt-BR"), ("fr", "fr")):
+        path = ASSETS / "vendor" / f"plotly-locale-{name}.js"
+        body = path.read_text(encoding="utf-8")
+        assert f'name:"{locale}"' in body and "//" not in body.replace("://", "")
+        assert "http" not in body
+        assert hashlib.sha256(path.read_bytes()).hexdigest() in text

@@ -645,3 +645,19 @@ def test_first_pages_by_every_key_use_order_keys_under_each_filter_kind(demo_eng
                 with demo_engine.connect() as conn:
                     page = orders.order_page(conn, query, 20)["rows"]
                 assert page == streamed(demo_engine, query)[:20], (f, sort, order)
+
+
+def test_streamed_csv_in_a_spreadsheet_locale(tiny_client):
+    """The whole list with `locale=pt_BR`: `;` fields, `,` decimals, the same rows."""
+    plain = tiny_client.get("/api/v1/orders?format=csv&status=all").get_data(as_text=True)
+    local = tiny_client.get("/api/v1/orders?format=csv&status=all&locale=pt_BR").get_data(
+        as_text=True)
+    rows = list(csv.DictReader(io.StringIO(plain)))
+    local_rows = list(csv.DictReader(io.StringIO(local), delimiter=";"))
+    assert len(rows) == len(local_rows) > 0
+    for a, b in zip(rows, local_rows, strict=True):
+        assert b["sales"] == a["sales"].replace(".", ",")
+        assert b["purchased_at"] == a["purchased_at"]  # dates stay ISO
+    assert any("," in r["sales"] for r in local_rows)
+    bad = tiny_client.get("/api/v1/orders?format=csv&locale=xx")
+    assert bad.status_code == 400 and bad.get_json()["parameter"] == "locale"

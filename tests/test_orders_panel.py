@@ -15,6 +15,7 @@ import pytest
 from dash.exceptions import PreventUpdate
 from hypothesis import given
 from hypothesis import strategies as st
+from langs import EN
 
 from dashapp.filters import Filters
 from dashapp.page.panels import orders as panel
@@ -102,16 +103,16 @@ def test_short_id(order_id: str, shown: str) -> None:
 
 
 def test_scope_text_and_late_text() -> None:
-    assert panel.scope_text(panel.card_scope("sales")) == ""
-    assert panel.scope_text(panel.card_scope("canceled_rate")) == "Canceled orders"
-    assert panel.scope_text(panel.chart_scope("payment", ["credit_card"])) == \
+    assert panel.scope_text(panel.card_scope("sales"), EN) == ""
+    assert panel.scope_text(panel.card_scope("canceled_rate"), EN) == "Canceled orders"
+    assert panel.scope_text(panel.chart_scope("payment", ["credit_card"]), EN) == \
         "Payment: Credit card"
-    assert panel.scope_text(panel.chart_scope("map", ["RJ", "SP"])) == "State: RJ, SP"
-    assert [panel.late_text(d) for d in (3, 0, -2, None)] == ["+3", "0", "\u22122", "\u2014"]
+    assert panel.scope_text(panel.chart_scope("map", ["RJ", "SP"]), EN) == "State: RJ, SP"
+    assert [panel.late_text(d, EN) for d in (3, 0, -2, None)] == ["+3", "0", "\u22122", "\u2014"]
 
 
 def test_page_text() -> None:
     answer = {"page": 1, "rows": [{}] * 3, "total": {"orders": 28}}
-    assert panel.page_text(answer) == f"Orders {panel.PAGE_SIZE + 1}\u2013" \
+    assert panel.page_text(answer, EN) == f"Orders {panel.PAGE_SIZE + 1}\u2013" \
                                       f"{panel.PAGE_SIZE + 3} of 28"
-    assert panel.page_text({"page": 0, "rows": [], "total": {"orders": 0}}) == ""
+    assert panel.page_text({"page": 0, "rows": [], "total": {"orders": 0}}, EN) == ""

@@ -33,6 +33,7 @@ from browser import (
     requested_urls,
     wait_until,
 )
+from langs import EN
 from sqlalchemy import Engine
 from test_dashboard import (
     dash_duo,  # noqa: F401 - a fixture
@@ -74,7 +75,7 @@ def close(a: Any, b: Any) -> bool:
 
 
 def heatmap_matches(driver: Any, cohorts: list[dict]) -> bool:
-    expected = cc.cohort_matrix(cohorts)
+    expected = cc.cohort_matrix(cohorts, EN)
     fig = figure(driver, "customers-cohorts")
     if not fig or not fig["data"] or fig["data"][0]["type"] != "heatmap":
         return False
@@ -89,7 +90,7 @@ def segments_match(driver: Any, segments: list[dict]) -> bool:
     bar = fig["data"][0]
     return (bar["y"] == [s["customers"] for s in segments]
             and [c[0] for c in bar["custom"]] == [s["segment"] for s in segments]
-            and [c[3] for c in bar["custom"]] == [fmt.money(s["sales"]) for s in segments])
+            and [c[3] for c in bar["custom"]] == [fmt.money(s["sales"], EN) for s in segments])
 
 
 def wait_section(driver: Any, app: Any, query: str) -> tuple[list[dict], list[dict]]:
@@ -140,7 +141,7 @@ def test_map_click_redraws_the_section_and_a_segment_lists_its_customers(
                message=lambda: driver.current_url)
     sp = page_query(app, "state=SP")
     cohorts, segments = wait_section(driver, app, sp)
-    assert cc.cohort_matrix(cohorts).z != cc.cohort_matrix(everyone).z  # SP is not everyone
+    assert cc.cohort_matrix(cohorts, EN).z != cc.cohort_matrix(everyone, EN).z  # SP is not everyone
 
     # the lateness chart: the API's buckets, in order, bars and the 1-2 star line
     buckets = api_json(app, "/api/v1/delivery/lateness", sp)["buckets"]
@@ -163,9 +164,10 @@ def test_map_click_redraws_the_section_and_a_segment_lists_its_customers(
     wait_until(lambda: listed(driver)["ids"] == first_ids, timeout=30,
                message=lambda: f"the list shows {listed(driver)}")
     shown = listed(driver)
-    assert shown["open"] and shown["total"] == fmt.integer(segment["customers"])
+    assert shown["open"] and shown["total"] == fmt.integer(segment["customers"], EN)
     assert shown["title"] == f"{cc.SEGMENT_LABELS[segment['segment']]} customers"
-    assert shown["range"] == f"Showing 1\u2013{PAGE_SIZE} of {fmt.integer(segment['customers'])}"
+    assert shown["range"] == \
+        f"Showing 1\u2013{PAGE_SIZE} of {fmt.integer(segment['customers'], EN)}"
 
     click(driver, driver.find_element("id", "customers-list-next"))
     second_ids = [r["customer_unique_id"] for r in pages[1]["rows"]]
@@ -193,7 +195,7 @@ def test_map_click_redraws_the_section_and_a_segment_lists_its_customers(
                                  page_query(app))["segments"]
     count = next(s["customers"] for s in everyone_segments
                  if s["segment"] == segment["segment"])
-    wait_until(lambda: listed(driver)["total"] == fmt.integer(count), timeout=30,
+    wait_until(lambda: listed(driver)["total"] == fmt.integer(count, EN), timeout=30,
                message=lambda: f"after clearing SP the list shows {listed(driver)}")
     assert_clean_console(dash_duo)
 

@@ -34,6 +34,7 @@ from browser import (
     query_of,
     wait_until,
 )
+from langs import EN
 from sqlalchemy import Engine
 from test_dashboard import (
     ARTIFACTS,
@@ -94,8 +95,8 @@ def row_ids(driver: Any) -> list[str]:
 def api_total(app: Any, query: str) -> dict[str, str]:
     """The API's total of a list, formatted as the panel formats it."""
     total = api_json(app, "/api/v1/orders", f"{query}&limit=1")["total"]
-    return {"orders": fmt.integer(total["orders"]),
-            **{k: fmt.money(total[k]) for k in ("sales", "freight", "payments")}}
+    return {"orders": fmt.integer(total["orders"], EN),
+            **{k: fmt.money(total[k], EN) for k in ("sales", "freight", "payments")}}
 
 
 # The waits are long: two other branches' browser tests share these two cores, and a
@@ -157,7 +158,7 @@ def month_end(month: str) -> str:
 def breakdown_row(app: Any, dim: str, key: str, query: str) -> dict[str, str]:
     rows = api_json(app, f"/api/v1/breakdown/{dim}", query)["rows"]
     row = next(r for r in rows if r["key"] == key)
-    return {"orders": fmt.integer(row["orders"]), "sales": fmt.money(row["sales"])}
+    return {"orders": fmt.integer(row["orders"], EN), "sales": fmt.money(row["sales"], EN)}
 
 
 def test_shift_click_on_a_state_and_a_bar_opens_their_orders(
@@ -187,9 +188,9 @@ def test_shift_click_on_a_state_and_a_bar_opens_their_orders(
     month = point["period"][:7]
     month_total = api_total(app, f"payment_type=credit_card&start={month}-01"
                                  f"&end={month_end(month)}")  # a whole month of the view
-    assert (month_total["orders"], month_total["sales"]) == (fmt.integer(point["orders"]),
-                                                             fmt.money(point["sales"]))
-    click_bar(driver, "timeseries-chart", fmt.money(point["sales"]), shift=True)
+    assert (month_total["orders"], month_total["sales"]) == (fmt.integer(point["orders"], EN),
+                                                             fmt.money(point["sales"], EN))
+    click_bar(driver, "timeseries-chart", fmt.money(point["sales"], EN), shift=True)
     label = date.fromisoformat(f"{month}-01").strftime("%b %Y")
     wait_total(driver, month_total, f"Scope Month: {label}")
     assert query_of(driver.current_url) == {"payment_type": ["credit_card"]}
@@ -220,7 +221,7 @@ def test_canceled_card_lists_the_canceled_orders(dash_duo: Any,  # noqa: F811
 
     way_in(driver, {"type": "kpi-orders", "field": "canceled_rate"})
     expected = api_total(app, f"status=canceled&{query}")
-    assert expected["orders"] == fmt.integer(canceled)
+    assert expected["orders"] == fmt.integer(canceled, EN)
     wait_total(driver, expected, "Scope Canceled orders")
     statuses = {r[1] for r in driver.execute_script(ROWS_JS)}
     assert statuses == {"canceled"}
@@ -284,7 +285,7 @@ def test_pages_and_the_order_detail(dash_duo: Any, demo_engine: Engine,  # noqa:
         "return Array.from(document.querySelectorAll('#order-items tbody tr'))"
         ".map(tr => Array.from(tr.children).map(td => td.textContent));")
     assert [(r[0], r[2], r[4]) for r in items] == [
-        (str(i["order_item_id"]), i["category"], fmt.money(i["price"]))
+        (str(i["order_item_id"]), i["category"], fmt.money(i["price"], EN))
         for i in detail["items"]]
     assert detail["items"]
     assert_clean_console(dash_duo)

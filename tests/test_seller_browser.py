@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import test_dashboard
 from browser import click, query_of, wait_until
+from langs import EN
 from sqlalchemy import Engine
 from test_dashboard import (
     assert_clean_console,
@@ -74,7 +75,7 @@ def test_clicking_a_seller_filters_every_card_and_again_clears(
     totals = expected_kpis(app)
     wait_for_kpis(driver, totals)
     api = api_sellers(app)
-    expected = [row_cells(r) for r in api["rows"]]
+    expected = [row_cells(r, EN) for r in api["rows"]]
     wait_until(lambda: table_texts(driver) == expected,
                message=lambda: f"panel shows {table_texts(driver)[:2]}, API {expected[:2]}")
     seller = api["rows"][1]["key"]  # not the first: the order must not matter

@@ -9,6 +9,7 @@ from datetime import date
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from langs import EN
 
 from dashapp.filters import Domain, Filters, parse_filters
 from dashapp.page import formatting as fmt
@@ -53,7 +54,7 @@ def test_a_click_sets_then_clears_the_seller():
 
 def test_caption_names_the_seller_shortly():
     caption = tables.view_caption({"start": "2021-01-01", "end": "2021-12-31",
-                                   "seller": [SELLERS[0]]}, {})
+                                   "seller": [SELLERS[0]]}, {}, EN)
     text = "".join(str(getattr(part, "children", "")) for part in caption)
     assert "Seller: 00000000\u202600191" in text
     assert fmt.short_id("abc") == "abc"
@@ -78,10 +79,10 @@ def test_row_cells_format_the_apis_row():
     row = {"key": SELLERS[0], "seller_state": "SP", "sales": 196.69, "freight": 52.21,
            "items": 4, "orders": 3, "aov": 65.56, "avg_review": 3.5,
            "late_shipping_rate": 1 / 3, "canceled_rate": None}
-    assert row_cells(row) == ["00000000\u202600191", "SP", "R$ 196.69", "3", "R$ 65.56",
-                              fmt.kpi_value("avg_review", 3.5), "33.3%", fmt.NONE]
-    table = seller_table([row], [SELLERS[0]])
+    assert row_cells(row, EN) == ["00000000\u202600191", "SP", "R$196.69", "3", "R$65.56",
+                              fmt.kpi_value("avg_review", 3.5, EN), "33.3%", fmt.NONE]
+    table = seller_table([row], [SELLERS[0]], EN)
     body = table.children.children[1]
     assert body.children[0].className == "seller-row selected-row"
     assert body.children[0].id == {"type": "seller-row", "key": SELLERS[0]}
-    assert "No sellers" in seller_table([], []).children
+    assert "No sellers" in seller_table([], [], EN).children

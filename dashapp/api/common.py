@@ -13,13 +13,16 @@ import logging
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
+from babel.numbers import get_decimal_symbol
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
+from ..config import LOCALES, normalise_locale
 from ..filters import DATE_PARAMS, FILTER_PARAMS, FilterError, Filters, parse_day, shown
 from ..insight.answers import InsightAnswers
-from ..jsonout import jsonable, to_csv
+from ..jsonout import csv_value, jsonable, to_csv
 from ..queries.orders import LIST_SEPARATOR
 from ..service import DatabaseUnavailable, NoData, PulseService, Reader
 
@@ -43,9 +46,14 @@ def error(status: int, message: str, parameter: str | None = None) -> Response:
     return resp
 
 
+#: Parameters every endpoint takes besides the filters: how the answer is written.
+OUTPUT_PARAMS = ("format", "locale")
+
+
 def filter_params(extra: tuple[str, ...] = ()) -> dict[str, list[str]]:
-    """The query parameters that are filters (all but `format` and the endpoint's own)."""
-    return {k: request.args.getlist(k) for k in request.args if k not in ("format", *extra)}
+    """The query parameters that are filters (all but the output's and the endpoint's own)."""
+    return {k: request.args.getlist(k) for k in request.args
+            if k not in (*OUTPUT_PARAMS, *extra)}
 
 
 @contextmanager
@@ -69,12 +77,39 @@ def output_format() -> str:
     return fmt
 
 
+@dataclass(frozen=True)
+class CsvStyle:
+    """How a CSV download writes numbers: `.` and `,` by default (any program reads it);
+    with `?locale=pt_BR` (or fr, fr_MA) `,` decimals and `;` between fields, what a
+    spreadsheet in that locale opens as numbers. Dates stay ISO, which both read."""
+
+    delimiter: str = ","
+    decimal: str = "."
+
+
+def csv_style() -> CsvStyle:
+    """The `locale` parameter (any case, `pt-BR` or `pt_BR`); absent or empty: the
+    default. JSON ignores it: the API's JSON is locale-neutral."""
+    raw = one("locale")
+    if raw is None:
+        return CsvStyle()
+    code = normalise_locale(raw)
+    if code is None:
+        raise FilterError("locale", f"locale must be one of {', '.join(LOCALES)}, "
+                                    f"got {shown(raw)}")
+    decimal = get_decimal_symbol(code)
+    return CsvStyle(";" if decimal == "," else ",", decimal)
+
+
 def respond(body: dict, csv_rows: Callable[[dict], tuple[list[dict], list[str]]],
             name: str) -> Response:
-    """JSON, or with `format=csv` the rows `csv_rows` picks from the body, as a download."""
+    """JSON, or with `format=csv` the rows `csv_rows` picks from the body, as a download
+    (numbers written as `locale` says)."""
+    style = csv_style()
     if output_format() == "csv":
         rows, columns = csv_rows(body)
-        return Response(to_csv(rows, columns), mimetype="text/csv",
+        return Response(to_csv(rows, columns, style.delimiter, style.decimal),
+                        mimetype="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
     return jsonify(jsonable(body))
 
@@ -134,13 +169,12 @@ def date_param(name: str, default):
 # --- whole lists as CSV (the order list, a segment's customers) -------------------------
 
 
-def csv_cell(value: Any) -> Any:
+def csv_cell(value: Any, style: CsvStyle = CsvStyle()) -> Any:
     """A CSV cell written like the JSON value: money to the cent, lists joined by '|',
-    null empty."""
+    null empty, numbers with the style's decimal mark."""
     if isinstance(value, list):
         return LIST_SEPARATOR.join(value)
-    value = jsonable(value)
-    return "" if value is None else value
+    return csv_value(jsonable(value), style.decimal)
 
 
 def csv_filename(parts: list[str], filters: Filters, given: set[str]) -> str:
@@ -155,10 +189,10 @@ def csv_filename(parts: list[str], filters: Filters, given: set[str]) -> str:
     return f"{stem or parts[0]}.csv"
 
 
-def _csv_chunks(stream: Any, fields: tuple[str, ...]) -> Iterator[str]:
+def _csv_chunks(stream: Any, fields: tuple[str, ...], style: CsvStyle) -> Iterator[str]:
     """The header, then one chunk per batch the cursor fetches: nothing accumulates."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\n", delimiter=style.delimiter)
 
     def take() -> str:
         chunk = out.getvalue()
@@ -170,16 +204,20 @@ def _csv_chunks(stream: Any, fields: tuple[str, ...]) -> Iterator[str]:
         writer.writerow(fields)
         yield take()
         for batch in stream.batches():
-            writer.writerows([csv_cell(row[name]) for name in fields] for row in batch)
+            writer.writerows([csv_cell(row[name], style) for name in fields]
+                             for row in batch)
             yield take()
     finally:
         stream.close()
 
 
-def streamed_csv(stream: Any, fields: tuple[str, ...], name: str) -> Response:
-    """Every row of a `queries.stream.RowStream` as a CSV download. The connection is
-    released when the rows run out or the response is closed, even unread."""
-    resp = Response(stream_with_context(_csv_chunks(stream, fields)), mimetype="text/csv",
+def streamed_csv(stream: Any, fields: tuple[str, ...], name: str,
+                 style: CsvStyle = CsvStyle()) -> Response:
+    """Every row of a `queries.stream.RowStream` as a CSV download (numbers as `style`
+    says). The connection is released when the rows run out or the response is closed,
+    even unread."""
+    resp = Response(stream_with_context(_csv_chunks(stream, fields, style)),
+                    mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
     resp.call_on_close(stream.close)
     return resp

@@ -21,7 +21,9 @@ from ..queries.customerlist import (
 )
 from ..queries.customers import SEGMENTS
 from .common import (
+    CsvStyle,
     csv_filename,
+    csv_style,
     int_param,
     one,
     output_format,
@@ -73,6 +75,7 @@ def lateness() -> Response:
 @customers_api.get("/customers")
 def customer_list() -> Response:
     fmt = output_format()
+    style = csv_style()
     segment = one("segment")
     if segment is None:
         raise FilterError("segment", f"segment is required: one of {', '.join(SEGMENTS)}")
@@ -81,13 +84,13 @@ def customer_list() -> Response:
     with parsed_filters(LIST_PARAMS) as (reader, filters):
         query = CustomerQuery(filters, segment.lower())
         if fmt == "csv":  # one statement over MVCC tables: consistent by itself
-            return _csv_response(query)
+            return _csv_response(query, style)
         page = service().customer_page(query, limit, cursor, reader=reader)
     body = {"filters": filters.to_json(), "segment": query.segment, "limit": limit, **page}
     return jsonify(jsonable(body))
 
 
-def _csv_response(query: CustomerQuery) -> Response:
+def _csv_response(query: CustomerQuery, style: CsvStyle) -> Response:
     """Every row of the list (limit and cursor do not apply), streamed."""
     name = csv_filename(["customers", query.segment], query.filters, set(request.args))
-    return streamed_csv(service().customer_stream(query), ROW_FIELDS, name)
+    return streamed_csv(service().customer_stream(query), ROW_FIELDS, name, style)

@@ -15,6 +15,7 @@ from ..jsonout import jsonable
 from ..metrics import KPI_FIELDS
 from ..queries.report import DIMENSIONS, GRAINS
 from .common import (
+    OUTPUT_PARAMS,
     choice_param,
     error,
     output_format,
@@ -95,7 +96,7 @@ def breakdown(dim: str) -> Response:
 @api.get("/meta")
 def meta() -> Response:
     fmt = output_format()
-    unknown = [k for k in request.args if k != "format"]
+    unknown = [k for k in request.args if k not in OUTPUT_PARAMS]
     if unknown:
         raise FilterError(unknown[0], f"unknown parameter {shown(unknown[0])}")
     body = service().meta()

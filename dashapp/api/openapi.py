@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..config import LOCALES
 from ..filters import FILTER_PARAMS, LIST_PARAMS
 from ..insight import forecast, reports
 from ..insight.answers import GRAINS_IMPACT, GRAINS_SHORTAGES
@@ -40,7 +41,8 @@ def _kpi_set() -> dict[str, Any]:
         if f in _INT_FIELDS:
             props[f] = {"type": "integer", "minimum": 0}
         elif f in MONEY_FIELDS:
-            props[f] = _num(nullable=f == "aov", description="R$, rounded to 2 decimals")
+            props[f] = _num(nullable=f == "aov", description="in the data's currency "
+                                                             "(PULSE_CURRENCY), 2 decimals")
         else:
             props[f] = _num(description="a fraction (0..1) for rates; null when undefined")
     return {"type": "object", "required": list(KPI_FIELDS), "properties": props,
@@ -57,7 +59,7 @@ def _param(name: str, description: str, schema: dict[str, Any] | None = None,
 
 
 FILTER_PARAMETERS = [{"$ref": f"#/components/parameters/{name}"}
-                     for name in (*FILTER_PARAMS, "format")]
+                     for name in (*FILTER_PARAMS, "format", "locale")]
 
 
 #: What any /api/v1 operation may answer before it runs: sign-in (when it is on) and the
@@ -116,7 +118,8 @@ def _dashboard_paths() -> dict[str, Any]:
         "/api/v1/meta": {"get": {
             "operationId": "getMeta",
             "summary": "Data version, load time, date range and the values present",
-            "parameters": [{"$ref": "#/components/parameters/format"}],
+            "parameters": [{"$ref": "#/components/parameters/format"},
+                           {"$ref": "#/components/parameters/locale"}],
             "responses": _responses("#/components/schemas/Meta"),
         }},
         "/api/v1/openapi.json": {"get": {
@@ -195,6 +198,12 @@ def _filter_parameters() -> dict[str, Any]:
                                    "of both)"),
         "format": _param("format", "json (default) or csv, in any case; one value",
                          {"type": "string", "enum": ["json", "csv"], "default": "json"}),
+        "locale": _param("locale", "how a CSV writes numbers: absent, `.` decimals and `,` "
+                                   "between fields; pt_BR, fr or fr_MA (any case, `-` or "
+                                   "`_`): `,` decimals and `;` between fields, for a "
+                                   "spreadsheet in that locale; en: the default. JSON is "
+                                   "locale-neutral and ignores it; dates stay ISO. One value",
+                         {"type": "string", "enum": list(LOCALES)}),
     }
 
 
@@ -592,7 +601,8 @@ def _insight_components() -> dict[str, Any]:
 _TIMESTAMP = {"type": "string", "description": "as written in the data: ISO 8601, no time "
                                                "zone (none is converted)"}
 _MAYBE_TIMESTAMP = {**_TIMESTAMP, "type": ["string", "null"]}
-_MONEY = {"type": "number", "description": "R$, exact sum rounded half-up to 2 decimals"}
+_MONEY = {"type": "number",
+          "description": "in the data's currency, exact sum rounded half-up to 2 decimals"}
 _STRINGS = {"type": "array", "items": {"type": "string"}}
 
 
@@ -681,9 +691,10 @@ def _order_row() -> dict[str, Any]:
         "state": {"type": "string"},
         "status": {"type": "string"},
         "items": {"type": "integer", "minimum": 0, "description": "its counted items"},
-        "sales": {**_MONEY, "description": "price of its counted items, R$"},
-        "freight": {**_MONEY, "description": "freight of its counted items, R$"},
-        "payments": {**_MONEY, "description": "all its payment rows, R$; 0 without any"},
+        "sales": {**_MONEY, "description": "price of its counted items, data's currency"},
+        "freight": {**_MONEY, "description": "freight of its counted items, data's currency"},
+        "payments": {**_MONEY, "description": "all its payment rows, data's currency; 0 if "
+                                              "none"},
         "categories": {**_STRINGS, "description": "sorted distinct, of its counted items"},
         "payment_types": {**_STRINGS, "description": "sorted distinct, all its payments"},
         "review": {"type": ["number", "null"],
@@ -924,8 +935,8 @@ def _seller_schemas() -> dict[str, Any]:
     props: dict[str, Any] = {
         "key": {"type": "string", "description": "seller_id"},
         "seller_state": {"type": ["string", "null"]},
-        "sales": {**_MONEY, "description": "price of its counted items, R$"},
-        "freight": {**_MONEY, "description": "freight of its counted items, R$"},
+        "sales": {**_MONEY, "description": "price of its counted items, data's currency"},
+        "freight": {**_MONEY, "description": "freight of its counted items, data's currency"},
         "items": {"type": "integer", "minimum": 1, "description": "its counted items"},
         "orders": {"type": "integer", "minimum": 1,
                    "description": "matching sales orders with a counted item of it"},

@@ -23,8 +23,10 @@ from ..queries.orders import (
     OrderQuery,
 )
 from .common import (
+    CsvStyle,
     choice_param,
     csv_filename,
+    csv_style,
     error,
     int_param,
     one,
@@ -44,6 +46,7 @@ LIST_PARAMS = ("status", "sort", "order", "limit", "cursor")
 @orders_api.get("/orders")
 def order_list() -> Response:
     fmt = output_format()
+    style = csv_style()
     status = choice_param("status", "sales", STATUSES)
     sort = choice_param("sort", "purchased_at", SORTS)
     order = choice_param("order", "desc", ORDERS)
@@ -52,7 +55,7 @@ def order_list() -> Response:
     with parsed_filters(LIST_PARAMS, raw=fmt == "json") as (reader, filters):
         query = OrderQuery(filters, status=status, sort=sort, order=order)
         if fmt == "csv":  # one statement: consistent by itself (see queries/orders.py)
-            return _csv_response(query)
+            return _csv_response(query, style)
         page = service().order_page(query, limit, cursor, reader=reader)
     body = {"filters": filters.to_json(), "status": status, "sort": sort, "order": order,
             "limit": limit, **page}
@@ -76,9 +79,9 @@ def order_detail(order_id: str) -> Response:
 # --- CSV -------------------------------------------------------------------------------
 
 
-def _csv_response(query: OrderQuery) -> Response:
+def _csv_response(query: OrderQuery, style: CsvStyle) -> Response:
     """Every row of the list (limit and cursor do not apply), streamed."""
     parts = ["orders"] + ([query.status] if query.status != "sales" else [])
     name = csv_filename(parts, query.filters, set(request.args))
-    return streamed_csv(service().order_stream(query), ROW_FIELDS, name)
+    return streamed_csv(service().order_stream(query), ROW_FIELDS, name, style)
 

@@ -40,6 +40,7 @@ from ..service import DatabaseUnavailable, NoData, PulseService, Reader
 from . import charts, tables, urlstate
 from . import formatting as fmt
 from .geo import GeoData, load_geo
+from .i18n import Lang, lang_of
 from .layout import KPI_ELEMENTS, quick_pick_buttons
 from .panels import sellers as seller_panel
 from .panels.customers import register_customer_callbacks
@@ -48,7 +49,7 @@ from .panels.impact import register_insight_callbacks
 from .panels.orders import register_orders_callbacks
 from .panels.sellers import register_seller_callbacks, seller_options
 from .panels.shortages import register_shortage_callbacks
-from .problems import view_error
+from .problems import error_message, view_error
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -95,7 +96,7 @@ def resolve_view(service: PulseService, search: str | None
 
 def _resolve_in(service: PulseService, reader: Reader, search: str | None
                 ) -> tuple[dict[str, Any], dict]:
-    params = urlstate.parse_search(search)
+    params = urlstate.without_page_params(urlstate.parse_search(search))
     notices: list[dict[str, str]] = []
     filters: Filters | None = None
     for _ in range(len(params) + 2):
@@ -168,6 +169,7 @@ def register_callbacks(app: Dash, service: PulseService, answers: InsightAnswers
     register_status(app, service, settings.refresh_seconds * 1000)
     register_meta(app, service)
     register_filter_bar(app)
+    register_language(app)
     register_cross_filter(app)
     register_view(app, service, geo)
     register_export(app, service)
@@ -221,19 +223,20 @@ def register_status(app: Dash, service: PulseService, refresh_ms: int) -> None:
 
     @app.callback(
         Output("db-error-banner", "children"), Output("db-error-banner", "hidden"),
-        Input("status", "data"), Input("view", "data"),
+        Input("status", "data"), Input("view", "data"), State("lang", "data"),
     )
     @guarded
-    def banner(status: dict | None, view: dict | None) -> tuple:
+    def banner(status: dict | None, view: dict | None, lang_store: dict | None) -> tuple:
         error = (status or {}).get("error")
         view_error = (view or {}).get("error") or {}
         if not error and view_error.get("kind") == "db":
             error = view_error.get("message")
         if not error:
             return [], True
-        return [html.Strong("The database is unreachable. "),
-                html.Span("The figures below may be out of date; the page retries by itself "
-                          "every few seconds. "),
+        _ = lang_of(lang_store).gettext
+        return [html.Strong(_("The database is unreachable. ")),
+                html.Span(_("The figures below may be out of date; the page retries by "
+                            "itself every few seconds. ")),
                 html.Span(f"({error})", className="small")], False
 
 
@@ -250,10 +253,10 @@ def register_meta(app: Dash, service: PulseService) -> None:
         Output("f-payment_type", "options"),
         Output("f-dates", "min_date_allowed"), Output("f-dates", "max_date_allowed"),
         Output("quick-picks", "children"),
-        Input("status", "data"), State("meta", "data"),
+        Input("status", "data"), State("meta", "data"), State("lang", "data"),
     )
     @guarded
-    def show_meta(status: dict | None, old: dict | None) -> tuple:
+    def show_meta(status: dict | None, old: dict | None, lang_store: dict | None) -> tuple:
         if not status or status.get("error") or not status.get("version"):
             raise PreventUpdate
         meta = service.meta()
@@ -262,16 +265,18 @@ def register_meta(app: Dash, service: PulseService) -> None:
         if keep == old:
             raise PreventUpdate
         first, last = _day(meta.get("start")), _day(meta.get("end"))
+        lang = lang_of(lang_store)
         return (
             keep,
-            fmt.date_range(first, last),
-            fmt.timestamp(meta.get("loaded_at")),
+            fmt.date_range(first, last, lang),
+            fmt.timestamp(meta.get("loaded_at"), lang),
             {} if meta.get("synthetic") else {"display": "none"},
             [{"label": s, "value": s} for s in meta.get("states") or ()],
             [{"label": c, "value": c} for c in meta.get("categories") or ()],
-            [{"label": fmt.payment_label(p), "value": p} for p in meta.get("payment_types") or ()],
+            [{"label": fmt.payment_label(p, lang.gettext), "value": p}
+             for p in meta.get("payment_types") or ()],
             meta.get("start"), meta.get("end"),
-            quick_pick_buttons(urlstate.quick_picks(first, last)),
+            quick_pick_buttons(urlstate.quick_picks(first, last), lang),
         )
 
 
@@ -306,7 +311,7 @@ def register_filter_bar(app: Dash) -> None:
                 else no_update
             return (no_update, *changed, options)
         edited = urlstate.Controls(start, end, *[list(v or []) for v in values])
-        new = urlstate.search_from_controls(edited, meta)
+        new = urlstate.keep_page_params(urlstate.search_from_controls(edited, meta), search)
         if urlstate.same_view(new, search):
             raise PreventUpdate
         return (new, *[no_update] * (3 + len(FILTER_DROPDOWNS)))
@@ -340,7 +345,22 @@ def register_filter_bar(app: Dash) -> None:
     def reset(clicks: int | None, search: str | None) -> str:
         if not clicks or not search:
             raise PreventUpdate
-        return ""
+        return urlstate.keep_page_params("", search)
+
+
+# --- the language menu: its links are this view in each language ------------------------------
+
+
+def register_language(app: Dash) -> None:
+
+    @app.callback(
+        Output({"type": "lang-link", "code": ALL}, "href"),
+        Input("url", "search"), State({"type": "lang-link", "code": ALL}, "id"),
+    )
+    @guarded
+    def language_links(search: str | None, ids: list[dict]) -> list[str]:
+        """Each language's link keeps the filters, so a switch shows the same view."""
+        return [urlstate.with_lang(search, str(i["code"]).replace("_", "-")) for i in ids]
 
 
 # --- cross-filtering: chart clicks and the time drag write the URL -----------------------------
@@ -446,66 +466,68 @@ def compute_view(service: PulseService, search: str | None) -> tuple[dict, dict 
         return {"error": view_error(exc), "search": search or ""}, None
 
 
-def notices(view: dict) -> tuple:
+def notices(view: dict, lang: Lang) -> tuple:
     error = view.get("error") or {}
     if error:
-        return [html.Strong("Nothing to show yet. "), error.get("message", "")], False, \
-            True, no_update
+        return [html.Strong(lang.gettext("Nothing to show yet. ")),
+                error_message(error, lang)], False, True, no_update
     found = view.get("notices") or []
-    return (tables.link_notice(found) if found else [], not found,
+    return (tables.link_notice(found, lang) if found else [], not found,
             not view.get("empty"),
-            tables.view_caption(view["filters"], view.get("previous_period") or {}))
+            tables.view_caption(view["filters"], view.get("previous_period") or {}, lang))
 
 
-def kpi_cards(payload: dict) -> tuple:
+def kpi_cards(payload: dict, lang: Lang) -> tuple:
     kpis = payload["kpis"]
-    values = [fmt.kpi_value(f, kpis["current"].get(f)) for f in KPI_ELEMENTS]
-    changes = [fmt.change_text(kpis["growth"].get(f)) for f in KPI_ELEMENTS]
+    values = [fmt.kpi_value(f, kpis["current"].get(f), lang) for f in KPI_ELEMENTS]
+    changes = [fmt.change_text(kpis["growth"].get(f), lang) for f in KPI_ELEMENTS]
     classes = [f"kpi-change tone-{fmt.tone(f, kpis['growth'].get(f))}" for f in KPI_ELEMENTS]
     return (*values, *changes, *classes)
 
 
-def timeseries_chart(payload: dict, filters: dict) -> Any:
-    fig = charts.timeseries_figure(payload["timeseries"]["points"])
+def timeseries_chart(payload: dict, filters: dict, lang: Lang) -> Any:
+    fig = charts.timeseries_figure(payload["timeseries"]["points"], lang)
     fig.update_layout(uirevision=f"{filters.get('start')}/{filters.get('end')}")
     return fig
 
 
-def state_map(geo: GeoData, payload: dict, filters: dict, metric: str | None) -> Any:
+def state_map(geo: GeoData, payload: dict, filters: dict, metric: str | None, lang: Lang
+              ) -> Any:
     if geo.geojson is None or not geo.ids:
         return no_update
     selected = Filters.from_json(filters).effective_states() or ()
     fig = charts.map_figure(payload["state"]["rows"], metric or "sales", selected,
-                            geo.ids, geo.names, None, geo.key)
+                            geo.ids, lang, geo.names, None, geo.key)
     return map_patch(fig)
 
 
-def category_chart(payload: dict, filters: dict, top: int | None) -> Any:
+def category_chart(payload: dict, filters: dict, top: int | None, lang: Lang) -> Any:
     selected = filters.get("category") or []
     table = charts.category_table(payload["category"]["rows"], top or charts.DEFAULT_TOP_N,
                                   selected)
-    return charts.category_figure(table, selected)
+    return charts.category_figure(table, lang, selected)
 
 
-def earnings(payload: dict, filters: dict) -> Any:
-    rows = charts.earnings_rows(payload["region"]["rows"], charts.selected_regions(filters))
+def earnings(payload: dict, filters: dict, lang: Lang) -> Any:
+    rows = charts.earnings_rows(payload["region"]["rows"], charts.selected_regions(filters),
+                                lang.gettext)
     if not rows:
-        return html.Div(charts.EMPTY_MESSAGE, className="empty-table")
-    return tables.earnings_table(rows)
+        return html.Div(lang.gettext(charts.EMPTY_MESSAGE), className="empty-table")
+    return tables.earnings_table(rows, lang)
 
 
 def panels(geo: GeoData, payload: dict, filters: dict, metric: str | None,
-           top: int | None) -> tuple:
+           top: int | None, lang: Lang) -> tuple:
     """Every chart and table of the view, in PANEL_OUTPUTS' order."""
     return (
-        timeseries_chart(payload, filters),
-        charts.growth_figure(payload["timeseries"]["points"]),
-        state_map(geo, payload, filters, metric),
-        category_chart(payload, filters, top),
-        charts.payment_figure(payload["payment_type"]["rows"],
+        timeseries_chart(payload, filters, lang),
+        charts.growth_figure(payload["timeseries"]["points"], lang),
+        state_map(geo, payload, filters, metric, lang),
+        category_chart(payload, filters, top, lang),
+        charts.payment_figure(payload["payment_type"]["rows"], lang,
                               filters.get("payment_type") or []),
-        earnings(payload, filters),
-        tables.changes_table(payload["kpis"]),
+        earnings(payload, filters, lang),
+        tables.changes_table(payload["kpis"], lang),
     )
 
 
@@ -537,11 +559,11 @@ def register_view(app: Dash, service: PulseService, geo: GeoData) -> None:
         *[Output(*o) for o in KPI_OUTPUTS], *[Output(*o) for o in PANEL_OUTPUTS],
         Input("url", "search"), Input("status", "data"),
         Input("map-metric", "value"), Input("category-top", "value"),
-        State("view", "data"),
+        State("view", "data"), State("lang", "data"),
     )
     @guarded
     def render_view(search: str | None, status: dict | None, metric: str | None,
-                    top: int | None, current: dict | None) -> tuple:
+                    top: int | None, current: dict | None, lang_store: dict | None) -> tuple:
         """The view (validated filters, computed once) and everything drawn from it.
 
         The view is an output too, so the panels that follow it (insight, quick picks)
@@ -549,22 +571,23 @@ def register_view(app: Dash, service: PulseService, geo: GeoData) -> None:
         if not status:
             raise PreventUpdate
         trigger = ctx.triggered_id
+        lang = lang_of(lang_store)
         if trigger in ("map-metric", "category-top") and current and not current.get("error"):
             payload, filters, same_data = dashboard(service, current)
             if same_data:  # else a load came since: redraw everything from the new data
                 redrawn = list(unchanged_panels)
                 if trigger == "map-metric":
-                    redrawn[2] = state_map(geo, payload, filters, metric)
+                    redrawn[2] = state_map(geo, payload, filters, metric, lang)
                 else:
-                    redrawn[3] = category_chart(payload, filters, top)
+                    redrawn[3] = category_chart(payload, filters, top, lang)
                 return (no_update, *(no_update,) * 4, *unchanged_kpis, *redrawn)
         view, payload = compute_view(service, search)
         if (view.get("error") or {}).get("kind") == "db":  # the banner says it; keep the picture
             return (view, *(no_update,) * 4, *unchanged_kpis, *unchanged_panels)
         if view.get("error") or payload is None:
-            return (view, *notices(view), *unchanged_kpis, *unchanged_panels)
-        return (view, *notices(view), *kpi_cards(payload),
-                *panels(geo, payload, view["filters"], metric, top))
+            return (view, *notices(view, lang), *unchanged_kpis, *unchanged_panels)
+        return (view, *notices(view, lang), *kpi_cards(payload, lang),
+                *panels(geo, payload, view["filters"], metric, top, lang))
 
 
 # --- export ------------------------------------------------------------------------------------
@@ -592,7 +615,8 @@ def register_export(app: Dash, service: PulseService) -> None:
                                                      seller_top)
         else:
             rows, columns = export_rows(name, payload, filters, top or charts.DEFAULT_TOP_N)
-        stem = urlstate.build_search(urlstate.parse_search(view.get("search"))).lstrip("?")
+        stem = urlstate.build_search(urlstate.without_page_params(
+            urlstate.parse_search(view.get("search")))).lstrip("?")
         suffix = ("-" + "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in stem)
                   )[:80] if stem else ""
         return dcc.send_string(to_csv(rows, columns), f"pulse-{name}{suffix}.csv",

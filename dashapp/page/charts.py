@@ -23,6 +23,8 @@ import plotly.io as pio
 from ..metrics import KPI_FIELDS, MONEY_FIELDS
 from ..regions import REGION_NAMES, region_map
 from . import formatting as fmt
+from .formatting import N_, NumberStyle
+from .i18n import Lang
 
 # Okabe-Ito
 BLUE = "#0072B2"
@@ -40,7 +42,7 @@ FONT = ("system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, 
 
 FADED = 0.35  # opacity of what is not selected while something is
 OTHER = "other"
-EMPTY_MESSAGE = "No orders match these filters"
+EMPTY_MESSAGE = N_("No orders match these filters")
 DEFAULT_TOP_N = 10
 
 #: Metrics the map can colour states by (field, tick format).
@@ -71,15 +73,17 @@ pio.templates["pulse"] = go.layout.Template(TEMPLATE)
 pio.templates.default = "pulse"
 
 
-def base_layout(**overrides: Any) -> dict[str, Any]:
-    """The look every figure shares: system font, quiet grid, room for touch."""
+def base_layout(style: NumberStyle, **overrides: Any) -> dict[str, Any]:
+    """The look every figure shares: system font, quiet grid, room for touch, and the
+    reader's decimal and thousands marks (plotly applies them to every tick and hover
+    format)."""
     layout: dict[str, Any] = {
         "font": {"family": FONT, "size": 12, "color": INK},
         "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
         "hoverlabel": {"font": {"family": FONT, "size": 12}, "bgcolor": "white"},
-        "separators": ".,",
+        "separators": style.separators,
         "showlegend": False,
         "modebar": {"bgcolor": "rgba(0,0,0,0)", "color": "#9AA5B1", "activecolor": BLUE},
     }
@@ -92,10 +96,19 @@ LEGEND = {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.0, "yanchor": "b
 LEGEND_MARGIN = {"l": 8, "r": 8, "t": 52, "b": 8}
 
 
-def empty_figure(message: str = EMPTY_MESSAGE) -> go.Figure:
-    """A blank chart that says why it is blank (instead of empty axes)."""
+def money_axis(style: NumberStyle, **extra: Any) -> dict[str, Any]:
+    """An axis of money: SI ticks (`R$ 1,2M`) with the currency where the locale puts it
+    (before in pt_BR and en, after in fr: `1,2M MAD`)."""
+    before, after = style.currency_affixes
+    return {"tickprefix": before, "ticksuffix": after, "tickformat": "~s", **extra}
+
+
+def empty_figure(message: str, style: NumberStyle | None = None) -> go.Figure:
+    """A blank chart that says why it is blank (instead of empty axes); `message` is
+    already in the reader's language."""
     fig = go.Figure()
     fig.update_layout(**base_layout(
+        style or NumberStyle("en", "BRL"),
         xaxis={"visible": False}, yaxis={"visible": False},
         annotations=[{"text": message, "showarrow": False, "xref": "paper", "yref": "paper",
                       "x": 0.5, "y": 0.5, "font": {"size": 14, "color": MUTED}}],
@@ -118,37 +131,39 @@ def _month(period: str) -> str:
     return f"{period}-01" if len(period) == 7 else period
 
 
-def timeseries_figure(points: Sequence[Mapping[str, Any]]) -> go.Figure:
+def timeseries_figure(points: Sequence[Mapping[str, Any]], lang: Lang) -> go.Figure:
     """Monthly sales (bars) and orders (line, right axis); hover adds AOV, MoM and YoY.
 
     Drag-select is on, horizontally: a drag sets the page's date range.
     """
+    _ = lang.gettext
     if not points:
-        return empty_figure()
+        return empty_figure(_(EMPTY_MESSAGE), lang)
     x = [_month(p["period"]) for p in points]
-    custom = [[fmt.money(p["sales"]), fmt.integer(p["orders"]), fmt.money(p.get("aov")),
-               fmt.signed_percent(p.get("mom")), fmt.signed_percent(p.get("yoy"))]
+    custom = [[fmt.money(p["sales"], lang), fmt.integer(p["orders"], lang),
+               fmt.money(p.get("aov"), lang), fmt.signed_percent(p.get("mom"), lang),
+               fmt.signed_percent(p.get("yoy"), lang)]
               for p in points]
     fig = go.Figure()
     fig.add_bar(
-        x=x, y=[_f(p["sales"]) for p in points], name="Sales", marker_color=BLUE,
+        x=x, y=[_f(p["sales"]) for p in points], name=_("Sales"), marker_color=BLUE,
         xperiod="M1", xperiodalignment="middle", customdata=custom,
-        hovertemplate=("Sales %{customdata[0]}<br>AOV %{customdata[2]}<br>"
-                       "MoM %{customdata[3]} · YoY %{customdata[4]}<extra></extra>"),
+        hovertemplate=_("Sales %{customdata[0]}<br>AOV %{customdata[2]}<br>"
+                        "MoM %{customdata[3]} · YoY %{customdata[4]}") + "<extra></extra>",
     )
     fig.add_scatter(
-        x=x, y=[p["orders"] for p in points], name="Orders", yaxis="y2", mode="lines+markers",
-        line={"color": ORANGE, "width": 2.5}, marker={"size": 5},
+        x=x, y=[p["orders"] for p in points], name=_("Orders"), yaxis="y2",
+        mode="lines+markers", line={"color": ORANGE, "width": 2.5}, marker={"size": 5},
         xperiod="M1", xperiodalignment="middle", customdata=custom,
-        hovertemplate="Orders %{customdata[1]}<extra></extra>",
+        hovertemplate=_("Orders %{customdata[1]}") + "<extra></extra>",
     )
     fig.update_layout(**base_layout(
-        showlegend=True, legend=LEGEND, margin=LEGEND_MARGIN,
+        lang, showlegend=True, legend=LEGEND, margin=LEGEND_MARGIN,
         hovermode="x unified", dragmode="select", selectdirection="h", bargap=0.15,
         xaxis={"type": "date", "tickformat": "%b %Y", "showgrid": False,
                "fixedrange": True},
-        yaxis={"title": None, "tickprefix": "R$ ", "tickformat": "~s", "gridcolor": "#EEF1F4",
-               "rangemode": "tozero", "fixedrange": True},
+        yaxis=money_axis(lang, title=None, gridcolor="#EEF1F4", rangemode="tozero",
+                         fixedrange=True),
         yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "tickformat": ",d",
                 "tickmode": "auto", "nticks": 6, "rangemode": "tozero", "fixedrange": True,
                 "title": None},
@@ -156,25 +171,27 @@ def timeseries_figure(points: Sequence[Mapping[str, Any]]) -> go.Figure:
     return fig
 
 
-def growth_figure(points: Sequence[Mapping[str, Any]]) -> go.Figure:
+def growth_figure(points: Sequence[Mapping[str, Any]], lang: Lang) -> go.Figure:
     """Month-over-month and year-over-year change of sales, as percentages."""
+    _ = lang.gettext
     if not points or all(p.get("mom") is None and p.get("yoy") is None for p in points):
-        return empty_figure(EMPTY_MESSAGE if not points else
-                            "Not enough months to compare yet")
+        return empty_figure(_(EMPTY_MESSAGE) if not points else
+                            _("Not enough months to compare yet"), lang)
     x = [_month(p["period"]) for p in points]
     no_yoy = all(p.get("yoy") is None for p in points)
     fig = go.Figure()
-    for key, name, colour in (("mom", "Month over month", SKY),
-                              ("yoy", "Year over year", VERMILLION)):
-        label = f"{name} (needs over a year of dates)" if key == "yoy" and no_yoy else name
+    for key, name, colour in (("mom", _("Month over month"), SKY),
+                              ("yoy", _("Year over year"), VERMILLION)):
+        label = (_("%(name)s (needs over a year of dates)") % {"name": name}
+                 if key == "yoy" and no_yoy else name)
         fig.add_scatter(
             x=x, y=[p.get(key) for p in points], name=label, mode="lines+markers",
             line={"color": colour, "width": 2.2}, marker={"size": 4},
-            customdata=[fmt.signed_percent(p.get(key)) for p in points],
+            customdata=[fmt.signed_percent(p.get(key), lang) for p in points],
             hovertemplate=f"{name} %{{customdata}}<extra></extra>", connectgaps=False,
         )
     fig.update_layout(**base_layout(
-        showlegend=True, hovermode="x unified", legend=LEGEND, margin=LEGEND_MARGIN,
+        lang, showlegend=True, hovermode="x unified", legend=LEGEND, margin=LEGEND_MARGIN,
         xaxis={"type": "date", "tickformat": "%b %Y", "showgrid": False, "fixedrange": True},
         yaxis={"tickformat": "+.0%", "gridcolor": "#EEF1F4", "zeroline": True,
                "zerolinecolor": "#AEB6BF", "zerolinewidth": 1.5, "fixedrange": True},
@@ -218,7 +235,7 @@ def _selection(keys: Sequence[str], chosen: set[str]) -> dict[str, Any]:
 
 
 def map_figure(rows: Sequence[Mapping[str, Any]], metric: str, selected: Iterable[str],
-               locations: Sequence[str], names: Sequence[str] | None = None,
+               locations: Sequence[str], lang: Lang, names: Sequence[str] | None = None,
                geojson: Mapping[str, Any] | None = None, geo_key: str = "id") -> go.Figure:
     """A choropleth of one metric per state; the selected states outlined, the rest faded.
 
@@ -232,10 +249,11 @@ def map_figure(rows: Sequence[Mapping[str, Any]], metric: str, selected: Iterabl
     chosen = set(selected)
     drawn = [r for r in rows if r.get(metric) is not None and str(r["key"]) in name_of]
     keys = [str(r["key"]) for r in drawn]
-    label = fmt.KPI_LABELS.get(metric, metric)
-    custom = [[name_of.get(k, k), fmt.kpi_value(metric, r.get(metric)),
-               fmt.integer(r.get("orders")), fmt.money(r.get("sales"))] for k, r in zip(
-                   keys, drawn, strict=True)]
+    _ = lang.gettext
+    label = _(fmt.KPI_LABELS[metric]) if metric in fmt.KPI_LABELS else metric
+    custom = [[name_of.get(k, k), fmt.kpi_value(metric, r.get(metric), lang),
+               fmt.integer(r.get("orders"), lang), fmt.money(r.get("sales"), lang)]
+              for k, r in zip(keys, drawn, strict=True)]
     geo_args: dict[str, Any] = {"featureidkey": geo_key}
     if geojson is not None:
         geo_args["geojson"] = geojson
@@ -245,11 +263,13 @@ def map_figure(rows: Sequence[Mapping[str, Any]], metric: str, selected: Iterabl
         marker={"line": {"color": "#FFFFFF", "width": 0.6}},
         **_selection([str(k) for k in locations], chosen),
         customdata=[[n] for n in names],
-        hovertemplate="<b>%{customdata[0]}</b> (%{location})<br>No orders<extra></extra>",
+        hovertemplate=("<b>%{customdata[0]}</b> (%{location})<br>" + _("No orders")
+                       + "<extra></extra>"),
         name="no orders", **geo_args,
     )
     values = [_f(r.get(metric)) for r in drawn]
     tick = MAP_METRICS.get(metric, "~s")
+    money_ticks = money_axis(lang) if metric in MONEY_FIELDS else {}
     data = go.Choropleth(
         locations=keys, z=values, colorscale=VIRIDIS_R,
         zmin=min(values) if values else 0, zmax=max(values) if values else 1,
@@ -257,18 +277,19 @@ def map_figure(rows: Sequence[Mapping[str, Any]], metric: str, selected: Iterabl
                          "width": [2.5 if k in chosen else 0.6 for k in keys]}},
         **_selection(keys, chosen),
         colorbar={"title": {"text": label, "side": "right"}, "thickness": 10, "len": 0.7,
-                  "tickformat": tick,
-                  "tickprefix": "R$ " if metric in MONEY_FIELDS else "",
+                  "tickformat": tick, "tickprefix": money_ticks.get("tickprefix", ""),
+                  "ticksuffix": money_ticks.get("ticksuffix", ""),
                   "outlinewidth": 0, "x": 1.0},
         customdata=custom, name=label,
-        hovertemplate=(f"<b>%{{customdata[0]}}</b> (%{{location}})<br>{label}: "
-                       "%{customdata[1]}<br>Orders: %{customdata[2]}<extra></extra>"),
+        hovertemplate=("<b>%{customdata[0]}</b> (%{location})<br>"
+                       + _("%(metric)s: %%{customdata[1]}<br>Orders: %%{customdata[2]}")
+                       % {"metric": label} + "<extra></extra>"),
         **geo_args,
     )
     fig = go.Figure([base, data])
     fig.update_geos(fitbounds="locations", visible=False, projection_type="mercator",
                     bgcolor="rgba(0,0,0,0)")
-    fig.update_layout(**base_layout(uirevision="map", clickmode="event", dragmode=False,
+    fig.update_layout(**base_layout(lang, uirevision="map", clickmode="event", dragmode=False,
                                     margin={"l": 0, "r": 0, "t": 0, "b": 0}))
     return fig
 
@@ -304,35 +325,37 @@ def category_table(rows: Sequence[Mapping[str, Any]], top_n: int = DEFAULT_TOP_N
     return shown
 
 
-def category_figure(table: Sequence[Mapping[str, Any]], selected: Iterable[str] = ()
-                    ) -> go.Figure:
+def category_figure(table: Sequence[Mapping[str, Any]], lang: Lang,
+                    selected: Iterable[str] = ()) -> go.Figure:
     """Sales per category, largest on top; "other" in grey and not clickable as a filter."""
+    _ = lang.gettext
     if not table:
-        return empty_figure()
+        return empty_figure(_(EMPTY_MESSAGE), lang)
     total = sum((Decimal(r["sales"]) for r in table), start=Decimal(0))
     keys = [str(r["key"]) for r in table]
-    labels = [f"other ({r['categories']} categories)" if r.get("is_other") else str(r["key"])
-              for r in table]
-    custom = [[str(r["key"]), fmt.money(r["sales"]),
-               fmt.integer(r["orders"]) if r.get("orders") is not None else "—",
-               fmt.money(r.get("aov")),
-               fmt.percent(float(Decimal(r["sales"]) / total) if total else None),
+    labels = [lang.ngettext("other (%(num)d category)", "other (%(num)d categories)",
+                            int(r["categories"])) % {"num": int(r["categories"])}
+              if r.get("is_other") else str(r["key"]) for r in table]
+    custom = [[str(r["key"]), fmt.money(r["sales"], lang),
+               fmt.integer(r["orders"], lang) if r.get("orders") is not None else fmt.NONE,
+               fmt.money(r.get("aov"), lang),
+               fmt.percent(float(Decimal(r["sales"]) / total) if total else None, lang),
                bool(r.get("is_other"))] for r in table]
     colours = [GREY if r.get("is_other") else BLUE for r in table]
     fig = go.Figure(go.Bar(
         y=labels, x=[_f(r["sales"]) for r in table], orientation="h",
         marker={"color": colours, "opacity": highlight_opacity(keys, selected)},
-        text=[fmt.money_compact(r["sales"]) for r in table], textposition="outside",
+        text=[fmt.money_compact(r["sales"], lang) for r in table], textposition="outside",
         cliponaxis=False, customdata=custom,
-        hovertemplate=("<b>%{y}</b><br>Sales %{customdata[1]} (%{customdata[4]})<br>"
-                       "Orders %{customdata[2]} · AOV %{customdata[3]}<extra></extra>"),
+        hovertemplate=("<b>%{y}</b><br>" + _("Sales %{customdata[1]} (%{customdata[4]})<br>"
+                                             "Orders %{customdata[2]} · AOV %{customdata[3]}")
+                       + "<extra></extra>"),
     ))
     fig.update_layout(**base_layout(
-        hovermode="y", clickmode="event", dragmode=False, bargap=0.25,
+        lang, hovermode="y", clickmode="event", dragmode=False, bargap=0.25,
         margin={"l": 8, "r": 48, "t": 4, "b": 8},
         yaxis={"autorange": "reversed", "automargin": True, "fixedrange": True},
-        xaxis={"tickprefix": "R$ ", "tickformat": "~s", "gridcolor": "#EEF1F4",
-               "fixedrange": True},
+        xaxis=money_axis(lang, gridcolor="#EEF1F4", fixedrange=True),
     ))
     return fig
 
@@ -345,33 +368,37 @@ def category_csv(table: Sequence[Mapping[str, Any]]) -> tuple[list[dict], list[s
 # --- payment methods ----------------------------------------------------------------------
 
 
-def payment_figure(rows: Sequence[Mapping[str, Any]], selected: Iterable[str] = ()
-                   ) -> go.Figure:
+def payment_figure(rows: Sequence[Mapping[str, Any]], lang: Lang,
+                   selected: Iterable[str] = ()) -> go.Figure:
     """Share of orders and share of value per payment type, with average installments
     in the label; a row is clickable anywhere along it (hovermode "y")."""
+    _ = lang.gettext
     if not rows:
-        return empty_figure()
+        return empty_figure(_(EMPTY_MESSAGE), lang)
     keys = [str(r["key"]) for r in rows]
-    labels = [f"{fmt.payment_label(k)}<br><span style='font-size:11px;color:{MUTED}'>"
-              f"{fmt.number(r.get('avg_installments'), 1)} installments avg</span>"
+    labels = [f"{fmt.payment_label(k, _)}<br><span style='font-size:11px;color:{MUTED}'>"
+              + _("%(num)s installments avg") % {
+                  "num": fmt.number(r.get("avg_installments"), lang, 1)} + "</span>"
               for k, r in zip(keys, rows, strict=True)]
     opacity = highlight_opacity(keys, selected)
-    custom = [[k, fmt.integer(r["orders"]), fmt.money(r["value"]),
-               fmt.number(r.get("avg_installments"), 1), fmt.integer(r.get("payment_rows"))]
-              for k, r in zip(keys, rows, strict=True)]
     fig = go.Figure()
-    for field, name, colour in (("share_orders", "Share of orders", BLUE),
-                                ("share_value", "Share of value", ORANGE)):
+    for field, name, colour in (("share_orders", _("Share of orders"), BLUE),
+                                ("share_value", _("Share of value"), ORANGE)):
+        custom = [[k, fmt.integer(r["orders"], lang), fmt.money(r["value"], lang),
+                   fmt.number(r.get("avg_installments"), lang, 1),
+                   fmt.integer(r.get("payment_rows"), lang), fmt.percent(r.get(field), lang)]
+                  for k, r in zip(keys, rows, strict=True)]
         fig.add_bar(
             y=labels, x=[r.get(field) for r in rows], orientation="h", name=name,
             marker={"color": colour, "opacity": opacity},
-            text=[fmt.percent(r.get(field)) for r in rows], textposition="outside",
+            text=[fmt.percent(r.get(field), lang) for r in rows], textposition="outside",
             cliponaxis=False, customdata=custom,
-            hovertemplate=(f"{name} %{{x:.1%}}<br>Orders %{{customdata[1]}} · "
-                           "Value %{customdata[2]}<extra></extra>"),
+            hovertemplate=(f"{name} %{{customdata[5]}}<br>"
+                           + _("Orders %{customdata[1]} · Value %{customdata[2]}")
+                           + "<extra></extra>"),
         )
     fig.update_layout(**base_layout(
-        showlegend=True, barmode="group", hovermode="y unified", clickmode="event",
+        lang, showlegend=True, barmode="group", hovermode="y unified", clickmode="event",
         dragmode=False, bargap=0.3, bargroupgap=0.05,
         legend=LEGEND, margin={**LEGEND_MARGIN, "r": 40},
         yaxis={"autorange": "reversed", "automargin": True, "fixedrange": True},
@@ -391,25 +418,25 @@ def payment_table(rows: Sequence[Mapping[str, Any]]) -> tuple[list[dict], list[s
 
 #: The summary of changes in two groups: money and volume; customers and service.
 CHANGE_GROUPS = (
-    ("Money and volume", ("sales", "revenue", "freight", "payments", "orders", "items", "aov",
+    (N_("Money and volume"), ("sales", "revenue", "freight", "payments", "orders", "items", "aov",
                           "items_per_order")),
-    ("Customers and service", ("customers", "new_customers", "avg_review", "on_time_rate",
+    (N_("Customers and service"), ("customers", "new_customers", "avg_review", "on_time_rate",
                                "avg_delivery_days", "canceled_rate", "unavailable_rate")),
 )
 CHANGE_FIELDS = tuple(f for _, fields in CHANGE_GROUPS for f in fields)
 
 
-def changes_rows(kpis: Mapping[str, Any]) -> list[dict[str, str]]:
+def changes_rows(kpis: Mapping[str, Any], lang: Lang) -> list[dict[str, str]]:
     """Summary of changes: each KPI now, in the previous period, and the change's tone."""
     out = []
     for field in CHANGE_FIELDS:
         g = kpis["growth"].get(field)
         out.append({
             "field": field,
-            "metric": fmt.KPI_LABELS[field],
-            "current": fmt.kpi_value(field, kpis["current"].get(field)),
-            "previous": fmt.kpi_value(field, kpis["previous"].get(field)),
-            "change": fmt.change_text(g),
+            "metric": lang.gettext(fmt.KPI_LABELS[field]),
+            "current": fmt.kpi_value(field, kpis["current"].get(field), lang),
+            "previous": fmt.kpi_value(field, kpis["previous"].get(field), lang),
+            "change": fmt.change_text(g, lang),
             "tone": fmt.tone(field, g),
         })
     return out
@@ -424,10 +451,11 @@ def changes_csv(kpis: Mapping[str, Any]) -> tuple[list[dict], list[str]]:
 EARNING_FIELDS = ("sales", "freight", "payments")
 
 
-def earnings_rows(region_rows: Sequence[Mapping[str, Any]], selected_regions: Iterable[str] = ()
-                  ) -> list[dict[str, Any]]:
+def earnings_rows(region_rows: Sequence[Mapping[str, Any]], selected_regions: Iterable[str] = (),
+                  gettext: Any = str) -> list[dict[str, Any]]:
     """Summary of earnings: sales, freight and payments per region, biggest first, plus a
-    total row that is the exact sum of the rows shown."""
+    total row that is the exact sum of the rows shown (names in `gettext`'s language; the
+    CSV export keeps the source names)."""
     chosen = set(selected_regions)
     order = list(region_map())
     rows = sorted(region_rows, key=lambda r: (-Decimal(r.get("sales") or 0),
@@ -436,7 +464,8 @@ def earnings_rows(region_rows: Sequence[Mapping[str, Any]], selected_regions: It
     out: list[dict[str, Any]] = []
     totals = dict.fromkeys(EARNING_FIELDS, Decimal(0))
     for r in rows:
-        item: dict[str, Any] = {"key": r["key"], "region": REGION_NAMES.get(r["key"], r["key"]),
+        item: dict[str, Any] = {"key": r["key"],
+                                "region": gettext(REGION_NAMES.get(r["key"], r["key"])),
                                 "selected": r["key"] in chosen, "orders": r.get("orders")}
         for name in EARNING_FIELDS:
             value = Decimal(r.get(name) or 0)
@@ -444,7 +473,7 @@ def earnings_rows(region_rows: Sequence[Mapping[str, Any]], selected_regions: It
             totals[name] += value
         out.append(item)
     if out:
-        out.append({"key": "total", "region": "Total", "selected": False,
+        out.append({"key": "total", "region": gettext(N_("Total")), "selected": False,
                     "orders": sum(int(r.get("orders") or 0) for r in rows), **totals})
     return out
 

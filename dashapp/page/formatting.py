@@ -1,8 +1,14 @@
-"""How numbers look on the page: one function per kind of value, pure and unit-tested.
+"""How numbers, money, dates and months look on the page: pure functions, one per kind.
 
 Why a module of its own: the browser tests compare what a KPI card shows with
 the REST API's number passed through these same functions, so the page and the
 tests cannot drift apart on rounding, separators or the "no value" sign.
+
+Why every function takes a `NumberStyle` (locale and currency): the page formats for the
+person asking (`?lang=`, a cookie, the browser), not for the process, so the style
+travels with each call instead of living in a global. The patterns (separators, where
+the currency symbol goes and its spacing, month names, date order) are CLDR's, through
+Babel: a hand-written table would be wrong for the next locale someone adds.
 
 Money arrives as `Decimal` from the service and as a float (already rounded to
 the cent) from the API; both round half-up to the cent here, as the API does,
@@ -11,9 +17,25 @@ so the two give the same string.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cached_property, lru_cache
 from typing import Literal
+
+from babel import Locale
+from babel.dates import format_skeleton
+from babel.numbers import (
+    NumberPattern,
+    format_compact_currency,
+    format_currency,
+    get_currency_symbol,
+    get_decimal_symbol,
+    get_group_symbol,
+)
+from babel.units import format_unit
 
 from ..metrics import MONEY_FIELDS
 
@@ -21,26 +43,72 @@ Number = Decimal | int | float
 Tone = Literal["good", "bad", "neutral", "none"]
 
 NONE = "—"  # shown where METRICS.md says a value is undefined (null)
-CURRENCY = "R$"
 CENT = Decimal("0.01")
+MINUS = "−"  # a change's sign: a real minus, as wide as the plus
 
-#: What each KPI is called on screen (English, sentence case).
+
+def N_(message: str) -> str:  # noqa: N802 - gettext's name for "extract, translate later"
+    """Marks an English text for the catalogs where it is defined (a constant); the page
+    translates it where it is shown, with the request's language."""
+    return message
+
+
+@dataclass(frozen=True)
+class NumberStyle:
+    """How one reader writes numbers: a CLDR locale (`pt_BR`) and the data's currency."""
+
+    locale: str
+    currency: str
+
+    @cached_property
+    def cldr(self) -> Locale:
+        return Locale.parse(self.locale)
+
+    @cached_property
+    def separators(self) -> str:
+        """plotly's `layout.separators`: the decimal mark, then the thousands one."""
+        return get_decimal_symbol(self.cldr) + get_group_symbol(self.cldr)
+
+    @cached_property
+    def currency_affixes(self) -> tuple[str, str]:
+        """(before, after) the digits of a positive amount, e.g. ('R$\xa0', '') in pt_BR,
+        ('', '\xa0MAD') in fr_MA: an axis's tick prefix and suffix."""
+        pattern = self.cldr.currency_formats["standard"]
+        symbol = get_currency_symbol(self.currency, self.cldr)
+        return (pattern.prefix[0].replace("\xa4", symbol),
+                pattern.suffix[0].replace("\xa4", symbol))
+
+    @cached_property
+    def currency_symbol(self) -> str:
+        return get_currency_symbol(self.currency, self.cldr)
+
+
+@lru_cache(maxsize=64)
+def _fixed(locale: Locale, kind: str, digits: int) -> NumberPattern:
+    """The locale's decimal or percent pattern with exactly `digits` decimals."""
+    base = locale.percent_formats[None] if kind == "percent" else locale.decimal_formats[None]
+    pattern = copy.copy(base)
+    pattern.frac_prec = (digits, digits)
+    return pattern
+
+
+#: What each KPI is called on screen (English source; the page translates it).
 KPI_LABELS: dict[str, str] = {
-    "sales": "Sales",
-    "freight": "Freight",
-    "revenue": "Revenue",
-    "orders": "Orders",
-    "items": "Items",
-    "aov": "Avg order value",
-    "items_per_order": "Items per order",
-    "customers": "Customers",
-    "new_customers": "New customers",
-    "payments": "Payments",
-    "avg_review": "Average review",
-    "on_time_rate": "On-time delivery",
-    "avg_delivery_days": "Delivery time",
-    "canceled_rate": "Canceled",
-    "unavailable_rate": "Unavailable",
+    "sales": N_("Sales"),
+    "freight": N_("Freight"),
+    "revenue": N_("Revenue"),
+    "orders": N_("Orders"),
+    "items": N_("Items"),
+    "aov": N_("Avg order value"),
+    "items_per_order": N_("Items per order"),
+    "customers": N_("Customers"),
+    "new_customers": N_("New customers"),
+    "payments": N_("Payments"),
+    "avg_review": N_("Average review"),
+    "on_time_rate": N_("On-time delivery"),
+    "avg_delivery_days": N_("Delivery time"),
+    "canceled_rate": N_("Canceled"),
+    "unavailable_rate": N_("Unavailable"),
 }
 
 #: +1: a rise is good news, -1: a rise is bad news, 0: neither (colour stays neutral).
@@ -72,74 +140,77 @@ def to_cents(value: Number) -> Decimal:
     return _decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def money(value: Number | None) -> str:
-    """`R$ 1,234,567.89`; negative amounts as `-R$ 12.00`; None as a dash."""
+def money(value: Number | None, style: NumberStyle) -> str:
+    """`R$ 1.020.457,18` (pt_BR), `R$1,020,457.18` (en), `1 020 457,18 MAD` (fr_MA): CLDR's
+    pattern, spacing and sign; None as a dash."""
     if value is None:
         return NONE
     try:
         cents = to_cents(value)
     except (InvalidOperation, ValueError):
         return NONE
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{CURRENCY} {abs(cents):,.2f}"
+    return format_currency(cents, style.currency, locale=style.cldr)
 
 
-def money_compact(value: Number | None) -> str:
-    """`R$ 1.2M`, `R$ 35.4k`: for tight spots (axis hints, chart labels)."""
+def money_compact(value: Number | None, style: NumberStyle) -> str:
+    """`R$1.2M`, `R$ 35,4 mil`: for tight spots (bar labels), CLDR's short forms."""
     if value is None:
         return NONE
-    amount = float(_decimal(value))
-    sign = "-" if amount < 0 else ""
-    amount = abs(amount)
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if amount >= limit:
-            return f"{sign}{CURRENCY} {amount / limit:,.1f}{suffix}"
-    return f"{sign}{CURRENCY} {amount:,.0f}"
+    return format_compact_currency(_decimal(value), style.currency, locale=style.cldr,
+                                   fraction_digits=1)
 
 
-def integer(value: Number | None) -> str:
-    """`12,345` with thousands separators."""
+def integer(value: Number | None, style: NumberStyle) -> str:
+    """`12,345` / `12.345` / `12 345` with the locale's thousands separator."""
     if value is None:
         return NONE
-    return f"{int(value):,}"
+    return _fixed(style.cldr, "decimal", 0).apply(int(value), style.cldr)
 
 
-def percent(rate: float | None, digits: int = 1) -> str:
-    """A fraction as a percentage: 0.1234 -> `12.3%`."""
+def percent(rate: float | None, style: NumberStyle, digits: int = 1) -> str:
+    """A fraction as a percentage: 0.1234 -> `12.3%` (en), `12,3 %` (fr)."""
     if rate is None:
         return NONE
-    return f"{rate * 100:,.{digits}f}%"
+    return _fixed(style.cldr, "percent", digits).apply(rate, style.cldr)
 
 
-def number(value: Number | None, digits: int = 2) -> str:
+def number(value: Number | None, style: NumberStyle, digits: int = 2) -> str:
     if value is None:
         return NONE
-    return f"{float(value):,.{digits}f}"
+    return _fixed(style.cldr, "decimal", digits).apply(_decimal(value), style.cldr)
 
 
-def kpi_value(field: str, value: Number | None) -> str:
+def days(value: Number | None, style: NumberStyle, digits: int = 1) -> str:
+    """`12.3 days`, `12,3 dias`, `1 jour`: CLDR's unit patterns, plural rules included."""
+    if value is None:
+        return NONE
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_unit(_decimal(value), "duration-day", locale=style.cldr, format=pattern)
+
+
+def kpi_value(field: str, value: Number | None, style: NumberStyle) -> str:
     """A KPI as its card shows it, by what kind of number METRICS.md says it is."""
     if field in MONEY_FIELDS:
-        return money(value)
+        return money(value, style)
     if field in COUNT_FIELDS:
-        return integer(value)
+        return integer(value, style)
     if field in RATE_FIELDS:
-        return percent(value)  # type: ignore[arg-type]
+        return percent(value, style)  # type: ignore[arg-type]
     if field == "avg_review":
-        return NONE if value is None else f"{float(value):.2f} / 5"
+        return NONE if value is None else f"{number(value, style, 2)} / 5"
     if field == "avg_delivery_days":
-        return NONE if value is None else f"{float(value):.1f} days"
-    return number(value)
+        return days(value, style)
+    return number(value, style)
 
 
-def signed_percent(growth: float | None, digits: int = 1) -> str:
-    """A change as `+12.3%` / `-4.0%` (with a real minus sign); None as a dash."""
+def signed_percent(growth: float | None, style: NumberStyle, digits: int = 1) -> str:
+    """A change as `+12.3%` / `−4.0%` (a real minus sign); None as a dash."""
     if growth is None:
         return NONE
-    text = f"{abs(growth) * 100:,.{digits}f}%"
+    text = percent(abs(growth), style, digits)
     if round(abs(growth) * 100, digits) == 0:
-        return f"{0:.{digits}f}%"
-    return ("+" if growth > 0 else "\u2212") + text
+        return percent(0, style, digits)
+    return ("+" if growth > 0 else MINUS) + text
 
 
 def arrow(growth: float | None) -> str:
@@ -161,45 +232,67 @@ def tone(field: str, growth: float | None) -> Tone:
     return "good" if (growth > 0) == (polarity > 0) else "bad"
 
 
-def change_text(growth: float | None) -> str:
+def change_text(growth: float | None, style: NumberStyle) -> str:
     """What a card's change line says: `▲ +12.3%`, or a dash when nothing to compare."""
     if growth is None:
         return NONE
-    return f"{arrow(growth)} {signed_percent(growth)}"
+    return f"{arrow(growth)} {signed_percent(growth, style)}"
 
 
-def nice_date(value: date | str | None) -> str:
-    """`1 Jan 2019`: unambiguous for every reader (no 01/02 puzzles)."""
+def _day(value: date | str) -> date:
+    return date.fromisoformat(value[:10]) if isinstance(value, str) else value
+
+
+def nice_date(value: date | str | None, style: NumberStyle) -> str:
+    """`Jan 5, 2021`, `5 de jan. de 2021`, `5 janv. 2021`: the month named, so no reader
+    meets a 01/02 puzzle."""
     if value is None or value == "":
         return NONE
-    if isinstance(value, str):
-        value = date.fromisoformat(value[:10])
-    return f"{value.day} {value:%b %Y}"
+    return format_skeleton("yMMMd", _day(value), locale=style.cldr)
 
 
-def date_range(start: date | str | None, end: date | str | None) -> str:
-    return f"{nice_date(start)} \u2013 {nice_date(end)}"
+def short_date(value: date | str | None, style: NumberStyle) -> str:
+    """`31/12/2021` (pt_BR, fr), `12/31/2021` (en): a table's compact date."""
+    if value is None or value == "":
+        return NONE
+    return format_skeleton("yMd", _day(value), locale=style.cldr)
 
 
-def timestamp(value: str | datetime | None) -> str:
-    """`27 Nov 2026, 16:08 UTC` from an ISO timestamp (the load time in meta)."""
+def month(value: date | str, style: NumberStyle) -> str:
+    """`Jan 2021`, `jan. de 2021`, `janv. 2021` from a month (`2021-01`) or a day."""
+    day = date.fromisoformat(f"{value}-01") if isinstance(value, str) and len(value) == 7 \
+        else _day(value)
+    return format_skeleton("yMMM", day, locale=style.cldr)
+
+
+def date_range(start: date | str | None, end: date | str | None, style: NumberStyle) -> str:
+    return f"{nice_date(start, style)} \u2013 {nice_date(end, style)}"
+
+
+def timestamp(value: str | datetime | None, style: NumberStyle) -> str:
+    """`Nov 27, 2026, 16:08 UTC` from an ISO timestamp (the load time in meta)."""
     if not value:
         return NONE
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     zone = moment.strftime("%Z") or ""
     if zone in ("UTC+00:00", "+00:00"):
         zone = "UTC"
-    return f"{moment.day} {moment:%b %Y, %H:%M} {zone}".rstrip()
+    day = format_skeleton("yMMMd", moment, locale=style.cldr)
+    clock = format_skeleton("Hm", moment, locale=style.cldr)
+    joined = style.cldr.datetime_formats["medium"].format(clock, day)
+    return f"{joined} {zone}".rstrip()
 
 
 PAYMENT_LABELS = {
-    "credit_card": "Credit card", "boleto": "Boleto", "voucher": "Voucher",
-    "debit_card": "Debit card", "not_defined": "Not defined",
+    "credit_card": N_("Credit card"), "boleto": N_("Boleto"), "voucher": N_("Voucher"),
+    "debit_card": N_("Debit card"), "not_defined": N_("Not defined"),
 }
 
 
-def payment_label(key: str) -> str:
-    return PAYMENT_LABELS.get(key, key.replace("_", " ").capitalize())
+def payment_label(key: str, gettext: Callable[[str], str]) -> str:
+    """A payment type in the reader's language (an unknown one as the data spells it)."""
+    known = PAYMENT_LABELS.get(key)
+    return gettext(known) if known else key.replace("_", " ").capitalize()
 
 
 def short_id(seller_id: str) -> str:

@@ -1,33 +1,41 @@
-"""The page: named blocks (header, filter bar, KPI cards, charts, summaries) composed once.
+"""The page: named blocks (header, filter bar, KPI cards, charts, summaries) composed once
+per language.
 
-Why this shape: the layout is static and never touches the database, so the
-page renders (with its error banner) even when PostgreSQL is down; callbacks
-fill it in. Every element a callback or a test needs has a stable id
-(`state-map`, `category-chart`, `payment-chart`, `timeseries-chart`,
-`kpi-<field>`, `db-error-banner`, ...).
+Why this shape: the layout never touches the database, so the page renders (with its
+error banner) even when PostgreSQL is down; callbacks fill it in. Every element a
+callback or a test needs has a stable id (`state-map`, `category-chart`,
+`payment-chart`, `timeseries-chart`, `kpi-<field>`, `db-error-banner`, ...).
+
+Why a function of the language: Dash asks for the layout per page load, and its texts
+are the request's language (`i18n.choose`: the URL's `lang=`, the cookie, the setting,
+the browser). The tree of a language depends on nothing else, so it is built once per
+language and settings and served from the cache afterwards.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import dash_bootstrap_components as dbc
 from dash import dcc, get_asset_url, html
-from flask import current_app, has_app_context
+from flask import current_app, has_app_context, has_request_context, request
 
 from ..config import Settings, get_settings
 from ..regions import REGION_NAMES, region_map
 from . import charts
-from .formatting import KPI_LABELS, NONE
+from .formatting import KPI_LABELS, N_, NONE
 from .geo import GeoData, load_geo
+from .i18n import COOKIE, Lang, bcp47, choose, lang_for
 from .panels.customers import customers_section
 from .panels.forecast import forecast_panel
 from .panels.impact import insight_panel
 from .panels.orders import card_button, chart_button, orders_panel
 from .panels.sellers import sellers_panel
 from .panels.shortages import shortages_panel
-from .urlstate import quick_picks
+from .urlstate import quick_picks, with_lang
 
 #: The KPI cards, in reading order (field names as in METRICS.md).
 CARD_FIELDS = ("sales", "orders", "aov", "items_per_order", "customers", "payments",
@@ -36,20 +44,21 @@ CARD_FIELDS = ("sales", "orders", "aov", "items_per_order", "customers", "paymen
 KPI_ELEMENTS = (*CARD_FIELDS, "new_customers")
 
 KPI_HELP = {
-    "sales": "Sum of item prices of counted orders (not canceled/unavailable)",
-    "orders": "Orders that are neither canceled nor unavailable and have items",
-    "aov": "Average order value: sales / orders",
-    "items_per_order": "Items / orders",
-    "customers": "Distinct customers; new = first order ever falls in the range",
-    "payments": "Sum of all payment values of the counted orders",
-    "avg_review": "Mean review score (1-5)",
-    "on_time_rate": "Delivered orders that arrived by the estimated date",
-    "canceled_rate": "Share of all matching orders with status canceled",
-    "unavailable_rate": "Share of all matching orders with status unavailable",
+    "sales": N_("Sum of item prices of counted orders (not canceled/unavailable)"),
+    "orders": N_("Orders that are neither canceled nor unavailable and have items"),
+    "aov": N_("Average order value: sales / orders"),
+    "items_per_order": N_("Items / orders"),
+    "customers": N_("Distinct customers; new = first order ever falls in the range"),
+    "payments": N_("Sum of all payment values of the counted orders"),
+    "avg_review": N_("Mean review score (1-5)"),
+    "on_time_rate": N_("Delivered orders that arrived by the estimated date"),
+    "canceled_rate": N_("Share of all matching orders with status canceled"),
+    "unavailable_rate": N_("Share of all matching orders with status unavailable"),
 }
-
-MAP_METRIC_OPTIONS = [{"label": KPI_LABELS[m], "value": m} for m in charts.MAP_METRICS]
-TOP_N_OPTIONS = [{"label": f"Top {n}", "value": n} for n in (5, 10, 15, 20)]
+TOP_N = (5, 10, 15, 20)
+#: The date picker's field format (moment.js tokens): numbers where the bundled picker
+#: would write English month names (it carries no other language's).
+DATE_DISPLAY = {"en": "MMM D, YYYY"}
 
 
 def _settings() -> Settings:
@@ -61,8 +70,24 @@ def _settings() -> Settings:
     return get_settings()
 
 
-def graph_config(name: str) -> dict[str, Any]:
-    """Plotly toolbar: PNG export named after the chart, no zoom tools the charts don't use.
+def request_lang(settings: Settings) -> Lang:
+    """The language of the request being served: the page's own URL (Dash fetches the
+    layout from `/_dash-layout`, whose Referer is the page; the page's own request carries
+    `lang=` itself), the cookie, then the setting or the browser (`i18n.choose`)."""
+    if not has_request_context():
+        return lang_for(settings.locale, settings.currency)
+    url_lang = request.args.get("lang")
+    if url_lang is None and request.referrer:
+        url_lang = (parse_qs(urlsplit(request.referrer).query).get("lang") or [None])[0]
+    code = choose(url_lang, request.cookies.get(COOKIE),
+                  request.headers.get("Accept-Language"), settings.locale,
+                  settings.locale_set)
+    return lang_for(code, settings.currency)
+
+
+def graph_config(name: str, lang: Lang) -> dict[str, Any]:
+    """Plotly toolbar: PNG export named after the chart, no zoom tools the charts don't use,
+    its texts and month names in the reader's language (assets/vendor/plotly-locale-*.js).
 
     `topojsonURL` points plotly geo at our own assets; without it plotly.js
     fetches base maps from a CDN (geo/PROVENANCE.md).
@@ -70,6 +95,7 @@ def graph_config(name: str) -> dict[str, Any]:
     return {
         "displaylogo": False,
         "responsive": True,
+        "locale": lang.plotly,
         "toImageButtonOptions": {"format": "png", "filename": f"pulse-{name}", "scale": 2},
         "modeBarButtonsToRemove": ["lasso2d", "autoScale2d", "zoomIn2d", "zoomOut2d",
                                    "zoom2d", "pan2d", "resetScale2d", "zoomInGeo",
@@ -81,11 +107,13 @@ def graph_config(name: str) -> dict[str, Any]:
 # --- blocks -------------------------------------------------------------------------------
 
 
-def stores(settings: Settings) -> html.Div:
-    """Non-visual state: the URL (the filters), data status, meta, the view, the poller."""
+def stores(settings: Settings, lang: Lang) -> html.Div:
+    """Non-visual state: the URL (the filters), the language, data status, meta, the view,
+    the poller."""
     seconds = settings.refresh_seconds
     return html.Div([
         dcc.Location(id="url", refresh="callback-nav"),
+        dcc.Store(id="lang", data={"locale": lang.code, "currency": lang.currency}),
         dcc.Store(id="status"),
         dcc.Store(id="meta"),
         dcc.Store(id="view"),
@@ -94,29 +122,50 @@ def stores(settings: Settings) -> html.Div:
     ])
 
 
-def header() -> html.Header:
+def language_menu(lang: Lang, settings: Settings) -> dbc.DropdownMenu:
+    """The header's language switch: one link per language, each the current URL with
+    `lang=` (a callback keeps the filters in the links), so a switch is a page load in
+    the new language with the same view, and the cookie remembers it."""
+    codes = sorted({*("en", "pt_BR", "fr"), settings.locale}, key=("en", "pt_BR", "fr",
+                                                                     "fr_MA").index)
+    items = [dbc.DropdownMenuItem(lang_for(code, settings.currency).name,
+                                  id={"type": "lang-link", "code": code},
+                                  href=with_lang("", bcp47(code)), external_link=True,
+                                  active=code == lang.code)
+             for code in codes]
+    return dbc.DropdownMenu(
+        [dbc.DropdownMenuItem(lang.gettext("Language"), header=True), *items],
+        id="lang-menu", label=lang.name, size="sm", color="light", align_end=True,
+        class_name="lang-menu", toggle_class_name="lang-toggle")
+
+
+def header(lang: Lang, settings: Settings) -> html.Header:
+    _ = lang.gettext
     return html.Header(className="pulse-header", children=dbc.Container(fluid=True, children=[
         html.Div(className="brand", children=[
             html.Span(className="brand-mark", **{"aria-hidden": "true"}),
             html.Div([
                 html.H1("Pulse", className="brand-name"),
-                html.Div("Sales dashboard", className="brand-sub"),
+                html.Div(_("Sales dashboard"), className="brand-sub"),
             ]),
         ]),
         html.Div(className="data-facts", children=[
-            html.Span([html.Span("Data ", className="fact-label"),
+            html.Span([html.Span(_("Data "), className="fact-label"),
                        html.Span(NONE, id="data-range")], className="fact"),
-            html.Span([html.Span("As of ", className="fact-label"),
+            html.Span([html.Span(_("As of "), className="fact-label"),
                        html.Span(NONE, id="data-asof")], className="fact"),
-            dbc.Badge("Synthetic demo data", id="synthetic-badge", color="warning",
+            dbc.Badge(_("Synthetic demo data"), id="synthetic-badge", color="warning",
                       className="synthetic-badge", style={"display": "none"},
-                      title="Generated by `pulse demo`: no real order, customer or review"),
+                      title=_("Generated by `pulse demo`: no real order, customer or "
+                              "review")),
+            language_menu(lang, settings),
         ]),
     ]))
 
 
-def banners() -> html.Div:
+def banners(lang: Lang) -> html.Div:
     """Messages above everything: database down, a wrong link, nothing matching."""
+    _ = lang.gettext
     return html.Div(className="banners", children=[
         html.Div(id="db-error-banner", role="alert", hidden=True,
                  className="alert alert-danger pulse-alert"),
@@ -124,8 +173,8 @@ def banners() -> html.Div:
                  className="alert alert-warning pulse-alert"),
         html.Div(id="empty-notice", role="status", hidden=True,
                  className="alert alert-info pulse-alert", children=[
-                     html.Strong(charts.EMPTY_MESSAGE),
-                     html.Span(" Widen the date range or remove a filter.")]),
+                     html.Strong(_(charts.EMPTY_MESSAGE)),
+                     html.Span(_(" Widen the date range or remove a filter."))]),
     ])
 
 
@@ -139,44 +188,46 @@ def _dropdown(name: str, label: str, placeholder: str,
     ])
 
 
-def quick_pick_buttons(picks: list[tuple[str, str]], active: Iterable[str] = ()
+def quick_pick_buttons(picks: list[tuple[str, str]], lang: Lang, active: Iterable[str] = ()
                        ) -> list[dbc.Button]:
     chosen = set(active)
-    return [dbc.Button(label, id={"type": "quick", "key": key}, size="sm",
+    return [dbc.Button(lang.gettext(label), id={"type": "quick", "key": key}, size="sm",
                        color="primary", outline=key not in chosen, className="quick-pick",
                        n_clicks=0)
             for key, label in picks]
 
 
-def filter_bar() -> html.Section:
-    region_options = [{"label": f"{REGION_NAMES.get(r, r)} ({r})", "value": r}
+def filter_bar(lang: Lang) -> html.Section:
+    _ = lang.gettext
+    region_options = [{"label": f"{_(REGION_NAMES.get(r, r))} ({r})", "value": r}
                       for r in region_map()]
-    return html.Section(className="filter-bar card", **{"aria-label": "Filters"}, children=[
+    return html.Section(className="filter-bar card", **{"aria-label": _("Filters")}, children=[
         dbc.Row(className="g-2 align-items-end", children=[
             dbc.Col(xs=12, md="auto", className="filter-field", children=[
-                html.Label("Date range", htmlFor="f-dates", className="filter-label"),
+                html.Label(_("Date range"), htmlFor="f-dates", className="filter-label"),
                 dcc.DatePickerRange(id="f-dates", updatemode="bothdates",
-                                    display_format="D MMM YYYY", first_day_of_week=1,
-                                    start_date_placeholder_text="Start",
-                                    end_date_placeholder_text="End",
+                                    display_format=DATE_DISPLAY.get(lang.code, "DD/MM/YYYY"),
+                                    first_day_of_week=1,
+                                    start_date_placeholder_text=_("Start"),
+                                    end_date_placeholder_text=_("End"),
                                     className="filter-dates"),
             ]),
             dbc.Col(xs=12, md=True, className="filter-field", children=[
-                html.Div("Quick picks", className="filter-label", id="quick-label"),
-                html.Div(quick_pick_buttons(quick_picks(None, None)), id="quick-picks",
+                html.Div(_("Quick picks"), className="filter-label", id="quick-label"),
+                html.Div(quick_pick_buttons(quick_picks(None, None), lang), id="quick-picks",
                          className="quick-picks", role="group",
                          **{"aria-labelledby": "quick-label"}),
             ]),
         ]),
         dbc.Row(className="g-2 align-items-end mt-1", children=[
-            _dropdown("state", "State", "All states"),
-            _dropdown("region", "Region", "All regions", region_options),
-            _dropdown("category", "Category", "All categories"),
-            _dropdown("payment_type", "Payment type", "All payment types"),
+            _dropdown("state", _("State"), _("All states")),
+            _dropdown("region", _("Region"), _("All regions"), region_options),
+            _dropdown("category", _("Category"), _("All categories")),
+            _dropdown("payment_type", _("Payment type"), _("All payment types")),
             # its options come from the server as the person types (panels/sellers.py)
-            _dropdown("seller", "Seller", "All sellers (type to search)", xs=12),
+            _dropdown("seller", _("Seller"), _("All sellers (type to search)"), xs=12),
             dbc.Col(xs=12, lg="auto", className="filter-field", children=[
-                dbc.Button("Reset filters", id="reset", color="primary", outline=True,
+                dbc.Button(_("Reset filters"), id="reset", color="primary", outline=True,
                            className="reset-button w-100", n_clicks=0),
             ]),
         ]),
@@ -184,37 +235,39 @@ def filter_bar() -> html.Section:
     ])
 
 
-def kpi_card(field: str) -> html.Div:
+def kpi_card(field: str, lang: Lang) -> html.Div:
+    _ = lang.gettext
     extra = []
     if field == "customers":
         extra = [html.Div(className="kpi-sub", children=[
-            html.Span("New "), html.Span(NONE, id="kpi-new_customers", className="kpi-subvalue"),
+            html.Span(_("New ")),
+            html.Span(NONE, id="kpi-new_customers", className="kpi-subvalue"),
             html.Span(NONE, id="kpi-new_customers-change", className="kpi-change tone-none"),
         ])]
-    return html.Div(className="kpi-card", title=KPI_HELP.get(field), children=[
+    return html.Div(className="kpi-card", title=_(KPI_HELP[field]), children=[
         html.Div(className="kpi-top", children=[
-            html.Div(KPI_LABELS[field], className="kpi-label"), card_button(field)]),
+            html.Div(_(KPI_LABELS[field]), className="kpi-label"), card_button(field, lang)]),
         html.Div(NONE, id=f"kpi-{field}", className="kpi-value"),
         html.Div(className="kpi-foot", children=[
             html.Span(NONE, id=f"kpi-{field}-change", className="kpi-change tone-none"),
-            html.Span(" vs previous period", className="kpi-vs"),
+            html.Span(_(" vs previous period"), className="kpi-vs"),
         ]),
         *extra,
     ])
 
 
-def kpi_grid() -> html.Section:
-    return html.Section(className="kpi-grid", **{"aria-label": "Key figures"},
-                        children=[kpi_card(f) for f in CARD_FIELDS])
+def kpi_grid(lang: Lang) -> html.Section:
+    return html.Section(className="kpi-grid", **{"aria-label": lang.gettext("Key figures")},
+                        children=[kpi_card(f, lang) for f in CARD_FIELDS])
 
 
-def csv_button(chart: str) -> dbc.Button:
+def csv_button(chart: str, lang: Lang) -> dbc.Button:
     return dbc.Button("CSV", id={"type": "csv", "chart": chart}, size="sm", color="light",
                       className="csv-button", n_clicks=0,
-                      title="Download the numbers of this chart as CSV")
+                      title=lang.gettext("Download the numbers of this chart as CSV"))
 
 
-def panel(title: str, hint: str, body: Any, chart: str, tools: Any = None,
+def panel(title: str, hint: str, body: Any, chart: str, lang: Lang, tools: Any = None,
           class_name: str = "") -> dbc.Card:
     """A chart's card: title, one-line hint on how to use it, tools, CSV export."""
     return dbc.Card(className=f"panel h-100 {class_name}", children=[
@@ -222,100 +275,119 @@ def panel(title: str, hint: str, body: Any, chart: str, tools: Any = None,
             html.Div([html.H2(title, className="panel-title"),
                       html.Div(hint, className="panel-hint")]),
             html.Div(className="panel-tools", children=[
-                *(tools if isinstance(tools, list) else [tools]), csv_button(chart)]),
+                *(tools if isinstance(tools, list) else [tools]), csv_button(chart, lang)]),
         ]),
         html.Div(body, className="panel-body"),
     ])
 
 
-def graph(graph_id: str, name: str, height: int, figure: Any = None) -> dcc.Loading:
+def graph(graph_id: str, name: str, height: int, lang: Lang, figure: Any = None
+          ) -> dcc.Loading:
     return dcc.Loading(
         type="circle", delay_show=350, overlay_style={"visibility": "visible", "opacity": 0.55},
-        children=dcc.Graph(id=graph_id, config=graph_config(name),
-                           figure=figure if figure is not None else charts.empty_figure(""),
+        children=dcc.Graph(id=graph_id, config=graph_config(name, lang),
+                           figure=figure if figure is not None else charts.empty_figure(
+                               "", lang),
                            style={"height": f"{height}px"}, className="chart"),
     )
 
 
-def charts_section(geo: GeoData) -> html.Section:
-    map_figure = (charts.map_figure([], "sales", (), geo.ids, geo.names, geo.geojson, geo.key)
+def charts_section(geo: GeoData, lang: Lang) -> html.Section:
+    _ = lang.gettext
+    map_figure = (charts.map_figure([], "sales", (), geo.ids, lang, geo.names, geo.geojson,
+                                    geo.key)
                   if geo.geojson is not None and geo.ids else charts.empty_figure(
-                      geo.problem or "No map"))
-    map_tools = dcc.Dropdown(id="map-metric", options=MAP_METRIC_OPTIONS, value="sales",
+                      geo.problem or _("No map"), lang))
+    map_tools = dcc.Dropdown(id="map-metric", value="sales",
+                             options=[{"label": _(KPI_LABELS[m]), "value": m}
+                                      for m in charts.MAP_METRICS],
                              clearable=False, searchable=False, className="tool-select",
                              style={"minWidth": "11rem"})
-    top_tools = dcc.Dropdown(id="category-top", options=TOP_N_OPTIONS,
-                             value=charts.DEFAULT_TOP_N, clearable=False, searchable=False,
+    top_tools = dcc.Dropdown(id="category-top", value=charts.DEFAULT_TOP_N,
+                             options=[{"label": _("Top %(num)d") % {"num": n}, "value": n}
+                                      for n in TOP_N],
+                             clearable=False, searchable=False,
                              className="tool-select", style={"minWidth": "6.5rem"})
     return html.Section(className="charts", children=[
         dbc.Row(className="g-3", children=[
             dbc.Col(lg=8, children=panel(
-                "Monthly sales and orders", "Drag across months to set the date range; "
-                "shift-click a month: its orders",
-                graph("timeseries-chart", "timeseries", 340), "timeseries")),
+                _("Monthly sales and orders"), _("Drag across months to set the date range; "
+                                                 "shift-click a month: its orders"),
+                graph("timeseries-chart", "timeseries", 340, lang), "timeseries", lang)),
             dbc.Col(lg=4, children=panel(
-                "Growth", "Sales change month over month and year over year; "
-                "shift-click a month: its orders",
-                graph("growth-chart", "growth", 340), "growth")),
+                _("Growth"), _("Sales change month over month and year over year; "
+                               "shift-click a month: its orders"),
+                graph("growth-chart", "growth", 340, lang), "growth", lang)),
         ]),
         dbc.Row(className="g-3 mt-0", children=[
             dbc.Col(lg=6, children=panel(
-                "Sales by state", "Click a state to filter; click it again to clear; "
-                "shift-click: its orders",
-                graph("state-map", "map", 430, map_figure), "map",
-                [map_tools, chart_button("map")])),
+                _("Sales by state"), _("Click a state to filter; click it again to clear; "
+                                       "shift-click: its orders"),
+                graph("state-map", "map", 430, lang, map_figure), "map", lang,
+                [map_tools, chart_button("map", lang)])),
             dbc.Col(lg=6, children=panel(
-                "Sales by category", "Click a bar to filter; click it again to clear; "
-                "shift-click: its orders",
-                graph("category-chart", "categories", 430), "category",
-                [top_tools, chart_button("category")])),
+                _("Sales by category"), _("Click a bar to filter; click it again to clear; "
+                                          "shift-click: its orders"),
+                graph("category-chart", "categories", 430, lang), "category", lang,
+                [top_tools, chart_button("category", lang)])),
         ]),
         dbc.Row(className="g-3 mt-0", children=[
             dbc.Col(lg=6, children=panel(
-                "Payment methods", "Share of orders and of value · click a row to filter; "
-                "shift-click: its orders",
-                graph("payment-chart", "payments", 330), "payment", chart_button("payment"))),
+                _("Payment methods"), _("Share of orders and of value · click a row to "
+                                        "filter; shift-click: its orders"),
+                graph("payment-chart", "payments", 330, lang), "payment", lang,
+                chart_button("payment", lang))),
             dbc.Col(lg=6, children=panel(
-                "Summary of earnings", "Sales, freight and payments per region",
-                html.Div(id="earnings-table", className="table-wrap"), "earnings")),
+                _("Summary of earnings"), _("Sales, freight and payments per region"),
+                html.Div(id="earnings-table", className="table-wrap"), "earnings", lang)),
         ]),
     ])
 
 
-def summaries() -> html.Section:
+def summaries(lang: Lang) -> html.Section:
+    _ = lang.gettext
     return html.Section(className="summaries mt-3", children=[
-        panel("Summary of changes", "Each figure now and in the previous period",
-              html.Div(id="changes-table", className="table-wrap"), "changes"),
+        panel(_("Summary of changes"), _("Each figure now and in the previous period"),
+              html.Div(id="changes-table", className="table-wrap"), "changes", lang),
     ])
 
 
-def footer() -> html.Footer:
+def footer(lang: Lang) -> html.Footer:
+    _ = lang.gettext
     return html.Footer(className="pulse-footer", children=[
-        html.Span("Pulse · open-source sales dashboard · "),
-        html.A("REST API", href="/api/v1/openapi.json"),
-        html.Span(" (same filters as this page's URL) · PNG export: camera icon on each chart"),
+        html.Span(_("Pulse · open-source sales dashboard · ")),
+        html.A(_("REST API"), href="/api/v1/openapi.json"),
+        html.Span(_(" (same filters as this page's URL) · PNG export: camera icon on each "
+                    "chart")),
     ])
 
 
 def build_layout() -> html.Div:
-    """The whole page (Dash calls this per page load; it reads no data)."""
+    """The whole page in the request's language (Dash calls this per page load; it reads
+    no data, and a language's tree is built once: `page_for`)."""
     settings = _settings()
+    return page_for(request_lang(settings), settings)
+
+
+@lru_cache(maxsize=16)
+def page_for(lang: Lang, settings: Settings) -> html.Div:
+    """The page of one language (settings: the app's; both hashable, frozen)."""
     geo = load_geo(str(settings.geojson), settings.geo_key)
-    return html.Div(className="pulse", children=[
-        stores(settings),
-        header(),
+    return html.Div(className="pulse", lang=lang.code.replace("_", "-"), children=[
+        stores(settings, lang),
+        header(lang, settings),
         html.Main(className="pulse-main container-fluid", children=[
-            banners(),
-            filter_bar(),
-            kpi_grid(),
-            charts_section(geo),
-            sellers_panel(),
-            summaries(),
-            orders_panel(),
-            customers_section(),
-            insight_panel(),
-            forecast_panel(),
-            shortages_panel(),
-            footer(),
+            banners(lang),
+            filter_bar(lang),
+            kpi_grid(lang),
+            charts_section(geo, lang),
+            sellers_panel(lang),
+            summaries(lang),
+            orders_panel(lang),
+            customers_section(lang),
+            insight_panel(lang),
+            forecast_panel(lang),
+            shortages_panel(lang),
+            footer(lang),
         ]),
     ])

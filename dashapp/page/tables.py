@@ -17,13 +17,26 @@ from ..filters import LIST_PARAMS
 from ..regions import REGION_NAMES
 from . import charts
 from . import formatting as fmt
+from .formatting import N_
+from .i18n import Lang
 
 FILTER_DROPDOWNS = LIST_PARAMS
-FILTER_LABELS = {"state": "State", "region": "Region", "category": "Category",
-                 "payment_type": "Payment", "seller": "Seller"}
-FILTER_VALUE: dict[str, Callable[[str], str]] = {
-    "state": str, "region": lambda r: REGION_NAMES.get(r, r), "category": str,
-    "payment_type": fmt.payment_label, "seller": fmt.short_id}
+FILTER_LABELS = {"state": N_("State"), "region": N_("Region"), "category": N_("Category"),
+                 "payment_type": N_("Payment"), "seller": N_("Seller")}
+#: The regions' names as the catalogs hold them (regions.REGION_NAMES, Brazil's).
+REGION_LABELS = (N_("North"), N_("Northeast"), N_("Center-West"), N_("Southeast"),
+                 N_("South"))
+
+
+def filter_value(name: str, value: str, lang: Lang) -> str:
+    """A filter's value as a person reads it: a region or payment type by its name."""
+    if name == "region":
+        return lang.gettext(REGION_NAMES.get(value, value))
+    if name == "payment_type":
+        return fmt.payment_label(value, lang.gettext)
+    if name == "seller":
+        return fmt.short_id(value)
+    return value
 
 
 def table(head: list[Any], rows: list[list[Any]], row_classes: list[str] | None = None,
@@ -42,61 +55,68 @@ def table(head: list[Any], rows: list[list[Any]], row_classes: list[str] | None 
     )
 
 
-def money_cell(text: str) -> Any:
-    """A table cell's money: `R$ 1,234.56`, with the currency in its own span so a phone can
-    drop it from every cell (the column header then says R$) and keep the digits readable."""
-    for prefix in ("-R$ ", f"{fmt.CURRENCY} "):
-        if text.startswith(prefix):
-            return html.Span([html.Span(prefix, className="cur"), text[len(prefix):]])
-    return text
+def money_cell(text: str, lang: Lang) -> Any:
+    """A table cell's money (`R$ 1.234,56`, `1 234,56 MAD`), the currency symbol in its own
+    span so a phone can drop it from every cell (the column header then names it) and
+    keep the digits readable. The symbol is the locale's, wherever the locale puts it."""
+    symbol = lang.currency_symbol
+    before, found, after = text.partition(symbol)
+    if not found:
+        return text
+    return html.Span([before, html.Span(symbol, className="cur"), after])
 
 
-def money_header(label: str) -> Any:
+def money_header(label: str, lang: Lang) -> Any:
     """A money column's header; it names the currency only where the cells drop it (phone)."""
-    return html.Span([label, html.Span(f" ({fmt.CURRENCY})", className="cur-head")])
+    return html.Span([label, html.Span(f" ({lang.currency_symbol})", className="cur-head")])
 
 
-def changes_table(kpis: dict) -> html.Div:
+def changes_table(kpis: dict, lang: Lang) -> html.Div:
     """Each KPI now and before, in two side-by-side groups (stacked on a phone)."""
-    rows = {r["field"]: r for r in charts.changes_rows(kpis)}
+    _ = lang.gettext
+    rows = {r["field"]: r for r in charts.changes_rows(kpis, lang)}
     period = kpis.get("previous_period") or {}
     columns = []
     for title, fields in charts.CHANGE_GROUPS:
         body = [[rows[f]["metric"], rows[f]["current"], rows[f]["previous"],
                  html.Span(rows[f]["change"], className=f"kpi-change tone-{rows[f]['tone']}")]
                 for f in fields]
-        columns.append(dbc.Col(lg=6, children=table([title, "Now", "Previous", "Change"],
-                                                    body)))
+        columns.append(dbc.Col(lg=6, children=table(
+            [_(title), _("Now"), _("Previous"), _("Change")], body)))
     return html.Div([
-        html.P(["Previous period: ", html.Strong(fmt.date_range(period.get("start"),
-                                                                period.get("end")))],
+        html.P([_("Previous period: "),
+                html.Strong(fmt.date_range(period.get("start"), period.get("end"), lang))],
                className="table-caption"),
         dbc.Row(columns, className="g-4"),
     ])
 
 
-def earnings_table(rows: list[dict]) -> dbc.Table:
+def earnings_table(rows: list[dict], lang: Lang) -> dbc.Table:
     """Summary of earnings per region; the selected region(s) shaded, the total in bold."""
-    body = [[r["region"],
-             fmt.integer(r["orders"]), money_cell(fmt.money(r["sales"])),
-             money_cell(fmt.money(r["freight"])), money_cell(fmt.money(r["payments"]))]
+    _ = lang.gettext
+    body = [[r["region"], fmt.integer(r["orders"], lang),
+             *[money_cell(fmt.money(r[name], lang), lang)
+               for name in ("sales", "freight", "payments")]]
             for r in rows]
     classes = ["total-row" if r["key"] == "total" else ("selected-row" if r["selected"] else "")
                for r in rows]
-    head = ["Region", "Orders", money_header("Sales"), money_header("Freight"),
-            money_header("Payments")]
+    head = [_("Region"), _("Orders"), money_header(_("Sales"), lang),
+            money_header(_("Freight"), lang), money_header(_("Payments"), lang)]
     return table(head, body, classes, optional=(1,))
 
 
-def view_caption(filters: Mapping[str, Any], previous: Mapping[str, Any]) -> list[Any]:
+def view_caption(filters: Mapping[str, Any], previous: Mapping[str, Any], lang: Lang
+                 ) -> list[Any]:
     """Showing <range> compared with <previous range> · the active filters."""
+    _ = lang.gettext
     caption: list[Any] = [
-        html.Span("Showing ", className="text-muted"),
-        html.Strong(fmt.date_range(filters.get("start"), filters.get("end"))),
-        html.Span(" compared with ", className="text-muted"),
-        html.Span(fmt.date_range(previous.get("start"), previous.get("end"))),
+        html.Span(_("Showing "), className="text-muted"),
+        html.Strong(fmt.date_range(filters.get("start"), filters.get("end"), lang)),
+        html.Span(_(" compared with "), className="text-muted"),
+        html.Span(fmt.date_range(previous.get("start"), previous.get("end"), lang)),
     ]
-    active = [f"{FILTER_LABELS[n]}: {', '.join(FILTER_VALUE[n](v) for v in filters[n])}"
+    active = [f"{_(FILTER_LABELS[n])}: "
+              f"{', '.join(filter_value(n, v, lang) for v in filters[n])}"
               for n in FILTER_DROPDOWNS if filters.get(n)]
     if active:
         caption += [html.Span(" · ", className="text-muted"),
@@ -104,7 +124,9 @@ def view_caption(filters: Mapping[str, Any], previous: Mapping[str, Any]) -> lis
     return caption
 
 
-def link_notice(notices: list[Mapping[str, str]]) -> list[Any]:
-    """The parameters of a link that were ignored, each named with the parser's reason."""
+def link_notice(notices: list[Mapping[str, str]], lang: Lang) -> list[Any]:
+    """The parameters of a link that were ignored, each named with the parser's reason
+    (the parser's words are the API's, in English: they name values and limits exactly)."""
     items = [html.Li([html.Code(n["parameter"]), ": ", n["message"]]) for n in notices]
-    return [html.Strong("Part of this link was ignored:"), html.Ul(items, className="mb-0")]
+    return [html.Strong(lang.gettext("Part of this link was ignored:")),
+            html.Ul(items, className="mb-0")]

@@ -17,8 +17,13 @@ from urllib.parse import parse_qsl, quote
 
 from ..filters import DATE_PARAMS, FILTER_PARAMS, LIST_PARAMS, FilterError, Filters, parse_day
 from ..regions import region_map
+from .formatting import N_
 
 Params = dict[str, list[str]]
+
+#: Parameters of the page that are not filters: they travel with every URL the page
+#: writes (a filter change keeps the language) and never reach the filter parser.
+PAGE_PARAMS = ("lang",)
 
 
 def _split(value: str) -> list[str]:
@@ -64,6 +69,27 @@ def build_search(params: Mapping[str, Iterable[str]]) -> str:
     parts = [f"{quote(n, safe='')}={','.join(quote(v, safe='') for v in clean[n])}"
              for n in order]
     return "?" + "&".join(parts) if parts else ""
+
+
+def without_page_params(params: Mapping[str, Iterable[str]]) -> Params:
+    """The filters of a URL's parameters (the language and other page settings aside)."""
+    return {k: list(v) for k, v in params.items() if k not in PAGE_PARAMS}
+
+
+def keep_page_params(new: str, old: str | None) -> str:
+    """`new` (a URL the page computed from filters) with `old`'s page parameters (its
+    language): switching a filter never switches the language back."""
+    kept = {k: v for k, v in parse_search(old).items() if k in PAGE_PARAMS}
+    if not kept:
+        return new
+    return build_search({**without_page_params(parse_search(new)), **kept})
+
+
+def with_lang(search: str | None, code: str) -> str:
+    """The same view in another language (`?state=SP&lang=pt-BR`)."""
+    params = parse_search(search)
+    params["lang"] = [code]
+    return build_search(params)
 
 
 def same_view(a: str | None, b: str | None) -> bool:
@@ -157,11 +183,11 @@ def with_dates(params: Mapping[str, Iterable[str]], start: date | None, end: dat
 def quick_picks(first: date | None, last: date | None) -> list[tuple[str, str]]:
     """(key, label) of the date shortcuts: the default (12 whole months), relative ones,
     one per calendar year, all."""
-    picks = [("12m", "Last 12 months"), ("30d", "Last 30 days"), ("90d", "Last 90 days"),
-             ("ytd", "Year to date")]
+    picks = [("12m", N_("Last 12 months")), ("30d", N_("Last 30 days")),
+             ("90d", N_("Last 90 days")), ("ytd", N_("Year to date"))]
     if first and last:
         picks += [(str(y), str(y)) for y in range(first.year, last.year + 1)]
-    picks.append(("all", "All"))
+    picks.append(("all", N_("All")))
     return picks
 
 

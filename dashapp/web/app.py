@@ -5,16 +5,18 @@ from __future__ import annotations
 import logging
 
 import dash
+from flask import Response, request
 from sqlalchemy import Engine
 
 from ..api import register_api
 from ..cache import ResultCache
-from ..config import PROJECT_ROOT, Settings, get_settings
+from ..config import LOCALES, PROJECT_ROOT, Settings, get_settings
 from ..db import get_engine
 from ..insight.answers import InsightAnswers
 from ..insight.runner import DEFAULT_WAIT
 from ..logsetup import watch_engine
 from ..page.callbacks import register_callbacks
+from ..page.i18n import COOKIE, lang_for, normalise
 from ..page.layout import build_layout
 from ..service import PulseService
 from .auth import init_auth
@@ -52,4 +54,21 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     register_api(server)
     app.layout = build_layout
     register_callbacks(app, service, insight, settings)
+    init_languages(server, settings)
     return app
+
+
+def init_languages(server: object, settings: Settings) -> None:
+    """Load every catalog now (compiling a missing `.mo`: a first page in Portuguese pays
+    nothing), and remember a language a page URL names (`?lang=pt-BR`) in a cookie, so
+    the next visit without `lang=` keeps it."""
+    for code in LOCALES:
+        lang_for(code, settings.currency)
+
+    @server.after_request  # type: ignore[attr-defined]
+    def remember_language(response: Response) -> Response:
+        code = normalise(request.args.get("lang"))
+        if code and response.mimetype == "text/html":
+            response.set_cookie(COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax",
+                                httponly=True, secure=settings.force_https)
+        return response

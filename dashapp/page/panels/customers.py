@@ -29,6 +29,7 @@ from ...queries.customerlist import CustomerQuery
 from ...service import DatabaseUnavailable, NoData, PulseService
 from .. import charts
 from .. import formatting as fmt
+from ..i18n import Lang, lang_of
 from ..problems import panel_message
 from ..tables import money_cell, money_header
 from . import customer_charts as cc
@@ -76,23 +77,24 @@ def turn(state: Mapping[str, Any], step: int, next_cursor: str | None) -> dict[s
     return {**state, "cursors": cursors, "page": page}
 
 
-def shown_range(page: int, rows: int, total: int) -> str:
+def shown_range(page: int, rows: int, total: int, lang: Lang) -> str:
     """`Showing 26–50 of 1,234`."""
     if not rows:
-        return "No customers in this segment"
+        return lang.gettext("No customers in this segment")
     first = page * PAGE_SIZE + 1
-    return f"Showing {fmt.integer(first)}\u2013{fmt.integer(first + rows - 1)} of " \
-           f"{fmt.integer(total)}"
+    return lang.gettext("Showing %(first)s\u2013%(last)s of %(total)s") % {
+        "first": fmt.integer(first, lang), "last": fmt.integer(first + rows - 1, lang),
+        "total": fmt.integer(total, lang)}
 
 
-def days_text(days: int | None) -> str:
-    return fmt.NONE if days is None else ("1 day" if days == 1 else f"{days:,} days")
+def days_text(days: int | None, lang: Lang) -> str:
+    return fmt.days(days, lang, 0)
 
 
 # --- layout ----------------------------------------------------------------------------------
 
 
-def _card(title: str, hint: str, body: list, what: str) -> dbc.Card:
+def _card(title: str, hint: str, body: list, what: str, lang: Lang) -> dbc.Card:
     """A titled card like the page's chart panels, its CSV a link to the API twin
     (`customers-<what>-csv`, its filters set by the chart's callback)."""
     return dbc.Card(className="panel h-100", id=f"customers-{what}-card", children=[
@@ -101,34 +103,39 @@ def _card(title: str, hint: str, body: list, what: str) -> dbc.Card:
                       html.Div(hint, className="panel-hint")]),
             html.Div(className="panel-tools", children=html.A(
                 "CSV", id=f"customers-{what}-csv", href=API[what], className="btn btn-light btn-sm "
-                "csv-button", title="Download these numbers as CSV (the API, same filters)")),
+                "csv-button",
+                title=lang.gettext("Download these numbers as CSV (the API, same filters)"))),
         ]),
         html.Div(body, className="panel-body"),
     ])
 
 
-def _graph(graph_id: str, name: str, height: int, min_width: int = 0) -> dcc.Loading:
+def _graph(graph_id: str, name: str, height: int, lang: Lang, min_width: int = 0
+           ) -> dcc.Loading:
     """A chart; `min_width`: narrower screens scroll it sideways inside its card (a year
     of cohort columns cannot be read at a phone's width)."""
     style = {"height": f"{height}px", **({"minWidth": f"{min_width}px"} if min_width else {})}
     return dcc.Loading(type="circle", delay_show=350, children=dcc.Graph(
-        id=graph_id, figure=charts.empty_figure(""), style=style,
+        id=graph_id, figure=charts.empty_figure("", lang), style=style,
         className="chart", config={"displaylogo": False, "responsive": True,
+                                   "locale": lang.plotly,
                                    "modeBarButtonsToRemove": ["lasso2d", "select2d"],
                                    "toImageButtonOptions": {"format": "png", "scale": 2,
                                                             "filename": f"pulse-{name}"}}))
 
 
-def segment_legend() -> html.Ul:
+def segment_legend(lang: Lang) -> html.Ul:
     """What each segment means (the fixed thresholds), under the bars."""
+    _ = lang.gettext
     return html.Ul(className="segment-legend small text-muted mb-0 mt-2", children=[
-        html.Li([html.Strong(cc.SEGMENT_LABELS[k]), f": {rule}"])
+        html.Li([html.Strong(_(cc.SEGMENT_LABELS[k])), f": {_(rule)}"])
         for k, rule in cc.SEGMENT_RULES.items()] + [
-        html.Li("Days count from a customer's last order in the range to its end.")])
+        html.Li(_("Days count from a customer's last order in the range to its end."))])
 
 
-def list_panel() -> html.Div:
+def list_panel(lang: Lang) -> html.Div:
     """A segment's customers, below the charts: hidden until a bar is clicked."""
+    _ = lang.gettext
     return html.Div(id="customers-list-panel", hidden=True, className="mt-3", children=dbc.Card(
         className="panel", children=[
             html.Div(className="panel-head", children=[
@@ -137,20 +144,20 @@ def list_panel() -> html.Div:
                 html.Div(className="panel-tools", children=[
                     html.A("CSV", id="customers-list-csv", href=API["list"],
                            className="btn btn-light btn-sm csv-button",
-                           title="Download every customer of this segment as CSV"),
-                    dbc.Button("Close", id="customers-list-close", size="sm", color="light",
-                               n_clicks=0, className="csv-button")]),
+                           title=_("Download every customer of this segment as CSV")),
+                    dbc.Button(_("Close"), id="customers-list-close", size="sm",
+                               color="light", n_clicks=0, className="csv-button")]),
             ]),
             html.Div(className="panel-body", children=[
                 html.Div(className="orders-total", children=[
                     html.Span(fmt.NONE, id="customers-list-total",
-                              className="fw-semibold"), " customers",
+                              className="fw-semibold"), " " + _("customers"),
                     html.Span(id="customers-list-sums")]),
                 html.Div(id="customers-list-table", className="table-scroll"),
                 html.Div(className="d-flex align-items-center gap-2 mt-2", children=[
-                    dbc.Button("\u2039 Previous", id="customers-list-prev", size="sm",
-                               color="light", n_clicks=0, disabled=True),
-                    dbc.Button("Next \u203a", id="customers-list-next", size="sm",
+                    dbc.Button("\u2039 " + _("Previous"), id="customers-list-prev",
+                               size="sm", color="light", n_clicks=0, disabled=True),
+                    dbc.Button(_("Next") + " \u203a", id="customers-list-next", size="sm",
                                color="light", n_clicks=0, disabled=True),
                     html.Span(id="customers-list-range", className="small text-muted"),
                 ]),
@@ -158,33 +165,35 @@ def list_panel() -> html.Div:
         ]))
 
 
-def customers_section() -> html.Section:
+def customers_section(lang: Lang) -> html.Section:
     """The section: retention heatmap; segments beside reviews by delay; a segment's list."""
+    _ = lang.gettext
     return html.Section(id="customers-section", className="customers mt-3", children=[
         dcc.Store(id="customers-list-state"),
         dcc.Store(id="customers-list-next-cursor"),
-        html.H2("Customers", className="section-title h5 mt-2 mb-2"),
+        html.H2(_("Customers"), className="section-title h5 mt-2 mb-2"),
         dbc.Row(className="g-3", children=[dbc.Col(xs=12, children=_card(
-            "Do customers come back?",
-            "Rows: the month of a customer's first order (customers in it); columns: "
-            "months since; cells: the share who bought again that month",
-            [html.Div(_graph("customers-cohorts", "cohorts", 380, COHORT_MIN_WIDTH),
+            _("Do customers come back?"),
+            _("Rows: the month of a customer's first order (customers in it); columns: "
+              "months since; cells: the share who bought again that month"),
+            [html.Div(_graph("customers-cohorts", "cohorts", 380, lang, COHORT_MIN_WIDTH),
                       className="chart-scroll", style={"overflowX": "auto"})],
-            "cohorts"))]),
+            "cohorts", lang))]),
         dbc.Row(className="g-3 mt-0", children=[
             dbc.Col(xs=12, lg=6, children=_card(
-                "Customer segments", "By how often and how recently they bought "
-                "\u00b7 click a bar to list its customers",
-                [_graph("customers-segments", "segments", 300), segment_legend()],
-                "segments")),
+                _("Customer segments"), _("By how often and how recently they bought "
+                                          "\u00b7 click a bar to list its customers"),
+                [_graph("customers-segments", "segments", 300, lang), segment_legend(lang)],
+                "segments", lang)),
             dbc.Col(xs=12, lg=6, children=_card(
-                "Reviews by delivery delay", "Average review and share of 1\u20132 star "
-                "reviews, by days early or late against the estimated date",
-                [_graph("customers-lateness", "lateness", 300),
+                _("Reviews by delivery delay"), _("Average review and share of 1\u20132 star "
+                                                  "reviews, by days early or late against "
+                                                  "the estimated date"),
+                [_graph("customers-lateness", "lateness", 300, lang),
                  html.Div(id="customers-lateness-summary", className="small mt-2")],
-                "lateness")),
+                "lateness", lang)),
         ]),
-        list_panel(),
+        list_panel(lang),
     ])
 
 
@@ -199,7 +208,7 @@ def view_filters(view: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def answer(service: PulseService, filters: Mapping[str, Any],
-           question: Callable[..., Any]) -> tuple[Any, str | None]:
+           question: Callable[..., Any], lang: Lang) -> tuple[Any, str | None]:
     """(the service's answer, None) or (None, a line saying why not): a dead database or a
     bug in this section leaves the rest of the page drawn."""
     try:
@@ -209,16 +218,17 @@ def answer(service: PulseService, filters: Mapping[str, Any],
         return None, exc.message
     except (DatabaseUnavailable, NoData) as exc:
         log.warning("customers section: %s", exc)
-        return None, panel_message(exc, "customer figures")
+        return None, panel_message(exc, "customer figures", lang)
     except Exception as exc:  # noqa: BLE001 - one section must not break the page
         log.exception("customers section failed")
-        return None, panel_message(exc, "customer figures")
+        return None, panel_message(exc, "customer figures", lang)
 
 
-def list_rows(rows: Sequence[Mapping[str, Any]]) -> html.Table:
-    """The page's rows: id shortened (whole in the tooltip), dates as on every card."""
-    head = ["Customer", "State", "Orders", money_header("Sales"), "First order",
-            "Last order", "Since last"]
+def list_rows(rows: Sequence[Mapping[str, Any]], lang: Lang) -> html.Table:
+    """The page's rows: id shortened (whole in the tooltip), dates as a table writes them."""
+    _ = lang.gettext
+    head = [_("Customer"), _("State"), _("Orders"), money_header(_("Sales"), lang),
+            _("First order"), _("Last order"), _("Since last")]
     optional = {4}
     return html.Table(className="table table-sm table-hover pulse-table mb-0",
                       id="customers-list", children=[
@@ -230,11 +240,11 @@ def list_rows(rows: Sequence[Mapping[str, Any]]) -> html.Table:
             html.Td(cc.short_id(str(r["customer_unique_id"])),
                     title=str(r["customer_unique_id"]), className="customer-id"),
             html.Td(r.get("state") or fmt.NONE),
-            html.Td(fmt.integer(r.get("orders")), className="num"),
-            html.Td(money_cell(fmt.money(r.get("sales"))), className="num"),
-            html.Td(fmt.nice_date(r.get("first_order")), className="optional-col"),
-            html.Td(fmt.nice_date(r.get("last_order"))),
-            html.Td(days_text(r.get("recency")), className="num"),
+            html.Td(fmt.integer(r.get("orders"), lang), className="num"),
+            html.Td(money_cell(fmt.money(r.get("sales"), lang), lang), className="num"),
+            html.Td(fmt.short_date(r.get("first_order"), lang), className="optional-col"),
+            html.Td(fmt.short_date(r.get("last_order"), lang)),
+            html.Td(days_text(r.get("recency"), lang), className="num"),
         ]) for r in rows]),
     ])
 
@@ -248,40 +258,43 @@ def register_customer_callbacks(app: Dash, service: PulseService) -> None:
     @app.callback(
         Output("customers-cohorts", "figure"), Output("customers-cohorts", "style"),
         Output("customers-cohorts-csv", "href"),
-        Input("view", "data"),
+        Input("view", "data"), State("lang", "data"),
     )
-    def draw_cohorts(view: dict | None) -> tuple:
+    def draw_cohorts(view: dict | None, lang_store: dict | None) -> tuple:
         filters = view_filters(view)
-        found, problem = answer(service, filters, service.cohorts)
+        lang = lang_of(lang_store)
+        found, problem = answer(service, filters, service.cohorts, lang)
         if found is None:
-            return charts.empty_figure(problem or ""), no_update, no_update
-        return (cc.cohort_figure(found), {"height": f"{cc.cohort_height(found)}px",
+            return charts.empty_figure(problem or "", lang), no_update, no_update
+        return (cc.cohort_figure(found, lang), {"height": f"{cc.cohort_height(found)}px",
                                           "minWidth": f"{COHORT_MIN_WIDTH}px"},
                 api_href("cohorts", filters))
 
     @app.callback(
         Output("customers-segments", "figure"), Output("customers-segments-csv", "href"),
-        Input("view", "data"),
+        Input("view", "data"), State("lang", "data"),
     )
-    def draw_segments(view: dict | None) -> tuple:
+    def draw_segments(view: dict | None, lang_store: dict | None) -> tuple:
         filters = view_filters(view)
-        found, problem = answer(service, filters, service.segments)
+        lang = lang_of(lang_store)
+        found, problem = answer(service, filters, service.segments, lang)
         if found is None:
-            return charts.empty_figure(problem or ""), no_update
-        return cc.segment_figure(found), api_href("segments", filters)
+            return charts.empty_figure(problem or "", lang), no_update
+        return cc.segment_figure(found, lang), api_href("segments", filters)
 
     @app.callback(
         Output("customers-lateness", "figure"), Output("customers-lateness-summary",
                                                        "children"),
         Output("customers-lateness-csv", "href"),
-        Input("view", "data"),
+        Input("view", "data"), State("lang", "data"),
     )
-    def draw_lateness(view: dict | None) -> tuple:
+    def draw_lateness(view: dict | None, lang_store: dict | None) -> tuple:
         filters = view_filters(view)
-        found, problem = answer(service, filters, service.lateness)
+        lang = lang_of(lang_store)
+        found, problem = answer(service, filters, service.lateness, lang)
         if found is None:
-            return charts.empty_figure(problem or ""), "", no_update
-        return (cc.lateness_figure(found), cc.lateness_summary(found),
+            return charts.empty_figure(problem or "", lang), "", no_update
+        return (cc.lateness_figure(found, lang), cc.lateness_summary(found, lang),
                 api_href("lateness", filters))
 
     register_list_callbacks(app, service)
@@ -324,29 +337,31 @@ def register_list_callbacks(app: Dash, service: PulseService) -> None:
         Output("customers-list-range", "children"), Output("customers-list-prev", "disabled"),
         Output("customers-list-next", "disabled"), Output("customers-list-csv", "href"),
         Output("customers-list-next-cursor", "data"),
-        Input("customers-list-state", "data"),
+        Input("customers-list-state", "data"), State("lang", "data"),
     )
-    def draw_list(state: dict | None) -> tuple:
+    def draw_list(state: dict | None, lang_store: dict | None) -> tuple:
         if not state:
             return (True, *(no_update,) * 10)
+        lang = lang_of(lang_store)
+        _ = lang.gettext
         segment, page = state["segment"], int(state["page"])
         query = CustomerQuery(Filters.from_json(state["filters"]), segment)
-        head = (False, f"{cc.SEGMENT_LABELS[segment]} customers",
-                cc.SEGMENT_RULES[segment])
+        head = (False, _("%(segment)s customers") % {"segment": _(cc.SEGMENT_LABELS[segment])},
+                _(cc.SEGMENT_RULES[segment]))
         csv = api_href("list", state["filters"], segment=segment)
 
         def ask(filters: Filters, reader: Any) -> dict:
             return service.customer_page(query, PAGE_SIZE, state["cursors"][page], reader)
 
-        found, problem = answer(service, state["filters"], ask)
+        found, problem = answer(service, state["filters"], ask, lang)
         if found is None:
             return (*head, fmt.NONE, "", html.Div(problem, className="empty-table"), "",
                     True, True, csv, None)
         total, rows = found["total"], found["rows"]
-        sums = f" \u00b7 {fmt.integer(total['orders'])} orders \u00b7 " \
-               f"{fmt.money(total['sales'])} in sales"
-        table = list_rows(rows) if rows else html.Div("No customers in this segment.",
-                                                      className="empty-table")
-        return (*head, fmt.integer(total["customers"]), sums, table,
-                shown_range(page, len(rows), int(total["customers"])), page == 0,
+        sums = " \u00b7 " + _("%(orders)s orders \u00b7 %(sales)s in sales") % {
+            "orders": fmt.integer(total["orders"], lang), "sales": fmt.money(total["sales"], lang)}
+        table = list_rows(rows, lang) if rows else html.Div(
+            _("No customers in this segment."), className="empty-table")
+        return (*head, fmt.integer(total["customers"], lang), sums, table,
+                shown_range(page, len(rows), int(total["customers"]), lang), page == 0,
                 not found["next_cursor"], csv, found["next_cursor"])

@@ -15,7 +15,8 @@ from dash.exceptions import PreventUpdate
 from ...insight.runner import RETRY_AFTER, Busy, Pending
 from ...service import DatabaseUnavailable, NoData
 from .. import urlstate
-from ..problems import panel_message
+from ..i18n import Lang
+from ..problems import panel_message, panel_name
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ def choice_buttons(component_id: str, label: str, options: list[dict[str, Any]],
 RETRY_MS = RETRY_AFTER * 1000
 
 
-def ask(question: Callable[[], dict], what: str) -> tuple[dict, bool]:
+def ask(question: Callable[[], dict], what: str, lang: Lang) -> tuple[dict, bool]:
     """(what a view's store holds, whether its retry timer stays off) for one question to
     ``dashapp.insight.answers`` (`InsightAnswers.forecast`, `.shortages`).
 
@@ -84,18 +85,21 @@ def ask(question: Callable[[], dict], what: str) -> tuple[dict, bool]:
     seconds, so a page callback never holds a server thread longer than an API request
     does. A slower answer is `{"status": "computing"}` and the view's timer asks again
     (from the cache, once the pool has stored it). Nothing raises: errors become a
-    message in the store."""
+    message in the store, in the reader's language."""
+    _ = lang.gettext
     try:
         return {"status": "ok", "body": question()}, True
     except Pending:
         return {"status": "computing",
-                "message": f"Computing the {what} for these filters\u2026"}, False
+                "message": _("Computing %(what)s for these filters\u2026") % {
+                    "what": panel_name(what, lang)}}, False
     except Busy:
         return {"status": "computing",
-                "message": f"The models are busy; the {what} will follow shortly."}, False
+                "message": _("The models are busy; %(what)s will follow shortly.") % {
+                    "what": panel_name(what, lang)}}, False
     except (DatabaseUnavailable, NoData) as exc:
         log.warning("%s: %s", what, exc)
-        return {"status": "error", "message": panel_message(exc, what)}, True
+        return {"status": "error", "message": panel_message(exc, what, lang)}, True
     except Exception as exc:  # noqa: BLE001 - a bug in one view must not break the page
         log.exception("%s failed", what)
-        return {"status": "error", "message": panel_message(exc, what)}, True
+        return {"status": "error", "message": panel_message(exc, what, lang)}, True

@@ -27,102 +27,123 @@ from ...insight.runner import Busy, Pending
 from ...service import DatabaseUnavailable, NoData
 from .. import charts
 from .. import formatting as fmt
+from ..formatting import N_
+from ..i18n import Lang, lang_of
 from ..problems import panel_message
 from .frame import RETRY_MS, insight_card, row_click_search
 
 log = logging.getLogger(__name__)
 
-DIM_LABELS = {"category": "Categories", "state": "States"}
+DIM_LABELS = {"category": N_("Categories"), "state": N_("States")}
+#: The event presets' names (insight.reports.EVENT_PRESETS), for the catalogs.
+PRESET_LABELS = (N_("WHO declares COVID-19 a pandemic"),
+                 N_("São Paulo state quarantine begins"),
+                 N_("COVID-19 vaccination starts in Brazil"),
+                 N_("Truck drivers' strike begins in Brazil"))
 
 
 # --- formatting -----------------------------------------------------------------------------
 
 
-def _amount(value: float | None, metric: str) -> str:
+def _amount(value: float | None, metric: str, lang: Lang) -> str:
     if value is None:
         return fmt.NONE
     if metric == "sales":
-        text = fmt.money(abs(value))
+        text = fmt.money(abs(value), lang)
     else:
-        text = f"{abs(value):,.0f} orders"
-    return ("+" if value > 0 else "\u2212" if value < 0 else "") + text
+        count = round(abs(value))
+        text = lang.ngettext("%(num)s order", "%(num)s orders", count) % {
+            "num": fmt.integer(count, lang)}
+    return ("+" if value > 0 else fmt.MINUS if value < 0 else "") + text
 
 
-def summary_text(body: dict) -> str:
+def summary_text(body: dict, lang: Lang) -> str:
     """One sentence on the headline: lift with its interval, significance, cumulative
     difference (the test formats the API's answer with this same function)."""
+    _ = lang.gettext
     metric = str(body.get("metric") or "orders")
+    what = _("Sales") if metric == "sales" else _("Orders")
     level = body.get("level")
-    level_text = f"{float(level) * 100:.0f}% " if isinstance(level, int | float) else ""
-    verdict = "significant" if body.get("significant") else "not significant"
+    level_text = (_("%(level)s interval") % {"level": fmt.percent(float(level), lang, 0)}
+                  if isinstance(level, int | float) else _("interval"))
+    verdict = _("significant") if body.get("significant") else _("not significant")
     total = (body.get("totals") or {}).get(metric) or {}
     window = body.get("window") or {}
+    span = {"what": what, "start": fmt.nice_date(body.get("event"), lang),
+            "end": fmt.nice_date(window.get("end"), lang)}
     if body.get("lift") is None:  # too little data under these filters: say why, no numbers
-        why = " ".join(str(n) for n in body.get("notes") or []).rstrip(".") or "too little data"
-        return (f"{metric.capitalize()} from {fmt.nice_date(body.get('event'))} to "
-                f"{fmt.nice_date(window.get('end'))}: no estimate for these filters ({why}).")
-    return (f"{metric.capitalize()} from {fmt.nice_date(body.get('event'))} to "
-            f"{fmt.nice_date(window.get('end'))}: "
-            f"{fmt.signed_percent(body.get('lift'))} vs expected "
-            f"({level_text}interval {fmt.signed_percent(body.get('lift_low'))} to "
-            f"{fmt.signed_percent(body.get('lift_high'))}), {verdict}. "
-            f"Cumulative difference {_amount(total.get('difference'), metric)}.")
+        why = " ".join(str(n) for n in body.get("notes") or []).rstrip(".") \
+            or _("too little data")
+        return _("%(what)s from %(start)s to %(end)s: no estimate for these filters "
+                 "(%(why)s).") % {**span, "why": why}
+    return _("%(what)s from %(start)s to %(end)s: %(lift)s vs expected (%(interval)s "
+             "%(low)s to %(high)s), %(verdict)s. Cumulative difference %(difference)s.") % {
+        **span, "lift": fmt.signed_percent(body.get("lift"), lang), "interval": level_text,
+        "low": fmt.signed_percent(body.get("lift_low"), lang),
+        "high": fmt.signed_percent(body.get("lift_high"), lang), "verdict": verdict,
+        "difference": _amount(total.get("difference"), metric, lang)}
 
 
-def impact_figure(body: dict) -> go.Figure:
+def impact_figure(body: dict, lang: Lang) -> go.Figure:
     """Actual vs expected (the counterfactual) with its uncertainty band; event marked."""
+    _ = lang.gettext
     metric = str(body.get("metric") or "orders")
     points = body.get("series") or []
     if not points:
-        return charts.empty_figure("No series for this event")
+        return charts.empty_figure(_("No series for this event"), lang)
     x = [p["period"] for p in points]
     fig = go.Figure()
     fig.add_scatter(x=x, y=[p.get(f"{metric}_upper") for p in points], mode="lines",
                     line={"width": 0}, hoverinfo="skip", showlegend=False)
     fig.add_scatter(x=x, y=[p.get(f"{metric}_lower") for p in points], mode="lines",
                     line={"width": 0}, fill="tonexty", fillcolor="rgba(0,114,178,0.15)",
-                    name="Uncertainty band", hoverinfo="skip")
+                    name=_("Uncertainty band"), hoverinfo="skip")
     fig.add_scatter(x=x, y=[p.get(f"{metric}_expected") for p in points], mode="lines",
-                    name="Expected", line={"color": charts.BLUE, "dash": "dash", "width": 2})
-    fig.add_scatter(x=x, y=[p.get(metric) for p in points], mode="lines", name="Actual",
+                    name=_("Expected"), line={"color": charts.BLUE, "dash": "dash", "width": 2})
+    fig.add_scatter(x=x, y=[p.get(metric) for p in points], mode="lines", name=_("Actual"),
                     line={"color": charts.ORANGE, "width": 2.2})
     event = body.get("event")
+    axis = {"gridcolor": "#EEF1F4", "rangemode": "tozero", "fixedrange": True}
     fig.update_layout(**charts.base_layout(
-        showlegend=True, legend=charts.LEGEND, margin=charts.LEGEND_MARGIN,
+        lang, showlegend=True, legend=charts.LEGEND, margin=charts.LEGEND_MARGIN,
         hovermode="x unified",
         xaxis={"type": "date", "showgrid": False, "fixedrange": True},
-        yaxis={"gridcolor": "#EEF1F4", "rangemode": "tozero", "fixedrange": True,
-               "tickprefix": "R$ " if metric == "sales" else "", "tickformat": "~s"},
+        yaxis=charts.money_axis(lang, **axis) if metric == "sales"
+        else {**axis, "tickformat": "~s"},
         shapes=[{"type": "line", "xref": "x", "yref": "paper", "x0": event, "x1": event,
                  "y0": 0, "y1": 1, "line": {"color": charts.MUTED, "dash": "dot"}}],
     ))
     return fig
 
 
-def _row(dim: str, row: dict, metric: str, selected: set[str]) -> html.Tr:
+def _row(dim: str, row: dict, metric: str, selected: set[str], lang: Lang) -> html.Tr:
+    _ = lang.gettext
     key = str(row["key"])
     if row.get("lift") is None:  # too little data for a lift: say so, the reason on hover
         reason = str(row.get("reason") or "")
         cells = [html.Td(key), html.Td(fmt.NONE, title=reason),
-                 html.Td("not enough data", title=reason, className="text-muted"),
+                 html.Td(_("not enough data"), title=reason, className="text-muted"),
                  html.Td(fmt.NONE), html.Td("")]
     else:
         cells = [
             html.Td(key),
-            html.Td(fmt.signed_percent(row["lift"])),
-            html.Td(f"{fmt.signed_percent(row['lift_low'])} to "
-                    f"{fmt.signed_percent(row['lift_high'])}"),
-            html.Td(_amount(row.get("difference"), metric)),
-            html.Td("yes" if row.get("significant") else "no"),
+            html.Td(fmt.signed_percent(row["lift"], lang)),
+            html.Td(_("%(low)s to %(high)s") % {
+                "low": fmt.signed_percent(row["lift_low"], lang),
+                "high": fmt.signed_percent(row["lift_high"], lang)}),
+            html.Td(_amount(row.get("difference"), metric, lang)),
+            html.Td(_("yes") if row.get("significant") else _("no")),
         ]
     return html.Tr(cells, id={"type": "impact-row", "dim": dim, "key": key}, n_clicks=0,
                    className="impact-row" + (" table-active" if key in selected else ""),
-                   role="button", title=f"Click to filter by {key}; click again to clear",
+                   role="button",
+                   title=_("Click to filter by %(key)s; click again to clear") % {"key": key},
                    style={"cursor": "pointer"})
 
 
-def impact_table(body: dict, filters_json: dict) -> html.Div:
+def impact_table(body: dict, filters_json: dict, lang: Lang) -> html.Div:
     """Categories and states ranked by lift vs their own expectation (gained most first)."""
+    _ = lang.gettext
     metric = str(body.get("metric") or "orders")
     parts = []
     for dim, label in DIM_LABELS.items():
@@ -131,29 +152,30 @@ def impact_table(body: dict, filters_json: dict) -> html.Div:
             continue
         selected = set(filters_json.get(dim) or ())
         parts.append(html.Table(className="table table-sm table-hover impact-table", children=[
-            html.Thead(html.Tr([html.Th(label), html.Th("Lift"), html.Th("Interval"),
-                                html.Th("Difference"), html.Th("Significant")])),
-            html.Tbody([_row(dim, r, metric, selected) for r in rows]),
+            html.Thead(html.Tr([html.Th(_(label)), html.Th(_("Lift")), html.Th(_("Interval")),
+                                html.Th(_("Difference")), html.Th(_("Significant"))])),
+            html.Tbody([_row(dim, r, metric, selected, lang) for r in rows]),
         ]))
     if not parts:
-        return html.Div("No categories or states to rank.", className="empty-table")
+        return html.Div(_("No categories or states to rank."), className="empty-table")
     return html.Div(parts)
 
 
 # --- the block ------------------------------------------------------------------------------
 
 
-def insight_panel() -> html.Section:
-    presets = [dbc.Button(p["label"], id={"type": "impact-preset", "date": p["date"]},
+def insight_panel(lang: Lang) -> html.Section:
+    _ = lang.gettext
+    presets = [dbc.Button(_(p["label"]), id={"type": "impact-preset", "date": p["date"]},
                           size="sm", color="primary", outline=True, n_clicks=0,
-                          className="quick-pick", title=p["date"])
+                          className="quick-pick", title=fmt.nice_date(p["date"], lang))
                for p in reports.EVENT_PRESETS]
-    return insight_card("impact-panel", "Event impact",
-                        "Actual vs expected after an event, for the filters "
-                        "above · click a row to filter", [
+    return insight_card("impact-panel", _("Event impact"),
+                        _("Actual vs expected after an event, for the filters "
+                          "above · click a row to filter"), [
                 dbc.Row(className="g-2 align-items-end", children=[
                     dbc.Col(xs=12, md="auto", className="filter-field", children=[
-                        html.Label("Event date", htmlFor="impact-event",
+                        html.Label(_("Event date"), htmlFor="impact-event",
                                    className="filter-label"),
                         dcc.DatePickerSingle(id="impact-event",
                                              date=reports.DEFAULT_EVENT.isoformat(),
@@ -161,15 +183,16 @@ def insight_panel() -> html.Section:
                                              first_day_of_week=1),
                     ]),
                     dbc.Col(xs=12, md=True, className="filter-field", children=[
-                        html.Div("Events", className="filter-label"),
+                        html.Div(_("Events"), className="filter-label"),
                         html.Div(presets, className="quick-picks", role="group"),
                     ]),
                 ]),
                 html.Div(fmt.NONE, id="impact-summary", className="impact-summary my-2",
                          role="status"),
                 dcc.Graph(id="impact-chart", config={"displaylogo": False,
-                                                     "responsive": True},
-                          figure=charts.empty_figure(""), style={"height": "320px"},
+                                                     "responsive": True,
+                                                     "locale": lang.plotly},
+                          figure=charts.empty_figure("", lang), style={"height": "320px"},
                           className="chart"),
                 html.Div(id="impact-table", className="table-wrap table-scroll"),
                 dcc.Interval(id="impact-retry", interval=RETRY_MS, disabled=True),
@@ -184,35 +207,40 @@ def register_insight_callbacks(app: Dash, answers: InsightAnswers) -> None:
         Output("impact-chart", "figure"), Output("impact-summary", "children"),
         Output("impact-table", "children"), Output("impact-retry", "disabled"),
         Input("impact-event", "date"), Input("view", "data"),
-        Input("impact-retry", "n_intervals"),
+        Input("impact-retry", "n_intervals"), State("lang", "data"),
     )
-    def show_impact(event: str | None, view: dict | None, _tick: int | None) -> tuple:
+    def show_impact(event: str | None, view: dict | None, _tick: int | None,
+                    lang_store: dict | None) -> tuple:
         """The answer, or while the models work a "computing" line and a timer that asks
         again (the last picture stays until then), as the forecast view does."""
         if not view or view.get("error") or not view.get("filters"):
             raise PreventUpdate
-        blank = charts.empty_figure("")
+        lang = lang_of(lang_store)
+        _ = lang.gettext
+        blank = charts.empty_figure("", lang)
         try:
             day = date.fromisoformat(str(event)[:10]) if event else None
         except ValueError:
             day = None
         if day is None:
-            return blank, "Pick an event date.", [], True
+            return blank, _("Pick an event date."), [], True
         try:
             filters = Filters.from_json(view.get("insight_filters") or view["filters"])
             body = answers.impact(filters, reports.ImpactParams(event=day))
         except (Pending, Busy):
-            return no_update, "Computing the impact for these filters\u2026", no_update, False
+            return no_update, _("Computing the impact for these filters\u2026"), no_update, \
+                False
         except (ImpactError, FilterError) as exc:
-            return (charts.empty_figure("Not enough history around this event"),
-                    f"Not enough history around the event: {exc}", [], True)
+            return (charts.empty_figure(_("Not enough history around this event"), lang),
+                    _("Not enough history around the event: %(reason)s") % {"reason": exc},
+                    [], True)
         except (DatabaseUnavailable, NoData) as exc:
-            return no_update, panel_message(exc, "impact"), no_update, True
+            return no_update, panel_message(exc, "impact", lang), no_update, True
         except Exception as exc:  # noqa: BLE001 - a bug here must not break the page
             log.exception("event impact failed")
-            return blank, panel_message(exc, "impact"), [], True
-        return (impact_figure(body), summary_text(body), impact_table(body, view["filters"]),
-                True)
+            return blank, panel_message(exc, "impact", lang), [], True
+        return (impact_figure(body, lang), summary_text(body, lang),
+                impact_table(body, view["filters"], lang), True)
 
     @app.callback(
         Output("impact-event", "date"),

@@ -38,8 +38,10 @@ from ...jsonout import jsonable
 from ...queries.orders import OrderQuery
 from ...service import DatabaseUnavailable, NoData, PulseService
 from .. import formatting as fmt
+from ..formatting import N_
+from ..i18n import Lang, lang_of
 from ..problems import panel_message
-from ..tables import FILTER_LABELS, FILTER_VALUE, money_cell, money_header
+from ..tables import FILTER_LABELS, filter_value, money_cell, money_header
 
 PAGE_SIZE = 25
 #: What a scope's value replaces in the view's filters (a state replaces a region too).
@@ -53,11 +55,17 @@ PICK_DIMS = {**CHART_DIMS, "timeseries": "month", "growth": "month"}
 _MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
 #: Cards whose orders are a status's, not the sales orders.
 STATUS_CARDS = {"canceled_rate": "canceled", "unavailable_rate": "unavailable"}
-STATUS_LABELS = {"sales": "Orders counted in sales", "canceled": "Canceled orders",
-                 "unavailable": "Unavailable orders"}
+STATUS_LABELS = {"sales": N_("Orders counted in sales"), "canceled": N_("Canceled orders"),
+                 "unavailable": N_("Unavailable orders")}
+#: An order's status (Olist's words) as the page writes it.
+STATUS_NAMES = {"delivered": N_("delivered"), "shipped": N_("shipped"),
+                "canceled": N_("canceled"), "unavailable": N_("unavailable"),
+                "invoiced": N_("invoiced"), "processing": N_("processing"),
+                "created": N_("created"), "approved": N_("approved")}
 #: Sortable columns: API sort name -> header.
-SORT_HEADERS = {"purchased_at": "Purchased", "sales": "Sales", "payments": "Payments",
-                "review": "Review", "days_late": "Days late"}
+SORT_HEADERS = {"purchased_at": N_("Purchased"), "sales": N_("Sales"),
+                "payments": N_("Payments"), "review": N_("Review"),
+                "days_late": N_("Days late")}
 DEFAULT_SORT = {"sort": "purchased_at", "order": "desc"}
 
 
@@ -166,68 +174,73 @@ def toggle_sort(current: Mapping[str, Any] | None, key: str) -> dict[str, str]:
     return {"sort": key, "order": "desc"}
 
 
-def scope_text(scope: Mapping[str, Any] | None) -> str:
+def scope_text(scope: Mapping[str, Any] | None, lang: Lang) -> str:
     """What the scope adds to the view, in words (empty: none)."""
+    _ = lang.gettext
     scope = scope or {}
     parts = []
     if scope.get("status") in ("canceled", "unavailable"):
-        parts.append(STATUS_LABELS[scope["status"]])
+        parts.append(_(STATUS_LABELS[scope["status"]]))
     dim = scope.get("dim")
     if dim == "month" and scope.get("keys"):
-        parts.append("Month: " + date.fromisoformat(f"{scope['keys'][0]}-01").strftime("%b %Y"))
-    if dim in FILTER_VALUE and scope.get("keys"):
-        values = ", ".join(FILTER_VALUE[dim](k) for k in scope["keys"])
-        parts.append(f"{FILTER_LABELS[dim]}: {values}")
+        parts.append(_("Month: %(month)s") % {"month": fmt.month(str(scope["keys"][0]), lang)})
+    if dim in FILTER_LABELS and scope.get("keys"):
+        values = ", ".join(filter_value(dim, k, lang) for k in scope["keys"])
+        parts.append(f"{_(FILTER_LABELS[dim])}: {values}")
     return " · ".join(parts)
 
 
 # --- layout ---------------------------------------------------------------------------------
 
 
-def card_button(field: str) -> html.Button:
+def card_button(field: str, lang: Lang) -> html.Button:
     """A KPI card's way in to its orders."""
-    return html.Button("orders \u203a", id={"type": "kpi-orders", "field": field},
+    _ = lang.gettext
+    return html.Button(_("orders") + " \u203a", id={"type": "kpi-orders", "field": field},
                        n_clicks=0, className="kpi-orders",
-                       title=f"View the orders behind {fmt.KPI_LABELS[field]}")
+                       title=_("View the orders behind %(metric)s") % {
+                           "metric": _(fmt.KPI_LABELS[field])})
 
 
-def chart_button(chart: str) -> dbc.Button:
+def chart_button(chart: str, lang: Lang) -> dbc.Button:
     """A chart's way in: the orders of its selected values (tap or click one first)."""
-    return dbc.Button("Orders", id={"type": "chart-orders", "chart": chart}, size="sm",
+    _ = lang.gettext
+    return dbc.Button(_("Orders"), id={"type": "chart-orders", "chart": chart}, size="sm",
                       color="light", className="csv-button orders-button", n_clicks=0,
-                      title="View the orders of the selected value (click one first; "
-                            "shift-click views its orders at once)")
+                      title=_("View the orders of the selected value (click one first; "
+                              "shift-click views its orders at once)"))
 
 
-def orders_panel() -> html.Section:
+def orders_panel(lang: Lang) -> html.Section:
+    _ = lang.gettext
     return html.Section(id="orders-section", className="orders mt-3", children=dbc.Card(
         className="panel", id="orders-panel", children=[
             html.Div(className="panel-head", children=[
-                html.Div([html.H2("Orders", className="panel-title"),
-                          html.Div("The orders behind the numbers of this view · click a "
-                                   "column to sort, a row for the whole order",
+                html.Div([html.H2(_("Orders"), className="panel-title"),
+                          html.Div(_("The orders behind the numbers of this view · click a "
+                                     "column to sort, a row for the whole order"),
                                    className="panel-hint")]),
                 html.Div(className="panel-tools", children=html.A(
                     "CSV", id="orders-csv", href="/api/v1/orders?format=csv",
                     className="btn btn-light btn-sm csv-button",
-                    title="Download every order of this list as CSV")),
+                    title=_("Download every order of this list as CSV"))),
             ]),
             html.Div(className="panel-body", children=[
                 html.Div(id="orders-scope-line", className="orders-scope", hidden=True,
                          children=[html.Span(id="orders-scope-text"),
                                    html.Button("\u00d7", id="orders-scope-clear", n_clicks=0,
                                                className="btn-close-scope",
-                                               title="Remove this scope",
-                                               **{"aria-label": "Remove this scope"})]),
+                                               title=_("Remove this scope"),
+                                               **{"aria-label": _("Remove this scope")})]),
                 html.Div(id="orders-total", className="orders-total"),
                 dcc.Loading(type="circle", delay_show=350, children=html.Div(
                     id="orders-table", className="table-scroll")),
                 html.Div(className="orders-pager", children=[
-                    dbc.Button("\u2039 Previous", id="orders-prev", size="sm", color="light",
-                               disabled=True, n_clicks=0),
+                    dbc.Button("\u2039 " + _("Previous"), id="orders-prev", size="sm",
+                               color="light", disabled=True, n_clicks=0),
                     html.Span(id="orders-page", className="orders-page-text"),
-                    dbc.Button("Next \u203a", id="orders-next", size="sm", color="light",
-                               disabled=True, n_clicks=0),
+                    dbc.Button(_("Next") + " \u203a", id="orders-next", size="sm",
+                               color="light", disabled=True, n_clicks=0),
                 ]),
                 detail_modal(),
                 dcc.Store(id="orders-scope", data=card_scope("orders")),
@@ -250,23 +263,25 @@ def detail_modal() -> dbc.Modal:
 # --- drawing (from the JSON form of the service's answer, as the API returns it) -----------
 
 
-def when(value: str | None) -> str:
-    """A timestamp as written in the data, `3 Apr 2020, 14:05` (no zone: none is stored)."""
-    return fmt.timestamp(value) if value else fmt.NONE
+def when(value: str | None, lang: Lang) -> str:
+    """A timestamp as written in the data, `Apr 3, 2020, 14:05` (no zone: none is stored)."""
+    return fmt.timestamp(value, lang) if value else fmt.NONE
 
 
-def review_text(value: float | None) -> str:
-    return fmt.NONE if value is None else f"{value:.1f}"
+def review_text(value: float | None, lang: Lang) -> str:
+    return fmt.number(value, lang, 1)
 
 
-def late_text(days: int | None) -> str:
-    """`+3` late, `−2` early, `0` on the day."""
+def late_text(days: int | None, lang: Lang) -> str:
+    """`+3` late, `\u22122` early, `0` on the day."""
     if days is None:
         return fmt.NONE
-    return f"+{days}" if days > 0 else ("\u2212" + str(-days) if days < 0 else "0")
+    text = fmt.integer(abs(days), lang)
+    return f"+{text}" if days > 0 else (fmt.MINUS + text if days < 0 else text)
 
 
-def _header(key: str | None, label: Any, sort: Mapping[str, Any], numeric: bool) -> html.Th:
+def _header(key: str | None, label: Any, sort: Mapping[str, Any], numeric: bool,
+            lang: Lang) -> html.Th:
     cls = "num" if numeric else None
     if key is None:
         return html.Th(label, className=cls)
@@ -277,67 +292,90 @@ def _header(key: str | None, label: Any, sort: Mapping[str, Any], numeric: bool)
                    children=html.Button([label, html.Span(mark, className="sort-mark")],
                                         id={"type": "orders-sort", "key": key}, n_clicks=0,
                                         className="sort-button" + (" active" if active else ""),
-                                        title=f"Sort by {SORT_HEADERS[key].lower()}"))
+                                        title=lang.gettext("Sort by %(column)s") % {
+                                            "column": lang.gettext(SORT_HEADERS[key]).lower()}))
 
 
-COLUMNS: tuple[tuple[str | None, Any, bool], ...] = (
-    (None, "Order", False), ("purchased_at", "Purchased", False), (None, "State", False),
-    (None, "Status", False), (None, "Items", True), ("sales", money_header("Sales"), True),
-    (None, money_header("Freight"), True), ("payments", money_header("Payments"), True),
-    (None, "Categories", False), (None, "Payment types", False), ("review", "Review", True),
-    ("days_late", "Days late", True),
-)
+def columns(lang: Lang) -> tuple[tuple[str | None, Any, bool], ...]:
+    """The list's columns: (sort key or None, header, numeric)."""
+    _ = lang.gettext
+    return (
+        (None, _("Order"), False), ("purchased_at", _("Purchased"), False),
+        (None, _("State"), False), (None, _("Status"), False), (None, _("Items"), True),
+        ("sales", money_header(_("Sales"), lang), True),
+        (None, money_header(_("Freight"), lang), True),
+        ("payments", money_header(_("Payments"), lang), True),
+        (None, _("Categories"), False), (None, _("Payment types"), False),
+        ("review", _("Review"), True), ("days_late", _("Days late"), True),
+    )
 
 
-def order_row(row: Mapping[str, Any]) -> html.Tr:
+def status_name(status: str | None, lang: Lang) -> str:
+    return lang.gettext(STATUS_NAMES[status]) if status in STATUS_NAMES else (status or "")
+
+
+def order_row(row: Mapping[str, Any], lang: Lang, numeric: Sequence[bool]) -> html.Tr:
     order_id = str(row["order_id"])
+    money = [money_cell(fmt.money(row[name], lang), lang)
+             for name in ("sales", "freight", "payments")]
     cells = [
-        html.Code(short_id(order_id)), when(row.get("purchased_at")), row.get("state"),
-        row.get("status"), fmt.integer(row.get("items")), money_cell(fmt.money(row["sales"])),
-        money_cell(fmt.money(row["freight"])), money_cell(fmt.money(row["payments"])),
+        html.Code(short_id(order_id)), when(row.get("purchased_at"), lang), row.get("state"),
+        status_name(row.get("status"), lang), fmt.integer(row.get("items"), lang), *money,
         ", ".join(row.get("categories") or ()) or fmt.NONE,
-        ", ".join(fmt.payment_label(p) for p in row.get("payment_types") or ()) or fmt.NONE,
-        review_text(row.get("review")), late_text(row.get("days_late")),
+        ", ".join(fmt.payment_label(p, lang.gettext) for p in row.get("payment_types") or ())
+        or fmt.NONE,
+        review_text(row.get("review"), lang), late_text(row.get("days_late"), lang),
     ]
     return html.Tr(id={"type": "order-row", "id": order_id}, n_clicks=0, role="button",
-                   className="order-row", title=f"Order {order_id}: click for the whole order",
-                   children=[html.Td(c, className="num" if col[2] else None)
-                             for c, col in zip(cells, COLUMNS, strict=True)])
+                   className="order-row",
+                   title=lang.gettext("Order %(id)s: click for the whole order") % {
+                       "id": order_id},
+                   children=[html.Td(c, className="num" if num else None)
+                             for c, num in zip(cells, numeric, strict=True)])
 
 
-def orders_table(rows: Sequence[Mapping[str, Any]], sort: Mapping[str, Any]) -> Any:
+def orders_table(rows: Sequence[Mapping[str, Any]], sort: Mapping[str, Any], lang: Lang
+                 ) -> Any:
+    _ = lang.gettext
     if not rows:
         return html.Div(className="empty-table orders-empty", children=[
-            html.Strong("No orders in this view."),
-            html.Span(" Widen the date range, remove a filter or the scope above.")])
+            html.Strong(_("No orders in this view.")),
+            html.Span(_(" Widen the date range, remove a filter or the scope above."))])
+    cols = columns(lang)
+    numeric = [num for _key, _label, num in cols]
     return html.Table(id="orders-grid",
                       className="table table-sm table-hover pulse-table orders-table mb-0",
-                      children=[html.Thead(html.Tr([_header(k, lbl, sort, num)
-                                                    for k, lbl, num in COLUMNS])),
-                                html.Tbody([order_row(r) for r in rows])])
+                      children=[html.Thead(html.Tr([_header(k, lbl, sort, num, lang)
+                                                    for k, lbl, num in cols])),
+                                html.Tbody([order_row(r, lang, numeric) for r in rows])])
 
 
-def total_line(total: Mapping[str, Any], status: str) -> list[Any]:
+def total_line(total: Mapping[str, Any], status: str, lang: Lang) -> list[Any]:
     """`1,234 orders · Sales R$ … · Freight R$ … · Payments R$ …` for the whole list."""
-    noun = {"sales": "orders", "canceled": "canceled orders",
-            "unavailable": "unavailable orders"}.get(status, "orders")
-    parts: list[Any] = [html.Strong(fmt.integer(total.get("orders")), id="orders-total-orders"),
-                        f" {noun}"]
+    _ = lang.gettext
+    count = int(total.get("orders") or 0)
+    noun = {"canceled": lang.ngettext("canceled order", "canceled orders", count),
+            "unavailable": lang.ngettext("unavailable order", "unavailable orders", count)
+            }.get(status) or lang.ngettext("order", "orders", count)
+    parts: list[Any] = [html.Strong(fmt.integer(total.get("orders"), lang),
+                                    id="orders-total-orders"), f" {noun}"]
     for name in ("sales", "freight", "payments"):
-        parts += [html.Span(" \u00b7 ", className="text-muted"), f"{fmt.KPI_LABELS[name]} ",
-                  html.Strong(fmt.money(total.get(name)), id=f"orders-total-{name}")]
+        parts += [html.Span(" \u00b7 ", className="text-muted"),
+                  f"{_(fmt.KPI_LABELS[name])} ",
+                  html.Strong(fmt.money(total.get(name), lang), id=f"orders-total-{name}")]
     return parts
 
 
-def page_text(answer: Mapping[str, Any]) -> str:
+def page_text(answer: Mapping[str, Any], lang: Lang) -> str:
     """`Orders 26–50 of 1,234`."""
     total = int((answer.get("total") or {}).get("orders") or 0)
     shown = len(answer.get("rows") or ())
     if not shown:
         return ""
     first = int(answer.get("page") or 0) * PAGE_SIZE + 1
-    return f"Orders {fmt.integer(first)}\u2013{fmt.integer(first + shown - 1)} of " \
-           f"{fmt.integer(total)}"
+    return lang.gettext("Orders %(first)s\u2013%(last)s of %(total)s") % {
+        "first": fmt.integer(first, lang), "last": fmt.integer(first + shown - 1, lang),
+        "total": fmt.integer(total, lang)}
 
 
 def _facts(pairs: Sequence[tuple[str, Any]]) -> html.Dl:
@@ -345,40 +383,47 @@ def _facts(pairs: Sequence[tuple[str, Any]]) -> html.Dl:
         part for label, value in pairs for part in (html.Dt(label), html.Dd(value))])
 
 
-def detail_body(order: Mapping[str, Any]) -> list[Any]:
+def detail_body(order: Mapping[str, Any], lang: Lang) -> list[Any]:
     """One order whole: status and every timestamp, the customer, items, payments,
     reviews (the JSON of /api/v1/orders/<id>)."""
+    _ = lang.gettext
     customer = order.get("customer") or {}
     items = [[str(i.get("order_item_id")), html.Code(short_id(str(i.get("product_id")))),
               i.get("category") or fmt.NONE, html.Code(short_id(str(i.get("seller_id")))),
-              money_cell(fmt.money(i.get("price"))), money_cell(fmt.money(i.get("freight"))),
-              when(i.get("shipping_limit"))] for i in order.get("items") or ()]
-    payments = [[str(p.get("sequential")), fmt.payment_label(str(p.get("type"))),
-                 fmt.integer(p.get("installments")), money_cell(fmt.money(p.get("value")))]
+              money_cell(fmt.money(i.get("price"), lang), lang),
+              money_cell(fmt.money(i.get("freight"), lang), lang),
+              when(i.get("shipping_limit"), lang)] for i in order.get("items") or ()]
+    payments = [[str(p.get("sequential")), fmt.payment_label(str(p.get("type")), _),
+                 fmt.integer(p.get("installments"), lang),
+                 money_cell(fmt.money(p.get("value"), lang), lang)]
                 for p in order.get("payments") or ()]
     reviews = [[str(r.get("score")), r.get("title") or fmt.NONE, r.get("message") or fmt.NONE,
-                when(r.get("created_at")), when(r.get("answered_at"))]
+                when(r.get("created_at"), lang), when(r.get("answered_at"), lang)]
                for r in order.get("reviews") or ()]
     return [
-        _facts([("Status", order.get("status")), ("Purchased", when(order.get("purchased_at"))),
-                ("Approved", when(order.get("approved_at"))),
-                ("To carrier", when(order.get("delivered_carrier_at"))),
-                ("Delivered", when(order.get("delivered_at"))),
-                ("Estimated", when(order.get("estimated_at"))),
-                ("Days late", late_text(order.get("days_late"))),
-                ("Customer", html.Code(customer.get("customer_unique_id") or fmt.NONE)),
-                ("City", f"{customer.get('city') or fmt.NONE} ({customer.get('state')})")]),
-        _section("Items", ["#", "Product", "Category", "Seller", money_header("Price"),
-                           money_header("Freight"), "Ship by"], items, "order-items"),
-        _section("Payments", ["#", "Type", "Installments", money_header("Value")], payments,
-                 "order-payments"),
-        _section("Reviews", ["Score", "Title", "Message", "Written", "Answered"], reviews,
-                 "order-reviews"),
+        _facts([(_("Status"), status_name(order.get("status"), lang)),
+                (_("Purchased"), when(order.get("purchased_at"), lang)),
+                (_("Approved"), when(order.get("approved_at"), lang)),
+                (_("To carrier"), when(order.get("delivered_carrier_at"), lang)),
+                (_("Delivered"), when(order.get("delivered_at"), lang)),
+                (_("Estimated"), when(order.get("estimated_at"), lang)),
+                (_("Days late"), late_text(order.get("days_late"), lang)),
+                (_("Customer"), html.Code(customer.get("customer_unique_id") or fmt.NONE)),
+                (_("City"), f"{customer.get('city') or fmt.NONE} ({customer.get('state')})")]),
+        _section(_("Items"), ["#", _("Product"), _("Category"), _("Seller"),
+                              money_header(_("Price"), lang), money_header(_("Freight"), lang),
+                              _("Ship by")], items, "order-items", lang),
+        _section(_("Payments"), ["#", _("Type"), _("Installments"),
+                                 money_header(_("Value"), lang)], payments, "order-payments",
+                 lang),
+        _section(_("Reviews"), [_("Score"), _("Title"), _("Message"), _("Written"),
+                                _("Answered")], reviews, "order-reviews", lang),
     ]
 
 
-def _section(title: str, head: list[Any], rows: list[list[Any]], table_id: str) -> html.Div:
-    body: Any = html.P("None.", className="text-muted") if not rows else html.Div(
+def _section(title: str, head: list[Any], rows: list[list[Any]], table_id: str, lang: Lang
+             ) -> html.Div:
+    body: Any = html.P(lang.gettext("None."), className="text-muted") if not rows else html.Div(
         className="table-scroll", children=html.Table(
             id=table_id, className="table table-sm pulse-table mb-0", children=[
                 html.Thead(html.Tr([html.Th(h) for h in head])),
@@ -389,7 +434,7 @@ def _section(title: str, head: list[Any], rows: list[list[Any]], table_id: str) 
 # --- asking the service -----------------------------------------------------------------------
 
 
-def fetch_page(service: PulseService, pages: Mapping[str, Any]) -> dict[str, Any]:
+def fetch_page(service: PulseService, pages: Mapping[str, Any], lang: Lang) -> dict[str, Any]:
     """One page of the list and its totals, as JSON (what the API would answer), or an
     error message: the page always says something rather than keeping an old list."""
     params = pages["params"]
@@ -402,7 +447,7 @@ def fetch_page(service: PulseService, pages: Mapping[str, Any]) -> dict[str, Any
                                order=params["order"][0])
             body = service.order_page(query, PAGE_SIZE, pages["cursors"][page], reader=reader)
     except (FilterError, DatabaseUnavailable, NoData) as exc:
-        return {"status": "error", "message": panel_message(exc, "order list")}
+        return {"status": "error", "message": panel_message(exc, "order list", lang)}
     return {"status": "ok", "page": page, "order_status": query.status,
             "sort": {"sort": query.sort, "order": query.order}, **jsonable(body)}
 
@@ -461,12 +506,13 @@ def register_ways_in(app: Dash) -> None:
 
     @app.callback(
         Output("orders-scope-text", "children"), Output("orders-scope-line", "hidden"),
-        Input("orders-scope", "data"),
+        Input("orders-scope", "data"), State("lang", "data"),
     )
-    def show_scope(scope: dict | None) -> tuple:
-        text = scope_text(scope)
-        return ([html.Span("Scope ", className="text-muted"), html.Strong(text)] if text
-                else [], not text)
+    def show_scope(scope: dict | None, lang_store: dict | None) -> tuple:
+        lang = lang_of(lang_store)
+        text = scope_text(scope, lang)
+        return ([html.Span(lang.gettext("Scope "), className="text-muted"),
+                 html.Strong(text)] if text else [], not text)
 
 
 def register_paging(app: Dash) -> None:
@@ -509,27 +555,29 @@ def register_paging(app: Dash) -> None:
 
 def register_list(app: Dash, service: PulseService) -> None:
 
-    @app.callback(Output("orders-answer", "data"), Input("orders-pages", "data"))
-    def fetch_orders(pages: dict | None) -> dict:
+    @app.callback(Output("orders-answer", "data"), Input("orders-pages", "data"),
+                  State("lang", "data"))
+    def fetch_orders(pages: dict | None, lang_store: dict | None) -> dict:
         if not pages:
             raise PreventUpdate
-        return fetch_page(service, pages)
+        return fetch_page(service, pages, lang_of(lang_store))
 
     @app.callback(
         Output("orders-table", "children"), Output("orders-total", "children"),
         Output("orders-page", "children"), Output("orders-prev", "disabled"),
         Output("orders-next", "disabled"),
-        Input("orders-answer", "data"),
+        Input("orders-answer", "data"), State("lang", "data"),
     )
-    def draw_orders(answer: dict | None) -> tuple:
+    def draw_orders(answer: dict | None, lang_store: dict | None) -> tuple:
         if not answer:
             raise PreventUpdate
+        lang = lang_of(lang_store)
         if answer.get("status") != "ok":
             return (html.Div(answer.get("message"), className="empty-table"), [], "", True,
                     True)
-        return (orders_table(answer["rows"], answer["sort"]),
-                total_line(answer["total"], answer["order_status"]), page_text(answer),
-                not answer.get("page"), not answer.get("next_cursor"))
+        return (orders_table(answer["rows"], answer["sort"], lang),
+                total_line(answer["total"], answer["order_status"], lang),
+                page_text(answer, lang), not answer.get("page"), not answer.get("next_cursor"))
 
 
 def register_detail(app: Dash, service: PulseService) -> None:
@@ -537,19 +585,20 @@ def register_detail(app: Dash, service: PulseService) -> None:
     @app.callback(
         Output("order-modal", "is_open"), Output("order-modal-title", "children"),
         Output("order-modal-body", "children"),
-        Input({"type": "order-row", "id": ALL}, "n_clicks"),
+        Input({"type": "order-row", "id": ALL}, "n_clicks"), State("lang", "data"),
         prevent_initial_call=True,
     )
-    def open_order(_clicks: list) -> tuple:
+    def open_order(_clicks: list, lang_store: dict | None) -> tuple:
         trigger = ctx.triggered_id
         if not trigger or not ctx.triggered[0].get("value"):
             raise PreventUpdate
+        lang = lang_of(lang_store)
         order_id = str(trigger["id"])
-        title = ["Order ", html.Code(order_id, id="order-modal-id")]
+        title = [lang.gettext("Order") + " ", html.Code(order_id, id="order-modal-id")]
         try:
             order = fetch_order(service, order_id)
         except (DatabaseUnavailable, NoData) as exc:
-            return True, title, panel_message(exc, "order")
+            return True, title, panel_message(exc, "order", lang)
         if order is None:
-            return True, title, "This order is no longer in the loaded data."
-        return True, title, detail_body(order)
+            return True, title, lang.gettext("This order is no longer in the loaded data.")
+        return True, title, detail_body(order, lang)

@@ -30,6 +30,8 @@ from ...queries.sellers import ROW_FIELDS
 from ...service import DatabaseUnavailable, NoData, PulseService
 from .. import formatting as fmt
 from .. import urlstate
+from ..formatting import N_
+from ..i18n import Lang, lang_of
 from ..problems import panel_message
 
 log = logging.getLogger(__name__)
@@ -72,49 +74,54 @@ def seller_options(selected: Iterable[str]) -> list[dict[str, str]]:
 # --- the table (pure: tests format the API's answer with these) ----------------------------
 
 
-def row_cells(row: Mapping[str, Any]) -> list[str]:
+def row_cells(row: Mapping[str, Any], lang: Lang) -> list[str]:
     """The table's texts for one row: seller, state, sales, orders, AOV, avg review,
     late shipping, canceled."""
     return [fmt.short_id(str(row["key"])), row.get("seller_state") or fmt.NONE,
-            fmt.money(row.get("sales")), fmt.integer(row.get("orders")),
-            fmt.money(row.get("aov")), fmt.kpi_value("avg_review", row.get("avg_review")),
-            fmt.percent(row.get("late_shipping_rate")),
-            fmt.percent(row.get("canceled_rate"))]
+            fmt.money(row.get("sales"), lang), fmt.integer(row.get("orders"), lang),
+            fmt.money(row.get("aov"), lang),
+            fmt.kpi_value("avg_review", row.get("avg_review"), lang),
+            fmt.percent(row.get("late_shipping_rate"), lang),
+            fmt.percent(row.get("canceled_rate"), lang)]
 
 
-HEADERS = ("Seller", "State", "Sales", "Orders", "AOV", "Review", "Late shipping",
-           "Canceled")
+HEADERS = (N_("Seller"), N_("State"), N_("Sales"), N_("Orders"), N_("AOV"), N_("Review"),
+           N_("Late shipping"), N_("Canceled"))
 #: Columns a phone hides (too narrow for all eight): state, AOV, canceled.
 OPTIONAL = (1, 4, 7)
 
 
-def _row(row: Mapping[str, Any], selected: set[str]) -> html.Tr:
+def _row(row: Mapping[str, Any], selected: set[str], lang: Lang) -> html.Tr:
+    _ = lang.gettext
     key = str(row["key"])
     active = key in selected
     cells = [html.Td(text, className=" ".join(c for c in (
         "num" if i >= 2 else "", "optional-col" if i in OPTIONAL else "",
         "seller-id" if i == 0 else "") if c) or None)
-        for i, text in enumerate(row_cells(row))]
+        for i, text in enumerate(row_cells(row, lang))]
     return html.Tr(
         cells, id={"type": "seller-row", "key": key}, n_clicks=0,
         className="seller-row" + (" selected-row" if active else ""),
-        role="button", title=(f"Seller {key}: click to clear the filter" if active
-                              else f"Seller {key}: click to filter by it"),
+        role="button", title=(_("Seller %(key)s: click to clear the filter") if active
+                              else _("Seller %(key)s: click to filter by it")) % {"key": key},
         **{"aria-pressed": "true" if active else "false"})
 
 
-def seller_table(rows: list[Mapping[str, Any]], selected: Iterable[str]) -> Any:
+def seller_table(rows: list[Mapping[str, Any]], selected: Iterable[str], lang: Lang) -> Any:
     """The top rows, each clickable, the selected ones shaded."""
+    _ = lang.gettext
     if not rows:
-        return html.Div("No sellers with orders for these filters.", className="empty-table")
+        return html.Div(_("No sellers with orders for these filters."),
+                        className="empty-table")
     chosen = set(selected)
     head = html.Thead(html.Tr([
-        html.Th(h, className=" ".join(c for c in (
+        html.Th(_(h), className=" ".join(c for c in (
             "num" if i >= 2 else "", "optional-col" if i in OPTIONAL else "") if c) or None)
         for i, h in enumerate(HEADERS)]))
     return html.Div(className="table-scroll", children=html.Table(
         className="table table-sm table-hover pulse-table seller-table mb-0",
-        id="seller-table-rows", children=[head, html.Tbody([_row(r, chosen) for r in rows])]))
+        id="seller-table-rows",
+        children=[head, html.Tbody([_row(r, chosen, lang) for r in rows])]))
 
 
 def export_rows(service: PulseService, filters: Filters, top: int | None
@@ -141,20 +148,22 @@ def panel_rows(service: PulseService, filters: Filters, top: int) -> tuple[list[
 # --- the block --------------------------------------------------------------------------------
 
 
-def sellers_panel() -> html.Section:
+def sellers_panel(lang: Lang) -> html.Section:
+    _ = lang.gettext
     top = dcc.Dropdown(id="seller-top", value=DEFAULT_TOP, clearable=False, searchable=False,
-                       options=[{"label": f"Top {n}", "value": n} for n in TOP_OPTIONS],
+                       options=[{"label": _("Top %(num)d") % {"num": n}, "value": n}
+                                for n in TOP_OPTIONS],
                        className="tool-select", style={"minWidth": "6.5rem"})
     return html.Section(className="sellers mt-3", children=dbc.Card(
         className="panel", id="sellers-panel", children=[
             html.Div(className="panel-head", children=[
-                html.Div([html.H2("Sellers", className="panel-title"),
-                          html.Div("Top sellers by sales · click a row to filter; click it "
-                                   "again to clear", className="panel-hint")]),
+                html.Div([html.H2(_("Sellers"), className="panel-title"),
+                          html.Div(_("Top sellers by sales · click a row to filter; click "
+                                     "it again to clear"), className="panel-hint")]),
                 html.Div(className="panel-tools", children=[top, dbc.Button(
                     "CSV", id={"type": "csv", "chart": "sellers"}, size="sm",
                     color="light", className="csv-button", n_clicks=0,
-                    title="Download the rows of this table as CSV")]),
+                    title=_("Download the rows of this table as CSV"))]),
             ]),
             html.Div(className="panel-body", children=[
                 html.Div(fmt.NONE, id="sellers-note", className="panel-hint mb-1"),
@@ -173,24 +182,30 @@ def register_seller_callbacks(app: Dash, service: PulseService) -> None:
 
     @app.callback(
         Output("sellers-table", "children"), Output("sellers-note", "children"),
-        Input("view", "data"), Input("seller-top", "value"),
+        Input("view", "data"), Input("seller-top", "value"), State("lang", "data"),
     )
-    def draw_sellers(view: dict | None, top: int | None) -> tuple:
+    def draw_sellers(view: dict | None, top: int | None, lang_store: dict | None) -> tuple:
         if not view or view.get("error") or not view.get("filters"):
             raise PreventUpdate
+        lang = lang_of(lang_store)
+        _ = lang.gettext
         filters = Filters.from_json(view["filters"])
         try:
             rows, total = panel_rows(service, filters, top if top in TOP_OPTIONS
                                      else DEFAULT_TOP)
         except (DatabaseUnavailable, NoData) as exc:
             log.warning("sellers: %s", exc)
-            return html.Div(panel_message(exc, "sellers"), className="empty-table"), ""
+            return html.Div(panel_message(exc, "sellers", lang), className="empty-table"), ""
         except Exception as exc:  # noqa: BLE001 - a bug in one panel must not break the page
             log.exception("sellers failed")
-            return html.Div(panel_message(exc, "sellers"), className="empty-table"), ""
-        note = (f"{fmt.integer(total)} sellers with orders for these filters"
-                + (" (the seller filter aside)" if filters.sellers else ""))
-        return seller_table(rows, filters.sellers), note
+            return html.Div(panel_message(exc, "sellers", lang), className="empty-table"), ""
+        count = {"num": fmt.integer(total, lang)}
+        note = (lang.ngettext("%(num)s seller with orders for these filters (the seller "
+                              "filter aside)", "%(num)s sellers with orders for these filters "
+                              "(the seller filter aside)", total) if filters.sellers
+                else lang.ngettext("%(num)s seller with orders for these filters",
+                                   "%(num)s sellers with orders for these filters", total))
+        return seller_table(rows, filters.sellers, lang), note % count
 
     @app.callback(
         Output("url", "search", allow_duplicate=True),
