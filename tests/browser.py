@@ -233,6 +233,20 @@ def requested_urls(perf_log: Iterable[dict]) -> list[str]:
     return urls
 
 
+def callback_outputs(perf_log: Iterable[dict]) -> list[str]:
+    """The outputs of every Dash callback request the page sent (from Chrome's
+    performance log), e.g. "..shortages-answer.data...shortages-retry.disabled.."."""
+    found = []
+    for entry in perf_log:
+        message = json.loads(entry["message"])["message"]
+        if message.get("method") != "Network.requestWillBeSent":
+            continue
+        request = message["params"]["request"]
+        if request["url"].endswith("/_dash-update-component") and request.get("postData"):
+            found.append(str(json.loads(request["postData"]).get("output")))
+    return found
+
+
 def foreign(urls: Iterable[str], origin: str) -> list[str]:
     """Network URLs (http, https, ws, wss, ...) that are not on `origin`.
 
@@ -339,3 +353,11 @@ class StoppablePostgres:
         if self.running():
             self.stop()
         shutil.rmtree(self.pgdata, ignore_errors=True)
+
+
+def show_panel(driver: Any, name: str) -> None:
+    """Scroll a lazy panel (dashapp/page/lazy.py) on screen, as a person does before
+    reading it: its callbacks start only then."""
+    driver.execute_script(
+        "const el = document.querySelector(`[data-lazy='${arguments[0]}']`);"
+        "if (el) el.scrollIntoView({block: 'start', behavior: 'instant'});", name)

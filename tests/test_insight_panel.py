@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import api_json, click, query_of, row_element, wait_until
+from browser import api_json, click, query_of, row_element, show_panel, wait_until
 from langs import EN
 from selenium.webdriver.common.keys import Keys
 from sqlalchemy import Engine
@@ -61,6 +61,7 @@ def test_event_date_updates_the_panel(dash_duo: Any, demo_engine: Engine,  # noq
                                       tmp_path: Path) -> None:
     app = make_app(demo_engine, tmp_path)
     driver = open_page(dash_duo, app)
+    show_panel(driver, "impact")
     default = summary_text(api_impact(app, "event=2020-03-11"), EN)
     wait_summary(driver, default)
 
@@ -88,6 +89,7 @@ def test_row_click_cross_filters_and_clears(dash_duo: Any,  # noqa: F811
     driver = open_page(dash_duo, app)
     totals = expected_kpis(app)
     wait_for_kpis(driver, totals)
+    show_panel(driver, "impact")
     body = api_impact(app, "event=2020-03-11")
     key = next(r["key"] for r in body["by_category"] if r["lift"] is not None)
     wait_summary(driver, summary_text(body, EN))

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import api_json, click, query_of, row_element, wait_until
+from browser import api_json, click, query_of, row_element, show_panel, wait_until
 from langs import EN
 from sqlalchemy import Engine
 from test_dashboard import (
@@ -135,7 +135,7 @@ SHORTAGES = {
 
 def test_spike_texts_and_rule() -> None:
     assert ui_shortages.period_label("2020-04", "month", EN) == "Apr 2020"
-    assert ui_shortages.period_label("2020-04-27", "week", EN) == "week of 27 Apr 2020"
+    assert ui_shortages.period_label("2020-04-27", "week", EN) == "week of Apr 27, 2020"
     assert ui_shortages.metric_value("late_rate", 0.14593, EN) == "14.6%"
     assert ui_shortages.metric_value("avg_delivery_days", 18.58, EN) == "18.6 days"
     assert ui_shortages.spike_text(SHORTAGES["spikes"][0], "month", EN) == (
@@ -169,15 +169,15 @@ def test_ask_turns_every_outcome_into_a_state() -> None:
             raise exc
         return question
 
-    assert ask(lambda: {"a": 1}, "forecast") == ({"status": "ok", "body": {"a": 1}}, True)
-    computing, done = ask(raising(Pending()), "forecast")
+    assert ask(lambda: {"a": 1}, "forecast", EN) == ({"status": "ok", "body": {"a": 1}}, True)
+    computing, done = ask(raising(Pending()), "forecast", EN)
     assert computing == {"status": "computing",
                          "message": "Computing the forecast for these filters\u2026"}
     assert done is False  # the retry timer runs
-    assert ask(raising(Busy("16 running")), "shortages")[1] is False
-    down, done = ask(raising(DatabaseUnavailable("gone")), "shortages")
+    assert ask(raising(Busy("16 running")), "shortages", EN)[1] is False
+    down, done = ask(raising(DatabaseUnavailable("gone")), "shortages", EN)
     assert down["status"] == "error" and "unreachable" in down["message"] and done
-    broken, done = ask(raising(ZeroDivisionError()), "forecast")
+    broken, done = ask(raising(ZeroDivisionError()), "forecast", EN)
     assert broken == {"status": "error",
                       "message": "The forecast could not be computed for this view."}
     assert done is True
@@ -244,6 +244,7 @@ def test_forecast_view_equals_the_api(dash_duo: Any, demo_engine: Engine,  # noq
     # the real one by asking again (from the cache the API's pool fills)
     app.server.config["PULSE_INSIGHT_WAIT"] = 0
     driver = open_page(dash_duo, app)
+    show_panel(driver, "forecast")
     three = api_json(app, "/api/v1/forecast", "horizon=3")
     assert three["available"] and len(three["points"]) == 3
     wait_forecast(driver, three, "sales")
@@ -285,6 +286,7 @@ def test_forecast_view_says_why_there_is_none(dash_duo: Any, demo_engine: Engine
                                               tmp_path: Path) -> None:
     app = make_app(demo_engine, tmp_path)
     driver = open_page(dash_duo, app, "/?start=2020-01-01")
+    show_panel(driver, "forecast")
     body = api_json(app, "/api/v1/forecast", "start=2020-01-01")
     assert body["available"] is False and body["points"] == []
     assert body["reason"].startswith("only 24 whole months of history")
@@ -333,6 +335,7 @@ def test_shortages_view_spikes_and_group_click(dash_duo: Any,  # noqa: F811
     driver = open_page(dash_duo, app)
     totals = expected_kpis(app)
     wait_for_kpis(driver, totals)
+    show_panel(driver, "shortages")
     body = api_json(app, "/api/v1/shortages", "grain=month")
     wait_spikes(driver, body)
     assert text_of(driver, "shortages-rule") == ui_shortages.spike_rule(body["method"],

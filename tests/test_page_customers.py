@@ -31,6 +31,7 @@ from browser import (
     page_ready,
     query_of,
     requested_urls,
+    show_panel,
     wait_until,
 )
 from langs import EN
@@ -195,6 +196,7 @@ def test_map_click_redraws_the_section_and_a_segment_lists_its_customers(
                                  page_query(app))["segments"]
     count = next(s["customers"] for s in everyone_segments
                  if s["segment"] == segment["segment"])
+    show_panel(driver, "customers")  # the list is off screen after the map click
     wait_until(lambda: listed(driver)["total"] == fmt.integer(count, EN), timeout=30,
                message=lambda: f"after clearing SP the list shows {listed(driver)}")
     assert_clean_console(dash_duo)

@@ -32,6 +32,7 @@ from browser import (
     click_map_location,
     page_ready,
     query_of,
+    show_panel,
     wait_until,
 )
 from langs import EN
@@ -252,6 +253,7 @@ def test_pages_and_the_order_detail(dash_duo: Any, demo_engine: Engine,  # noqa:
     app = make_app(demo_engine, tmp_path)
     driver = open_page(dash_duo, app, "/?region=SE")
     wait_for_kpis(driver, expected_kpis(app, "region=SE"))
+    show_panel(driver, "orders")
     query = page_query(app, "region=SE")
     pages, cursor = [], None
     for _ in range(3):  # the API's first three pages

@@ -16,7 +16,15 @@ from typing import Any
 
 import pytest
 import test_dashboard
-from browser import click, query_of, wait_until
+from browser import (
+    api_json,
+    callback_outputs,
+    click,
+    page_ready,
+    query_of,
+    show_panel,
+    wait_until,
+)
 from langs import EN
 from sqlalchemy import Engine
 from test_dashboard import (
@@ -74,6 +82,7 @@ def test_clicking_a_seller_filters_every_card_and_again_clears(
     driver = open_page(dash_duo, app)
     totals = expected_kpis(app)
     wait_for_kpis(driver, totals)
+    show_panel(driver, "sellers")
     api = api_sellers(app)
     expected = [row_cells(r, EN) for r in api["rows"]]
     wait_until(lambda: table_texts(driver) == expected,
@@ -115,6 +124,7 @@ def test_picker_finds_a_seller_by_part_of_its_id(dash_duo: Any, shared_engine: E
     wait_until(lambda: query_of(driver.current_url).get("seller") == [seller],
                message=lambda: driver.current_url)
     wait_for_kpis(driver, expected_kpis(app, f"seller={seller}"))
+    show_panel(driver, "sellers")
     wait_until(lambda: "selected-row" in (row_class(driver, seller) or ""))
     assert_clean_console(dash_duo)
 
@@ -125,6 +135,8 @@ def test_panel_fits_a_phone(dash_duo: Any, shared_engine: Engine, tmp_path: Path
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
         "width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
     driver.get(dash_duo.server_url + "/")
+    wait_until(lambda: page_ready(driver), timeout=30)
+    show_panel(driver, "sellers")
     wait_until(lambda: len(table_texts(driver)) == DEFAULT_TOP, timeout=30)
     time.sleep(0.5)
     layout = driver.execute_script(
@@ -137,4 +149,32 @@ def test_panel_fits_a_phone(dash_duo: Any, shared_engine: Engine, tmp_path: Path
     assert layout["panel"] <= 390 and layout["row"] <= 390, layout
     assert layout["hidden"] == "none"  # the state column gives way on a phone
     driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    assert_clean_console(dash_duo)
+
+
+def test_a_panel_off_screen_asks_nothing_until_it_is_scrolled_to(
+        dash_duo: Any, shared_engine: Engine, tmp_path: Path) -> None:
+    """The shortages view, at the bottom of the page, runs no callback (and so no model)
+    while the person looks at the top; scrolled to, it asks and draws (lazy.py)."""
+    app = make_app(shared_engine, tmp_path)
+    driver = open_page(dash_duo, app)
+    wait_for_kpis(driver, expected_kpis(app))
+    time.sleep(1)  # what the page asks after drawing the top has had time to go out
+    asked = callback_outputs(driver.get_log("performance"))
+    assert any("kpi-sales" in o for o in asked), asked  # the log holds the page's requests
+    assert not any("shortages-answer" in o for o in asked), asked
+    assert not any("sellers-table" in o for o in asked), asked  # below the fold too
+
+    show_panel(driver, "shortages")
+
+    def asked_shortages() -> bool:
+        asked.extend(callback_outputs(driver.get_log("performance")))
+        return any("shortages-answer" in o for o in asked)
+    wait_until(asked_shortages, timeout=30, message="scrolled to, the panel never asked")
+    body = api_json(app, "/api/v1/shortages", "grain=month")  # the page's whole history
+    wait_until(lambda: driver.execute_script(
+        "const gd = document.querySelector('#shortages-chart .js-plotly-plot');"
+        "const t = gd && gd.data ? gd.data.find(t => t.name === 'Value') : null;"
+        "return t ? Array.from(t.x) : null;") == [p["period"] for p in body["series"]],
+        timeout=60, message="the panel never drew its answer")
     assert_clean_console(dash_duo)

@@ -42,6 +42,7 @@ from . import formatting as fmt
 from .geo import GeoData, load_geo
 from .i18n import Lang, lang_of
 from .layout import KPI_ELEMENTS, quick_pick_buttons
+from .lazy import register_gates
 from .panels import sellers as seller_panel
 from .panels.customers import register_customer_callbacks
 from .panels.forecast import register_forecast_callbacks
@@ -173,6 +174,7 @@ def register_callbacks(app: Dash, service: PulseService, answers: InsightAnswers
     register_cross_filter(app)
     register_view(app, service, geo)
     register_export(app, service)
+    register_gates(app)
     register_orders_callbacks(app, service)
     register_customer_callbacks(app, service)
     register_insight_callbacks(app, answers)

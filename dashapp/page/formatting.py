@@ -135,6 +135,13 @@ def _decimal(value: Number) -> Decimal:
     return Decimal(value)
 
 
+def _rounded(value: Number, digits: int) -> Decimal:
+    """`value` rounded to `digits` decimals as Python's float formatting rounds (the
+    binary value, so 123.45 -> 123.5): Babel would round the decimal half-even (123.4),
+    and the page's figures must not change with the language."""
+    return Decimal(f"{float(value):.{digits}f}")
+
+
 def to_cents(value: Number) -> Decimal:
     """Round half-up to the cent, exactly as the API's JSON does (`jsonout.jsonable`)."""
     return _decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
@@ -171,13 +178,14 @@ def percent(rate: float | None, style: NumberStyle, digits: int = 1) -> str:
     """A fraction as a percentage: 0.1234 -> `12.3%` (en), `12,3 %` (fr)."""
     if rate is None:
         return NONE
-    return _fixed(style.cldr, "percent", digits).apply(rate, style.cldr)
+    return _fixed(style.cldr, "percent", digits).apply(
+        _rounded(rate * 100, digits).scaleb(-2), style.cldr)
 
 
 def number(value: Number | None, style: NumberStyle, digits: int = 2) -> str:
     if value is None:
         return NONE
-    return _fixed(style.cldr, "decimal", digits).apply(_decimal(value), style.cldr)
+    return _fixed(style.cldr, "decimal", digits).apply(_rounded(value, digits), style.cldr)
 
 
 def days(value: Number | None, style: NumberStyle, digits: int = 1) -> str:
@@ -185,7 +193,8 @@ def days(value: Number | None, style: NumberStyle, digits: int = 1) -> str:
     if value is None:
         return NONE
     pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    return format_unit(_decimal(value), "duration-day", locale=style.cldr, format=pattern)
+    return format_unit(_rounded(value, digits), "duration-day", locale=style.cldr,
+                       format=pattern)
 
 
 def kpi_value(field: str, value: Number | None, style: NumberStyle) -> str:

@@ -29,6 +29,8 @@ from . import charts
 from .formatting import KPI_LABELS, N_, NONE
 from .geo import GeoData, load_geo
 from .i18n import COOKIE, Lang, bcp47, choose, lang_for
+from .lazy import lazy
+from .lazy import stores as lazy_stores
 from .panels.customers import customers_section
 from .panels.forecast import forecast_panel
 from .panels.impact import insight_panel
@@ -117,6 +119,7 @@ def stores(settings: Settings, lang: Lang) -> html.Div:
         dcc.Store(id="status"),
         dcc.Store(id="meta"),
         dcc.Store(id="view"),
+        *lazy_stores(),
         dcc.Interval(id="refresh", interval=max(seconds, 1) * 1000, disabled=seconds == 0),
         dcc.Download(id="download"),
     ])
@@ -381,13 +384,13 @@ def page_for(lang: Lang, settings: Settings) -> html.Div:
             filter_bar(lang),
             kpi_grid(lang),
             charts_section(geo, lang),
-            sellers_panel(lang),
+            lazy("sellers", sellers_panel(lang)),
             summaries(lang),
-            orders_panel(lang),
-            customers_section(lang),
-            insight_panel(lang),
-            forecast_panel(lang),
-            shortages_panel(lang),
+            lazy("orders", orders_panel(lang)),
+            lazy("customers", customers_section(lang)),
+            lazy("impact", insight_panel(lang)),
+            lazy("forecast", forecast_panel(lang)),
+            lazy("shortages", shortages_panel(lang)),
             footer(lang),
         ]),
     ])

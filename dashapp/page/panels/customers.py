@@ -30,6 +30,7 @@ from ...service import DatabaseUnavailable, NoData, PulseService
 from .. import charts
 from .. import formatting as fmt
 from ..i18n import Lang, lang_of
+from ..lazy import view_store
 from ..problems import panel_message
 from ..tables import money_cell, money_header
 from . import customer_charts as cc
@@ -258,7 +259,7 @@ def register_customer_callbacks(app: Dash, service: PulseService) -> None:
     @app.callback(
         Output("customers-cohorts", "figure"), Output("customers-cohorts", "style"),
         Output("customers-cohorts-csv", "href"),
-        Input("view", "data"), State("lang", "data"),
+        Input(view_store("customers"), "data"), State("lang", "data"),
     )
     def draw_cohorts(view: dict | None, lang_store: dict | None) -> tuple:
         filters = view_filters(view)
@@ -272,7 +273,7 @@ def register_customer_callbacks(app: Dash, service: PulseService) -> None:
 
     @app.callback(
         Output("customers-segments", "figure"), Output("customers-segments-csv", "href"),
-        Input("view", "data"), State("lang", "data"),
+        Input(view_store("customers"), "data"), State("lang", "data"),
     )
     def draw_segments(view: dict | None, lang_store: dict | None) -> tuple:
         filters = view_filters(view)
@@ -286,7 +287,7 @@ def register_customer_callbacks(app: Dash, service: PulseService) -> None:
         Output("customers-lateness", "figure"), Output("customers-lateness-summary",
                                                        "children"),
         Output("customers-lateness-csv", "href"),
-        Input("view", "data"), State("lang", "data"),
+        Input(view_store("customers"), "data"), State("lang", "data"),
     )
     def draw_lateness(view: dict | None, lang_store: dict | None) -> tuple:
         filters = view_filters(view)
@@ -306,7 +307,7 @@ def register_list_callbacks(app: Dash, service: PulseService) -> None:
 
     @app.callback(
         Output("customers-list-state", "data"), Output("customers-segments", "clickData"),
-        Input("customers-segments", "clickData"), Input("view", "data"),
+        Input("customers-segments", "clickData"), Input(view_store("customers"), "data"),
         Input("customers-list-prev", "n_clicks"), Input("customers-list-next", "n_clicks"),
         Input("customers-list-close", "n_clicks"),
         State("customers-list-state", "data"), State("customers-list-next-cursor", "data"),

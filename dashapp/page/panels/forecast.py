@@ -30,6 +30,7 @@ from .. import charts
 from .. import formatting as fmt
 from ..formatting import N_
 from ..i18n import Lang, lang_of
+from ..lazy import view_store
 from .frame import RETRY_MS, ask, choice_buttons, insight_card
 
 DEFAULT_HORIZON = 3
@@ -250,7 +251,7 @@ def register_forecast_callbacks(app: Dash, answers: InsightAnswers) -> None:
 
     @app.callback(
         Output("forecast-answer", "data"), Output("forecast-retry", "disabled"),
-        Input("view", "data"), Input("forecast-horizon", "value"),
+        Input(view_store("forecast"), "data"), Input("forecast-horizon", "value"),
         Input("forecast-retry", "n_intervals"), State("lang", "data"),
     )
     def fetch_forecast(view: dict | None, horizon: int | None, _tick: int | None,

@@ -29,6 +29,7 @@ from .. import charts
 from .. import formatting as fmt
 from ..formatting import N_
 from ..i18n import Lang, lang_of
+from ..lazy import view_store
 from ..problems import panel_message
 from .frame import RETRY_MS, insight_card, row_click_search
 
@@ -206,7 +207,7 @@ def register_insight_callbacks(app: Dash, answers: InsightAnswers) -> None:
     @app.callback(
         Output("impact-chart", "figure"), Output("impact-summary", "children"),
         Output("impact-table", "children"), Output("impact-retry", "disabled"),
-        Input("impact-event", "date"), Input("view", "data"),
+        Input("impact-event", "date"), Input(view_store("impact"), "data"),
         Input("impact-retry", "n_intervals"), State("lang", "data"),
     )
     def show_impact(event: str | None, view: dict | None, _tick: int | None,

@@ -40,6 +40,7 @@ from ...service import DatabaseUnavailable, NoData, PulseService
 from .. import formatting as fmt
 from ..formatting import N_
 from ..i18n import Lang, lang_of
+from ..lazy import view_store
 from ..problems import panel_message
 from ..tables import FILTER_LABELS, filter_value, money_cell, money_header
 
@@ -519,13 +520,19 @@ def register_paging(app: Dash) -> None:
 
     @app.callback(
         Output("orders-pages", "data"),
-        Input("view", "data"), Input("orders-scope", "data"), Input("orders-sort", "data"),
+        Input(view_store("orders"), "data"), Input("orders-scope", "data"),
+        Input("orders-sort", "data"),
         Input("orders-prev", "n_clicks"), Input("orders-next", "n_clicks"),
-        State("orders-pages", "data"), State("orders-answer", "data"),
+        State("orders-pages", "data"), State("orders-answer", "data"), State("view", "data"),
     )
-    def paging(view: dict | None, scope: dict | None, sort: dict | None, _prev: int | None,
-               _next: int | None, pages: dict | None, answer: dict | None) -> dict:
-        """A new list starts at its first page; Previous/Next walk the kept cursors."""
+    def paging(_shown: dict | None, scope: dict | None, sort: dict | None, _prev: int | None,
+               _next: int | None, pages: dict | None, answer: dict | None,
+               view: dict | None) -> dict:
+        """A new list starts at its first page; Previous/Next walk the kept cursors.
+
+        The panel's view store only says when to start (lazy.py); the list is always the
+        current view's: a way in (a card's orders link) sets the scope before the panel
+        has scrolled on screen, while its store may still hold an older view."""
         if not view or view.get("error") or not view.get("filters"):
             raise PreventUpdate
         trigger = ctx.triggered_id

@@ -32,6 +32,7 @@ from .. import formatting as fmt
 from .. import urlstate
 from ..formatting import N_
 from ..i18n import Lang, lang_of
+from ..lazy import view_store
 from ..problems import panel_message
 
 log = logging.getLogger(__name__)
@@ -182,7 +183,7 @@ def register_seller_callbacks(app: Dash, service: PulseService) -> None:
 
     @app.callback(
         Output("sellers-table", "children"), Output("sellers-note", "children"),
-        Input("view", "data"), Input("seller-top", "value"), State("lang", "data"),
+        Input(view_store("sellers"), "data"), Input("seller-top", "value"), State("lang", "data"),
     )
     def draw_sellers(view: dict | None, top: int | None, lang_store: dict | None) -> tuple:
         if not view or view.get("error") or not view.get("filters"):

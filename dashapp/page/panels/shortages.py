@@ -32,6 +32,7 @@ from .. import charts
 from .. import formatting as fmt
 from ..formatting import N_
 from ..i18n import Lang, lang_of
+from ..lazy import view_store
 from .frame import RETRY_MS, ask, choice_buttons, insight_card, row_click_search
 from .impact import DIM_LABELS
 
@@ -272,7 +273,7 @@ def register_shortage_callbacks(app: Dash, answers: InsightAnswers) -> None:
 
     @app.callback(
         Output("shortages-answer", "data"), Output("shortages-retry", "disabled"),
-        Input("view", "data"), Input("shortages-grain", "value"),
+        Input(view_store("shortages"), "data"), Input("shortages-grain", "value"),
         Input("shortages-retry", "n_intervals"), State("lang", "data"),
     )
     def fetch_shortages(view: dict | None, grain: str | None, _tick: int | None,
