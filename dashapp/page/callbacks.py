@@ -95,7 +95,7 @@ def resolve_view(service: PulseService, search: str | None
 
 def _resolve_in(service: PulseService, reader: Reader, search: str | None
                 ) -> tuple[dict[str, Any], dict]:
-    params = urlstate.parse_search(search)
+    params = urlstate.filter_params(urlstate.parse_search(search))
     notices: list[dict[str, str]] = []
     filters: Filters | None = None
     for _ in range(len(params) + 2):
@@ -146,6 +146,8 @@ def map_patch(figure: Any) -> Patch:
     """Update the map's traces in place: everything but the GeoJSON, which the browser
     already has from the page (sending 650 kB per click would make every filter slow)."""
     patch = Patch()
+    for key in ("font", "hoverlabel"):  # the theme's text and hover colours
+        patch["layout"][key] = figure.layout[key].to_plotly_json()
     for i, trace in enumerate(figure.data):
         values = trace.to_plotly_json()
         values.setdefault("selectedpoints", None)  # None is left out of the JSON: clear it
@@ -168,6 +170,7 @@ def register_callbacks(app: Dash, service: PulseService, answers: InsightAnswers
     register_status(app, service, settings.refresh_seconds * 1000)
     register_meta(app, service)
     register_filter_bar(app)
+    register_theme(app)
     register_cross_filter(app)
     register_view(app, service, geo)
     register_export(app, service)
@@ -306,7 +309,7 @@ def register_filter_bar(app: Dash) -> None:
                 else no_update
             return (no_update, *changed, options)
         edited = urlstate.Controls(start, end, *[list(v or []) for v in values])
-        new = urlstate.search_from_controls(edited, meta)
+        new = urlstate.keep_view_settings(urlstate.search_from_controls(edited, meta), search)
         if urlstate.same_view(new, search):
             raise PreventUpdate
         return (new, *[no_update] * (3 + len(FILTER_DROPDOWNS)))
@@ -340,7 +343,52 @@ def register_filter_bar(app: Dash) -> None:
     def reset(clicks: int | None, search: str | None) -> str:
         if not clicks or not search:
             raise PreventUpdate
-        return ""
+        return urlstate.keep_view_settings("", search)
+
+
+# --- light and dark ------------------------------------------------------------------------
+
+
+def register_theme(app: Dash) -> None:
+    """The theme is a view setting: a link's `theme=` wins and is remembered (the `theme`
+    store lives in localStorage), a link without one shows the remembered theme, and the
+    switch writes both, keeping every filter of the URL."""
+
+    @app.callback(
+        Output("theme", "data", allow_duplicate=True),
+        Input("url", "search"), State("theme", "data"),
+        prevent_initial_call="initial_duplicate",
+    )
+    @guarded
+    def theme_from_link(search: str | None, remembered: str | None) -> str:
+        linked = urlstate.view_setting(search, "theme")
+        if linked is None or linked == remembered:
+            raise PreventUpdate
+        return linked
+
+    @app.callback(
+        Output("url", "search", allow_duplicate=True),
+        Output("theme", "data", allow_duplicate=True),
+        Input("theme-switch", "n_clicks"), State("url", "search"), State("theme", "data"),
+        prevent_initial_call=True,
+    )
+    @guarded
+    def switch_theme(clicks: int | None, search: str | None, current: str | None) -> tuple:
+        if not clicks:
+            raise PreventUpdate
+        new = "light" if current == "dark" else "dark"
+        return urlstate.with_view_setting(search, "theme", new), new
+
+    # the document's colour mode (Bootstrap 5.3 `data-bs-theme`) and the switch's label
+    app.clientside_callback(
+        """function (theme) {
+            const dark = theme === 'dark';
+            document.documentElement.setAttribute('data-bs-theme', dark ? 'dark' : 'light');
+            return [dark ? 'Light theme' : 'Dark theme', dark ? 'true' : 'false'];
+        }""",
+        Output("theme-switch", "children"), Output("theme-switch", "aria-pressed"),
+        Input("theme", "data"),
+    )
 
 
 # --- cross-filtering: chart clicks and the time drag write the URL -----------------------------
@@ -471,13 +519,14 @@ def timeseries_chart(payload: dict, filters: dict) -> Any:
     return fig
 
 
-def state_map(geo: GeoData, payload: dict, filters: dict, metric: str | None) -> Any:
+def state_map(geo: GeoData, payload: dict, filters: dict, metric: str | None,
+              theme: str | None = None) -> Any:
     if geo.geojson is None or not geo.ids:
         return no_update
     selected = Filters.from_json(filters).effective_states() or ()
     fig = charts.map_figure(payload["state"]["rows"], metric or "sales", selected,
                             geo.ids, geo.names, None, geo.key)
-    return map_patch(fig)
+    return map_patch(charts.themed(fig, theme))
 
 
 def category_chart(payload: dict, filters: dict, top: int | None) -> Any:
@@ -495,18 +544,18 @@ def earnings(payload: dict, filters: dict) -> Any:
 
 
 def panels(geo: GeoData, payload: dict, filters: dict, metric: str | None,
-           top: int | None) -> tuple:
-    """Every chart and table of the view, in PANEL_OUTPUTS' order."""
-    return (
+           top: int | None, theme: str | None = None) -> tuple:
+    """Every chart and table of the view, in PANEL_OUTPUTS' order, drawn for the theme."""
+    return charts.themed_outputs((
         timeseries_chart(payload, filters),
         charts.growth_figure(payload["timeseries"]["points"]),
-        state_map(geo, payload, filters, metric),
+        state_map(geo, payload, filters, metric, theme),
         category_chart(payload, filters, top),
         charts.payment_figure(payload["payment_type"]["rows"],
                               filters.get("payment_type") or []),
         earnings(payload, filters),
         tables.changes_table(payload["kpis"]),
-    )
+    ), theme)
 
 
 PANEL_OUTPUTS = (
@@ -537,11 +586,11 @@ def register_view(app: Dash, service: PulseService, geo: GeoData) -> None:
         *[Output(*o) for o in KPI_OUTPUTS], *[Output(*o) for o in PANEL_OUTPUTS],
         Input("url", "search"), Input("status", "data"),
         Input("map-metric", "value"), Input("category-top", "value"),
-        State("view", "data"),
+        Input("theme", "data"), State("view", "data"),
     )
     @guarded
     def render_view(search: str | None, status: dict | None, metric: str | None,
-                    top: int | None, current: dict | None) -> tuple:
+                    top: int | None, theme: str | None, current: dict | None) -> tuple:
         """The view (validated filters, computed once) and everything drawn from it.
 
         The view is an output too, so the panels that follow it (insight, quick picks)
@@ -554,9 +603,9 @@ def register_view(app: Dash, service: PulseService, geo: GeoData) -> None:
             if same_data:  # else a load came since: redraw everything from the new data
                 redrawn = list(unchanged_panels)
                 if trigger == "map-metric":
-                    redrawn[2] = state_map(geo, payload, filters, metric)
+                    redrawn[2] = state_map(geo, payload, filters, metric, theme)
                 else:
-                    redrawn[3] = category_chart(payload, filters, top)
+                    redrawn[3] = charts.themed(category_chart(payload, filters, top), theme)
                 return (no_update, *(no_update,) * 4, *unchanged_kpis, *redrawn)
         view, payload = compute_view(service, search)
         if (view.get("error") or {}).get("kind") == "db":  # the banner says it; keep the picture
@@ -564,7 +613,7 @@ def register_view(app: Dash, service: PulseService, geo: GeoData) -> None:
         if view.get("error") or payload is None:
             return (view, *notices(view), *unchanged_kpis, *unchanged_panels)
         return (view, *notices(view), *kpi_cards(payload),
-                *panels(geo, payload, view["filters"], metric, top))
+                *panels(geo, payload, view["filters"], metric, top, theme))
 
 
 # --- export ------------------------------------------------------------------------------------
@@ -592,7 +641,8 @@ def register_export(app: Dash, service: PulseService) -> None:
                                                      seller_top)
         else:
             rows, columns = export_rows(name, payload, filters, top or charts.DEFAULT_TOP_N)
-        stem = urlstate.build_search(urlstate.parse_search(view.get("search"))).lstrip("?")
+        stem = urlstate.build_search(urlstate.filter_params(urlstate.parse_search(
+            view.get("search")))).lstrip("?")
         suffix = ("-" + "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in stem)
                   )[:80] if stem else ""
         return dcc.send_string(to_csv(rows, columns), f"pulse-{name}{suffix}.csv",

@@ -67,8 +67,44 @@ def build_search(params: Mapping[str, Iterable[str]]) -> str:
 
 
 def same_view(a: str | None, b: str | None) -> bool:
-    """True when two query strings describe the same filters (order and repeats aside)."""
-    return normalise(parse_search(a)) == normalise(parse_search(b))
+    """True when two query strings describe the same filters (order and repeats aside);
+    view settings (`theme`) are not filters."""
+    return normalise(filter_params(parse_search(a))) == normalise(filter_params(parse_search(b)))
+
+
+# --- view settings: in the URL beside the filters, never sent to the API ------------------
+
+#: Page-only settings a link may carry, with their accepted values (first = default).
+VIEW_SETTINGS: dict[str, tuple[str, ...]] = {"theme": ("light", "dark")}
+
+
+def filter_params(params: Mapping[str, Iterable[str]]) -> Params:
+    """The query without the view settings: what the filters (and the API) read."""
+    return {k: list(v) for k, v in params.items() if k not in VIEW_SETTINGS}
+
+
+def view_setting(search: str | None, name: str) -> str | None:
+    """A view setting the URL names with an accepted value, else None (the page then
+    uses the remembered one)."""
+    values = parse_search(search).get(name) or []
+    value = values[-1].lower() if values else None
+    return value if value in VIEW_SETTINGS[name] else None
+
+
+def with_view_setting(search: str | None, name: str, value: str) -> str:
+    """The same view with one setting changed: every filter is kept."""
+    params = parse_search(search)
+    params[name] = [value]
+    return build_search(params)
+
+
+def keep_view_settings(new: str, old: str | None) -> str:
+    """`new` (a filter edit) with the view settings `old` carried."""
+    params = parse_search(new)
+    for name, values in parse_search(old).items():
+        if name in VIEW_SETTINGS:
+            params[name] = values
+    return build_search(params)
 
 
 # --- the default range, and how a range is written in the URL --------------------------

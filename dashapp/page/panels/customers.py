@@ -248,8 +248,9 @@ def register_customer_callbacks(app: Dash, service: PulseService) -> None:
     @app.callback(
         Output("customers-cohorts", "figure"), Output("customers-cohorts", "style"),
         Output("customers-cohorts-csv", "href"),
-        Input("view", "data"),
+        Input("view", "data"), Input("theme", "data"),
     )
+    @charts.themed_callback
     def draw_cohorts(view: dict | None) -> tuple:
         filters = view_filters(view)
         found, problem = answer(service, filters, service.cohorts)
@@ -261,8 +262,9 @@ def register_customer_callbacks(app: Dash, service: PulseService) -> None:
 
     @app.callback(
         Output("customers-segments", "figure"), Output("customers-segments-csv", "href"),
-        Input("view", "data"),
+        Input("view", "data"), Input("theme", "data"),
     )
+    @charts.themed_callback
     def draw_segments(view: dict | None) -> tuple:
         filters = view_filters(view)
         found, problem = answer(service, filters, service.segments)
@@ -274,8 +276,9 @@ def register_customer_callbacks(app: Dash, service: PulseService) -> None:
         Output("customers-lateness", "figure"), Output("customers-lateness-summary",
                                                        "children"),
         Output("customers-lateness-csv", "href"),
-        Input("view", "data"),
+        Input("view", "data"), Input("theme", "data"),
     )
+    @charts.themed_callback
     def draw_lateness(view: dict | None) -> tuple:
         filters = view_filters(view)
         found, problem = answer(service, filters, service.lateness)

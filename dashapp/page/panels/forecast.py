@@ -244,7 +244,9 @@ def register_forecast_callbacks(app: Dash, answers: InsightAnswers) -> None:
         Output("forecast-chart", "figure"), Output("forecast-details", "style"),
         Output("forecast-note", "children"),
         Input("forecast-answer", "data"), Input("forecast-metric", "value"),
+        Input("theme", "data"),
     )
+    @charts.themed_callback
     def draw_forecast(answer: dict | None, metric: str | None) -> tuple:
         if not answer:
             raise PreventUpdate

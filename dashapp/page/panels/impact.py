@@ -184,8 +184,9 @@ def register_insight_callbacks(app: Dash, answers: InsightAnswers) -> None:
         Output("impact-chart", "figure"), Output("impact-summary", "children"),
         Output("impact-table", "children"), Output("impact-retry", "disabled"),
         Input("impact-event", "date"), Input("view", "data"),
-        Input("impact-retry", "n_intervals"),
+        Input("impact-retry", "n_intervals"), Input("theme", "data"),
     )
+    @charts.themed_callback
     def show_impact(event: str | None, view: dict | None, _tick: int | None) -> tuple:
         """The answer, or while the models work a "computing" line and a timer that asks
         again (the last picture stays until then), as the forecast view does."""
