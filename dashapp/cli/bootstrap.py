@@ -38,8 +38,9 @@ def prepare_database(settings: Settings, progress: Progress | None = None) -> En
     if settings.embedded and not has_data(engine):
         from loaders.demo import DemoSpec, generate
 
-        spec = DemoSpec(orders=settings.demo_orders)
-        out = settings.home / f"demo-{spec.orders}-{spec.seed}"
+        spec = DemoSpec(orders=settings.demo_orders, country=settings.country)
+        where = "" if spec.country == "BR" else f"{spec.country.lower()}-"
+        out = settings.home / f"demo-{where}{spec.orders}-{spec.seed}"
         progress.stage(f"empty database: generating {spec.orders:,} demo orders in {out}")
         generate(spec, out, progress=lambda stage, done, total: progress.counter(
             f"demo: {stage}", done, total))

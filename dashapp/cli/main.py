@@ -23,7 +23,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
-from ..config import ConfigError, get_settings, set_settings
+from ..config import COUNTRIES, ConfigError, get_settings, set_settings
 from ..db import redact, release_embedded
 from ..logsetup import configure_logging, log_format
 from .admin import register as register_admin
@@ -84,6 +84,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         orders=args.orders,
         seed=args.seed,
         pandemic=0.0 if args.no_pandemic else args.pandemic_size,
+        # the dataset matches the map the dashboard shows unless asked otherwise
+        country=args.country or get_settings().country,
     )
     out = Path(args.out)
     progress = _progress()
@@ -138,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-pandemic", action="store_true", help="no pandemic effect")
     demo.add_argument("--pandemic-size", type=float, default=1.0,
                       help="size of the pandemic effect (1.0 = documented default)")
+    demo.add_argument("--country", type=str.upper, choices=tuple(COUNTRIES),
+                      help="whose regions, cities, categories and money: BR (Brazil) or "
+                           "MA (Morocco; default: $PULSE_COUNTRY, else BR)")
     demo.add_argument("--load", action="store_true", help="load it once written")
     demo.set_defaults(func=cmd_demo)
 

@@ -148,6 +148,8 @@ def map_patch(figure: Any) -> Patch:
     """Update the map's traces in place: everything but the GeoJSON, which the browser
     already has from the page (sending 650 kB per click would make every filter slow)."""
     patch = Patch()
+    for key in ("font", "hoverlabel"):  # the theme's text and hover colours
+        patch["layout"][key] = figure.layout[key].to_plotly_json()
     for i, trace in enumerate(figure.data):
         values = trace.to_plotly_json()
         values.setdefault("selectedpoints", None)  # None is left out of the JSON: clear it
@@ -171,6 +173,7 @@ def register_callbacks(app: Dash, service: PulseService, answers: InsightAnswers
     register_meta(app, service)
     register_filter_bar(app)
     register_language(app)
+    register_theme(app)
     register_cross_filter(app)
     register_view(app, service, geo)
     register_export(app, service)
@@ -365,6 +368,52 @@ def register_language(app: Dash) -> None:
         return [urlstate.with_lang(search, str(i["code"]).replace("_", "-")) for i in ids]
 
 
+# --- light and dark ------------------------------------------------------------------------
+
+
+def register_theme(app: Dash) -> None:
+    """The theme is a view setting: a link's `theme=` wins and is remembered (the `theme`
+    store lives in localStorage), a link without one shows the remembered theme, and the
+    switch writes both, keeping every filter of the URL."""
+
+    @app.callback(
+        Output("theme", "data", allow_duplicate=True),
+        Input("url", "search"), State("theme", "data"),
+        prevent_initial_call="initial_duplicate",
+    )
+    @guarded
+    def theme_from_link(search: str | None, remembered: str | None) -> str:
+        linked = urlstate.view_setting(search, "theme")
+        if linked is None or linked == remembered:
+            raise PreventUpdate
+        return linked
+
+    @app.callback(
+        Output("url", "search", allow_duplicate=True),
+        Output("theme", "data", allow_duplicate=True),
+        Input("theme-switch", "n_clicks"), State("url", "search"), State("theme", "data"),
+        prevent_initial_call=True,
+    )
+    @guarded
+    def switch_theme(clicks: int | None, search: str | None, current: str | None) -> tuple:
+        if not clicks:
+            raise PreventUpdate
+        new = "light" if current == "dark" else "dark"
+        return urlstate.with_view_setting(search, "theme", new), new
+
+    # the document's colour mode (Bootstrap 5.3 `data-bs-theme`) and the switch's label
+    app.clientside_callback(
+        """function (theme) {
+            const dark = theme === 'dark';
+            document.documentElement.setAttribute('data-bs-theme', dark ? 'dark' : 'light');
+            const labels = (document.getElementById('theme-switch') || {}).dataset || {};
+            return [dark ? labels.light : labels.dark, dark ? 'true' : 'false'];
+        }""",
+        Output("theme-switch", "children"), Output("theme-switch", "aria-pressed"),
+        Input("theme", "data"),
+    )
+
+
 # --- cross-filtering: chart clicks and the time drag write the URL -----------------------------
 
 
@@ -493,14 +542,14 @@ def timeseries_chart(payload: dict, filters: dict, lang: Lang) -> Any:
     return fig
 
 
-def state_map(geo: GeoData, payload: dict, filters: dict, metric: str | None, lang: Lang
-              ) -> Any:
+def state_map(geo: GeoData, payload: dict, filters: dict, metric: str | None, lang: Lang,
+              theme: str | None = None) -> Any:
     if geo.geojson is None or not geo.ids:
         return no_update
     selected = Filters.from_json(filters).effective_states() or ()
     fig = charts.map_figure(payload["state"]["rows"], metric or "sales", selected,
                             geo.ids, lang, geo.names, None, geo.key)
-    return map_patch(fig)
+    return map_patch(charts.themed(fig, theme))
 
 
 def category_chart(payload: dict, filters: dict, top: int | None, lang: Lang) -> Any:
@@ -519,18 +568,18 @@ def earnings(payload: dict, filters: dict, lang: Lang) -> Any:
 
 
 def panels(geo: GeoData, payload: dict, filters: dict, metric: str | None,
-           top: int | None, lang: Lang) -> tuple:
-    """Every chart and table of the view, in PANEL_OUTPUTS' order."""
-    return (
+           top: int | None, lang: Lang, theme: str | None = None) -> tuple:
+    """Every chart and table of the view, in PANEL_OUTPUTS' order, drawn for the theme."""
+    return charts.themed_outputs((
         timeseries_chart(payload, filters, lang),
         charts.growth_figure(payload["timeseries"]["points"], lang),
-        state_map(geo, payload, filters, metric, lang),
+        state_map(geo, payload, filters, metric, lang, theme),
         category_chart(payload, filters, top, lang),
         charts.payment_figure(payload["payment_type"]["rows"], lang,
                               filters.get("payment_type") or []),
         earnings(payload, filters, lang),
         tables.changes_table(payload["kpis"], lang),
-    )
+    ), theme)
 
 
 PANEL_OUTPUTS = (
@@ -561,11 +610,12 @@ def register_view(app: Dash, service: PulseService, geo: GeoData) -> None:
         *[Output(*o) for o in KPI_OUTPUTS], *[Output(*o) for o in PANEL_OUTPUTS],
         Input("url", "search"), Input("status", "data"),
         Input("map-metric", "value"), Input("category-top", "value"),
-        State("view", "data"), State("lang", "data"),
+        Input("theme", "data"), State("view", "data"), State("lang", "data"),
     )
     @guarded
     def render_view(search: str | None, status: dict | None, metric: str | None,
-                    top: int | None, current: dict | None, lang_store: dict | None) -> tuple:
+                    top: int | None, theme: str | None, current: dict | None,
+                    lang_store: dict | None) -> tuple:
         """The view (validated filters, computed once) and everything drawn from it.
 
         The view is an output too, so the panels that follow it (insight, quick picks)
@@ -579,9 +629,10 @@ def register_view(app: Dash, service: PulseService, geo: GeoData) -> None:
             if same_data:  # else a load came since: redraw everything from the new data
                 redrawn = list(unchanged_panels)
                 if trigger == "map-metric":
-                    redrawn[2] = state_map(geo, payload, filters, metric, lang)
+                    redrawn[2] = state_map(geo, payload, filters, metric, lang, theme)
                 else:
-                    redrawn[3] = category_chart(payload, filters, top, lang)
+                    redrawn[3] = charts.themed(category_chart(payload, filters, top, lang),
+                                               theme)
                 return (no_update, *(no_update,) * 4, *unchanged_kpis, *redrawn)
         view, payload = compute_view(service, search)
         if (view.get("error") or {}).get("kind") == "db":  # the banner says it; keep the picture
@@ -589,7 +640,7 @@ def register_view(app: Dash, service: PulseService, geo: GeoData) -> None:
         if view.get("error") or payload is None:
             return (view, *notices(view, lang), *unchanged_kpis, *unchanged_panels)
         return (view, *notices(view, lang), *kpi_cards(payload, lang),
-                *panels(geo, payload, view["filters"], metric, top, lang))
+                *panels(geo, payload, view["filters"], metric, top, lang, theme))
 
 
 # --- export ------------------------------------------------------------------------------------

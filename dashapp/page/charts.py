@@ -13,7 +13,8 @@ tooltip, the KPI card and the CSV agree to the cent. Colours are Okabe-Ito
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -89,6 +90,61 @@ def base_layout(style: NumberStyle, **overrides: Any) -> dict[str, Any]:
     }
     layout.update(overrides)
     return layout
+
+
+#: The dark theme's colour for each light one the figures are drawn with (the page's dark
+#: cards are Bootstrap 5.3's dark body, #212529): text, grid and zero lines, the map's
+#: regions without orders and their borders, hover boxes, the retention heatmap's empty end.
+#: Data colours (Okabe-Ito, viridis) stay: they read on both backgrounds.
+DARK_COLOURS = {
+    INK.lower(): "#dee2e6", MUTED.lower(): "#adb5bd", "#eef1f4": "#373e45",
+    "#d5dbe0": "#495057", "#aeb6bf": "#6c757d", NO_DATA.lower(): "#41484f",
+    "#ffffff": "#212529", "white": "#2b3035", "#000000": "#ffffff", "#eef3f8": "#2b3035",
+}
+THEMES = ("light", "dark")
+
+
+def _recolour(value: Any, colours: Mapping[str, str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _recolour(v, colours) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_recolour(v, colours) for v in value]
+    if isinstance(value, str):
+        found = colours.get(value.lower())
+        if found:
+            return found
+        if MUTED in value:  # inline HTML in labels: <span style='color:#6C757D'>
+            return value.replace(MUTED, colours[MUTED.lower()])
+    return value
+
+
+def themed(fig: go.Figure, theme: str | None) -> go.Figure:
+    """The figure for the page's theme: as built for light, recoloured for dark.
+
+    Why one recolouring pass instead of a theme argument to every figure function: the
+    figures (here and in panels/) are pure functions of their data and share one small
+    palette, so mapping that palette keeps their signatures and their tests as they are,
+    and a new chart is dark-ready as long as it uses the palette."""
+    if theme != "dark":
+        return fig
+    return go.Figure(_recolour(fig.to_plotly_json(), DARK_COLOURS))
+
+
+def themed_outputs(outputs: Any, theme: str | None) -> Any:
+    """Every figure among a callback's outputs (one value or a tuple) drawn for `theme`."""
+    if isinstance(outputs, tuple):
+        return tuple(themed(o, theme) if isinstance(o, go.Figure) else o for o in outputs)
+    return themed(outputs, theme) if isinstance(outputs, go.Figure) else outputs
+
+
+def themed_callback(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """For a callback whose last input is the `theme` store: the function is called
+    without it and its figures come back drawn for that theme (its body stays as is)."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any) -> Any:
+        *rest, theme = args
+        return themed_outputs(fn(*rest), theme)
+    return wrapper
 
 
 #: Legends sit above the plot, under the toolbar (which plotly puts in the top-right corner).

@@ -122,6 +122,22 @@ def stores(settings: Settings, lang: Lang) -> html.Div:
         *lazy_stores(),
         dcc.Interval(id="refresh", interval=max(seconds, 1) * 1000, disabled=seconds == 0),
         dcc.Download(id="download"),
+        # the light/dark choice, remembered in the browser (callbacks.register_theme)
+        dcc.Store(id="theme", storage_type="local"),
+    ])
+
+
+def theme_switch(lang: Lang) -> html.Div:
+    """The light/dark switch (its own block: the header's other tools sit beside it). Its
+    label names the theme it switches to; both labels ride on the button, in the page's
+    language, for the clientside callback that flips them."""
+    _ = lang.gettext
+    return html.Div(className="theme-tools", children=[
+        html.Button(_("Dark theme"), id="theme-switch", n_clicks=0, type="button",
+                    className="btn btn-sm btn-outline-light theme-switch",
+                    title=_("Switch between the light and the dark theme"),
+                    **{"aria-pressed": "false", "data-dark": _("Dark theme"),
+                       "data-light": _("Light theme")}),
     ])
 
 
@@ -163,6 +179,7 @@ def header(lang: Lang, settings: Settings) -> html.Header:
                               "review")),
             language_menu(lang, settings),
         ]),
+        theme_switch(lang),
     ]))
 
 

@@ -22,8 +22,9 @@ from .formatting import N_
 Params = dict[str, list[str]]
 
 #: Parameters of the page that are not filters: they travel with every URL the page
-#: writes (a filter change keeps the language) and never reach the filter parser.
-PAGE_PARAMS = ("lang",)
+#: writes (a filter change keeps the language and the theme) and never reach the filter
+#: parser nor the API.
+PAGE_PARAMS = ("lang", "theme")
 
 
 def _split(value: str) -> list[str]:
@@ -78,7 +79,7 @@ def without_page_params(params: Mapping[str, Iterable[str]]) -> Params:
 
 def keep_page_params(new: str, old: str | None) -> str:
     """`new` (a URL the page computed from filters) with `old`'s page parameters (its
-    language): switching a filter never switches the language back."""
+    language, its theme): switching a filter never switches them back."""
     kept = {k: v for k, v in parse_search(old).items() if k in PAGE_PARAMS}
     if not kept:
         return new
@@ -93,8 +94,33 @@ def with_lang(search: str | None, code: str) -> str:
 
 
 def same_view(a: str | None, b: str | None) -> bool:
-    """True when two query strings describe the same filters (order and repeats aside)."""
-    return normalise(parse_search(a)) == normalise(parse_search(b))
+    """True when two query strings describe the same filters (order and repeats aside);
+    view settings (`theme`) are not filters."""
+    return (normalise(without_page_params(parse_search(a)))
+            == normalise(without_page_params(parse_search(b))))
+
+
+# --- view settings: page parameters with a fixed set of values -----------------------------
+
+#: Page-only settings a link may carry, with their accepted values (first = default).
+VIEW_SETTINGS: dict[str, tuple[str, ...]] = {"theme": ("light", "dark")}
+
+
+def view_setting(search: str | None, name: str) -> str | None:
+    """A view setting the URL names with an accepted value, else None (the page then
+    uses the remembered one)."""
+    values = parse_search(search).get(name) or []
+    value = values[-1].lower() if values else None
+    return value if value in VIEW_SETTINGS[name] else None
+
+
+def with_view_setting(search: str | None, name: str, value: str) -> str:
+    """The same view with one setting changed: every filter is kept."""
+    params = parse_search(search)
+    params[name] = [value]
+    return build_search(params)
+
+
 
 
 # --- the default range, and how a range is written in the URL --------------------------

@@ -259,8 +259,9 @@ def register_customer_callbacks(app: Dash, service: PulseService) -> None:
     @app.callback(
         Output("customers-cohorts", "figure"), Output("customers-cohorts", "style"),
         Output("customers-cohorts-csv", "href"),
-        Input(view_store("customers"), "data"), State("lang", "data"),
+        Input(view_store("customers"), "data"), Input("lang", "data"), Input("theme", "data"),
     )
+    @charts.themed_callback
     def draw_cohorts(view: dict | None, lang_store: dict | None) -> tuple:
         filters = view_filters(view)
         lang = lang_of(lang_store)
@@ -273,8 +274,9 @@ def register_customer_callbacks(app: Dash, service: PulseService) -> None:
 
     @app.callback(
         Output("customers-segments", "figure"), Output("customers-segments-csv", "href"),
-        Input(view_store("customers"), "data"), State("lang", "data"),
+        Input(view_store("customers"), "data"), Input("lang", "data"), Input("theme", "data"),
     )
+    @charts.themed_callback
     def draw_segments(view: dict | None, lang_store: dict | None) -> tuple:
         filters = view_filters(view)
         lang = lang_of(lang_store)
@@ -287,8 +289,9 @@ def register_customer_callbacks(app: Dash, service: PulseService) -> None:
         Output("customers-lateness", "figure"), Output("customers-lateness-summary",
                                                        "children"),
         Output("customers-lateness-csv", "href"),
-        Input(view_store("customers"), "data"), State("lang", "data"),
+        Input(view_store("customers"), "data"), Input("lang", "data"), Input("theme", "data"),
     )
+    @charts.themed_callback
     def draw_lateness(view: dict | None, lang_store: dict | None) -> tuple:
         filters = view_filters(view)
         lang = lang_of(lang_store)

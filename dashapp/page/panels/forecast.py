@@ -266,8 +266,9 @@ def register_forecast_callbacks(app: Dash, answers: InsightAnswers) -> None:
         Output("forecast-chart", "figure"), Output("forecast-details", "style"),
         Output("forecast-note", "children"),
         Input("forecast-answer", "data"), Input("forecast-metric", "value"),
-        State("lang", "data"),
+        Input("lang", "data"), Input("theme", "data"),
     )
+    @charts.themed_callback
     def draw_forecast(answer: dict | None, metric: str | None, lang_store: dict | None
                       ) -> tuple:
         if not answer:

@@ -208,8 +208,9 @@ def register_insight_callbacks(app: Dash, answers: InsightAnswers) -> None:
         Output("impact-chart", "figure"), Output("impact-summary", "children"),
         Output("impact-table", "children"), Output("impact-retry", "disabled"),
         Input("impact-event", "date"), Input(view_store("impact"), "data"),
-        Input("impact-retry", "n_intervals"), State("lang", "data"),
+        Input("impact-retry", "n_intervals"), Input("lang", "data"), Input("theme", "data"),
     )
+    @charts.themed_callback
     def show_impact(event: str | None, view: dict | None, _tick: int | None,
                     lang_store: dict | None) -> tuple:
         """The answer, or while the models work a "computing" line and a timer that asks

@@ -291,8 +291,9 @@ def register_shortage_callbacks(app: Dash, answers: InsightAnswers) -> None:
     @app.callback(
         Output("shortages-chart", "figure"), Output("shortages-summary", "children"),
         Output("shortages-rule", "children"),
-        Input("shortages-answer", "data"), State("lang", "data"),
+        Input("shortages-answer", "data"), Input("lang", "data"), Input("theme", "data"),
     )
+    @charts.themed_callback
     def draw_shortages(answer: dict | None, lang_store: dict | None) -> tuple:
         if not answer:
             raise PreventUpdate
