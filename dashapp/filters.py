@@ -30,16 +30,33 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # ASCII only: \d takes any sc
 #: month's first day: reference periods clamped to it stay whole weeks and months.
 DATE_MIN = date(1900, 1, 1)
 DATE_MAX = date(2999, 12, 31)
-_WINDOW = f"dates must lie between {DATE_MIN} and {DATE_MAX}"
+_WINDOW = {"min": str(DATE_MIN), "max": str(DATE_MAX)}
+
+
+def N_(message: str) -> str:  # noqa: N802 - gettext's name for "extract, translate later"
+    """Marks a message template for the page's catalogs (babel.cfg reads this module)."""
+    return message
 
 
 class FilterError(ValueError):
-    """A filter parameter is wrong; `parameter` names it (the API returns it with a 400)."""
+    """A filter parameter is wrong; `parameter` names it (the API returns it with a 400).
 
-    def __init__(self, parameter: str, message: str) -> None:
+    `message` is English, the API's words. The page shows the same reason in the reader's
+    language: `template` (a catalog message) filled with `values` (plain strings)."""
+
+    def __init__(self, parameter: str, message: str, template: str | None = None,
+                 values: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.parameter = parameter
         self.message = message
+        self.template = template or message.replace("%", "%%")
+        self.values = dict(values or {})
+
+    @classmethod
+    def of(cls, parameter: str, template: str, **values: object) -> FilterError:
+        """The error from a template marked with N_ and its values."""
+        texts = {k: str(v) for k, v in values.items()}
+        return cls(parameter, template % texts, template, texts)
 
 
 @dataclass(frozen=True)
@@ -115,10 +132,11 @@ class Filters:
                 "days", self.days)
 
     def _too_early(self) -> FilterError:
-        return FilterError(
-            "start", f"start {self.start} is too early: the period before {self.start} to "
-                     f"{self.end}, which growth compares with, would begin before {DATE_MIN} "
-                     f"({_WINDOW})")
+        return FilterError.of(
+            "start", N_("start %(start)s is too early: the period before %(start)s to "
+                        "%(end)s, which growth compares with, would begin before %(min)s "
+                        "(dates must lie between %(min)s and %(max)s)"),
+            start=self.start, end=self.end, **_WINDOW)
 
     def previous(self) -> Filters:
         """The same filters over the previous period: growth compares the range with it."""
@@ -137,11 +155,11 @@ class Filters:
         start = self.start or domain.min_day or date.today()
         end = self.end or domain.max_day or start
         if start > end:  # only possible when one bound came from the data
-            raise FilterError(
+            raise FilterError.of(
                 "start" if self.start else "end",
-                f"the date range is empty: start {start} is after end {end} "
-                f"(the data covers {domain.min_day} to {domain.max_day})",
-            )
+                N_("the date range is empty: start %(start)s is after end %(end)s "
+                   "(the data covers %(first)s to %(last)s)"),
+                start=start, end=end, first=domain.min_day, last=domain.max_day)
         resolved = replace(self, start=start, end=end)
         try:
             resolved.previous()  # a previous period before DATE_MIN is a 400 now, not later
@@ -150,11 +168,12 @@ class Filters:
                 raise
             # The start is the data's, so name what the caller gave: `?end=2999-12-31` is
             # a range too long for the period before it, not a `start` they never sent.
-            raise FilterError(
-                "end", f"end {end} is too late: the range from the data's first day {start} "
-                       f"to it is so long that the period before it, which growth compares "
-                       f"with, would begin before {DATE_MIN} ({_WINDOW}); give a later "
-                       "start or an earlier end") from None
+            raise FilterError.of(
+                "end", N_("end %(end)s is too late: the range from the data's first day "
+                          "%(start)s to it is so long that the period before it, which growth "
+                          "compares with, would begin before %(min)s (dates must lie between "
+                          "%(min)s and %(max)s); give a later start or an earlier end"),
+                end=end, start=start, **_WINDOW) from None
         return resolved
 
     def without(self, *names: str) -> Filters:
@@ -223,14 +242,18 @@ def parse_day(name: str, raw: str) -> date:
     Public so that every date parameter (filters, the insight `event`) is checked the
     same way and fails with the same FilterError naming it."""
     if not _DATE.fullmatch(raw):
-        raise FilterError(name, f"{name} must be a date as YYYY-MM-DD, got {shown(raw)}")
+        raise FilterError.of(name, N_("%(name)s must be a date as YYYY-MM-DD, got %(value)s"),
+                             name=name, value=shown(raw))
     try:
         day = date.fromisoformat(raw)
     except ValueError:
-        raise FilterError(name, f"{name} is not a valid date: {shown(raw)} (it must be a "
-                                "date as YYYY-MM-DD)") from None
+        raise FilterError.of(name, N_("%(name)s is not a valid date: %(value)s (it must be a "
+                                      "date as YYYY-MM-DD)"), name=name, value=shown(raw)
+                             ) from None
     if not DATE_MIN <= day <= DATE_MAX:
-        raise FilterError(name, f"{name} {raw} is out of range: {_WINDOW}")
+        raise FilterError.of(name, N_("%(name)s %(value)s is out of range: dates must lie "
+                                      "between %(min)s and %(max)s"),
+                             name=name, value=raw, **_WINDOW)
     return day
 
 
@@ -239,7 +262,8 @@ def _parse_date(name: str, values: list[str]) -> date | None:
     if not values:
         return None
     if len(values) > 1:
-        raise FilterError(name, f"{name} takes one date, got {len(values)}")
+        raise FilterError.of(name, N_("%(name)s takes one date, got %(count)s"),
+                             name=name, count=len(values))
     return parse_day(name, values[0])
 
 
@@ -252,9 +276,14 @@ def _check_values(name: str, values: list[str], allowed: Iterable[str],
         key = v.lower() if fold_case else v
         if key not in lookup:
             close = difflib.get_close_matches(v, allowed, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
             known = ", ".join(allowed[:30]) + (" ..." if len(allowed) > 30 else "")
-            raise FilterError(name, f"unknown {name} {shown(v)}{hint}; known values: {known}")
+            if close:
+                raise FilterError.of(name, N_("unknown %(name)s %(value)s (did you mean "
+                                              "%(close)s?); known values: %(known)s"),
+                                     name=name, value=shown(v), close=repr(close[0]),
+                                     known=known)
+            raise FilterError.of(name, N_("unknown %(name)s %(value)s; known values: "
+                                          "%(known)s"), name=name, value=shown(v), known=known)
         out.append(lookup[key])
     return tuple(sorted(set(out)))
 
@@ -266,8 +295,11 @@ def parse_filters(params: Mapping[str, Iterable[str]], domain: Domain,
     for name in params:
         if name not in known:
             close = difflib.get_close_matches(name, sorted(known), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise FilterError(name, f"unknown parameter {shown(name)}{hint}")
+            if close:
+                raise FilterError.of(name, N_("unknown parameter %(value)s (did you mean "
+                                              "%(close)s?)"), value=shown(name),
+                                     close=repr(close[0]))
+            raise FilterError.of(name, N_("unknown parameter %(value)s"), value=shown(name))
 
     def get(name: str) -> list[str]:
         return _split(params.get(name, ()))
@@ -275,7 +307,8 @@ def parse_filters(params: Mapping[str, Iterable[str]], domain: Domain,
     start = _parse_date("start", list(params.get("start", ())))
     end = _parse_date("end", list(params.get("end", ())))
     if start and end and start > end:
-        raise FilterError("start", f"start {start} is after end {end}")
+        raise FilterError.of("start", N_("start %(start)s is after end %(end)s"),
+                             start=start, end=end)
     regions = region_map()
     states = _check_values("state", get("state"),
                            sorted(set(domain.states) | {s for v in regions.values() for s in v}),

@@ -158,7 +158,8 @@ def render_view_request(app: Any, search: str, version: str) -> dict[str, Any]:
                      if k.startswith("..view.data...view-notice.children..."))
     values = {"url.search": search, "status.data": {"version": version, "error": None,
                                                     "epoch": 1},
-              "map-metric.value": "sales", "category-top.value": 10, "view.data": None}
+              "map-metric.value": "sales", "category-top.value": 10, "view.data": None,
+              "theme.data": None, "lang.data": {"locale": "en", "currency": "BRL"}}
 
     def items(kind: str) -> list[dict[str, Any]]:
         return [{**item, "value": values[f"{item['id']}.{item['property']}"]}

@@ -179,7 +179,7 @@ def load_currency_error() -> ConfigError:
 def extracted() -> dict[tuple[str | None, str], object]:
     """The page's messages, extracted as `pybabel extract -F babel.cfg -k N_` does."""
     root = TRANSLATIONS.parent.parent.parent
-    method_map = [("dashapp/page/**.py", "python")]
+    method_map = [("dashapp/page/**.py", "python"), ("dashapp/filters.py", "python")]
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2),
                 "N_": None}
     found = {}
@@ -215,3 +215,30 @@ def test_catalogs_compile() -> None:
     for locale in ("pt_BR", "fr"):
         compiled = compile_po(TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po")
         assert len(compiled) > 10_000 and io.BytesIO(compiled).read(4) == b"\xde\x12\x04\x95"
+
+
+def test_a_link_notice_gives_the_parsers_reason_in_the_readers_language() -> None:
+    """The parser's English words stay the API's; the page says the same in pt_BR/fr."""
+    from dashapp.filters import Domain, FilterError, parse_filters
+    from dashapp.page.tables import notice_reason
+
+    domain = Domain(min_day=date(2020, 1, 1), max_day=date(2020, 12, 31),
+                    states=("RJ", "SP"))
+    with pytest.raises(FilterError) as caught:
+        parse_filters({"stat": ["SP"]}, domain)
+    error = caught.value
+    assert error.message == "unknown parameter 'stat' (did you mean 'state'?)"
+    notice = {"parameter": error.parameter, "message": error.message,
+              "template": error.template, "values": error.values}
+    assert notice_reason(notice, EN) == error.message
+    assert notice_reason(notice, PT) == ("parâmetro desconhecido 'stat' (você quis dizer "
+                                         "'state'?)")
+    assert notice_reason(notice, FR) == ("paramètre inconnu 'stat' (vouliez-vous dire "
+                                         "'state' ?)")
+    with pytest.raises(FilterError) as caught:
+        parse_filters({"start": ["2020-13-01"]}, domain)
+    notice = {"parameter": "start", "message": caught.value.message,
+              "template": caught.value.template, "values": caught.value.values}
+    assert notice_reason(notice, PT).startswith("start não é uma data válida: '2020-13-01'")
+    # an old notice without a template (or a broken catalog entry): the English words
+    assert notice_reason({"parameter": "x", "message": "why"}, PT) == "why"

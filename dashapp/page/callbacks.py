@@ -105,7 +105,8 @@ def _resolve_in(service: PulseService, reader: Reader, search: str | None
             filters = service.parse(params, reader=reader)
             break
         except FilterError as exc:
-            notices.append({"parameter": exc.parameter, "message": exc.message})
+            notices.append({"parameter": exc.parameter, "message": exc.message,
+                            "template": exc.template, "values": exc.values})
             if exc.parameter in params:
                 params.pop(exc.parameter)
             elif exc.parameter in DATE_PARAMS:

@@ -124,9 +124,22 @@ def view_caption(filters: Mapping[str, Any], previous: Mapping[str, Any], lang: 
     return caption
 
 
-def link_notice(notices: list[Mapping[str, str]], lang: Lang) -> list[Any]:
-    """The parameters of a link that were ignored, each named with the parser's reason
-    (the parser's words are the API's, in English: they name values and limits exactly)."""
-    items = [html.Li([html.Code(n["parameter"]), ": ", n["message"]]) for n in notices]
+def notice_reason(notice: Mapping[str, Any], lang: Lang) -> str:
+    """The parser's reason in the reader's language: its template from the catalog (the
+    templates live in dashapp/filters.py), filled with the same values; the API's English
+    words where the notice has no template."""
+    template, values = notice.get("template"), notice.get("values")
+    if not template or not isinstance(values, Mapping):
+        return str(notice.get("message", ""))
+    try:
+        return lang.gettext(template) % values
+    except (KeyError, TypeError, ValueError):  # a catalog entry that lost a placeholder
+        return str(notice.get("message", ""))
+
+
+def link_notice(notices: list[Mapping[str, Any]], lang: Lang) -> list[Any]:
+    """The parameters of a link that were ignored, each named with the parser's reason."""
+    items = [html.Li([html.Code(n["parameter"]), ": ", notice_reason(n, lang)])
+             for n in notices]
     return [html.Strong(lang.gettext("Part of this link was ignored:")),
             html.Ul(items, className="mb-0")]
