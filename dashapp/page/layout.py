@@ -30,8 +30,8 @@ from .panels.shortages import shortages_panel
 from .urlstate import quick_picks
 
 #: The KPI cards, in reading order (field names as in METRICS.md).
-CARD_FIELDS = ("sales", "orders", "aov", "items_per_order", "customers", "payments",
-               "avg_review", "on_time_rate", "canceled_rate", "unavailable_rate")
+CARD_FIELDS = ("sales", "orders", "aov", "items_per_order", "customers", "repeat_rate",
+               "payments", "avg_review", "on_time_rate", "canceled_rate", "unavailable_rate")
 #: Fields with a value element and a change element (the customers card also holds new ones).
 KPI_ELEMENTS = (*CARD_FIELDS, "new_customers")
 
@@ -41,6 +41,7 @@ KPI_HELP = {
     "aov": "Average order value: sales / orders",
     "items_per_order": "Items / orders",
     "customers": "Distinct customers; new = first order ever falls in the range",
+    "repeat_rate": "Share of the customers with two or more counted orders in the range",
     "payments": "Sum of all payment values of the counted orders",
     "avg_review": "Mean review score (1-5)",
     "on_time_rate": "Delivered orders that arrived by the estimated date",
