@@ -48,7 +48,8 @@ KPI_LABELS: dict[str, str] = {
 #: Colour follows the meaning of the change, not its sign (canceled_rate up is bad).
 POLARITY: dict[str, int] = {
     "sales": 1, "revenue": 1, "orders": 1, "items": 1, "aov": 1, "items_per_order": 1,
-    "customers": 1, "new_customers": 1, "repeat_rate": 1, "payments": 1, "avg_review": 1, "on_time_rate": 1,
+    "customers": 1, "new_customers": 1, "repeat_rate": 1, "payments": 1, "avg_review": 1,
+    "on_time_rate": 1,
     "freight": 0,
     "avg_delivery_days": -1, "canceled_rate": -1, "unavailable_rate": -1,
 }
