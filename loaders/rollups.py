@@ -21,7 +21,15 @@ Why these shapes (docs/ARCHITECTURE.md places them among the tiers):
   views filtered by category or payment type, count `agg_repeat` rows
   distinctly. Under one category (or one payment type) the same count runs on
   `agg_repeat_by`: that category's rows alone, each with its own previous
-  order; several categories count those rows distinctly.
+  order; several categories count `agg_repeat` rows distinctly.
+* Repeat customers (two or more matching orders in the range, `repeat_rate`) come
+  from the same reads: rows hold their number of orders (`n_orders`), so a
+  distinct count adds them up per customer; and a single-state customer counted
+  at their first row in the range repeats when the second order from that row
+  (`second_day`) is in the range too. For those whose first order is in the
+  range, that is "their second order is in the range": the cells count it
+  (`repeat_seconds`, the customers whose second order the cell holds), and the
+  crossing rows correct it for the others (`second_order`).
 * Each fact exists at several levels, from all dimensions (`full`) down to a
   few (`lite`: without the category/payment sets; `cat`/`pay`: with only one
   of them; `nat`: items without the state), and two grains (`d`: day, `m`:
@@ -165,6 +173,7 @@ def ddl() -> list[str]:
         "CREATE INDEX ix_agg_repeat_day ON agg_repeat (day)",
         "CREATE INDEX ix_agg_repeat_multi ON agg_repeat (day) WHERE multi_state",
         "CREATE INDEX ix_agg_repeat_catset ON agg_repeat (catset_id, day)",
+        "CREATE INDEX ix_agg_repeat_payset ON agg_repeat (payset_id, day)",
         f"CREATE INDEX ix_agg_repeat_cross ON agg_repeat USING gist ({CROSSING}) "
         "WHERE NOT multi_state AND prev_state_day IS NOT NULL",
         "CREATE TABLE agg_repeat_by (dim text NOT NULL, value text NOT NULL, "

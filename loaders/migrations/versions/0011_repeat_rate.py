@@ -32,6 +32,8 @@ def upgrade() -> None:
                "ADD COLUMN second_order boolean NOT NULL DEFAULT false")
     op.execute("ALTER TABLE agg_repeat_by ADD COLUMN n_orders integer NOT NULL DEFAULT 1, "
                "ADD COLUMN second_day date")
+    # several payment types are counted on agg_repeat now, as several categories are
+    op.execute("CREATE INDEX ix_agg_repeat_payset ON agg_repeat (payset_id, day)")
     for table in ORDER_TABLES:
         op.execute(f"ALTER TABLE {table} ADD COLUMN repeat_seconds bigint NOT NULL DEFAULT 0")
 
@@ -39,6 +41,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in ORDER_TABLES:
         op.execute(f"ALTER TABLE {table} DROP COLUMN repeat_seconds")
+    op.execute("DROP INDEX IF EXISTS ix_agg_repeat_payset")
     op.execute("ALTER TABLE agg_repeat_by DROP COLUMN n_orders, DROP COLUMN second_day")
     op.execute("ALTER TABLE agg_repeat DROP COLUMN n_orders, DROP COLUMN second_day, "
                "DROP COLUMN second_order")
