@@ -97,11 +97,11 @@ def order_sums(conn: Connection, filters: Filters, group: str | None = None,
     none, skips that (`with_customers=False`: 0)."""
     cte, params = _per_order(filters)
     select = _ORDER_SELECT % {"customers": _CUSTOMERS if with_customers else "0, 0, 0"}
-    g = GROUPS[group]
+    by = GROUPS[group]
     # `repeating`: the order's customer has two or more matching sales orders in its group
     repeating = (f"kind = 's' AND count(*) FILTER (WHERE kind = 's') "
-                 f"OVER (PARTITION BY {g}, customer_key) >= 2" if with_customers else "false")
-    sql = (f"WITH {cte}, grouped AS (SELECT {g} AS g, *, {repeating} AS repeating "
+                 f"OVER (PARTITION BY {by}, customer_key) >= 2" if with_customers else "false")
+    sql = (f"WITH {cte}, grouped AS (SELECT {by} AS g, *, {repeating} AS repeating "
            f"FROM per_order) SELECT g, {select} FROM grouped GROUP BY 1")
     out: dict[object, OrderSums] = {}
     for row in conn.execute(text(sql), params).all():
