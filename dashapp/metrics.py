@@ -14,7 +14,7 @@ from decimal import Decimal
 
 KPI_FIELDS = (
     "sales", "freight", "revenue", "orders", "items", "aov", "items_per_order", "customers",
-    "new_customers", "payments", "avg_review", "on_time_rate", "avg_delivery_days",
+    "new_customers", "repeat_rate", "payments", "avg_review", "on_time_rate", "avg_delivery_days",
     "canceled_rate", "unavailable_rate",
 )
 MONEY_FIELDS = frozenset({"sales", "freight", "revenue", "aov", "payments"})
@@ -37,6 +37,8 @@ class OrderSums:
     deliv_seconds: Decimal = ZERO
     customers: int = 0
     new_customers: int = 0
+    #: of `customers`, those with at least two matching sales orders in the range
+    repeat_customers: int = 0
     all_orders: int = 0
     canceled: int = 0
     unavailable: int = 0
@@ -63,6 +65,7 @@ def kpis(s: OrderSums) -> dict[str, Decimal | int | float | None]:
         "items_per_order": ratio(s.items, s.orders),
         "customers": s.customers,
         "new_customers": s.new_customers,
+        "repeat_rate": ratio(s.repeat_customers, s.customers),
         "payments": s.payments,
         "avg_review": ratio(s.review_sum, s.review_n),
         "on_time_rate": ratio(s.ontime_n, s.deliv_n),

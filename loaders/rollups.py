@@ -21,7 +21,15 @@ Why these shapes (docs/ARCHITECTURE.md places them among the tiers):
   views filtered by category or payment type, count `agg_repeat` rows
   distinctly. Under one category (or one payment type) the same count runs on
   `agg_repeat_by`: that category's rows alone, each with its own previous
-  order; several categories count those rows distinctly.
+  order; several categories count `agg_repeat` rows distinctly.
+* Repeat customers (two or more matching orders in the range, `repeat_rate`) come
+  from the same reads: rows hold their number of orders (`n_orders`), so a
+  distinct count adds them up per customer; and a single-state customer counted
+  at their first row in the range repeats when the second order from that row
+  (`second_day`) is in the range too. For those whose first order is in the
+  range, that is "their second order is in the range": the cells count it
+  (`repeat_seconds`, the customers whose second order the cell holds), and the
+  crossing rows correct it for the others (`second_order`).
 * Each fact exists at several levels, from all dimensions (`full`) down to a
   few (`lite`: without the category/payment sets; `cat`/`pay`: with only one
   of them; `nat`: items without the state), and two grains (`d`: day, `m`:
@@ -104,6 +112,7 @@ ORDER = Fact(
     measures=(
         "n_orders", "sales", "freight", "items", "payments", "review_sum", "review_n",
         "deliv_n", "ontime_n", "deliv_seconds", "single_customers", "repeat_firsts",
+        "repeat_seconds",
     ),
 )
 ITEM = Fact(
@@ -159,15 +168,18 @@ def ddl() -> list[str]:
         "CREATE TABLE agg_repeat (customer_key integer NOT NULL, first_day date NOT NULL, "
         "day date NOT NULL, state text NOT NULL, catset_id integer NOT NULL, "
         "payset_id integer NOT NULL, prev_state_day date, "
-        "multi_state boolean NOT NULL DEFAULT false)",
+        "multi_state boolean NOT NULL DEFAULT false, n_orders integer NOT NULL DEFAULT 1, "
+        "second_day date, second_order boolean NOT NULL DEFAULT false)",
         "CREATE INDEX ix_agg_repeat_day ON agg_repeat (day)",
         "CREATE INDEX ix_agg_repeat_multi ON agg_repeat (day) WHERE multi_state",
         "CREATE INDEX ix_agg_repeat_catset ON agg_repeat (catset_id, day)",
+        "CREATE INDEX ix_agg_repeat_payset ON agg_repeat (payset_id, day)",
         f"CREATE INDEX ix_agg_repeat_cross ON agg_repeat USING gist ({CROSSING}) "
         "WHERE NOT multi_state AND prev_state_day IS NOT NULL",
         "CREATE TABLE agg_repeat_by (dim text NOT NULL, value text NOT NULL, "
         "customer_key integer NOT NULL, first_day date NOT NULL, day date NOT NULL, "
-        "state text NOT NULL, prev_day date, multi_state boolean NOT NULL)",
+        "state text NOT NULL, prev_day date, multi_state boolean NOT NULL, "
+        "n_orders integer NOT NULL DEFAULT 1, second_day date)",
         "CREATE INDEX ix_agg_repeat_by_value ON agg_repeat_by (dim, value, day)",
         *seller_ddl(),
         *order_keys_ddl(),
@@ -338,7 +350,7 @@ LEFT JOIN t_person pp ON pp.person = o.person AND o.kind = 's'
 
 _FULL_DAY = {
     "agg_order": """
-        SELECT c.*, coalesce(f.n, 0) FROM (
+        SELECT c.*, coalesce(f.firsts, 0), coalesce(f.seconds, 0) FROM (
             SELECT day, state, catset_id, payset_id, kind,
                    count(*), sum(sales), sum(freight), sum(items), sum(payments),
                    sum(review_sum), sum(review_n),
@@ -348,8 +360,10 @@ _FULL_DAY = {
                    count(*) FILTER (WHERE kind = 's' AND single)
             FROM t_cell GROUP BY day, state, catset_id, payset_id, kind
         ) c LEFT JOIN (
-            SELECT day, state, catset_id, payset_id, 's'::char(1) AS kind, count(*) AS n
-            FROM agg_repeat WHERE prev_state_day IS NULL AND NOT multi_state
+            SELECT day, state, catset_id, payset_id, 's'::char(1) AS kind,
+                   count(*) FILTER (WHERE prev_state_day IS NULL) AS firsts,
+                   count(*) FILTER (WHERE second_order) AS seconds
+            FROM agg_repeat WHERE (prev_state_day IS NULL OR second_order) AND NOT multi_state
             GROUP BY day, state, catset_id, payset_id
         ) f USING (day, state, catset_id, payset_id, kind)""",
     "agg_item": f"""
@@ -380,6 +394,44 @@ _FULL_DAY = {
         GROUP BY day, state, catset_id, payset_id, payment_type""",
 }
 
+
+# Returning customers' rows: one per cell of their sales orders (orders of one day in one
+# cell are one row, `n_orders` of them). Per customer and state, in order: the previous
+# row's day; `second_day`, the day of the second order counted from this row's first (the
+# row itself when it holds two, else the next row); `second_order`, whether this row holds
+# the customer's second sales order in the state. A range counts a returning customer at
+# their first row inside it, and `second_day` says whether a second one follows in range.
+_REPEAT = """
+INSERT INTO agg_repeat (customer_key, first_day, day, state, catset_id, payset_id,
+                        prev_state_day, multi_state, n_orders, second_day, second_order)
+SELECT customer_key, first_day, day, state, catset_id, payset_id, lag(day) OVER w,
+       count(*) OVER (PARTITION BY customer_key)
+           <> count(*) OVER (PARTITION BY customer_key, state),
+       n, CASE WHEN n >= 2 THEN day ELSE lead(day) OVER w END,
+       sum(n) OVER w - n < 2 AND sum(n) OVER w >= 2
+FROM (SELECT customer_key, first_day, day, state, catset_id, payset_id, count(*) AS n
+      FROM t_cell WHERE kind = 's' AND n_sales > 1
+      GROUP BY customer_key, first_day, day, state, catset_id, payset_id) r
+WINDOW w AS (PARTITION BY customer_key, state ORDER BY day, catset_id, payset_id
+             ROWS UNBOUNDED PRECEDING)
+ORDER BY day
+"""
+
+# The same rows per category (per payment type): a customer's orders of that value on a
+# day are one row (`n_orders`), with the previous and second days among that value's rows.
+_REPEAT_BY = """
+INSERT INTO agg_repeat_by (dim, value, customer_key, first_day, day, state, prev_day,
+                           multi_state, n_orders, second_day)
+SELECT '{dim}', value, customer_key, first_day, day, state, lag(day) OVER w, multi_state,
+       n, CASE WHEN n >= 2 THEN day ELSE lead(day) OVER w END
+FROM (SELECT r.customer_key, r.first_day, r.day, r.state, r.multi_state, v.value,
+             sum(r.n_orders) AS n
+      FROM agg_repeat r JOIN {dim_table} d USING ({key})
+      CROSS JOIN LATERAL unnest(d.{values}) AS v(value)
+      GROUP BY 1, 2, 3, 4, 5, 6) x
+WINDOW w AS (PARTITION BY customer_key, state, value ORDER BY day)
+ORDER BY value, day
+"""
 
 # Per order, its payment figures by type as parallel arrays (types sorted).
 _PAY_DETAIL = """
@@ -454,29 +506,10 @@ def rebuild(cur) -> None:
     cur.execute("CREATE INDEX ON t_person (person)")
     cur.execute(_CELLS)
     cur.execute("ANALYZE t_cell")
-    cur.execute(
-        "INSERT INTO agg_repeat (customer_key, first_day, day, state, catset_id, payset_id, "
-        "prev_state_day, multi_state) "
-        "SELECT customer_key, first_day, day, state, catset_id, payset_id, "
-        "lag(day) OVER (PARTITION BY customer_key, state "
-        "               ORDER BY day, catset_id, payset_id), "
-        "count(*) OVER (PARTITION BY customer_key) "
-        "    <> count(*) OVER (PARTITION BY customer_key, state) "
-        "FROM (SELECT DISTINCT customer_key, first_day, day, state, catset_id, payset_id "
-        "      FROM t_cell WHERE kind = 's' AND n_sales > 1) r ORDER BY day"
-    )
+    cur.execute(_REPEAT)
     for dim, dim_table, key, values in (("category", "dim_catset", "catset_id", "categories"),
                                         ("payment_type", "dim_payset", "payset_id", "types")):
-        cur.execute(
-            "INSERT INTO agg_repeat_by (dim, value, customer_key, first_day, day, state, "
-            "prev_day, multi_state) "
-            f"SELECT '{dim}', value, customer_key, first_day, day, state, "
-            "lag(day) OVER (PARTITION BY customer_key, state, value ORDER BY day), multi_state "
-            "FROM (SELECT DISTINCT r.customer_key, r.first_day, r.day, r.state, r.multi_state, "
-            f"      unnest(d.{values}) AS value "
-            f"      FROM agg_repeat r JOIN {dim_table} d USING ({key})) x "
-            "ORDER BY value, day"
-        )
+        cur.execute(_REPEAT_BY.format(dim=dim, dim_table=dim_table, key=key, values=values))
     cur.execute("INSERT INTO dim_seller (seller_id, state) "
                 "SELECT seller_id, seller_state FROM sellers ORDER BY 1")
     cur.execute(_PAY_DETAIL)

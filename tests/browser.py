@@ -25,8 +25,9 @@ from selenium.webdriver.common.keys import Keys
 T = TypeVar("T")
 
 # The KPI value elements the page must show (METRICS.md field names).
-KPI_IDS = ("sales", "orders", "aov", "items_per_order", "customers", "new_customers", "payments",
-           "avg_review", "on_time_rate", "canceled_rate", "unavailable_rate")
+KPI_IDS = ("sales", "orders", "aov", "items_per_order", "customers", "new_customers",
+           "repeat_rate", "payments", "avg_review", "on_time_rate", "canceled_rate",
+           "unavailable_rate")
 
 READY_JS = """
 const ids = ['state-map', 'category-chart', 'payment-chart', 'timeseries-chart'];

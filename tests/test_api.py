@@ -45,7 +45,7 @@ def test_kpis_json(client):
     assert list(body["current"]) == list(KPI_FIELDS)
     c = body["current"]
     assert c["sales"] == 296.79 and c["revenue"] == 369.0 and c["aov"] == 98.93
-    assert c["orders"] == 3 and c["customers"] == 3
+    assert c["orders"] == 3 and c["customers"] == 3 and c["repeat_rate"] == 0.0
     assert c["canceled_rate"] == 0.2 and c["avg_review"] == 3.5
     previous = {"start": "2020-01-22", "end": "2020-03-01", "basis": "days", "length": 40}
     assert body["filters"] == {"start": "2020-03-02", "end": "2020-04-10", "state": [],
@@ -72,6 +72,9 @@ def test_kpis_csv(client):
     assert by_metric["sales"]["current"] == "176.7"
     assert by_metric["orders"]["current"] == "2"
     assert by_metric["aov"]["previous"] == ""  # null
+    # two customers with a health_beauty sales order, one each; none before the range
+    assert by_metric["repeat_rate"]["current"] == "0.0"
+    assert by_metric["repeat_rate"]["previous"] == by_metric["repeat_rate"]["growth"] == ""
 
 
 def test_timeseries_json_and_csv(client):
@@ -97,6 +100,12 @@ def test_breakdowns(client, dim, first_key):
     text = client.get(f"/api/v1/breakdown/{dim}?format=csv").get_data(as_text=True)
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [r["key"] for r in rows] == [r["key"] for r in body["rows"]]
+    if dim in ("state", "region"):  # each row is the KPI set with that value as a filter
+        # no customer repeats; a state without customers (MG: an unavailable order) is null
+        assert [r["repeat_rate"] for r in rows] == [
+            "0.0" if r["customers"] != "0" else "" for r in rows]
+        assert [r["key"] for r in rows if not r["repeat_rate"]] == (["MG"] if dim == "state"
+                                                                    else [])
 
 
 def test_payment_breakdown_fields(client):

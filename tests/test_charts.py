@@ -364,10 +364,15 @@ def test_summary_tables() -> None:
     assert rows[-1]["orders"] == 10 and rows[1]["selected"] is True
     assert charts.selected_regions({"state": ["SP", "PR"], "region": []}) == ["SE", "S"]
 
-    kpis = {"current": {"sales": D("110"), "canceled_rate": 0.02},
-            "previous": {"sales": D("100"), "canceled_rate": 0.01},
-            "growth": {"sales": 0.1, "canceled_rate": 1.0}}
+    kpis = {"current": {"sales": D("110"), "canceled_rate": 0.02, "repeat_rate": 0.25},
+            "previous": {"sales": D("100"), "canceled_rate": 0.01, "repeat_rate": 0.2},
+            "growth": {"sales": 0.1, "canceled_rate": 1.0, "repeat_rate": 0.25}}
     changes = {r["field"]: r for r in charts.changes_rows(kpis, EN)}
+    assert changes["repeat_rate"] == {
+        "field": "repeat_rate", "metric": "Repeat customers", "current": "25.0%",
+        "previous": "20.0%", "change": "▲ +25.0%", "tone": "good"}
+    assert charts.changes_csv(kpis)[0][list(charts.CHANGE_FIELDS).index("repeat_rate")] == {
+        "metric": "repeat_rate", "current": 0.25, "previous": 0.2, "growth": 0.25}
     assert changes["sales"]["current"] == "R$110.00" and changes["sales"]["tone"] == "good"
     assert changes["canceled_rate"]["change"] == "▲ +100.0%"
     assert changes["canceled_rate"]["tone"] == "bad"

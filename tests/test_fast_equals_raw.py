@@ -61,13 +61,17 @@ def _month_end(day: date) -> date:
     return following - timedelta(days=1)
 
 
-def _compare_everything(engine, f: Filters) -> bool:
+def _compare_everything(engine, f: Filters, repeats: list | None = None) -> bool:
     """Both paths agree on every answer for `f`. Returns whether a series point was
     compared with a period before `start` (read outside the range), so the properties
-    can insist the strategies reach that case."""
+    can insist the strategies reach that case; adds (f, repeat_rate) to `repeats`, so
+    they can insist some filters of each kind met returning customers."""
     before_start = False
     with engine.connect() as conn:
-        assert report.kpi_report(conn, f, fast) == report.kpi_report(conn, f, raw)
+        kpis = report.kpi_report(conn, f, fast)
+        assert kpis == report.kpi_report(conn, f, raw)
+        if repeats is not None:
+            repeats.append((f, kpis["current"]["repeat_rate"]))
         for grain in report.GRAINS:
             series = report.timeseries(conn, f, grain, fast)
             assert series == report.timeseries(conn, f, grain, raw)
@@ -78,6 +82,17 @@ def _compare_everything(engine, f: Filters) -> bool:
         for dim in report.DIMENSIONS:
             assert report.breakdown(conn, f, dim, fast) == report.breakdown(conn, f, dim, raw)
     return before_start
+
+
+ALL_KINDS = (("categories",), ("payment_types",), ("sellers",),
+             ("categories", "payment_types"))
+
+
+def _assert_repeats_reached(repeats: list, kinds=ALL_KINDS) -> None:
+    """For each set of filter kinds, some compared view filtering by all of them had
+    customers repeating in the range: `repeat_rate` was compared on more than 0 and null."""
+    for kind in kinds:
+        assert any(all(getattr(f, k) for k in kind) and rate for f, rate in repeats), kind
 
 
 def _domain(engine):
@@ -99,14 +114,61 @@ def test_fast_equals_raw_on_demo_data(demo_engine):
     domain = with_big_sellers(demo_engine, _domain(demo_engine))
 
     reached: list[bool] = []
+    repeats: list = []
 
     @settings(max_examples=30, **SETTINGS)
     @given(filters_strategy(domain))
     def check(f: Filters) -> None:
-        reached.append(_compare_everything(demo_engine, f))
+        reached.append(_compare_everything(demo_engine, f, repeats))
 
     check()
     assert any(reached)  # some series compared with periods before their start
+
+
+def wide_filters_strategy(domain, popular: dict[str, list[str]]) -> st.SearchStrategy[Filters]:
+    """Long ranges and the most used values: the views where customers come back in the
+    range under a category, payment type or seller filter (narrow random views of the
+    demo data hardly ever hold one), for `repeat_rate`."""
+    span = (domain.max_day - domain.min_day).days
+
+    @st.composite
+    def build(draw) -> Filters:
+        start = domain.min_day + timedelta(days=draw(st.integers(0, span // 3)))
+        end = start + timedelta(days=draw(st.integers(span // 3, span)))
+        pick = lambda kind, n: tuple(sorted(draw(  # noqa: E731
+            st.lists(st.sampled_from(popular[kind]), max_size=n, unique=True))))
+        return Filters(start=start, end=end, regions=pick("regions", 1),
+                       categories=pick("categories", 2), payment_types=pick("payment_types", 2),
+                       sellers=pick("sellers", 2) if draw(st.booleans()) else ())
+
+    return build()
+
+
+def test_fast_equals_raw_repeat_rate_on_demo_data(demo_engine):
+    """repeat_rate (and every other answer) under wide views of the demo data, with
+    category, payment type and seller filters that meet returning customers."""
+    domain = _domain(demo_engine)
+    with demo_engine.connect() as conn:
+        top = lambda sql: conn.execute(text(sql)).scalars().all()  # noqa: E731
+        popular = {
+            "regions": ["SE", "S", "NE"],
+            "categories": top("SELECT category FROM agg_item_nat_m GROUP BY 1 "
+                              "ORDER BY sum(n_orders) DESC, 1 LIMIT 4"),
+            "payment_types": top("SELECT payment_type FROM agg_payment_lite_m GROUP BY 1 "
+                                 "ORDER BY sum(n_orders) DESC, 1 LIMIT 3"),
+            "sellers": list(with_big_sellers(demo_engine, domain, 4).sellers),
+        }
+    repeats: list = []
+
+    @settings(max_examples=25, **SETTINGS)
+    @given(wide_filters_strategy(domain, popular))
+    def check(f: Filters) -> None:
+        _compare_everything(demo_engine, f, repeats)
+
+    check()
+    # the demo's 4,000 orders have 3 customers who bought from one seller twice: seller
+    # filters meet returning customers in the tests on `datasets.returning()`
+    _assert_repeats_reached(repeats, kinds=(("categories",), ("payment_types",)))
 
 
 def test_fast_equals_raw_on_the_quirky_tiny_dataset(tiny_engine):
@@ -144,27 +206,33 @@ def test_fast_equals_raw_with_returning_customers(returning_engine):
                                   "WHERE multi_state")).scalar_one()
     assert multi == 1  # the customer who moved is counted the slow, distinct way
 
+    repeats: list = []
+
     @settings(max_examples=80, **SETTINGS)
     @given(filters_strategy(domain))
     def check(f: Filters) -> None:
-        _compare_everything(returning_engine, f)
+        _compare_everything(returning_engine, f, repeats)
 
     check()
     for start in (date(2020, 3, 1), date(2020, 3, 2), date(2020, 3, 21), date(2020, 4, 4),
                   date(2020, 4, 5), date(2020, 4, 6)):
         f = Filters(start=start, end=date(2020, 4, 30))
-        _compare_everything(returning_engine, f)
+        _compare_everything(returning_engine, f, repeats)
         for one in (Filters(categories=("health_beauty",)), Filters(payment_types=("boleto",)),
                     Filters(categories=("sports_leisure",), states=("MG",)),
-                    Filters(categories=("health_beauty", "sports_leisure"))):
+                    Filters(categories=("health_beauty", "sports_leisure")),
+                    Filters(payment_types=("boleto", "credit_card")),
+                    Filters(categories=("health_beauty",), payment_types=("credit_card",)),
+                    Filters(sellers=(f"{401:032x}",), categories=("health_beauty",))):
             _compare_everything(returning_engine, dataclasses.replace(
-                one, start=start, end=date(2020, 4, 30)))
+                one, start=start, end=date(2020, 4, 30)), repeats)
         with returning_engine.connect() as conn:
             customers = report.kpi_report(conn, f, fast)["current"]["customers"]
         # hand count: who has a sales order (items, not canceled/unavailable) from `start`
         expected = {date(2020, 3, 1): 4, date(2020, 3, 2): 4, date(2020, 3, 21): 3,
                     date(2020, 4, 4): 3, date(2020, 4, 5): 3, date(2020, 4, 6): 2}[start]
         assert customers == expected, start
+    _assert_repeats_reached(repeats)
 
 
 @pytest.mark.parametrize("f", [

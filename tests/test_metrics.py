@@ -59,6 +59,7 @@ def test_kpis_whole_range(tiny_engine, path):
     assert c["items_per_order"] == pytest.approx(5 / 3)
     assert c["customers"] == 3  # u301 counted once; u303 has no sales order
     assert c["new_customers"] == 3
+    assert c["repeat_rate"] == 0.0  # u301's second order (o3) is canceled: no sales order
     assert c["payments"] == D("369.00")
     assert c["avg_review"] == pytest.approx(14 / 4)  # o1 has two reviews
     assert c["on_time_rate"] == pytest.approx(0.5)
@@ -73,6 +74,7 @@ def test_kpis_whole_range(tiny_engine, path):
     p = r["previous"]
     assert p["orders"] == 0 and p["sales"] == 0 and p["aov"] is None
     assert p["avg_review"] is None and p["canceled_rate"] is None
+    assert p["customers"] == 0 and p["repeat_rate"] is None
     assert all(v is None for v in r["growth"].values())
 
 

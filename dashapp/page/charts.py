@@ -476,8 +476,9 @@ def payment_table(rows: Sequence[Mapping[str, Any]]) -> tuple[list[dict], list[s
 CHANGE_GROUPS = (
     (N_("Money and volume"), ("sales", "revenue", "freight", "payments", "orders", "items", "aov",
                           "items_per_order")),
-    (N_("Customers and service"), ("customers", "new_customers", "avg_review", "on_time_rate",
-                               "avg_delivery_days", "canceled_rate", "unavailable_rate")),
+    (N_("Customers and service"), ("customers", "new_customers", "repeat_rate",
+                                   "avg_review", "on_time_rate", "avg_delivery_days",
+                                   "canceled_rate", "unavailable_rate")),
 )
 CHANGE_FIELDS = tuple(f for _, fields in CHANGE_GROUPS for f in fields)
 

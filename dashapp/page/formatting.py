@@ -103,6 +103,7 @@ KPI_LABELS: dict[str, str] = {
     "items_per_order": N_("Items per order"),
     "customers": N_("Customers"),
     "new_customers": N_("New customers"),
+    "repeat_rate": N_("Repeat customers"),
     "payments": N_("Payments"),
     "avg_review": N_("Average review"),
     "on_time_rate": N_("On-time delivery"),
@@ -115,12 +116,13 @@ KPI_LABELS: dict[str, str] = {
 #: Colour follows the meaning of the change, not its sign (canceled_rate up is bad).
 POLARITY: dict[str, int] = {
     "sales": 1, "revenue": 1, "orders": 1, "items": 1, "aov": 1, "items_per_order": 1,
-    "customers": 1, "new_customers": 1, "payments": 1, "avg_review": 1, "on_time_rate": 1,
+    "customers": 1, "new_customers": 1, "repeat_rate": 1, "payments": 1, "avg_review": 1,
+    "on_time_rate": 1,
     "freight": 0,
     "avg_delivery_days": -1, "canceled_rate": -1, "unavailable_rate": -1,
 }
 
-RATE_FIELDS = frozenset({"on_time_rate", "canceled_rate", "unavailable_rate"})
+RATE_FIELDS = frozenset({"repeat_rate", "on_time_rate", "canceled_rate", "unavailable_rate"})
 COUNT_FIELDS = frozenset({"orders", "items", "customers", "new_customers"})
 
 #: A change smaller than this (relative) is shown as "unchanged".

@@ -40,8 +40,8 @@ from .panels.shortages import shortages_panel
 from .urlstate import quick_picks, with_lang
 
 #: The KPI cards, in reading order (field names as in METRICS.md).
-CARD_FIELDS = ("sales", "orders", "aov", "items_per_order", "customers", "payments",
-               "avg_review", "on_time_rate", "canceled_rate", "unavailable_rate")
+CARD_FIELDS = ("sales", "orders", "aov", "items_per_order", "customers", "repeat_rate",
+               "payments", "avg_review", "on_time_rate", "canceled_rate", "unavailable_rate")
 #: Fields with a value element and a change element (the customers card also holds new ones).
 KPI_ELEMENTS = (*CARD_FIELDS, "new_customers")
 
@@ -51,6 +51,7 @@ KPI_HELP = {
     "aov": N_("Average order value: sales / orders"),
     "items_per_order": N_("Items / orders"),
     "customers": N_("Distinct customers; new = first order ever falls in the range"),
+    "repeat_rate": N_("Share of the customers with two or more counted orders in the range"),
     "payments": N_("Sum of all payment values of the counted orders"),
     "avg_review": N_("Mean review score (1-5)"),
     "on_time_rate": N_("Delivered orders that arrived by the estimated date"),
@@ -264,7 +265,8 @@ def kpi_card(field: str, lang: Lang) -> html.Div:
             html.Span(NONE, id="kpi-new_customers", className="kpi-subvalue"),
             html.Span(NONE, id="kpi-new_customers-change", className="kpi-change tone-none"),
         ])]
-    return html.Div(className="kpi-card", title=_(KPI_HELP[field]), children=[
+    wide = " kpi-card-wide" if field == "sales" else ""  # the biggest number, two columns
+    return html.Div(className="kpi-card" + wide, title=_(KPI_HELP[field]), children=[
         html.Div(className="kpi-top", children=[
             html.Div(_(KPI_LABELS[field]), className="kpi-label"), card_button(field, lang)]),
         html.Div(NONE, id=f"kpi-{field}", className="kpi-value"),

@@ -137,6 +137,7 @@ _ORDER_SELECT = """
     coalesce(sum(deliv_seconds) FILTER (WHERE kind = 's'), 0),
     coalesce(sum(single_customers) FILTER (WHERE kind = 's'), 0),
     coalesce(sum(repeat_firsts) FILTER (WHERE kind = 's'), 0),
+    coalesce(sum(repeat_seconds) FILTER (WHERE kind = 's'), 0),
     coalesce(sum(n_orders), 0),
     coalesce(sum(n_orders) FILTER (WHERE kind = 'c'), 0),
     coalesce(sum(n_orders) FILTER (WHERE kind = 'u'), 0)
@@ -152,13 +153,14 @@ def order_sums(conn: Connection, filters: Filters, group: str | None = None,
     by_firsts = with_customers and _counts_by_firsts(filters, group)
     for row in _fetch(conn, ORDER, filters, group, _ORDER_SELECT):
         (g, orders, sales, freight, items, payments, rsum, rn, dn, on, dsec, single, firsts,
-         all_orders, canceled, unavailable) = row
+         seconds, all_orders, canceled, unavailable) = row
         known = int(single) + (int(firsts) if by_firsts else 0)
         out[g] = OrderSums(
             orders=int(orders), sales=Decimal(sales), freight=Decimal(freight),
             items=int(items), payments=Decimal(payments), review_sum=int(rsum),
             review_n=int(rn), deliv_n=int(dn), ontime_n=int(on), deliv_seconds=Decimal(dsec),
-            customers=known, new_customers=known, all_orders=int(all_orders),
+            customers=known, new_customers=known,
+            repeat_customers=int(seconds) if by_firsts else 0, all_orders=int(all_orders),
             canceled=int(canceled), unavailable=int(unavailable),
         )
     if filters.categories:  # item sums count only the selected categories' items
@@ -172,97 +174,118 @@ def order_sums(conn: Connection, filters: Filters, group: str | None = None,
     if with_customers and group not in ("category", "payment_type"):
         if by_firsts:
             counted = _repeat_rest(conn, filters, group)
-        elif _one_dimension(filters) and group in (None, "state", "region"):
-            counted = _repeat_by_value(conn, filters, group, *_one_dimension(filters))
+        elif _one_value(filters) and group in (None, "state", "region"):
+            counted = _repeat_by_value(conn, filters, group, *_one_value(filters))
         else:
             counted = _repeat_customers(conn, filters, group)
-        for g, distinct, new in counted:
+        for g, distinct, new, repeating in counted:
             if g in out:
                 s = out[g]
                 out[g] = s.replace(customers=s.customers + int(distinct),
-                                   new_customers=s.new_customers + int(new))
+                                   new_customers=s.new_customers + int(new),
+                                   repeat_customers=s.repeat_customers + int(repeating))
     return out
 
 
 def _counts_by_firsts(filters: Filters, group: str | None) -> bool:
-    """Whether returning customers can be counted from `repeat_firsts` and crossing rows.
+    """Whether returning customers can be counted from `repeat_firsts`, `repeat_seconds`
+    and crossing rows.
 
-    Both are defined on all of a customer's orders in a state, so a category or payment
+    All are defined on all of a customer's orders in a state, so a category or payment
     filter (which keeps only some of them) needs the distinct count instead."""
     return not filters.categories and not filters.payment_types and \
         group in (None, "state", "region")
 
 
 def _repeat_rest(conn: Connection, filters: Filters, group: str | None) -> list:
-    """What `repeat_firsts` leaves out: single-state customers whose first order precedes
-    the range (counted at their first row inside it, not new), and multi-state customers
-    (counted distinctly; few)."""
+    """What the cells leave out: single-state customers whose first order precedes the
+    range (counted at their first row inside it, not new), and multi-state customers
+    (counted distinctly; few). Each as (g, customers, new, repeating).
+
+    Repeating single-state customers are counted without DISTINCT either: the cells hold
+    those whose second order falls in the range (`repeat_seconds`), which is right for the
+    ones whose first order does too; for a customer met at a crossing row it is wrong,
+    so the same crossing rows take those out (`second_order`) and count them by whether
+    a second order follows inside the range (`second_day`)."""
     q = _dim_where(filters, ORDER)
     q.params["start"], q.params["end"] = filters.start, filters.end
     dims = " AND ".join(q.where) or "TRUE"
     g = GROUPS[group]
     sql = (
-        f"SELECT g, sum(n), sum(n_new) FROM ("
-        f"SELECT {g} AS g, count(*) AS n, 0 AS n_new FROM agg_repeat "
+        f"SELECT g, sum(n), sum(n_new), sum(n_repeat) FROM ("
+        f"SELECT {g} AS g, count(*) AS n, 0 AS n_new, "
+        f"count(*) FILTER (WHERE second_day <= :end) "
+        f"- count(*) FILTER (WHERE second_order) AS n_repeat FROM agg_repeat "
         f"WHERE NOT multi_state AND prev_state_day IS NOT NULL "
         f"AND {CROSSING} @> CAST(:start AS date) AND day <= :end AND {dims} GROUP BY 1 "
         f"UNION ALL "
-        f"SELECT g, count(*), count(*) FILTER (WHERE first_day BETWEEN :start AND :end) "
-        f"FROM (SELECT DISTINCT {g} AS g, customer_key, first_day FROM agg_repeat "
-        f"WHERE multi_state AND day BETWEEN :start AND :end AND {dims}) m GROUP BY 1"
+        f"SELECT g, {_PER_CUSTOMER} FROM (SELECT {g} AS g, customer_key, first_day, "
+        f"sum(n_orders) AS n FROM agg_repeat "
+        f"WHERE multi_state AND day BETWEEN :start AND :end AND {dims} "
+        f"GROUP BY 1, 2, 3) m GROUP BY 1"
         f") x GROUP BY 1"
     )
     return conn.execute(text(sql), q.params).all()
 
 
-def _one_dimension(filters: Filters) -> tuple[str, tuple[str, ...]] | None:
-    """("category", values) or ("payment_type", values) when only one of them is filtered."""
-    if filters.categories and not filters.payment_types:
-        return "category", filters.categories
-    if filters.payment_types and not filters.categories:
-        return "payment_type", filters.payment_types
+#: Over one row per group and customer (with `n`, their matching orders): customers, new
+#: ones, and those with two or more matching orders.
+_PER_CUSTOMER = ("count(*), count(*) FILTER (WHERE first_day BETWEEN :start AND :end), "
+                 "count(*) FILTER (WHERE n >= 2)")
+
+
+def _one_value(filters: Filters) -> tuple[str, str] | None:
+    """("category", value) or ("payment_type", value) when the only category or payment
+    filter is one value: `agg_repeat_by` counts its orders exactly. (With several values,
+    an order holding two of them is on two of its rows, so their `n_orders` cannot be
+    added up: `agg_repeat`'s cells count those.)"""
+    if len(filters.categories) == 1 and not filters.payment_types:
+        return "category", filters.categories[0]
+    if len(filters.payment_types) == 1 and not filters.categories:
+        return "payment_type", filters.payment_types[0]
     return None
 
 
 def _repeat_by_value(conn: Connection, filters: Filters, group: str | None, dim: str,
-                     values: tuple[str, ...]) -> list:
-    """Returning customers under a category (or payment type) filter, from that value's own
-    rows: with one value, a single-state customer counts at their first row in the range
-    (its previous row of that value precedes the range); several values, or customers seen
-    in several states, are counted distinctly over those rows only."""
+                     value: str) -> list:
+    """Returning customers under one category (or payment type), from that value's own
+    rows: a single-state customer counts at their first row in the range (its previous
+    row of that value precedes the range), repeating when the second order of that value
+    counted from there is in the range too; customers seen in several states are counted
+    distinctly over those rows."""
     params: dict[str, object] = {"start": filters.start, "end": filters.end, "dim": dim,
-                                 "values": list(values)}
-    where = "dim = :dim AND value = ANY(:values) AND day BETWEEN :start AND :end"
+                                 "value": value}
+    where = "dim = :dim AND value = :value AND day BETWEEN :start AND :end"
     states = filters.effective_states()
     if states is not None:
         where += " AND state = ANY(:states)"
         params["states"] = list(states)
     g = GROUPS[group]
-    new = "count(*) FILTER (WHERE first_day BETWEEN :start AND :end)"
-    distinct = (f"SELECT g, count(*), {new} FROM (SELECT DISTINCT {g} AS g, customer_key, "
-                f"first_day FROM agg_repeat_by WHERE {where} AND %s) m GROUP BY 1")
-    if len(values) > 1:
-        sql = distinct % "TRUE"
-    else:
-        sql = (f"SELECT g, sum(n), sum(n_new) FROM ("
-               f"SELECT {g} AS g, count(*) AS n, {new} AS n_new FROM agg_repeat_by "
-               f"WHERE {where} AND NOT multi_state "
-               f"AND (prev_day IS NULL OR prev_day < :start) GROUP BY 1 "
-               f"UNION ALL {distinct % 'multi_state'}) x GROUP BY 1")
+    sql = (f"SELECT g, sum(n), sum(n_new), sum(n_repeat) FROM ("
+           f"SELECT {g} AS g, count(*) AS n, "
+           f"count(*) FILTER (WHERE first_day BETWEEN :start AND :end) AS n_new, "
+           f"count(*) FILTER (WHERE second_day <= :end) AS n_repeat FROM agg_repeat_by "
+           f"WHERE {where} AND NOT multi_state "
+           f"AND (prev_day IS NULL OR prev_day < :start) GROUP BY 1 "
+           f"UNION ALL SELECT g, {_PER_CUSTOMER} FROM (SELECT {g} AS g, customer_key, "
+           f"first_day, sum(n_orders) AS n FROM agg_repeat_by WHERE {where} AND multi_state "
+           f"GROUP BY 1, 2, 3) m GROUP BY 1) x GROUP BY 1")
     return conn.execute(text(sql), params).all()
 
 
 def _repeat_customers(conn: Connection, filters: Filters, group: str | None) -> list:
-    """Distinct returning customers (more than one sales order in the data) among matches."""
+    """Distinct returning customers (more than one sales order in the data) among matches,
+    and those of them with two or more matching orders in the range."""
     q = _dim_where(filters, ORDER)
     q.params["start"], q.params["end"] = filters.start, filters.end
     dims = " AND ".join(q.where) or "TRUE"
-    # DISTINCT in a subquery hashes; count(DISTINCT ...) per group would sort every row.
-    # (first_day is the customer's, so it does not split a customer into several rows.)
+    # GROUP BY in a subquery hashes; count(DISTINCT ...) per group would sort every row.
+    # (first_day is the customer's, so it does not split a customer into several rows;
+    # each order is in one cell, so the rows' n_orders add up to the customer's orders.)
     sql = (
-        "SELECT g, count(*), count(*) FILTER (WHERE first_day BETWEEN :start AND :end) "
-        f"FROM (SELECT DISTINCT {GROUPS[group]} AS g, customer_key, first_day FROM agg_repeat "
-        f"WHERE day BETWEEN :start AND :end AND {dims}) s GROUP BY 1"
+        f"SELECT g, {_PER_CUSTOMER} FROM (SELECT {GROUPS[group]} AS g, customer_key, "
+        f"first_day, sum(n_orders) AS n FROM agg_repeat "
+        f"WHERE day BETWEEN :start AND :end AND {dims} GROUP BY 1, 2, 3) s GROUP BY 1"
     )
     return conn.execute(text(sql), q.params).all()
 

@@ -110,6 +110,10 @@ def order_sums(conn: Connection, filters: Filters, group: str | None = None,
         "orders": f"""SELECT {g}, count(*), count(DISTINCT b.person),
                       count(DISTINCT b.person) FILTER (WHERE f.first_day BETWEEN :start AND :end)
                       FROM sales b JOIN first_sale f ON f.person = b.person GROUP BY 1""",
+        # customers with two or more matching sales orders in the range
+        "repeat": f"""SELECT g, count(*) FILTER (WHERE n >= 2)
+                      FROM (SELECT {g} AS g, b.person, count(*) AS n FROM sales b
+                            GROUP BY 1, 2) per_person GROUP BY 1""",
         "items": f"""SELECT {g}, sum(x.price), sum(x.freight_value), count(*)
                      FROM sales b JOIN cat_items x ON x.order_id = b.order_id
                      WHERE {cat_cond} GROUP BY 1""",
@@ -139,6 +143,7 @@ def order_sums(conn: Connection, filters: Filters, group: str | None = None,
         status = res["status"].get(key, (0, 0, 0))
         out[key] = OrderSums(
             orders=int(orders[0]), customers=int(orders[1]), new_customers=int(orders[2]),
+            repeat_customers=int(res["repeat"].get(key, (0,))[0]),
             sales=Decimal(items[0] or 0), freight=Decimal(items[1] or 0), items=int(items[2]),
             payments=Decimal(res["payments"].get(key, (ZERO,))[0] or 0),
             review_sum=int(reviews[0] or 0), review_n=int(reviews[1]),

@@ -86,7 +86,8 @@ _ORDER_SELECT = f"""
 
 _CUSTOMERS = f"""count(DISTINCT customer_key) {_S},
     count(DISTINCT customer_key) FILTER (WHERE kind = 's'
-                                         AND first_day BETWEEN :start AND :end)"""
+                                         AND first_day BETWEEN :start AND :end),
+    count(DISTINCT customer_key) FILTER (WHERE kind = 's' AND repeating)"""
 
 
 def order_sums(conn: Connection, filters: Filters, group: str | None = None,
@@ -95,17 +96,23 @@ def order_sums(conn: Connection, filters: Filters, group: str | None = None,
     distinctly over the selected sellers' orders, which are few; a series, which shows
     none, skips that (`with_customers=False`: 0)."""
     cte, params = _per_order(filters)
-    select = _ORDER_SELECT % {"customers": _CUSTOMERS if with_customers else "0, 0"}
-    sql = f"WITH {cte} SELECT {GROUPS[group]} AS g, {select} FROM per_order GROUP BY 1"
+    select = _ORDER_SELECT % {"customers": _CUSTOMERS if with_customers else "0, 0, 0"}
+    by = GROUPS[group]
+    # `repeating`: the order's customer has two or more matching sales orders in its group
+    repeating = (f"kind = 's' AND count(*) FILTER (WHERE kind = 's') "
+                 f"OVER (PARTITION BY {by}, customer_key) >= 2" if with_customers else "false")
+    sql = (f"WITH {cte}, grouped AS (SELECT {by} AS g, *, {repeating} AS repeating "
+           f"FROM per_order) SELECT g, {select} FROM grouped GROUP BY 1")
     out: dict[object, OrderSums] = {}
     for row in conn.execute(text(sql), params).all():
         (g, orders, sales, freight, items, payments, rsum, rn, dn, on, dsec, customers, new,
-         all_orders, canceled, unavailable) = row
+         repeating, all_orders, canceled, unavailable) = row
         out[g] = OrderSums(
             orders=int(orders), sales=Decimal(sales), freight=Decimal(freight),
             items=int(items), payments=Decimal(payments), review_sum=int(rsum),
             review_n=int(rn), deliv_n=int(dn), ontime_n=int(on), deliv_seconds=Decimal(dsec),
-            customers=int(customers), new_customers=int(new), all_orders=int(all_orders),
+            customers=int(customers), new_customers=int(new),
+            repeat_customers=int(repeating), all_orders=int(all_orders),
             canceled=int(canceled), unavailable=int(unavailable),
         )
     return out
