@@ -23,9 +23,10 @@ from .i18n import Lang
 FILTER_DROPDOWNS = LIST_PARAMS
 FILTER_LABELS = {"state": N_("State"), "region": N_("Region"), "category": N_("Category"),
                  "payment_type": N_("Payment"), "seller": N_("Seller")}
-#: The regions' names as the catalogs hold them (regions.REGION_NAMES, Brazil's).
+#: The regions' names as the catalogs hold them (regions.REGION_NAMES: Brazil's, then
+#: Morocco's groups of regions).
 REGION_LABELS = (N_("North"), N_("Northeast"), N_("Center-West"), N_("Southeast"),
-                 N_("South"))
+                 N_("South"), N_("East"), N_("Atlantic Center"), N_("Center-South"))
 
 
 def filter_value(name: str, value: str, lang: Lang) -> str:
