@@ -12,7 +12,15 @@ from typing import Any
 
 import plotly.graph_objects as go
 import pytest
-from browser import click, foreign, page_ready, query_of, requested_urls, wait_until
+from browser import (
+    click,
+    foreign,
+    page_ready,
+    query_of,
+    requested_urls,
+    show_panel,
+    wait_until,
+)
 from langs import EN
 from test_dashboard import (  # noqa: F401 - fixtures
     dash_duo,
@@ -112,6 +120,7 @@ def test_switch_to_dark_keeps_filters_is_remembered_and_passes_contrast(
                message=lambda: driver.current_url)
     wait_for_kpis(driver, in_sp)
     assert driver.find_element("id", "view-notice").get_attribute("hidden")  # no "unknown"
+    show_panel(driver, "customers")  # a lazy panel draws (dark) once on screen
     wait_until(lambda: driver.execute_script(
         "return ['timeseries-chart', 'category-chart', 'payment-chart', 'state-map',"
         " 'customers-segments'].every(id => {"
