@@ -8,6 +8,7 @@ selenium's W3C actions; nothing is faked with JavaScript callbacks.
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import subprocess
@@ -243,8 +244,14 @@ def callback_outputs(perf_log: Iterable[dict]) -> list[str]:
         if message.get("method") != "Network.requestWillBeSent":
             continue
         request = message["params"]["request"]
-        if request["url"].endswith("/_dash-update-component") and request.get("postData"):
-            found.append(str(json.loads(request["postData"]).get("output")))
+        if not request["url"].split("?", 1)[0].endswith("/_dash-update-component"):
+            continue
+        body = request.get("postData")
+        if body is None and request.get("postDataEntries"):  # newer Chromes: base64 parts
+            body = b"".join(base64.b64decode(part.get("bytes", ""))
+                            for part in request["postDataEntries"]).decode()
+        if body:
+            found.append(str(json.loads(body).get("output")))
     return found
 
 

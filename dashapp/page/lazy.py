@@ -25,14 +25,17 @@ LAZY_PANELS = ("sellers", "orders", "customers", "impact", "forecast", "shortage
 #: The store assets/lazy.js writes: the names of the lazy panels now on screen.
 ON_SCREEN = "panels-on-screen"
 
-# The view passes when the panel is on screen and differs from what the gate passed last
-# (the stores' data arrive as fresh objects, hence the comparison of their JSON).
+# The view passes, with the theme it is drawn in, when the panel is on screen and the two
+# differ from what the gate passed last (the stores' data arrive as fresh objects, hence
+# the comparison of their JSON). The theme rides along so that a panel off screen is not
+# asked to redraw when it changes (a panel reads it as State).
 _GATE = """
-function (view, onScreen, passed) {
+function (view, onScreen, theme, passed) {
     const skip = window.dash_clientside.no_update;
     if (!view || !(onScreen || []).includes(%r)) { return skip; }
-    if (passed && JSON.stringify(passed) === JSON.stringify(view)) { return skip; }
-    return view;
+    const next = Object.assign({}, view, {theme: theme || null});
+    if (passed && JSON.stringify(passed) === JSON.stringify(next)) { return skip; }
+    return next;
 }
 """
 
@@ -60,5 +63,6 @@ def register_gates(app: Dash) -> None:
         app.clientside_callback(
             _GATE % name,
             Output(view_store(name), "data"),
-            Input("view", "data"), Input(ON_SCREEN, "data"), State(view_store(name), "data"),
+            Input("view", "data"), Input(ON_SCREEN, "data"), Input("theme", "data"),
+            State(view_store(name), "data"),
         )

@@ -259,7 +259,8 @@ def register_customer_callbacks(app: Dash, service: PulseService) -> None:
     @app.callback(
         Output("customers-cohorts", "figure"), Output("customers-cohorts", "style"),
         Output("customers-cohorts-csv", "href"),
-        Input(view_store("customers"), "data"), Input("lang", "data"), Input("theme", "data"),
+        Input(view_store("customers"), "data"), Input("lang", "data"), State("theme", "data"),
+        prevent_initial_call=True,  # lazy: starts when on screen (lazy.py)
     )
     @charts.themed_callback
     def draw_cohorts(view: dict | None, lang_store: dict | None) -> tuple:
@@ -274,7 +275,8 @@ def register_customer_callbacks(app: Dash, service: PulseService) -> None:
 
     @app.callback(
         Output("customers-segments", "figure"), Output("customers-segments-csv", "href"),
-        Input(view_store("customers"), "data"), Input("lang", "data"), Input("theme", "data"),
+        Input(view_store("customers"), "data"), Input("lang", "data"), State("theme", "data"),
+        prevent_initial_call=True,  # lazy: starts when on screen (lazy.py)
     )
     @charts.themed_callback
     def draw_segments(view: dict | None, lang_store: dict | None) -> tuple:
@@ -289,7 +291,8 @@ def register_customer_callbacks(app: Dash, service: PulseService) -> None:
         Output("customers-lateness", "figure"), Output("customers-lateness-summary",
                                                        "children"),
         Output("customers-lateness-csv", "href"),
-        Input(view_store("customers"), "data"), Input("lang", "data"), Input("theme", "data"),
+        Input(view_store("customers"), "data"), Input("lang", "data"), State("theme", "data"),
+        prevent_initial_call=True,  # lazy: starts when on screen (lazy.py)
     )
     @charts.themed_callback
     def draw_lateness(view: dict | None, lang_store: dict | None) -> tuple:

@@ -253,6 +253,7 @@ def register_forecast_callbacks(app: Dash, answers: InsightAnswers) -> None:
         Output("forecast-answer", "data"), Output("forecast-retry", "disabled"),
         Input(view_store("forecast"), "data"), Input("forecast-horizon", "value"),
         Input("forecast-retry", "n_intervals"), State("lang", "data"),
+        prevent_initial_call=True,  # lazy: starts when on screen (lazy.py)
     )
     def fetch_forecast(view: dict | None, horizon: int | None, _tick: int | None,
                        lang_store: dict | None) -> tuple:
@@ -266,7 +267,8 @@ def register_forecast_callbacks(app: Dash, answers: InsightAnswers) -> None:
         Output("forecast-chart", "figure"), Output("forecast-details", "style"),
         Output("forecast-note", "children"),
         Input("forecast-answer", "data"), Input("forecast-metric", "value"),
-        Input("lang", "data"), Input("theme", "data"),
+        Input("lang", "data"), State("theme", "data"),
+        prevent_initial_call=True,  # lazy: starts when on screen (lazy.py)
     )
     @charts.themed_callback
     def draw_forecast(answer: dict | None, metric: str | None, lang_store: dict | None

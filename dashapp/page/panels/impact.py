@@ -208,7 +208,8 @@ def register_insight_callbacks(app: Dash, answers: InsightAnswers) -> None:
         Output("impact-chart", "figure"), Output("impact-summary", "children"),
         Output("impact-table", "children"), Output("impact-retry", "disabled"),
         Input("impact-event", "date"), Input(view_store("impact"), "data"),
-        Input("impact-retry", "n_intervals"), Input("lang", "data"), Input("theme", "data"),
+        Input("impact-retry", "n_intervals"), Input("lang", "data"), State("theme", "data"),
+        prevent_initial_call=True,  # lazy: starts when on screen (lazy.py)
     )
     @charts.themed_callback
     def show_impact(event: str | None, view: dict | None, _tick: int | None,

@@ -524,6 +524,7 @@ def register_paging(app: Dash) -> None:
         Input("orders-sort", "data"),
         Input("orders-prev", "n_clicks"), Input("orders-next", "n_clicks"),
         State("orders-pages", "data"), State("orders-answer", "data"), State("view", "data"),
+        prevent_initial_call=True,  # lazy: starts when on screen (lazy.py)
     )
     def paging(_shown: dict | None, scope: dict | None, sort: dict | None, _prev: int | None,
                _next: int | None, pages: dict | None, answer: dict | None,

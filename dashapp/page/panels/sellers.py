@@ -184,6 +184,7 @@ def register_seller_callbacks(app: Dash, service: PulseService) -> None:
     @app.callback(
         Output("sellers-table", "children"), Output("sellers-note", "children"),
         Input(view_store("sellers"), "data"), Input("seller-top", "value"), State("lang", "data"),
+        prevent_initial_call=True,  # lazy: starts when on screen (lazy.py)
     )
     def draw_sellers(view: dict | None, top: int | None, lang_store: dict | None) -> tuple:
         if not view or view.get("error") or not view.get("filters"):

@@ -275,6 +275,7 @@ def register_shortage_callbacks(app: Dash, answers: InsightAnswers) -> None:
         Output("shortages-answer", "data"), Output("shortages-retry", "disabled"),
         Input(view_store("shortages"), "data"), Input("shortages-grain", "value"),
         Input("shortages-retry", "n_intervals"), State("lang", "data"),
+        prevent_initial_call=True,  # lazy: starts when on screen (lazy.py)
     )
     def fetch_shortages(view: dict | None, grain: str | None, _tick: int | None,
                         lang_store: dict | None) -> tuple:
@@ -291,7 +292,8 @@ def register_shortage_callbacks(app: Dash, answers: InsightAnswers) -> None:
     @app.callback(
         Output("shortages-chart", "figure"), Output("shortages-summary", "children"),
         Output("shortages-rule", "children"),
-        Input("shortages-answer", "data"), Input("lang", "data"), Input("theme", "data"),
+        Input("shortages-answer", "data"), Input("lang", "data"), State("theme", "data"),
+        prevent_initial_call=True,  # lazy: starts when on screen (lazy.py)
     )
     @charts.themed_callback
     def draw_shortages(answer: dict | None, lang_store: dict | None) -> tuple:
