@@ -287,7 +287,7 @@ def test_url_round_trips_a_view_and_back_restores_it(dash_duo: Any, shared_engin
     # the filter bar follows the URL (f-dates is the range's start input): the default range
     default_start = date.fromisoformat(urlstate.parse_search(page_query(app))["start"][0])
     assert driver.find_element("id", "f-dates").get_attribute("value") == \
-        f"{default_start.day} {default_start:%b %Y}"
+        f"{default_start:%b} {default_start.day}, {default_start.year}"  # MMM D, YYYY
     driver.forward()
     wait_for_kpis(driver, in_2020)
     assert driver.execute_script("return window.__same_page === true;")  # no reload happened
