@@ -22,6 +22,10 @@
     // Measured now rather than taken from the observer's last report, which may predate
     // the latest layout.
     function onScreen() {
+        if (window.__pulseAllPanels === true) {  // bench/clickcost.py: the page before lazy panels
+            return Array.from(document.querySelectorAll('[data-lazy]'))
+                .map(function (el) { return el.dataset.lazy; }).sort();
+        }
         const reach = window.innerHeight * MARGIN;
         return Array.from(document.querySelectorAll('[data-lazy]')).filter(function (el) {
             const box = el.getBoundingClientRect();
