@@ -19,6 +19,7 @@ from ..page.callbacks import register_callbacks
 from ..page.i18n import COOKIE, lang_for, normalise
 from ..page.layout import build_layout
 from ..service import PulseService
+from ..userdata import UserData
 from .auth import init_auth
 from .security import init_security
 
@@ -50,6 +51,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         service, wait=lambda: float(server.config.get("PULSE_INSIGHT_WAIT", DEFAULT_WAIT)))
     server.extensions["pulse"] = service
     server.extensions["pulse_insight"] = insight
+    # what people save is written on the primary (the `auth` role's URL), never a replica
+    server.extensions["pulse_userdata"] = UserData(
+        engine or (lambda: get_engine("auth", settings)))
     server.config["PULSE_SETTINGS"] = settings
     register_api(server)
     app.layout = build_layout

@@ -442,6 +442,10 @@ class Auth:
             if user is None:
                 return self._denied(401, "sign in or send an API token "
                                          "(Authorization: Bearer ...)")
+            if request.method not in SAFE_METHODS and not header and not self.same_origin():
+                log.warning("refused a cross-site %s to %s", request.method, path,
+                            extra={"event": "csrf_refused", "path": path})
+                return self._denied(403, "cross-site request refused")
         elif user is None:
             if request.method in ("GET", "HEAD") and not path.startswith("/_"):
                 full = request.full_path if request.query_string else path
