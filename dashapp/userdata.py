@@ -81,7 +81,8 @@ def check_query(raw: object) -> str:
         if name not in (*FILTER_PARAMS, *VIEW_EXTRA_PARAMS):
             raise FilterError("query", f"query holds an unknown parameter {shown(name)}")
         if name == "range" and value not in RELATIVE_PRESETS and not (
-                value.isascii() and value.isdigit() and len(value) == 4):
+                value.isascii() and value.isdigit() and len(value) == 4
+                and 1900 <= int(value) <= 2999):
             raise FilterError("query", f"range must be one of {', '.join(RELATIVE_PRESETS)} "
                                        f"or a year, got {shown(value)}")
     return query

@@ -37,6 +37,7 @@ from ..filters import DATE_PARAMS, FilterError, Filters
 from ..insight.answers import InsightAnswers
 from ..jsonout import to_csv
 from ..service import DatabaseUnavailable, NoData, PulseService, Reader
+from ..userdata import UserData
 from . import charts, tables, urlstate
 from . import formatting as fmt
 from .geo import GeoData, load_geo
@@ -50,6 +51,7 @@ from .panels.orders import register_orders_callbacks
 from .panels.sellers import register_seller_callbacks, seller_options
 from .panels.shortages import register_shortage_callbacks
 from .problems import error_message, view_error
+from .savedviews import register_saved_views
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -97,6 +99,9 @@ def resolve_view(service: PulseService, search: str | None
 def _resolve_in(service: PulseService, reader: Reader, search: str | None
                 ) -> tuple[dict[str, Any], dict]:
     params = urlstate.without_page_params(urlstate.parse_search(search))
+    if "range" in params:  # a saved view's relative preset, against today's data
+        domain = service.domain(reader)
+        params = urlstate.resolve_preset(params, domain.min_day, domain.max_day)
     notices: list[dict[str, str]] = []
     filters: Filters | None = None
     for _ in range(len(params) + 2):
@@ -162,7 +167,7 @@ def _clicked(click: dict | None) -> dict | None:
 
 
 def register_callbacks(app: Dash, service: PulseService, answers: InsightAnswers,
-                       settings: Settings) -> None:
+                       settings: Settings, userdata: UserData | None = None) -> None:
     """Wire the page, one concern at a time; the map's GeoJSON is read here, once per
     process."""
     geo = load_geo(str(settings.geojson), settings.geo_key)
@@ -178,6 +183,8 @@ def register_callbacks(app: Dash, service: PulseService, answers: InsightAnswers
     register_insight_callbacks(app, answers)
     register_forecast_callbacks(app, answers)
     register_shortage_callbacks(app, answers)
+    if userdata is not None:
+        register_saved_views(app, userdata)
     register_seller_callbacks(app, service)
 
 

@@ -52,12 +52,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     server.extensions["pulse"] = service
     server.extensions["pulse_insight"] = insight
     # what people save is written on the primary (the `auth` role's URL), never a replica
-    server.extensions["pulse_userdata"] = UserData(
-        engine or (lambda: get_engine("auth", settings)))
+    userdata = UserData(engine or (lambda: get_engine("auth", settings)))
+    server.extensions["pulse_userdata"] = userdata
     server.config["PULSE_SETTINGS"] = settings
     register_api(server)
     app.layout = build_layout
-    register_callbacks(app, service, insight, settings)
+    register_callbacks(app, service, insight, settings, userdata)
     init_languages(server, settings)
     return app
 
