@@ -27,6 +27,7 @@ from ..config import ConfigError, get_settings, set_settings
 from ..db import redact, release_embedded
 from ..logsetup import configure_logging, log_format
 from .admin import register as register_admin
+from .plans import register as register_plans
 
 log = logging.getLogger("pulse")
 
@@ -147,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("revision", nargs="?", default="head")
     up.set_defaults(func=cmd_db_upgrade)
     register_admin(sub, db_sub)
+    register_plans(sub)
     return parser
 
 

@@ -255,6 +255,8 @@ def kpi_card(field: str, lang: Lang) -> html.Div:
             html.Span(_(" vs previous period"), className="kpi-vs"),
         ]),
         *extra,
+        *([html.Div("", id="kpi-sales-target", className="kpi-sub kpi-target")]
+          if field == "sales" else []),
     ])
 
 
