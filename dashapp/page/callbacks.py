@@ -46,7 +46,7 @@ from .layout import KPI_ELEMENTS, quick_pick_buttons
 from .panels import sellers as seller_panel
 from .panels.customers import register_customer_callbacks
 from .panels.forecast import register_forecast_callbacks
-from .panels.impact import register_insight_callbacks
+from .panels.impact import register_event_presets, register_insight_callbacks
 from .panels.orders import register_orders_callbacks
 from .panels.sellers import register_seller_callbacks, seller_options
 from .panels.shortages import register_shortage_callbacks
@@ -185,6 +185,7 @@ def register_callbacks(app: Dash, service: PulseService, answers: InsightAnswers
     register_shortage_callbacks(app, answers)
     if userdata is not None:
         register_saved_views(app, userdata)
+        register_event_presets(app, userdata)
     register_seller_callbacks(app, service)
 
 
