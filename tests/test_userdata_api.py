@@ -149,3 +149,11 @@ def test_openapi_documents_the_writes():
     assert set(doc["paths"]["/api/v1/views"]) == {"get", "post"}
     assert set(doc["paths"]["/api/v1/views/{id}"]) == {"get", "delete"}
     assert "post" in doc["paths"]["/api/v1/targets"] and "post" in doc["paths"]["/api/v1/events"]
+
+
+def test_a_path_id_that_is_no_number_is_a_400_naming_id(app, accounts):
+    c = app.server.test_client()
+    for method in (c.get, c.delete):
+        for path in ("/api/v1/views/null,null", "/api/v1/targets/abc", "/api/v1/events/-1"):
+            r = method(path, headers=bearer(accounts, "ana"))
+            assert r.status_code == 400 and r.get_json()["parameter"] == "id", path

@@ -999,7 +999,9 @@ def _by_id(kind: str, schema: str, what: str) -> dict[str, Any]:
                 "responses": {**_write_responses(schema), "404": missing}},
         "delete": {"operationId": f"delete{kind}", "summary": f"Delete a {what}",
                    "parameters": [param],
-                   "responses": {"204": {"description": "deleted"}, **GUARD_RESPONSES,
+                   "responses": {"204": {"description": "deleted"},
+                                 "400": {"$ref": "#/components/responses/BadRequest"},
+                                 **GUARD_RESPONSES,
                                  "403": _write_responses(schema)["403"], "404": missing,
                                  "503": {"$ref": "#/components/responses/Unavailable"}}},
     }

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from ..filters import FilterError
+from ..filters import FilterError, shown
 from ..jsonout import jsonable
 from ..userdata import UnknownUser, UserData
 from .common import date_param, error, register_error_handlers
@@ -44,6 +44,14 @@ def body() -> dict[str, Any]:
     return data
 
 
+def row_id(raw: str) -> int:
+    """A row id from the path: ASCII digits, at most 18 (`/views/abc` is a 400 naming id,
+    not the catch-all's 405)."""
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+        raise FilterError("id", f"id must be a whole number, got {shown(raw)}")
+    return int(raw)
+
+
 def created(row: dict[str, Any]) -> Response:
     resp = jsonify(jsonable(row))
     resp.status_code = 201
@@ -66,18 +74,20 @@ def save_view() -> Response:
     return created(view_link(store().save_view(owner(), body())))
 
 
-@userdata_api.get("/views/<int:view_id>")
-def get_view(view_id: int) -> Response:
-    found = store().view(owner(), view_id)
+@userdata_api.get("/views/<view_id>")
+def get_view(view_id: str) -> Response:
+    ident = row_id(view_id)
+    found = store().view(owner(), ident)
     if found is None:
-        return error(404, f"no saved view {view_id}")
+        return error(404, f"no saved view {ident}")
     return jsonify(jsonable(view_link(found)))
 
 
-@userdata_api.delete("/views/<int:view_id>")
-def delete_view(view_id: int) -> Response:
-    if not store().delete_view(owner(), view_id):
-        return error(404, f"no saved view {view_id}")
+@userdata_api.delete("/views/<view_id>")
+def delete_view(view_id: str) -> Response:
+    ident = row_id(view_id)
+    if not store().delete_view(owner(), ident):
+        return error(404, f"no saved view {ident}")
     return Response(status=204)
 
 
@@ -93,17 +103,19 @@ def set_target() -> Response:
     return created(store().set_target(body()))
 
 
-@userdata_api.get("/targets/<int:target_id>")
-def get_target(target_id: int) -> Response:
-    found = next((t for t in store().targets() if t["id"] == target_id), None)
-    return jsonify(jsonable(found)) if found else error(404, f"no target {target_id}")
+@userdata_api.get("/targets/<target_id>")
+def get_target(target_id: str) -> Response:
+    ident = row_id(target_id)
+    found = next((t for t in store().targets() if t["id"] == ident), None)
+    return jsonify(jsonable(found)) if found else error(404, f"no target {ident}")
 
 
-@userdata_api.delete("/targets/<int:target_id>")
-def delete_target(target_id: int) -> Response:
+@userdata_api.delete("/targets/<target_id>")
+def delete_target(target_id: str) -> Response:
+    ident = row_id(target_id)
     owner()
-    if not store().delete_target(target_id):
-        return error(404, f"no target {target_id}")
+    if not store().delete_target(ident):
+        return error(404, f"no target {ident}")
     return Response(status=204)
 
 
@@ -119,15 +131,17 @@ def add_event() -> Response:
     return created(store().add_event(body()))
 
 
-@userdata_api.get("/events/<int:event_id>")
-def get_event(event_id: int) -> Response:
-    found = next((e for e in store().events() if e["id"] == event_id), None)
-    return jsonify(jsonable(found)) if found else error(404, f"no event {event_id}")
+@userdata_api.get("/events/<event_id>")
+def get_event(event_id: str) -> Response:
+    ident = row_id(event_id)
+    found = next((e for e in store().events() if e["id"] == ident), None)
+    return jsonify(jsonable(found)) if found else error(404, f"no event {ident}")
 
 
-@userdata_api.delete("/events/<int:event_id>")
-def delete_event(event_id: int) -> Response:
+@userdata_api.delete("/events/<event_id>")
+def delete_event(event_id: str) -> Response:
+    ident = row_id(event_id)
     owner()
-    if not store().delete_event(event_id):
-        return error(404, f"no event {event_id}")
+    if not store().delete_event(ident):
+        return error(404, f"no event {ident}")
     return Response(status=204)
