@@ -274,3 +274,17 @@ class UserData:
 
     def delete_event(self, event_id: int) -> bool:
         return self._run(lambda: writes.delete_event(self.engine, event_id))
+
+    # --- digests -----------------------------------------------------------------------------
+
+    def subscribe(self, owner: int | None, body: Mapping[str, Any]) -> dict[str, Any] | None:
+        """None when the view is not the owner's (reported as missing)."""
+        view_id = body.get("view_id")
+        if isinstance(view_id, bool) or not isinstance(view_id, int) or view_id < 1:
+            raise FilterError("view_id", "view_id must be the id of one of your saved views")
+        frequency = body.get("frequency")
+        if frequency not in ("daily", "weekly", "monthly"):
+            raise FilterError("frequency", "frequency must be daily, weekly or monthly")
+        if owner is None:
+            raise FilterError("view_id", "digests need sign-in (a user with an address)")
+        return self._run(lambda: writes.subscribe(self.engine, owner, view_id, frequency))

@@ -9,6 +9,8 @@ bug above cannot store a negative target or an event that ends before it starts.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -16,7 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 
 #: The tables the web role may write (granted by `warehouse.grant_reader`).
-USER_TABLES = ("pulse_views", "pulse_targets", "pulse_events")
+USER_TABLES = ("pulse_views", "pulse_targets", "pulse_events", "pulse_subscriptions")
 
 _VIEW_COLUMNS = "id, name, query, created_at"
 _TARGET_COLUMNS = "id, month, dimension, value, amount, updated_at"
@@ -72,3 +74,45 @@ def delete_event(engine: Engine, event_id: int) -> bool:
     with engine.begin() as conn:
         return conn.execute(text("DELETE FROM pulse_events WHERE id = :id"),
                             {"id": event_id}).rowcount == 1
+
+
+def set_email(engine: Engine, username: str, email: str | None) -> bool:
+    with engine.begin() as conn:
+        return conn.execute(text("UPDATE pulse_users SET email = :e WHERE username = :u"),
+                            {"e": email, "u": username}).rowcount == 1
+
+
+def subscribe(engine: Engine, user_id: int, view_id: int, frequency: str
+              ) -> dict[str, Any] | None:
+    """None when the view is not the user's own (the API says 404)."""
+    with engine.begin() as conn:
+        row = conn.execute(text(
+            "INSERT INTO pulse_subscriptions (user_id, view_id, frequency) "
+            "SELECT :u, id, :f FROM pulse_views WHERE id = :v AND user_id = :u "
+            "RETURNING id, view_id, frequency, created_at"),
+            {"u": user_id, "v": view_id, "f": frequency}).mappings().first()
+        return dict(row) if row else None
+
+
+def record_digest(conn: Any, subscription_id: int, period_start: date) -> None:
+    """The ledger row that makes a digest sent: written right after the server took it."""
+    conn.execute(text("INSERT INTO pulse_digests_sent (subscription_id, period_start) "
+                      "VALUES (:s, :p) ON CONFLICT DO NOTHING"),
+                 {"s": subscription_id, "p": period_start})
+
+
+DIGEST_LOCK = 7_301_016
+
+
+@contextmanager
+def digest_lock(engine: Engine) -> Iterator[None]:
+    """One `pulse notify run` at a time, across machines: a second one waits here, then
+    finds the ledger rows the first wrote (a session lock, released even on errors)."""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": DIGEST_LOCK})
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": DIGEST_LOCK})
+            conn.commit()

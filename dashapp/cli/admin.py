@@ -105,7 +105,12 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     _auth_call(normalise_username, args.username)
     password = _read_password(args)
     _auth_call(check_password_strength, password)
-    name = _auth_call(add_user, upgraded_loader(), args.username, password)
+    engine = upgraded_loader()
+    name = _auth_call(add_user, engine, args.username, password)
+    if getattr(args, "email", None):
+        from loaders.userdata import set_email
+
+        set_email(engine, name, args.email.strip())
     print(f"user {name} added")
     return 0
 
@@ -202,6 +207,8 @@ def register(sub: Any, db_sub: Any) -> None:
         p.add_argument("username")
         p.add_argument("--password-stdin", action="store_true",
                        help="read the password from standard input")
+        if name == "add":
+            p.add_argument("--email", help="where the user's digests go")
         p.set_defaults(func=func)
     rm = user_sub.add_parser("remove", help="remove a user and their API tokens")
     rm.add_argument("username")

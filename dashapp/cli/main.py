@@ -27,6 +27,7 @@ from ..config import ConfigError, get_settings, set_settings
 from ..db import redact, release_embedded
 from ..logsetup import configure_logging, log_format
 from .admin import register as register_admin
+from .notify import register as register_notify
 from .plans import register as register_plans
 
 log = logging.getLogger("pulse")
@@ -149,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.set_defaults(func=cmd_db_upgrade)
     register_admin(sub, db_sub)
     register_plans(sub)
+    register_notify(sub)
     return parser
 
 

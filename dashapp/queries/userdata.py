@@ -54,3 +54,20 @@ def events(conn: Connection, start: date | None = None, end: date | None = None
         "AND (CAST(:e AS date) IS NULL OR start_day <= :e) "
         "ORDER BY start_day, id"), {"s": start, "e": end})
     return [dict(r) for r in rows.mappings()]
+
+
+def due_digests(conn: Connection) -> list[dict[str, Any]]:
+    """Active subscriptions with their user's address and view (the caller decides which
+    period is due and checks the ledger)."""
+    rows = conn.execute(text(
+        "SELECT s.id, s.frequency, u.username, u.email, v.name, v.query "
+        "FROM pulse_subscriptions s JOIN pulse_users u ON u.id = s.user_id "
+        "JOIN pulse_views v ON v.id = s.view_id "
+        "WHERE s.unsubscribed_at IS NULL AND u.email IS NOT NULL ORDER BY s.id"))
+    return [dict(r) for r in rows.mappings()]
+
+
+def digest_sent(conn: Connection, subscription_id: int, period_start: date) -> bool:
+    return conn.execute(text(
+        "SELECT EXISTS (SELECT 1 FROM pulse_digests_sent WHERE subscription_id = :s "
+        "AND period_start = :p)"), {"s": subscription_id, "p": period_start}).scalar_one()
