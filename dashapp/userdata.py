@@ -288,3 +288,12 @@ class UserData:
         if owner is None:
             raise FilterError("view_id", "digests need sign-in (a user with an address)")
         return self._run(lambda: writes.subscribe(self.engine, owner, view_id, frequency))
+
+    def subscriptions(self, owner: int | None) -> list[dict[str, Any]]:
+        if owner is None:
+            return []
+        return self._read(lambda c: reads.subscriptions(c, owner))
+
+    def unsubscribe(self, owner: int | None, subscription_id: int) -> bool:
+        return self._run(lambda: writes.delete_subscription(self.engine, owner,
+                                                            subscription_id))

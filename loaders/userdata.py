@@ -116,3 +116,10 @@ def digest_lock(engine: Engine) -> Iterator[None]:
         finally:
             conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": DIGEST_LOCK})
             conn.commit()
+
+
+def delete_subscription(engine: Engine, user_id: int | None, subscription_id: int) -> bool:
+    with engine.begin() as conn:
+        return conn.execute(text(
+            "DELETE FROM pulse_subscriptions WHERE id = :id AND user_id = :u"),
+            {"id": subscription_id, "u": user_id}).rowcount == 1

@@ -157,3 +157,26 @@ def test_a_path_id_that_is_no_number_is_a_400_naming_id(app, accounts):
         for path in ("/api/v1/views/null,null", "/api/v1/targets/abc", "/api/v1/events/-1"):
             r = method(path, headers=bearer(accounts, "ana"))
             assert r.status_code == 400 and r.get_json()["parameter"] == "id", path
+
+
+def test_subscriptions_are_per_user(app, accounts):
+    c = app.server.test_client()
+    ana, bruno = bearer(accounts, "ana"), bearer(accounts, "bruno")
+    view = c.post("/api/v1/views", json={"name": "weekly SP", "query": "state=SP"},
+                  headers=ana).get_json()
+    r = c.post("/api/v1/subscriptions", json={"view_id": view["id"], "frequency": "weekly"},
+               headers=ana)
+    assert r.status_code == 201, r.get_json()
+    sub = r.get_json()
+    assert (sub["view_id"], sub["frequency"]) == (view["id"], "weekly")
+    # bruno cannot subscribe to ana's view, see or delete her subscription
+    assert c.post("/api/v1/subscriptions", json={"view_id": view["id"], "frequency": "daily"},
+                  headers=bruno).status_code == 404
+    assert c.get("/api/v1/subscriptions", headers=bruno).get_json() == {"subscriptions": []}
+    assert c.delete(f"/api/v1/subscriptions/{sub['id']}", headers=bruno).status_code == 404
+    bad = c.post("/api/v1/subscriptions", json={"view_id": view["id"], "frequency": "hourly"},
+                 headers=ana)
+    assert bad.status_code == 400 and bad.get_json()["parameter"] == "frequency"
+    assert [s["id"] for s in c.get("/api/v1/subscriptions", headers=ana).get_json()[
+        "subscriptions"]] == [sub["id"]]
+    assert c.delete(f"/api/v1/subscriptions/{sub['id']}", headers=ana).status_code == 204

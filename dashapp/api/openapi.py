@@ -1044,6 +1044,19 @@ def _userdata_paths() -> dict[str, Any]:
                      "requestBody": _json_body("Event"),
                      "responses": _write_responses("Event", created=True)}},
         "/api/v1/events/{id}": _by_id("Event", "Event", "event"),
+        "/api/v1/subscriptions": {
+            "get": {"operationId": "listSubscriptions",
+                    "summary": "The signed-in user's digest subscriptions",
+                    "responses": _write_responses("SubscriptionList")},
+            "post": {"operationId": "subscribe",
+                     "summary": "E-mail a saved view's digest (pulse notify run sends it)",
+                     "requestBody": _json_body("Subscription"),
+                     "responses": {**_write_responses("Subscription", created=True),
+                                   "404": {"description": "no such saved view of the user",
+                                           "content": {"application/json": {"schema": {
+                                               "$ref": "#/components/schemas/Error"}}}}}}},
+        "/api/v1/subscriptions/{id}": _by_id("Subscription", "Subscription",
+                                             "subscription"),
     }
 
 
@@ -1065,11 +1078,17 @@ def _userdata_schemas() -> dict[str, Any]:
         "amount": money, "updated_at": stamp})
     event = obj({"id": ident, "start_day": day, "end_day": day, "label": name,
                  "note": {"type": ["string", "null"]}, "created_at": stamp})
+    frequency = {"type": "string", "enum": ["daily", "weekly", "monthly"]}
+    subscription = obj({"id": ident, "view_id": ident, "frequency": frequency,
+                        "created_at": stamp}, ["id", "view_id", "frequency", "created_at"])
     return {
         "View": view, "Target": target, "Event": event,
         "ViewList": obj({"views": {"type": "array", "items": view}}),
         "TargetList": obj({"targets": {"type": "array", "items": target}}),
         "EventList": obj({"events": {"type": "array", "items": event}}),
+        "Subscription": subscription,
+        "SubscriptionList": obj({"subscriptions": {"type": "array", "items": subscription}}),
+        "SubscriptionInput": obj({"view_id": ident, "frequency": frequency}),
         "ViewInput": obj({"name": name, "query": {"type": "string", "maxLength": 2000}},
                          ["name"]),
         "TargetInput": obj({"month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},

@@ -145,3 +145,32 @@ def delete_event(event_id: str) -> Response:
     if not store().delete_event(ident):
         return error(404, f"no event {ident}")
     return Response(status=204)
+
+
+@userdata_api.get("/subscriptions")
+def list_subscriptions() -> Response:
+    return jsonify(jsonable({"subscriptions": store().subscriptions(owner())}))
+
+
+@userdata_api.post("/subscriptions")
+def subscribe() -> Response:
+    data = body()
+    found = store().subscribe(owner(), data)
+    if found is None:
+        return error(404, f"no saved view {data.get('view_id')}")
+    return created(found)
+
+
+@userdata_api.get("/subscriptions/<subscription_id>")
+def get_subscription(subscription_id: str) -> Response:
+    ident = row_id(subscription_id)
+    found = next((s for s in store().subscriptions(owner()) if s["id"] == ident), None)
+    return jsonify(jsonable(found)) if found else error(404, f"no subscription {ident}")
+
+
+@userdata_api.delete("/subscriptions/<subscription_id>")
+def delete_subscription(subscription_id: str) -> Response:
+    ident = row_id(subscription_id)
+    if not store().unsubscribe(owner(), ident):
+        return error(404, f"no subscription {ident}")
+    return Response(status=204)

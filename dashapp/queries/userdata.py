@@ -71,3 +71,10 @@ def digest_sent(conn: Connection, subscription_id: int, period_start: date) -> b
     return conn.execute(text(
         "SELECT EXISTS (SELECT 1 FROM pulse_digests_sent WHERE subscription_id = :s "
         "AND period_start = :p)"), {"s": subscription_id, "p": period_start}).scalar_one()
+
+
+def subscriptions(conn: Connection, owner: int) -> list[dict[str, Any]]:
+    rows = conn.execute(text(
+        "SELECT id, view_id, frequency, created_at, unsubscribed_at FROM pulse_subscriptions "
+        "WHERE user_id = :u ORDER BY id"), {"u": owner})
+    return [dict(r) for r in rows.mappings()]
