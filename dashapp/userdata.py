@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -40,6 +41,20 @@ MAX_NAME, MAX_QUERY, MAX_NOTE = 100, 2000, 2000
 _MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
 _AMOUNT = re.compile(r"[0-9]+(\.[0-9]{1,2})?")
 MAX_AMOUNT = Decimal("99999999999999.99")
+
+
+def unsubscribe_token(secret: str, subscription_id: int) -> str:
+    """The one-click unsubscribe link's token: the subscription id signed with the app's
+    key, so the link works from any mail client without signing in, and only for it."""
+    return URLSafeSerializer(secret, salt="pulse-unsubscribe").dumps(subscription_id)
+
+
+def subscription_of(secret: str, token: str) -> int | None:
+    try:
+        value = URLSafeSerializer(secret, salt="pulse-unsubscribe").loads(token)
+    except BadSignature:
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 class UnknownUser(LookupError):
@@ -297,3 +312,7 @@ class UserData:
     def unsubscribe(self, owner: int | None, subscription_id: int) -> bool:
         return self._run(lambda: writes.delete_subscription(self.engine, owner,
                                                             subscription_id))
+
+    def unsubscribe_link(self, subscription_id: int) -> bool:
+        """What the signed link does: stop the subscription (kept, for the record)."""
+        return self._run(lambda: writes.stop_subscription(self.engine, subscription_id))

@@ -123,3 +123,10 @@ def delete_subscription(engine: Engine, user_id: int | None, subscription_id: in
         return conn.execute(text(
             "DELETE FROM pulse_subscriptions WHERE id = :id AND user_id = :u"),
             {"id": subscription_id, "u": user_id}).rowcount == 1
+
+
+def stop_subscription(engine: Engine, subscription_id: int) -> bool:
+    with engine.begin() as conn:
+        return conn.execute(text(
+            "UPDATE pulse_subscriptions SET unsubscribed_at = coalesce(unsubscribed_at, now()) "
+            "WHERE id = :id"), {"id": subscription_id}).rowcount == 1

@@ -145,3 +145,35 @@ def test_subscriptions_check_their_fields(setup):
         store.subscribe(owner, {"view_id": "x", "frequency": "daily"})
     assert bad.value.parameter == "view_id"
     assert store.subscribe(owner, {"view_id": 999999, "frequency": "daily"}) is None
+
+
+SECRET = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+
+
+def test_the_signed_one_click_link_stops_the_next_digest(setup, smtp_server, tmp_path):
+    engine, service, _, _ = setup
+    sink, smtp = smtp_server
+    assert notify.run(engine, service, smtp, datetime(2020, 6, 1, 7), "http://pulse.test",
+                      "BRL", SECRET) == (1, 0)
+    msg = sink.messages[-1]
+    link = str(msg["List-Unsubscribe"]).strip().strip("<>")
+    assert link.startswith("http://pulse.test/unsubscribe/")
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert f"Unsubscribe: {link}" in body_text(msg)
+    # sign-in is on, the mail client is not signed in: the signed token is enough
+    app = create_app(load_settings({"PULSE_HOME": str(tmp_path), "PULSE_AUTH": "required",
+                                    "PULSE_SECRET_KEY": SECRET}), engine=engine)
+    client = app.server.test_client()
+    path = link.removeprefix("http://pulse.test")
+    assert client.post(path[:-3] + "xyz").status_code == 404  # a forged token
+    page = client.get(path)
+    assert page.status_code == 200 and "Stop e-mailing" in page.get_data(as_text=True)
+    store = UserData(engine)
+    assert [s["unsubscribed_at"] for s in store.subscriptions(store.owner("rita"))] == [None]
+    done = client.post(path, data={"List-Unsubscribe": "One-Click"})
+    assert done.status_code == 200 and "unsubscribed" in done.get_data(as_text=True)
+    assert [s["unsubscribed_at"] is not None
+            for s in store.subscriptions(store.owner("rita"))] == [True]
+    assert notify.run(engine, service, smtp, datetime(2020, 7, 1, 7), "http://pulse.test",
+                      "BRL", SECRET) == (0, 0)
+    assert len(sink.messages) == 1

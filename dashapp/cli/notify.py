@@ -41,6 +41,7 @@ from ..page import urlstate
 from ..page.i18n import Lang, lang_for, normalise
 from ..queries import userdata as reads
 from ..service import PulseService
+from ..userdata import unsubscribe_token
 
 log = logging.getLogger(__name__)
 FREQUENCIES = ("daily", "weekly", "monthly")
@@ -97,7 +98,7 @@ def digest_filters(service: PulseService, query: str, start: date, end: date) ->
 
 
 def compose(sub: dict, kpis: dict, lang: Lang, period: tuple[date, date], link: str,
-            smtp: Smtp) -> EmailMessage:
+            smtp: Smtp, unsubscribe: str = "") -> EmailMessage:
     _ = lang.gettext
     span = fmt.date_range(period[0], period[1], lang)
     rows = [(_(fmt.KPI_LABELS[f]), fmt.kpi_value(f, kpis["current"].get(f), lang),
@@ -107,15 +108,20 @@ def compose(sub: dict, kpis: dict, lang: Lang, period: tuple[date, date], link: 
     msg["Subject"] = f"Pulse · {sub['name']} · {span}"
     msg["From"] = smtp.sender
     msg["To"] = sub["email"]
+    if unsubscribe:
+        msg["List-Unsubscribe"] = f"<{unsubscribe}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     plain = "\n".join([f"{sub['name']} · {span}", "", *[f"{k}: {v} ({c})" for k, v, c in rows],
-                       "", link])
+                       "", link, *([f"Unsubscribe: {unsubscribe}"] if unsubscribe else [])])
     msg.set_content(plain)
     cells = "".join(f"<tr><td>{escape(k)}</td><td><b>{escape(v)}</b></td>"
                     f"<td>{escape(c)}</td></tr>" for k, v, c in rows)
     msg.add_alternative(
         f"<html lang=\"{lang.code.replace('_', '-')}\"><body><h2>{escape(sub['name'])}</h2>"
         f"<p>{escape(span)}</p><table>{cells}</table>"
-        f"<p><a href=\"{escape(link)}\">{escape(link)}</a></p></body></html>", subtype="html")
+        f"<p><a href=\"{escape(link)}\">{escape(link)}</a></p>"
+        + (f"<p><a href=\"{escape(unsubscribe)}\">Unsubscribe</a></p>" if unsubscribe else "")
+        + "</body></html>", subtype="html")
     return msg
 
 
@@ -136,7 +142,7 @@ def send(smtp: Smtp, msg: EmailMessage) -> None:
 
 
 def run(engine: Engine, service: PulseService, smtp: Smtp, now: datetime, base_url: str,
-        currency: str) -> tuple[int, int]:
+        currency: str, secret: str | None = None) -> tuple[int, int]:
     """(sent, failed) of the digests due at `now`."""
     sent = failed = 0
     with writes.digest_lock(engine):
@@ -147,20 +153,23 @@ def run(engine: Engine, service: PulseService, smtp: Smtp, now: datetime, base_u
             with engine.connect() as conn:
                 if reads.digest_sent(conn, sub["id"], period[0]):
                     continue
-            ok = deliver(engine, service, smtp, sub, period, base_url, currency)
+            ok = deliver(engine, service, smtp, sub, period, base_url, currency, secret)
             sent, failed = sent + ok, failed + (not ok)
     return sent, failed
 
 
 def deliver(engine: Engine, service: PulseService, smtp: Smtp, sub: dict,
-            period: tuple[date, date], base_url: str, currency: str) -> bool:
+            period: tuple[date, date], base_url: str, currency: str,
+            secret: str | None = None) -> bool:
     where = {"subscription": sub["id"], "period": period[0].isoformat()}
     code = normalise((urlstate.parse_search(sub["query"]).get("lang") or [None])[0]) or "en"
     lang = lang_for(code, currency)
     try:
         kpis = service.kpis(digest_filters(service, sub["query"], *period))
         link = f"{base_url.rstrip('/')}/?{sub['query']}" if sub["query"] else base_url
-        send(smtp, compose(sub, kpis, lang, period, link, smtp))
+        stop = (f"{base_url.rstrip('/')}/unsubscribe/{unsubscribe_token(secret, sub['id'])}"
+                if secret else "")
+        send(smtp, compose(sub, kpis, lang, period, link, smtp, stop))
     except (OSError, smtplib.SMTPException) as exc:
         log.warning("digest %s for %s not sent: %s", sub["id"], period[0],
                     type(exc).__name__, extra={"event": "digest_failed", **where})
@@ -184,7 +193,8 @@ def cmd_notify_run(args: argparse.Namespace) -> int:
     settings = get_settings()
     service = PulseService(engine, ResultCache(settings))
     base = os.environ.get("PULSE_PUBLIC_URL", "http://127.0.0.1:8050")
-    sent, failed = run(engine, service, smtp, now, base, settings.currency)
+    sent, failed = run(engine, service, smtp, now, base, settings.currency,
+                       settings.secret_key)
     print(f"digests: {sent} sent, {failed} failed (tried again next run)")
     return 0 if not failed else 1
 

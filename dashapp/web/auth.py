@@ -85,7 +85,7 @@ MIN_SECRET_KEY_LENGTH = 32
 TOKEN_PREFIX = "pulse_"
 PASSWORD_METHOD = "scrypt"  # werkzeug's default: salted, memory-hard (~0.2 s per check)
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@+-]{0,63}$")
-PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
+PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/unsubscribe/")
 PUBLIC_PATHS = {"/login", "/logout", "/healthz", "/_favicon.ico", "/favicon.ico"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
