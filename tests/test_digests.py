@@ -102,6 +102,10 @@ def test_monthly_digest_arrives_once_with_the_apis_numbers(setup, smtp_server):
         label = PT.gettext(fmt.KPI_LABELS[field])
         assert f"{label}: {fmt.kpi_value(field, api['current'][field], PT)}" in text, text
     assert "http://pulse.test/?state=SP&lang=pt-BR" in text
+    top = app.server.test_client().get(
+        "/api/v1/breakdown/category?state=SP&start=2020-03-01&end=2020-03-31").get_json()
+    best = max(top["rows"], key=lambda r: r["sales"])
+    assert f"Categorias: {best['key']} ({fmt.money(best['sales'], PT)})" in text, text
     assert any(p.get_content_type() == "text/html" for p in msg.walk())
     # the next month is a new digest
     assert notify.run(engine, service, smtp, datetime(2020, 5, 1, 7), "http://pulse.test",

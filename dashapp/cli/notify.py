@@ -97,13 +97,26 @@ def digest_filters(service: PulseService, query: str, start: date, end: date) ->
     return service.parse(params)
 
 
+TOP = 3
+
+
+def top_lines(tops: dict[str, list[dict]], lang: Lang) -> list[tuple[str, str, str]]:
+    """(dimension label, value, sales) of the period's largest states and categories."""
+    _ = lang.gettext
+    labels = {"state": _("States"), "category": _("Categories")}
+    return [(labels[dim], str(row["key"]), fmt.money(row.get("sales"), lang))
+            for dim, rows in tops.items() for row in rows]
+
+
 def compose(sub: dict, kpis: dict, lang: Lang, period: tuple[date, date], link: str,
-            smtp: Smtp, unsubscribe: str = "") -> EmailMessage:
+            smtp: Smtp, unsubscribe: str = "", tops: dict[str, list[dict]] | None = None
+            ) -> EmailMessage:
     _ = lang.gettext
     span = fmt.date_range(period[0], period[1], lang)
     rows = [(_(fmt.KPI_LABELS[f]), fmt.kpi_value(f, kpis["current"].get(f), lang),
              fmt.change_text(kpis["growth"].get(f), lang))
             for f in KPI_FIELDS if f in fmt.KPI_LABELS]
+    rows += top_lines(tops or {}, lang)
     msg = EmailMessage()
     msg["Subject"] = f"Pulse · {sub['name']} · {span}"
     msg["From"] = smtp.sender
@@ -165,11 +178,15 @@ def deliver(engine: Engine, service: PulseService, smtp: Smtp, sub: dict,
     code = normalise((urlstate.parse_search(sub["query"]).get("lang") or [None])[0]) or "en"
     lang = lang_for(code, currency)
     try:
-        kpis = service.kpis(digest_filters(service, sub["query"], *period))
+        filters = digest_filters(service, sub["query"], *period)
+        kpis = service.kpis(filters)
+        tops = {dim: sorted(service.breakdown(filters, dim)["rows"],
+                            key=lambda r: -(r.get("sales") or 0))[:TOP]
+                for dim in ("state", "category")}
         link = f"{base_url.rstrip('/')}/?{sub['query']}" if sub["query"] else base_url
         stop = (f"{base_url.rstrip('/')}/unsubscribe/{unsubscribe_token(secret, sub['id'])}"
                 if secret else "")
-        send(smtp, compose(sub, kpis, lang, period, link, smtp, stop))
+        send(smtp, compose(sub, kpis, lang, period, link, smtp, stop, tops))
     except (OSError, smtplib.SMTPException) as exc:
         log.warning("digest %s for %s not sent: %s", sub["id"], period[0],
                     type(exc).__name__, extra={"event": "digest_failed", **where})
