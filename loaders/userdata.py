@@ -1,4 +1,4 @@
-"""Writes of what people add to the data: saved views, targets and events (migration 0011).
+"""Writes of what people add to the data: saved views, targets and events (migration 0012).
 
 They live in the database beside the users for the reason the accounts do
 (loaders/accounts.py): every web process and `pulse` command sees the same rows. The

@@ -1,4 +1,4 @@
-"""Reads of what people add to the data: saved views, targets and events (migration 0011).
+"""Reads of what people add to the data: saved views, targets and events (migration 0012).
 
 Not cached and not part of a data version: these rows change when a person saves
 something, not when a load commits, so every read goes to the database (they are small
