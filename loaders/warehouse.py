@@ -14,6 +14,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from . import ingest, rollups
+from .userdata import USER_TABLES
 
 
 class WarehouseError(RuntimeError):
@@ -27,7 +28,8 @@ def grant_reader(engine: Engine, role: str, password: str | None = None,
                  connection_limit: int | None = None,
                  statement_timeout_ms: int = 15_000) -> list[str]:
     """Create (if missing) a login role that can read Pulse's tables and write nothing else
-    than sign-in attempts; returns notes for the operator.
+    than sign-in attempts and what people save on the page (views, targets, events);
+    returns notes for the operator.
 
     Idempotent: existing privileges of the role in the schema are revoked first,
     so running it again leaves exactly these grants. Default privileges make
@@ -86,6 +88,10 @@ def grant_reader(engine: Engine, role: str, password: str | None = None,
             # the sign-in throttle is shared through the database (dashapp/web/auth.py)
             f"GRANT INSERT, DELETE ON {schema}.pulse_login_attempts TO {ident}",
             f"GRANT USAGE ON SEQUENCE {schema}.pulse_login_attempts_id_seq TO {ident}",
+            # what people save on the page: views, targets, events (loaders/userdata.py)
+            *(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {schema}.{t} TO {ident}"
+              for t in USER_TABLES),
+            *(f"GRANT USAGE ON SEQUENCE {schema}.{t}_id_seq TO {ident}" for t in USER_TABLES),
         ):
             conn.exec_driver_sql(sql)
         can_create = conn.execute(text("SELECT has_schema_privilege(:r, current_schema(), "
@@ -100,7 +106,8 @@ def grant_reader(engine: Engine, role: str, password: str | None = None,
         if member_of_owner:
             notes.append(f"WARNING: {role} is a member of the owner role {me} and inherits "
                          "its privileges; REVOKE that membership")
-    notes.append(f"{role} can read every Pulse table and write only pulse_login_attempts")
+    notes.append(f"{role} can read every Pulse table and write only pulse_login_attempts "
+                 f"and {', '.join(USER_TABLES)}")
     return notes
 
 

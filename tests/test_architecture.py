@@ -18,10 +18,11 @@ PACKAGES = ("dashapp", "loaders")
 MAX_FUNCTION_LINES = 100
 #: Small, central modules that every layer may use (see docs/ARCHITECTURE.md).
 FLAT = {"__init__", "__main__", "config", "db", "cache", "service", "filters", "metrics",
-        "regions", "jsonout", "logsetup"}
+        "regions", "jsonout", "logsetup", "userdata"}
 #: Which packages may import which: arrows point down only.
 LAYER_OF = {"dashapp.web": 4, "dashapp.cli": 4, "dashapp.api": 3, "dashapp.page": 3,
-            "dashapp.insight": 2, "dashapp.service": 2, "dashapp.queries": 1, "loaders": 0}
+            "dashapp.insight": 2, "dashapp.service": 2, "dashapp.userdata": 2,
+            "dashapp.queries": 1, "loaders": 0}
 
 
 def modules() -> dict[str, Path]:

@@ -122,6 +122,20 @@ def test_the_web_role_reads_and_records_sign_in_attempts_only(web_engine, urls):
                                  "WHERE pid = pg_backend_pid()")).scalar()
 
 
+def test_the_web_role_writes_what_people_save(web_engine):
+    """Views, targets and events are saved through the web app, so its role writes them
+    (and nothing else of the data: test_the_web_role_cannot_write)."""
+    from dashapp.userdata import UserData
+
+    store = UserData(web_engine)
+    view = store.save_view(None, {"name": "probe", "query": "state=SP"})
+    target = store.set_target({"month": "2020-03", "amount": "10.50"})
+    event = store.add_event({"start": "2020-03-01", "label": "probe"})
+    assert store.view(None, view["id"])["query"] == "state=SP"
+    assert store.delete_view(None, view["id"]) and store.delete_target(target["id"])
+    assert store.delete_event(event["id"])
+
+
 def test_tables_added_later_are_readable_and_grants_are_exact(web_engine, owner_engine, urls,
                                                                monkeypatch, capsys):
     with owner_engine.begin() as conn:  # a future migration's table

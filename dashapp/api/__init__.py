@@ -1,7 +1,8 @@
 """The REST API (`/api/v1`, `/healthz`): the HTTP face of the service, beside the page.
 
 `common` holds what every endpoint shares (parameters, formats, error bodies),
-`dashboard`, `insight`, `orders`, `sellers` and `customers` the endpoints, `openapi` the
+`dashboard`, `insight`, `orders`, `sellers` and `customers` the read endpoints,
+`userdata` the saved views, targets and events (the only writes), `openapi` the
 whole description, built in one place from the metric and model definitions (never from
 the endpoints).
 """
@@ -15,12 +16,16 @@ from .dashboard import api, health
 from .insight import insight_api
 from .orders import orders_api
 from .sellers import sellers_api
+from .userdata import unsubscribe_page, userdata_api
 
 
 def register_api(server: Flask) -> None:
     """Mount every API blueprint; `server.extensions` must hold the service ("pulse") and
-    the insight answers ("pulse_insight")."""
+    the insight answers ("pulse_insight") and the saved views, targets and events
+    ("pulse_userdata")."""
+    server.register_blueprint(userdata_api)  # before `api`: its catch-all answers 405
     server.register_blueprint(api)
+    server.register_blueprint(unsubscribe_page)
     server.register_blueprint(insight_api)
     server.register_blueprint(orders_api)
     server.register_blueprint(customers_api)

@@ -307,7 +307,8 @@ def openapi_document() -> dict[str, Any]:
             "title": "Pulse API",
             "version": "1.0.0",
             "description": (
-                "Read-only sales metrics of the loaded Olist-format dataset. Every metric "
+                "Sales metrics of the loaded Olist-format dataset (read-only), and what "
+                "people save beside them: views, targets, events. Every metric "
                 "follows METRICS.md. Filter parameters are repeatable or comma-separated; "
                 "values of one kind combine with OR, kinds combine with AND."
             ),
@@ -330,6 +331,8 @@ def openapi_document() -> dict[str, Any]:
     doc["components"]["schemas"].update(_customer_schemas())
     doc["paths"].update(_seller_paths())
     doc["components"]["schemas"].update(_seller_schemas())
+    doc["paths"].update(_userdata_paths())
+    doc["components"]["schemas"].update(_userdata_schemas())
     return doc
 
 
@@ -963,3 +966,137 @@ def _seller_schemas() -> dict[str, Any]:
                           "description": "rows of the whole breakdown, not only this page"},
                 "rows": {"type": "array", "items": {"$ref": "#/components/schemas/SellerRow"}}}}
     return {"SellerRow": row, "SellerBreakdown": body}
+
+
+# --- what people save: views, targets, events (the API's only writes) -------------------
+
+
+def _write_responses(schema: str, created: bool = False) -> dict[str, Any]:
+    ok = "201" if created else "200"
+    return {
+        ok: {"description": "Created" if created else "OK", "content": {
+            "application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}},
+        "400": {"$ref": "#/components/responses/BadRequest"},
+        **GUARD_RESPONSES,
+        "403": {"description": "a signed-in browser session posting from another site",
+                "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/Error"}}}},
+        "503": {"$ref": "#/components/responses/Unavailable"},
+    }
+
+
+def _by_id(kind: str, schema: str, what: str) -> dict[str, Any]:
+    """GET and DELETE of one row; another user's view is a 404 like a missing one."""
+    param = {"name": "id", "in": "path", "required": True,
+             "schema": {"type": "integer", "minimum": 1}}
+    missing = {"description": f"no such {what}" + (" of the signed-in user"
+                                                   if kind == "View" else ""),
+               "content": {"application/json": {
+                   "schema": {"$ref": "#/components/schemas/Error"}}}}
+    return {
+        "get": {"operationId": f"get{kind}", "summary": f"One {what}",
+                "parameters": [param],
+                "responses": {**_write_responses(schema), "404": missing}},
+        "delete": {"operationId": f"delete{kind}", "summary": f"Delete a {what}",
+                   "parameters": [param],
+                   "responses": {"204": {"description": "deleted"},
+                                 "400": {"$ref": "#/components/responses/BadRequest"},
+                                 **GUARD_RESPONSES,
+                                 "403": _write_responses(schema)["403"], "404": missing,
+                                 "503": {"$ref": "#/components/responses/Unavailable"}}},
+    }
+
+
+def _json_body(schema: str) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {
+        "schema": {"$ref": f"#/components/schemas/{schema}Input"}}}}
+
+
+def _userdata_paths() -> dict[str, Any]:
+    span = [_q("start", DATE_SCHEMA, "only rows from this day on (months overlapping it)"),
+            _q("end", DATE_SCHEMA, "only rows up to this day")]
+    return {
+        "/api/v1/views": {
+            "get": {"operationId": "listViews", "summary": "The signed-in user's saved views",
+                    "responses": _write_responses("ViewList")},
+            "post": {"operationId": "saveView", "summary": "Save a view under a name",
+                     "description": (
+                         "`query` is the page URL's query string: filters, `lang`, and "
+                         "`range` (12m, 30d, 90d, ytd, all or a year) for a date preset "
+                         "kept relative to the data's last day. The answer's `url` opens "
+                         "it (a link to share)."),
+                     "requestBody": _json_body("View"),
+                     "responses": _write_responses("View", created=True)}},
+        "/api/v1/views/{id}": _by_id("View", "View", "saved view"),
+        "/api/v1/targets": {
+            "get": {"operationId": "listTargets", "summary": "Monthly sales targets",
+                    "parameters": span, "responses": _write_responses("TargetList")},
+            "post": {"operationId": "setTarget",
+                     "summary": "Set the sales target of a month (replaces the old one)",
+                     "description": "For the whole shop, or one `state` or one `category`.",
+                     "requestBody": _json_body("Target"),
+                     "responses": _write_responses("Target", created=True)}},
+        "/api/v1/targets/{id}": _by_id("Target", "Target", "target"),
+        "/api/v1/events": {
+            "get": {"operationId": "listEvents", "summary": "Events drawn on the charts",
+                    "parameters": span, "responses": _write_responses("EventList")},
+            "post": {"operationId": "addEvent", "summary": "Add an event (a day or a range)",
+                     "requestBody": _json_body("Event"),
+                     "responses": _write_responses("Event", created=True)}},
+        "/api/v1/events/{id}": _by_id("Event", "Event", "event"),
+        "/api/v1/subscriptions": {
+            "get": {"operationId": "listSubscriptions",
+                    "summary": "The signed-in user's digest subscriptions",
+                    "responses": _write_responses("SubscriptionList")},
+            "post": {"operationId": "subscribe",
+                     "summary": "E-mail a saved view's digest (pulse notify run sends it)",
+                     "requestBody": _json_body("Subscription"),
+                     "responses": {**_write_responses("Subscription", created=True),
+                                   "404": {"description": "no such saved view of the user",
+                                           "content": {"application/json": {"schema": {
+                                               "$ref": "#/components/schemas/Error"}}}}}}},
+        "/api/v1/subscriptions/{id}": _by_id("Subscription", "Subscription",
+                                             "subscription"),
+    }
+
+
+def _userdata_schemas() -> dict[str, Any]:
+    def obj(props: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+        return {"type": "object", "properties": props,
+                "required": list(props) if required is None else required}
+
+    ident = {"type": "integer", "minimum": 1}
+    stamp = {"type": "string", "format": "date-time"}
+    day = {"type": "string", "format": "date"}
+    name = {"type": "string", "minLength": 1, "maxLength": 100}
+    money = {"type": "number", "minimum": 0, "description": "data's currency, 2 decimals"}
+    scope = {"type": "string", "description": "empty for the whole shop"}
+    view = obj({"id": ident, "name": name, "query": {"type": "string", "maxLength": 2000},
+                "created_at": stamp, "url": {"type": "string"}})
+    target = obj({"id": ident, "month": day, "dimension": {
+        "type": "string", "enum": ["", "state", "category"]}, "value": scope,
+        "amount": money, "updated_at": stamp})
+    event = obj({"id": ident, "start_day": day, "end_day": day, "label": name,
+                 "note": {"type": ["string", "null"]}, "created_at": stamp})
+    frequency = {"type": "string", "enum": ["daily", "weekly", "monthly"]}
+    subscription = obj({"id": ident, "view_id": ident, "frequency": frequency,
+                        "created_at": stamp}, ["id", "view_id", "frequency", "created_at"])
+    return {
+        "View": view, "Target": target, "Event": event,
+        "ViewList": obj({"views": {"type": "array", "items": view}}),
+        "TargetList": obj({"targets": {"type": "array", "items": target}}),
+        "EventList": obj({"events": {"type": "array", "items": event}}),
+        "Subscription": subscription,
+        "SubscriptionList": obj({"subscriptions": {"type": "array", "items": subscription}}),
+        "SubscriptionInput": obj({"view_id": ident, "frequency": frequency}),
+        "ViewInput": obj({"name": name, "query": {"type": "string", "maxLength": 2000}},
+                         ["name"]),
+        "TargetInput": obj({"month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+                            "amount": {"type": ["number", "string"], "minimum": 0},
+                            "state": {"type": "string"}, "category": {"type": "string"}},
+                           ["month", "amount"]),
+        "EventInput": obj({"start": DATE_SCHEMA, "end": {
+            **DATE_SCHEMA, "description": "the last day (default: start); not before start"},
+            "label": name, "note": {"type": ["string", "null"], "maxLength": 2000}},
+            ["start", "label"]),
+    }

@@ -35,7 +35,7 @@ def _loader() -> Engine:
     return get_engine("loader")
 
 
-def _upgraded_loader() -> Engine:
+def upgraded_loader() -> Engine:
     """The owner's engine on an up-to-date schema (the accounts tables come with 0003)."""
     from loaders import migrate
 
@@ -64,7 +64,7 @@ def cmd_grant_reader(args: argparse.Namespace) -> int:
     elif args.password_stdin:
         password = _read_password(args)
     try:
-        notes = grant_reader(_upgraded_loader(), args.role, password, args.connection_limit)
+        notes = grant_reader(upgraded_loader(), args.role, password, args.connection_limit)
     except WarehouseError as exc:
         raise ConfigError(str(exc)) from None
     for note in notes:
@@ -105,7 +105,12 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     _auth_call(normalise_username, args.username)
     password = _read_password(args)
     _auth_call(check_password_strength, password)
-    name = _auth_call(add_user, _upgraded_loader(), args.username, password)
+    engine = upgraded_loader()
+    name = _auth_call(add_user, engine, args.username, password)
+    if getattr(args, "email", None):
+        from loaders.userdata import set_email
+
+        set_email(engine, name, args.email.strip())
     print(f"user {name} added")
     return 0
 
@@ -113,7 +118,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 def cmd_user_passwd(args: argparse.Namespace) -> int:
     from ..web.auth import add_user, list_users, normalise_username
 
-    engine = _upgraded_loader()
+    engine = upgraded_loader()
     name = _auth_call(normalise_username, args.username)
     if name not in {u["username"] for u in list_users(engine)}:
         raise ConfigError(f"no user {name!r}")
@@ -125,7 +130,7 @@ def cmd_user_passwd(args: argparse.Namespace) -> int:
 def cmd_user_remove(args: argparse.Namespace) -> int:
     from ..web.auth import remove_user
 
-    _auth_call(remove_user, _upgraded_loader(), args.username)
+    _auth_call(remove_user, upgraded_loader(), args.username)
     print(f"user {args.username.strip().lower()} removed, with their API tokens")
     return 0
 
@@ -133,7 +138,7 @@ def cmd_user_remove(args: argparse.Namespace) -> int:
 def cmd_user_list(args: argparse.Namespace) -> int:
     from ..web.auth import list_users
 
-    users = list_users(_upgraded_loader())
+    users = list_users(upgraded_loader())
     for u in users:
         print(f"{u['username']:<32} created {u['created_at']:%Y-%m-%d}  "
               f"{u['tokens']} active token(s)")
@@ -145,7 +150,7 @@ def cmd_user_list(args: argparse.Namespace) -> int:
 def cmd_token_create(args: argparse.Namespace) -> int:
     from ..web.auth import create_token
 
-    token_id, token = _auth_call(create_token, _upgraded_loader(), args.username, args.name,
+    token_id, token = _auth_call(create_token, upgraded_loader(), args.username, args.name,
                                  args.expires_days)
     print(f"token {token_id} for {args.username.strip().lower()} (shown once; "
           "send it as `Authorization: Bearer <token>`):", file=sys.stderr)
@@ -156,7 +161,7 @@ def cmd_token_create(args: argparse.Namespace) -> int:
 def cmd_token_revoke(args: argparse.Namespace) -> int:
     from ..web.auth import revoke_token
 
-    n = revoke_token(_upgraded_loader(), args.token)
+    n = revoke_token(upgraded_loader(), args.token)
     if not n:
         raise ConfigError(f"no active token {args.token!r} (see `pulse token list`)")
     print(f"revoked {n} token(s)")
@@ -166,7 +171,7 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
 def cmd_token_list(args: argparse.Namespace) -> int:
     from ..web.auth import list_tokens
 
-    for t in _auth_call(list_tokens, _upgraded_loader(), args.username):
+    for t in _auth_call(list_tokens, upgraded_loader(), args.username):
         state = "revoked" if t["revoked_at"] else (
             f"expires {t['expires_at']:%Y-%m-%d}" if t["expires_at"] else "active")
         print(f"{t['id']:>5}  {t['prefix']}…  {t['username']:<24} {t['name']:<16} {state}")
@@ -202,6 +207,8 @@ def register(sub: Any, db_sub: Any) -> None:
         p.add_argument("username")
         p.add_argument("--password-stdin", action="store_true",
                        help="read the password from standard input")
+        if name == "add":
+            p.add_argument("--email", help="where the user's digests go")
         p.set_defaults(func=func)
     rm = user_sub.add_parser("remove", help="remove a user and their API tokens")
     rm.add_argument("username")

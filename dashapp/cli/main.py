@@ -27,6 +27,8 @@ from ..config import COUNTRIES, ConfigError, get_settings, set_settings
 from ..db import redact, release_embedded
 from ..logsetup import configure_logging, log_format
 from .admin import register as register_admin
+from .notify import register as register_notify
+from .plans import register as register_plans
 
 log = logging.getLogger("pulse")
 
@@ -152,6 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("revision", nargs="?", default="head")
     up.set_defaults(func=cmd_db_upgrade)
     register_admin(sub, db_sub)
+    register_plans(sub)
+    register_notify(sub)
     return parser
 
 

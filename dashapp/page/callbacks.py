@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, TypeVar
 
@@ -37,6 +37,7 @@ from ..filters import DATE_PARAMS, FilterError, Filters
 from ..insight.answers import InsightAnswers
 from ..jsonout import to_csv
 from ..service import DatabaseUnavailable, NoData, PulseService, Reader
+from ..userdata import UserData
 from . import charts, tables, urlstate
 from . import formatting as fmt
 from .geo import GeoData, load_geo
@@ -46,11 +47,12 @@ from .lazy import register_gates
 from .panels import sellers as seller_panel
 from .panels.customers import register_customer_callbacks
 from .panels.forecast import register_forecast_callbacks
-from .panels.impact import register_insight_callbacks
+from .panels.impact import register_event_presets, register_insight_callbacks
 from .panels.orders import register_orders_callbacks
 from .panels.sellers import register_seller_callbacks, seller_options
 from .panels.shortages import register_shortage_callbacks
 from .problems import error_message, view_error
+from .savedviews import register_saved_views
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -98,6 +100,9 @@ def resolve_view(service: PulseService, search: str | None
 def _resolve_in(service: PulseService, reader: Reader, search: str | None
                 ) -> tuple[dict[str, Any], dict]:
     params = urlstate.without_page_params(urlstate.parse_search(search))
+    if "range" in params:  # a saved view's relative preset, against today's data
+        domain = service.domain(reader)
+        params = urlstate.resolve_preset(params, domain.min_day, domain.max_day)
     notices: list[dict[str, str]] = []
     filters: Filters | None = None
     for _ in range(len(params) + 2):
@@ -166,7 +171,7 @@ def _clicked(click: dict | None) -> dict | None:
 
 
 def register_callbacks(app: Dash, service: PulseService, answers: InsightAnswers,
-                       settings: Settings) -> None:
+                       settings: Settings, userdata: UserData | None = None) -> None:
     """Wire the page, one concern at a time; the map's GeoJSON is read here, once per
     process."""
     geo = load_geo(str(settings.geojson), settings.geo_key)
@@ -176,7 +181,7 @@ def register_callbacks(app: Dash, service: PulseService, answers: InsightAnswers
     register_language(app)
     register_theme(app)
     register_cross_filter(app)
-    register_view(app, service, geo)
+    register_view(app, service, geo, userdata)
     register_export(app, service)
     register_gates(app)
     register_orders_callbacks(app, service)
@@ -184,6 +189,9 @@ def register_callbacks(app: Dash, service: PulseService, answers: InsightAnswers
     register_insight_callbacks(app, answers)
     register_forecast_callbacks(app, answers)
     register_shortage_callbacks(app, answers)
+    if userdata is not None:
+        register_saved_views(app, userdata)
+        register_event_presets(app, userdata)
     register_seller_callbacks(app, service)
 
 
@@ -529,16 +537,54 @@ def notices(view: dict, lang: Lang) -> tuple:
             tables.view_caption(view["filters"], view.get("previous_period") or {}, lang))
 
 
-def kpi_cards(payload: dict, lang: Lang) -> tuple:
+@dataclass(frozen=True)
+class Plans:
+    """What people added for the view: targets by month ("YYYY-MM"), the sales card's
+    progress (`UserData.progress`) and the events of its range."""
+
+    targets: dict[str, Any] = field(default_factory=dict)
+    progress: dict | None = None
+    events: list[dict] = field(default_factory=list)
+
+
+def plans_for(userdata: UserData | None, view: dict, payload: dict) -> Plans:
+    """Read on every view (never cached: a target set a second ago shows now). Their
+    database being unreachable leaves the numbers drawn without them."""
+    if userdata is None:
+        return Plans()
+    filters = Filters.from_json(view["filters"])
+    try:
+        targets = {m.isoformat()[:7]: a for m, a in userdata.monthly_targets(filters).items()}
+        progress = userdata.progress(filters, payload["kpis"]["current"].get("sales"))
+        return Plans(targets, progress, userdata.events(filters.start, filters.end))
+    except DatabaseUnavailable as exc:
+        log.warning("targets and events unavailable: %s", exc)
+        return Plans()
+
+
+def target_text(progress: dict | None, lang: Lang) -> str:
+    if not progress or progress.get("ratio") is None:
+        return ""
+    return lang.gettext("%(share)s of target %(target)s") % {
+        "share": fmt.percent(float(progress["ratio"]), lang, 0),
+        "target": fmt.money(progress["target"], lang)}
+
+
+def kpi_cards(payload: dict, lang: Lang, plans: Plans | None = None) -> tuple:
     kpis = payload["kpis"]
     values = [fmt.kpi_value(f, kpis["current"].get(f), lang) for f in KPI_ELEMENTS]
     changes = [fmt.change_text(kpis["growth"].get(f), lang) for f in KPI_ELEMENTS]
     classes = [f"kpi-change tone-{fmt.tone(f, kpis['growth'].get(f))}" for f in KPI_ELEMENTS]
-    return (*values, *changes, *classes)
+    return (*values, *changes, *classes, target_text((plans or Plans()).progress, lang))
 
 
-def timeseries_chart(payload: dict, filters: dict, lang: Lang) -> Any:
-    fig = charts.timeseries_figure(payload["timeseries"]["points"], lang)
+def timeseries_chart(payload: dict, filters: dict, lang: Lang, plans: Plans | None = None
+                     ) -> Any:
+    points = payload["timeseries"]["points"]
+    fig = charts.timeseries_figure(points, lang)
+    if plans and points:
+        charts.add_targets(fig, points, plans.targets, lang)
+        charts.add_events(fig, plans.events)
     fig.update_layout(uirevision=f"{filters.get('start')}/{filters.get('end')}")
     return fig
 
@@ -569,10 +615,11 @@ def earnings(payload: dict, filters: dict, lang: Lang) -> Any:
 
 
 def panels(geo: GeoData, payload: dict, filters: dict, metric: str | None,
-           top: int | None, lang: Lang, theme: str | None = None) -> tuple:
+           top: int | None, lang: Lang, theme: str | None = None,
+           plans: Plans | None = None) -> tuple:
     """Every chart and table of the view, in PANEL_OUTPUTS' order, drawn for the theme."""
     return charts.themed_outputs((
-        timeseries_chart(payload, filters, lang),
+        timeseries_chart(payload, filters, lang, plans),
         charts.growth_figure(payload["timeseries"]["points"], lang),
         state_map(geo, payload, filters, metric, lang, theme),
         category_chart(payload, filters, top, lang),
@@ -592,10 +639,12 @@ KPI_OUTPUTS = (
     *[(f"kpi-{f}", "children") for f in KPI_ELEMENTS],
     *[(f"kpi-{f}-change", "children") for f in KPI_ELEMENTS],
     *[(f"kpi-{f}-change", "className") for f in KPI_ELEMENTS],
+    ("kpi-sales-target", "children"),
 )
 
 
-def register_view(app: Dash, service: PulseService, geo: GeoData) -> None:
+def register_view(app: Dash, service: PulseService, geo: GeoData,
+                  userdata: UserData | None = None) -> None:
     """One callback draws notices, cards, charts and tables: the browser then applies one
     update per filter change instead of one per panel, and each update costs the renderer
     a pass over the whole page (measured: this halves click-to-redrawn). Each panel is
@@ -640,8 +689,9 @@ def register_view(app: Dash, service: PulseService, geo: GeoData) -> None:
             return (view, *(no_update,) * 4, *unchanged_kpis, *unchanged_panels)
         if view.get("error") or payload is None:
             return (view, *notices(view, lang), *unchanged_kpis, *unchanged_panels)
-        return (view, *notices(view, lang), *kpi_cards(payload, lang),
-                *panels(geo, payload, view["filters"], metric, top, lang, theme))
+        plans = plans_for(userdata, view, payload)
+        return (view, *notices(view, lang), *kpi_cards(payload, lang, plans),
+                *panels(geo, payload, view["filters"], metric, top, lang, theme, plans))
 
 
 # --- export ------------------------------------------------------------------------------------

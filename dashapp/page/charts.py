@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -224,6 +225,70 @@ def timeseries_figure(points: Sequence[Mapping[str, Any]], lang: Lang) -> go.Fig
                 "tickmode": "auto", "nticks": 6, "rangemode": "tozero", "fixedrange": True,
                 "title": None},
     ))
+    return fig
+
+
+def _month_end(start: str) -> str:
+    day = date.fromisoformat(start)
+    nxt = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+    return nxt.isoformat()
+
+
+def target_segments(points: Sequence[Mapping[str, Any]], targets: Mapping[str, Any]
+                    ) -> dict[bool, list[tuple[str, float, str]]]:
+    """{missed: [(month, target, period)]}: a month is missed when its sales fall short of
+    its target; months without a target draw nothing."""
+    out: dict[bool, list[tuple[str, float, str]]] = {False: [], True: []}
+    for p in points:
+        goal = targets.get(p["period"][:7])
+        if goal is None:
+            continue
+        out[(_f(p["sales"]) or 0.0) < float(goal)].append(
+            (_month(p["period"]), float(goal), p["period"][:7]))
+    return out
+
+
+def add_targets(fig: go.Figure, points: Sequence[Mapping[str, Any]],
+                targets: Mapping[str, Any], lang: Lang) -> go.Figure:
+    """The monthly target as a line across each month: grey where sales reached it, red
+    where they missed it (two traces, so the legend says which is which)."""
+    _ = lang.gettext
+    sales = {p["period"][:7]: _f(p["sales"]) or 0.0 for p in points}
+    for missed, rows in target_segments(points, targets).items():
+        if not rows:
+            continue
+        x: list[str | None] = []
+        y: list[float | None] = []
+        text: list[str | None] = []
+        for start, goal, period in rows:
+            share = fmt.percent(sales[period] / goal if goal else None, lang, 0)
+            label = _("Target %(target)s · %(share)s reached") % {
+                "target": fmt.money(goal, lang), "share": share}
+            x += [start, _month_end(start), None]
+            y += [goal, goal, None]
+            text += [label, label, None]
+        fig.add_scatter(
+            x=x, y=y, mode="lines", name=_("Target missed") if missed else _("Target"),
+            line={"color": VERMILLION if missed else INK, "width": 2.5,
+                  "dash": "solid" if missed else "dash"},
+            text=text, hovertemplate="%{text}<extra></extra>", connectgaps=False)
+    return fig
+
+
+def add_events(fig: go.Figure, events: Sequence[Mapping[str, Any]]) -> go.Figure:
+    """Each event as a shaded band (a range) or a dotted line (a day), labelled at the
+    top; the label is the person's own text, shown as written."""
+    for event in events:
+        start, end = str(event["start_day"]), str(event["end_day"])
+        label = str(event["label"])
+        if start == end:
+            fig.add_vline(x=start, line={"color": PURPLE, "width": 1.5, "dash": "dot"})
+        else:
+            last = (date.fromisoformat(end) + timedelta(days=1)).isoformat()
+            fig.add_vrect(x0=start, x1=last, fillcolor=PURPLE, opacity=0.12, line_width=0)
+        fig.add_annotation(x=start, y=1, yref="paper", text=label, showarrow=False,
+                           xanchor="left", yanchor="bottom", font={"size": 10, "color": INK},
+                           hovertext=str(event.get("note") or label))
     return fig
 
 

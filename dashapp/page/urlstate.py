@@ -198,7 +198,7 @@ def toggle(params: Mapping[str, Iterable[str]], name: str, value: str,
 def with_dates(params: Mapping[str, Iterable[str]], start: date | None, end: date | None,
                first: date | None, last: date | None) -> Params:
     """The same filters with another date range, written as `range_params` says."""
-    out = {k: list(v) for k, v in params.items() if k not in DATE_PARAMS}
+    out = {k: list(v) for k, v in params.items() if k not in (*DATE_PARAMS, "range")}
     out.update(range_params(start, end, first, last))
     return normalise(out)
 
@@ -250,6 +250,46 @@ def active_quick(start: date | None, end: date | None, first: date | None,
         if (lo or first) == start and (hi or last) == end:
             out.add(key)
     return out
+
+
+#: The date presets a saved view keeps relative (`range=30d`): opened later, it shows the
+#: last 30 days of the data of that day. A year or an explicit range stays as written.
+RELATIVE_PICKS = ("30d", "90d", "ytd", "all")
+
+
+def _preset_ok(key: str) -> bool:
+    return key in (*RELATIVE_PICKS, "12m") or (key.isascii() and key.isdigit()
+                                              and len(key) == 4 and 1900 <= int(key) <= 2999)
+
+
+def resolve_preset(params: Mapping[str, Iterable[str]], first: date | None,
+                   last: date | None) -> Params:
+    """A saved view's `range=30d` made concrete against the data's range (explicit dates in
+    the URL win; an unknown preset is dropped: the default range shows)."""
+    out = {k: list(v) for k, v in params.items() if k != "range"}
+    keys = list(params.get("range", []))
+    if not keys or any(k in out for k in DATE_PARAMS) or not _preset_ok(keys[0]):
+        return out
+    start, end = quick_range(keys[0], first, last)
+    if keys[0] == "12m" or start is None or end is None:
+        return out
+    out.update({"start": [start.isoformat()], "end": [end.isoformat()]})
+    return out
+
+
+def relative_query(search: str | None, first: date | None, last: date | None) -> str:
+    """The query a view is saved under (no `?`): its dates as a relative preset when they
+    are one ("last 30 days" stays the last 30 days), else as they are."""
+    params = parse_search(search)
+    dates = [_valid_day(params.get(name, [])) for name in DATE_PARAMS]
+    if "range" not in params and any(dates) and first and last:
+        start = date.fromisoformat(dates[0]) if dates[0] else first
+        end = date.fromisoformat(dates[1]) if dates[1] else last
+        found = [k for k in RELATIVE_PICKS if k in active_quick(start, end, first, last)]
+        if found:
+            params = {k: v for k, v in params.items() if k not in DATE_PARAMS}
+            params["range"] = [found[0]]
+    return build_search(params).lstrip("?")
 
 
 def _to_date(value: object) -> date:
@@ -344,7 +384,8 @@ def controls_from_search(search: str | None, meta: Mapping[str, object] | None) 
     as the data's range when the URL leaves them open. Unknown values are left out
     here; the view's message names them."""
     meta = meta or {}
-    params = parse_search(search)
+    params = resolve_preset(parse_search(search), _day_or_none(meta.get("start")),
+                            _day_or_none(meta.get("end")))
     regions = region_map()
     all_states = set(meta.get("states") or ()) | {s for v in regions.values() for s in v}
     start = _valid_day(params.get("start", []))

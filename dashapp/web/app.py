@@ -19,6 +19,7 @@ from ..page.callbacks import register_callbacks
 from ..page.i18n import COOKIE, lang_for, normalise
 from ..page.layout import build_layout
 from ..service import PulseService
+from ..userdata import UserData
 from .auth import init_auth
 from .security import init_security
 
@@ -50,10 +51,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         service, wait=lambda: float(server.config.get("PULSE_INSIGHT_WAIT", DEFAULT_WAIT)))
     server.extensions["pulse"] = service
     server.extensions["pulse_insight"] = insight
+    # what people save is written on the primary (the `auth` role's URL), never a replica
+    userdata = UserData(engine or (lambda: get_engine("auth", settings)))
+    server.extensions["pulse_userdata"] = userdata
     server.config["PULSE_SETTINGS"] = settings
     register_api(server)
     app.layout = build_layout
-    register_callbacks(app, service, insight, settings)
+    register_callbacks(app, service, insight, settings, userdata)
     init_languages(server, settings)
     return app
 

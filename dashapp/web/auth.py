@@ -85,7 +85,7 @@ MIN_SECRET_KEY_LENGTH = 32
 TOKEN_PREFIX = "pulse_"
 PASSWORD_METHOD = "scrypt"  # werkzeug's default: salted, memory-hard (~0.2 s per check)
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@+-]{0,63}$")
-PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
+PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/unsubscribe/")
 PUBLIC_PATHS = {"/login", "/logout", "/healthz", "/_favicon.ico", "/favicon.ico"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -442,6 +442,10 @@ class Auth:
             if user is None:
                 return self._denied(401, "sign in or send an API token "
                                          "(Authorization: Bearer ...)")
+            if request.method not in SAFE_METHODS and not header and not self.same_origin():
+                log.warning("refused a cross-site %s to %s", request.method, path,
+                            extra={"event": "csrf_refused", "path": path})
+                return self._denied(403, "cross-site request refused")
         elif user is None:
             if request.method in ("GET", "HEAD") and not path.startswith("/_"):
                 full = request.full_path if request.query_string else path

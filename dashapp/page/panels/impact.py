@@ -25,6 +25,7 @@ from ...insight.answers import InsightAnswers
 from ...insight.impact import ImpactError
 from ...insight.runner import Busy, Pending
 from ...service import DatabaseUnavailable, NoData
+from ...userdata import UserData
 from .. import charts
 from .. import formatting as fmt
 from ..formatting import N_
@@ -185,7 +186,8 @@ def insight_panel(lang: Lang) -> html.Section:
                     ]),
                     dbc.Col(xs=12, md=True, className="filter-field", children=[
                         html.Div(_("Events"), className="filter-label"),
-                        html.Div(presets, className="quick-picks", role="group"),
+                        html.Div([*presets, html.Span(id="impact-user-events")],
+                                 className="quick-picks", role="group"),
                     ]),
                 ]),
                 html.Div(fmt.NONE, id="impact-summary", className="impact-summary my-2",
@@ -264,3 +266,39 @@ def register_insight_callbacks(app: Dash, answers: InsightAnswers) -> None:
     )
     def click_row(clicks: list[int | None], search: str | None) -> str:
         return row_click_search(clicks, search)
+
+
+def event_buttons(events: list[dict], lang: Lang) -> list[dbc.Button]:
+    """The shop's own events (`pulse event add`, `POST /api/v1/events`) as presets beside
+    the built-in ones: a click puts the event's first day in the date picker. The label
+    is the person's own text, shown as written."""
+    return [dbc.Button(str(e["label"]), id={"type": "impact-user-event",
+                                            "date": str(e["start_day"]), "id": e["id"]},
+                       size="sm", color="secondary", outline=True, n_clicks=0,
+                       className="quick-pick",
+                       title=fmt.date_range(e["start_day"], e["end_day"], lang)
+                       if e["end_day"] != e["start_day"] else fmt.nice_date(e["start_day"], lang))
+            for e in events]
+
+
+def register_event_presets(app: Dash, userdata: UserData) -> None:
+    @app.callback(Output("impact-user-events", "children"), Input("view", "data"),
+                  State("lang", "data"))
+    def list_events(view: dict | None, lang_store: dict | None) -> list:
+        """Every event, whatever the view's dates: the panel's models read the whole
+        history (`insight_filters`)."""
+        try:
+            return event_buttons(userdata.events(), lang_of(lang_store))
+        except DatabaseUnavailable:
+            return []
+
+    @app.callback(
+        Output("impact-event", "date", allow_duplicate=True),
+        Input({"type": "impact-user-event", "date": ALL, "id": ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def pick_event(clicks: list[int | None]) -> str:
+        trigger = ctx.triggered_id
+        if not trigger or not any(clicks) or not ctx.triggered[0].get("value"):
+            raise PreventUpdate
+        return str(trigger["date"])

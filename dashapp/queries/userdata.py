@@ -1,0 +1,80 @@
+"""Reads of what people add to the data: saved views, targets and events (migration 0012).
+
+Not cached and not part of a data version: these rows change when a person saves
+something, not when a load commits, so every read goes to the database (they are small
+and indexed).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+
+def user_id(conn: Connection, username: str) -> int | None:
+    return conn.execute(text("SELECT id FROM pulse_users WHERE username = :u"),
+                        {"u": username}).scalar()
+
+
+def views(conn: Connection, owner: int | None) -> list[dict[str, Any]]:
+    """The owner's views, oldest first (the menu's order: the order they were saved)."""
+    rows = conn.execute(text(
+        "SELECT id, name, query, created_at FROM pulse_views "
+        "WHERE user_id IS NOT DISTINCT FROM :u ORDER BY id"), {"u": owner})
+    return [dict(r) for r in rows.mappings()]
+
+
+def view(conn: Connection, owner: int | None, view_id: int) -> dict[str, Any] | None:
+    row = conn.execute(text(
+        "SELECT id, name, query, created_at FROM pulse_views "
+        "WHERE id = :id AND user_id IS NOT DISTINCT FROM :u"),
+        {"id": view_id, "u": owner}).mappings().first()
+    return dict(row) if row else None
+
+
+def targets(conn: Connection, start: date | None = None, end: date | None = None
+            ) -> list[dict[str, Any]]:
+    """Targets of the months that start within [start, end] (all when open)."""
+    rows = conn.execute(text(
+        "SELECT id, month, dimension, value, amount, updated_at FROM pulse_targets "
+        "WHERE (CAST(:s AS date) IS NULL OR month >= date_trunc('month', CAST(:s AS date))) "
+        "AND (CAST(:e AS date) IS NULL OR month <= :e) "
+        "ORDER BY month, dimension, value"), {"s": start, "e": end})
+    return [dict(r) for r in rows.mappings()]
+
+
+def events(conn: Connection, start: date | None = None, end: date | None = None
+           ) -> list[dict[str, Any]]:
+    """Events overlapping [start, end] (all when open), by start day."""
+    rows = conn.execute(text(
+        "SELECT id, start_day, end_day, label, note, created_at FROM pulse_events "
+        "WHERE (CAST(:s AS date) IS NULL OR end_day >= :s) "
+        "AND (CAST(:e AS date) IS NULL OR start_day <= :e) "
+        "ORDER BY start_day, id"), {"s": start, "e": end})
+    return [dict(r) for r in rows.mappings()]
+
+
+def due_digests(conn: Connection) -> list[dict[str, Any]]:
+    """Active subscriptions with their user's address and view (the caller decides which
+    period is due and checks the ledger)."""
+    rows = conn.execute(text(
+        "SELECT s.id, s.frequency, u.username, u.email, v.name, v.query "
+        "FROM pulse_subscriptions s JOIN pulse_users u ON u.id = s.user_id "
+        "JOIN pulse_views v ON v.id = s.view_id "
+        "WHERE s.unsubscribed_at IS NULL AND u.email IS NOT NULL ORDER BY s.id"))
+    return [dict(r) for r in rows.mappings()]
+
+
+def digest_sent(conn: Connection, subscription_id: int, period_start: date) -> bool:
+    return conn.execute(text(
+        "SELECT EXISTS (SELECT 1 FROM pulse_digests_sent WHERE subscription_id = :s "
+        "AND period_start = :p)"), {"s": subscription_id, "p": period_start}).scalar_one()
+
+
+def subscriptions(conn: Connection, owner: int) -> list[dict[str, Any]]:
+    rows = conn.execute(text(
+        "SELECT id, view_id, frequency, created_at, unsubscribed_at FROM pulse_subscriptions "
+        "WHERE user_id = :u ORDER BY id"), {"u": owner})
+    return [dict(r) for r in rows.mappings()]

@@ -1,0 +1,318 @@
+"""Saved views, sales targets and events: validated reads and writes for both faces.
+
+Why a module of its own beside `service.py`: these rows are what people write, not what
+a load wrote, so they bypass the data version, the snapshot and the cache (a target set
+a second ago must show now, whatever data version the page is on). The API and the page
+call the same methods, so a view saved on the page is the one `GET /api/v1/views` lists.
+
+Every wrong input is a `FilterError` naming the field, which the API answers with its
+usual 400 `{"error", "parameter"}`. A view belongs to one user; another user's id is
+reported as missing (`None` / `False`), never as forbidden, so ids reveal nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+
+from loaders import userdata as writes
+
+from .filters import FILTER_PARAMS, FilterError, Filters, parse_day, shown
+from .queries import userdata as reads
+from .service import DatabaseUnavailable
+
+T = TypeVar("T")
+
+#: URL parameters a saved view may hold besides the filters: the page's language and a
+#: relative date preset (`range=30d`), resolved against the data's last day when opened.
+VIEW_EXTRA_PARAMS = ("lang", "range")
+RELATIVE_PRESETS = ("12m", "30d", "90d", "ytd", "all")
+#: Dimensions a target may be scoped to (besides the whole shop).
+TARGET_DIMENSIONS = ("state", "category")
+MAX_NAME, MAX_QUERY, MAX_NOTE = 100, 2000, 2000
+_MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
+_AMOUNT = re.compile(r"[0-9]+(\.[0-9]{1,2})?")
+MAX_AMOUNT = Decimal("99999999999999.99")
+
+
+def unsubscribe_token(secret: str, subscription_id: int) -> str:
+    """The one-click unsubscribe link's token: the subscription id signed with the app's
+    key, so the link works from any mail client without signing in, and only for it."""
+    return URLSafeSerializer(secret, salt="pulse-unsubscribe").dumps(subscription_id)
+
+
+def subscription_of(secret: str, token: str) -> int | None:
+    try:
+        value = URLSafeSerializer(secret, salt="pulse-unsubscribe").loads(token)
+    except BadSignature:
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+class UnknownUser(LookupError):
+    """A signed-in name with no account row (removed a moment ago)."""
+
+
+def _text(body: Mapping[str, Any], name: str, limit: int, required: bool = True
+          ) -> str | None:
+    raw = body.get(name)
+    if raw is None or (isinstance(raw, str) and not raw.strip() and not required):
+        if required:
+            raise FilterError(name, f"{name} is required")
+        return None
+    if not isinstance(raw, str):
+        raise FilterError(name, f"{name} must be a string")
+    value = raw.strip()
+    if required and not value:
+        raise FilterError(name, f"{name} must not be empty")
+    if len(value) > limit:
+        raise FilterError(name, f"{name} is longer than {limit} characters")
+    return value
+
+
+def check_query(raw: object) -> str:
+    """A page URL's query string (with or without `?`): filter names, `lang` and `range`
+    only, each value as the URL writes it. The filters' values are checked when the view
+    is opened, against the data of that day (a view may outlive a category)."""
+    if not isinstance(raw, str):
+        raise FilterError("query", "query must be a string (the page URL's query string)")
+    query = raw.strip().lstrip("?")
+    if len(query) > MAX_QUERY:
+        raise FilterError("query", f"query is longer than {MAX_QUERY} characters")
+    try:
+        pairs = parse_qsl(query, strict_parsing=True) if query else []
+    except ValueError:
+        raise FilterError("query", f"query is not a URL query string: {shown(query)}") \
+            from None
+    for name, value in pairs:
+        if name not in (*FILTER_PARAMS, *VIEW_EXTRA_PARAMS):
+            raise FilterError("query", f"query holds an unknown parameter {shown(name)}")
+        if name == "range" and value not in RELATIVE_PRESETS and not (
+                value.isascii() and value.isdigit() and len(value) == 4
+                and 1900 <= int(value) <= 2999):
+            raise FilterError("query", f"range must be one of {', '.join(RELATIVE_PRESETS)} "
+                                       f"or a year, got {shown(value)}")
+    return query
+
+
+def check_month(raw: object) -> date:
+    if not isinstance(raw, str) or not _MONTH.fullmatch(raw.strip()):
+        raise FilterError("month", f"month must be YYYY-MM, got {shown(str(raw))}")
+    year, month = (int(p) for p in raw.strip().split("-"))
+    if not 1 <= month <= 12 or not 1900 <= year <= 2999:
+        raise FilterError("month", f"month is not a valid month: {shown(raw)}")
+    return date(year, month, 1)
+
+
+def check_amount(raw: object) -> Decimal:
+    """A non-negative amount of money, at most 2 decimals: JSON numbers or strings of
+    ASCII digits. `true`, `-5`, `1e3`, `NaN` and `12,50` are refused."""
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str, Decimal)):
+        raise FilterError("amount", "amount must be a number")
+    text = str(raw).strip()
+    if isinstance(raw, float):
+        text = f"{raw:.2f}" if raw == round(raw, 2) else text
+    if text.startswith("-"):
+        raise FilterError("amount", f"amount must not be negative, got {shown(text)}")
+    if not _AMOUNT.fullmatch(text):
+        raise FilterError("amount", f"amount must be a number with at most 2 decimals, "
+                                    f"got {shown(text)}")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the pattern only lets numbers through
+        raise FilterError("amount", f"amount is not a number: {shown(text)}") from None
+    if value > MAX_AMOUNT:
+        raise FilterError("amount", "amount is too large")
+    return value
+
+
+def check_scope(body: Mapping[str, Any]) -> tuple[str, str]:
+    """('', '') for the whole shop, or (dimension, value) for one state or category."""
+    given = [d for d in TARGET_DIMENSIONS if body.get(d) not in (None, "")]
+    if len(given) > 1:
+        raise FilterError(given[1], "a target is for the whole shop, one state or one "
+                                    "category, not both")
+    if not given:
+        return "", ""
+    value = _text(body, given[0], 64)
+    assert value is not None
+    return given[0], value
+
+
+def check_event(body: Mapping[str, Any]) -> tuple[date, date, str, str | None]:
+    for name in ("start", "end"):
+        if body.get(name) is not None and not isinstance(body.get(name), str):
+            raise FilterError(name, f"{name} must be a date as YYYY-MM-DD")
+    if not body.get("start"):
+        raise FilterError("start", "start is required")
+    start = parse_day("start", body["start"].strip())
+    end = parse_day("end", body["end"].strip()) if body.get("end") else start
+    if end < start:
+        raise FilterError("end", f"end {end} is before start {start}")
+    label = _text(body, "label", MAX_NAME)
+    assert label is not None
+    return start, end, label, _text(body, "note", MAX_NOTE, required=False)
+
+
+def target_scope(filters: Filters) -> tuple[str, str] | None:
+    """The target scope a view's filters are: the whole shop, one state or one category
+    and nothing else; other views (two states, a payment type) have no target."""
+    dims = {"state": filters.states, "category": filters.categories,
+            "region": filters.regions, "payment_type": filters.payment_types,
+            "seller": filters.sellers}
+    used = {k: v for k, v in dims.items() if v}
+    if not used:
+        return "", ""
+    if len(used) == 1:
+        (name, values), = used.items()
+        if name in TARGET_DIMENSIONS and len(values) == 1:
+            return name, values[0]
+    return None
+
+
+class UserData:
+    """Views, targets and events over one engine that may write them (the primary).
+
+    `engine` may be a function that makes it, called on first use: building the app
+    must not reach the database (an embedded one may not be running yet)."""
+
+    def __init__(self, engine: Engine | Callable[[], Engine]) -> None:
+        self._engine = engine
+
+    @property
+    def engine(self) -> Engine:
+        if not isinstance(self._engine, Engine):
+            self._engine = self._engine()
+        return self._engine
+
+    def _run(self, fn: Callable[[], T]) -> T:
+        try:
+            return fn()
+        except DBAPIError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+            raise DatabaseUnavailable(reason) from None
+
+    def _read(self, fn: Callable[[Any], T]) -> T:
+        def go() -> T:
+            with self.engine.connect() as conn:
+                return fn(conn)
+        return self._run(go)
+
+    # --- who -----------------------------------------------------------------------------
+
+    def owner(self, username: str | None) -> int | None:
+        """The account id views are stored under; None when sign-in is off."""
+        if username is None:
+            return None
+        found = self._read(lambda c: reads.user_id(c, username))
+        if found is None:
+            raise UnknownUser(username)
+        return found
+
+    # --- saved views -----------------------------------------------------------------------
+
+    def views(self, owner: int | None) -> list[dict[str, Any]]:
+        return self._read(lambda c: reads.views(c, owner))
+
+    def view(self, owner: int | None, view_id: int) -> dict[str, Any] | None:
+        return self._read(lambda c: reads.view(c, owner, view_id))
+
+    def save_view(self, owner: int | None, body: Mapping[str, Any]) -> dict[str, Any]:
+        name = _text(body, "name", MAX_NAME)
+        query = check_query(body.get("query", ""))
+        assert name is not None
+        return self._run(lambda: writes.save_view(self.engine, owner, name, query))
+
+    def delete_view(self, owner: int | None, view_id: int) -> bool:
+        return self._run(lambda: writes.delete_view(self.engine, owner, view_id))
+
+    # --- targets -----------------------------------------------------------------------------
+
+    def targets(self, start: date | None = None, end: date | None = None
+                ) -> list[dict[str, Any]]:
+        return self._read(lambda c: reads.targets(c, start, end))
+
+    def set_target(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        month = check_month(body.get("month"))
+        if body.get("amount") is None:
+            raise FilterError("amount", "amount is required")
+        amount = check_amount(body.get("amount"))
+        dimension, value = check_scope(body)
+        return self._run(lambda: writes.set_target(self.engine, month, amount, dimension,
+                                                   value))
+
+    def delete_target(self, target_id: int) -> bool:
+        return self._run(lambda: writes.delete_target(self.engine, target_id))
+
+    def monthly_targets(self, filters: Filters) -> dict[date, Decimal]:
+        """{month: target} for the view's scope and range (empty when the view is not a
+        target scope, see `target_scope`)."""
+        scope = target_scope(filters)
+        if scope is None:
+            return {}
+        return {t["month"]: t["amount"] for t in self.targets(filters.start, filters.end)
+                if (t["dimension"], t["value"]) == scope}
+
+    def progress(self, filters: Filters, sales: Decimal | None) -> dict[str, Any] | None:
+        """The view's sales against its target: only for ranges of whole months whose
+        every month has a target in the view's scope (a partial month or a missing
+        target would make the percentage mean something else)."""
+        if filters.start is None or filters.end is None or sales is None:
+            return None
+        months = filters.whole_months()
+        if not months:
+            return None
+        found = self.monthly_targets(filters)
+        if len(found) != months:
+            return None
+        target = sum(found.values(), Decimal(0))
+        ratio = (Decimal(sales) / target) if target else None
+        return {"target": target, "sales": Decimal(sales), "ratio": ratio}
+
+    # --- events --------------------------------------------------------------------------------
+
+    def events(self, start: date | None = None, end: date | None = None
+               ) -> list[dict[str, Any]]:
+        return self._read(lambda c: reads.events(c, start, end))
+
+    def add_event(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        start, end, label, note = check_event(body)
+        return self._run(lambda: writes.add_event(self.engine, start, end, label, note))
+
+    def delete_event(self, event_id: int) -> bool:
+        return self._run(lambda: writes.delete_event(self.engine, event_id))
+
+    # --- digests -----------------------------------------------------------------------------
+
+    def subscribe(self, owner: int | None, body: Mapping[str, Any]) -> dict[str, Any] | None:
+        """None when the view is not the owner's (reported as missing)."""
+        view_id = body.get("view_id")
+        if isinstance(view_id, bool) or not isinstance(view_id, int) or view_id < 1:
+            raise FilterError("view_id", "view_id must be the id of one of your saved views")
+        frequency = body.get("frequency")
+        if frequency not in ("daily", "weekly", "monthly"):
+            raise FilterError("frequency", "frequency must be daily, weekly or monthly")
+        if owner is None:
+            raise FilterError("view_id", "digests need sign-in (a user with an address)")
+        return self._run(lambda: writes.subscribe(self.engine, owner, view_id, frequency))
+
+    def subscriptions(self, owner: int | None) -> list[dict[str, Any]]:
+        if owner is None:
+            return []
+        return self._read(lambda c: reads.subscriptions(c, owner))
+
+    def unsubscribe(self, owner: int | None, subscription_id: int) -> bool:
+        return self._run(lambda: writes.delete_subscription(self.engine, owner,
+                                                            subscription_id))
+
+    def unsubscribe_link(self, subscription_id: int) -> bool:
+        """What the signed link does: stop the subscription (kept, for the record)."""
+        return self._run(lambda: writes.stop_subscription(self.engine, subscription_id))

@@ -1,0 +1,132 @@
+"""Writes of what people add to the data: saved views, targets and events (migration 0012).
+
+They live in the database beside the users for the reason the accounts do
+(loaders/accounts.py): every web process and `pulse` command sees the same rows. The
+web role may write these three tables and no other data (`pulse db grant-reader`).
+Values arrive validated (dashapp/userdata.py); the table checks repeat the rules so a
+bug above cannot store a negative target or an event that ends before it starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, text
+
+#: The tables the web role may write (granted by `warehouse.grant_reader`).
+USER_TABLES = ("pulse_views", "pulse_targets", "pulse_events", "pulse_subscriptions")
+
+_VIEW_COLUMNS = "id, name, query, created_at"
+_TARGET_COLUMNS = "id, month, dimension, value, amount, updated_at"
+_EVENT_COLUMNS = "id, start_day, end_day, label, note, created_at"
+
+
+def save_view(engine: Engine, user_id: int | None, name: str, query: str) -> dict[str, Any]:
+    with engine.begin() as conn:
+        row = conn.execute(text(
+            f"INSERT INTO pulse_views (user_id, name, query) VALUES (:u, :n, :q) "
+            f"RETURNING {_VIEW_COLUMNS}"), {"u": user_id, "n": name, "q": query})
+        return dict(row.mappings().one())
+
+
+def delete_view(engine: Engine, user_id: int | None, view_id: int) -> bool:
+    """Only the owner's row goes: another user's id deletes nothing (the API says 404)."""
+    with engine.begin() as conn:
+        return conn.execute(text(
+            "DELETE FROM pulse_views WHERE id = :id AND user_id IS NOT DISTINCT FROM :u"),
+            {"id": view_id, "u": user_id}).rowcount == 1
+
+
+def set_target(engine: Engine, month: date, amount: Decimal, dimension: str = "",
+               value: str = "") -> dict[str, Any]:
+    """One target per month and scope: setting it again replaces the amount."""
+    with engine.begin() as conn:
+        row = conn.execute(text(
+            "INSERT INTO pulse_targets (month, dimension, value, amount) "
+            "VALUES (:m, :d, :v, :a) ON CONFLICT ON CONSTRAINT uq_pulse_targets "
+            "DO UPDATE SET amount = EXCLUDED.amount, updated_at = now() "
+            f"RETURNING {_TARGET_COLUMNS}"), {"m": month, "d": dimension, "v": value,
+                                              "a": amount})
+        return dict(row.mappings().one())
+
+
+def delete_target(engine: Engine, target_id: int) -> bool:
+    with engine.begin() as conn:
+        return conn.execute(text("DELETE FROM pulse_targets WHERE id = :id"),
+                            {"id": target_id}).rowcount == 1
+
+
+def add_event(engine: Engine, start: date, end: date, label: str,
+              note: str | None) -> dict[str, Any]:
+    with engine.begin() as conn:
+        row = conn.execute(text(
+            "INSERT INTO pulse_events (start_day, end_day, label, note) "
+            f"VALUES (:s, :e, :l, :n) RETURNING {_EVENT_COLUMNS}"),
+            {"s": start, "e": end, "l": label, "n": note})
+        return dict(row.mappings().one())
+
+
+def delete_event(engine: Engine, event_id: int) -> bool:
+    with engine.begin() as conn:
+        return conn.execute(text("DELETE FROM pulse_events WHERE id = :id"),
+                            {"id": event_id}).rowcount == 1
+
+
+def set_email(engine: Engine, username: str, email: str | None) -> bool:
+    with engine.begin() as conn:
+        return conn.execute(text("UPDATE pulse_users SET email = :e WHERE username = :u"),
+                            {"e": email, "u": username}).rowcount == 1
+
+
+def subscribe(engine: Engine, user_id: int, view_id: int, frequency: str
+              ) -> dict[str, Any] | None:
+    """None when the view is not the user's own (the API says 404)."""
+    with engine.begin() as conn:
+        row = conn.execute(text(
+            "INSERT INTO pulse_subscriptions (user_id, view_id, frequency) "
+            "SELECT :u, id, :f FROM pulse_views WHERE id = :v AND user_id = :u "
+            "RETURNING id, view_id, frequency, created_at"),
+            {"u": user_id, "v": view_id, "f": frequency}).mappings().first()
+        return dict(row) if row else None
+
+
+def record_digest(conn: Any, subscription_id: int, period_start: date) -> None:
+    """The ledger row that makes a digest sent: written right after the server took it."""
+    conn.execute(text("INSERT INTO pulse_digests_sent (subscription_id, period_start) "
+                      "VALUES (:s, :p) ON CONFLICT DO NOTHING"),
+                 {"s": subscription_id, "p": period_start})
+
+
+DIGEST_LOCK = 7_301_016
+
+
+@contextmanager
+def digest_lock(engine: Engine) -> Iterator[None]:
+    """One `pulse notify run` at a time, across machines: a second one waits here, then
+    finds the ledger rows the first wrote (a session lock, released even on errors)."""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": DIGEST_LOCK})
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": DIGEST_LOCK})
+            conn.commit()
+
+
+def delete_subscription(engine: Engine, user_id: int | None, subscription_id: int) -> bool:
+    with engine.begin() as conn:
+        return conn.execute(text(
+            "DELETE FROM pulse_subscriptions WHERE id = :id AND user_id = :u"),
+            {"id": subscription_id, "u": user_id}).rowcount == 1
+
+
+def stop_subscription(engine: Engine, subscription_id: int) -> bool:
+    with engine.begin() as conn:
+        return conn.execute(text(
+            "UPDATE pulse_subscriptions SET unsubscribed_at = coalesce(unsubscribed_at, now()) "
+            "WHERE id = :id"), {"id": subscription_id}).rowcount == 1
