@@ -332,7 +332,7 @@ def register_list_callbacks(app: Dash, service: PulseService) -> None:
             raise PreventUpdate
         if trigger == "customers-list-close":
             return None, no_update
-        if trigger == "view":  # new filters: the same segment of the new view, page 1
+        if trigger == view_store("customers"):  # new filters: same segment, new view, page 1
             return first_page(state["segment"], view_filters(view)), no_update
         return turn(state, 1 if trigger == "customers-list-next" else -1, next_cursor), \
             no_update
