@@ -1,4 +1,4 @@
-"""The benchmark keeps working: `python -m bench --smoke` on 100k demo orders.
+"""The benchmark keeps working: `python -m bench --smoke` on 20k demo orders.
 
 It asserts agreement (the rollup path and the raw-table baseline return the same
 numbers on every view where both ran), never speed: speed lives in docs/BENCHMARKS.md.
@@ -38,13 +38,13 @@ def test_bench_smoke_runs_and_both_paths_agree(tmp_path, bench_home):
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     data = json.loads(out.with_suffix(".json").read_text())
-    views = data["results"]["100000"]["views"]
+    views = data["results"]["20000"]["views"]
     assert len(views) == 10
     compared = [v for v in views if v["baseline_ms"]]
     assert len(compared) == 3 and all(v["agrees"] is True for v in compared)
     assert all(v["cold_ms"] and v["warm_ms"] for v in views)
-    load = data["results"]["100000"]["load"]
-    assert load["orders"] == 100_000 and load["rows"] > 500_000
+    load = data["results"]["20000"]["load"]
+    assert load["orders"] == 20_000 and load["rows"] > 100_000
     report = out.read_text()
-    assert "| 100k | 10 |" in report and "exactly the same numbers" in report
+    assert "| 20k | 10 |" in report and "exactly the same numbers" in report
     assert (out.parent / "bench-latency.png").stat().st_size > 10_000
