@@ -58,7 +58,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from . import customerfacts
+from . import customerfacts, listkeys
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +183,7 @@ def ddl() -> list[str]:
         "CREATE INDEX ix_agg_repeat_by_value ON agg_repeat_by (dim, value, day)",
         *seller_ddl(),
         *order_keys_ddl(),
+        *listkeys.ddl(),
     ]
     for fact in FACTS:
         for table, level, _grain in fact.tables():
@@ -203,7 +204,7 @@ def index_ddl(fact: Fact, table: str, level: str) -> list[str]:
 
 def all_tables() -> list[str]:
     return ["dim_catset", "dim_payset", "dim_seller", "agg_repeat", "agg_repeat_by",
-            SELLER_TABLE, ORDER_KEYS_TABLE] + [
+            SELLER_TABLE, ORDER_KEYS_TABLE, *listkeys.TABLES] + [
         t for fact in FACTS for t, _, _ in fact.tables()
     ]
 
@@ -245,7 +246,7 @@ ORDER_KEYS_COLUMNS = (
     ("state", "text NOT NULL"), ("kind", "char(1) NOT NULL"),
     ("catset_id", "integer NOT NULL"), ("payset_id", "integer NOT NULL"),
     ("sales", "numeric NOT NULL"), ("payments", "numeric NOT NULL"), ("review", "numeric"),
-    ("days_late", "integer"),
+    ("days_late", "integer"), ("sellerset_id", "integer NOT NULL"),
 )
 #: Index name -> columns: each sort key with the order id (the list's tie-break), in the
 #: order the list reads it. Keys that can be NULL (no review, not delivered) list those
@@ -265,14 +266,15 @@ def order_keys_ddl() -> list[str]:
     body = ", ".join(f"{c} {t}" for c, t in ORDER_KEYS_COLUMNS)
     return [f"CREATE TABLE {ORDER_KEYS_TABLE} ({body})"] + [
         f"CREATE INDEX ix_{ORDER_KEYS_TABLE}_{name} ON {ORDER_KEYS_TABLE} ({columns})"
-        for name, columns in ORDER_KEYS_INDEXES.items()]
+        for name, columns in ORDER_KEYS_INDEXES.items()
+    ] + listkeys.order_keys_index_ddl(ORDER_KEYS_TABLE)
 
 
 _ORDER_KEYS = f"""
 INSERT INTO {ORDER_KEYS_TABLE} ({", ".join(c for c, _ in ORDER_KEYS_COLUMNS)})
-SELECT order_id, purchased_at, state, kind, catset_id, payset_id, sales, payments,
-       review_sum::numeric / NULLIF(review_n, 0), days_late
-FROM t_cell ORDER BY purchased_at
+SELECT c.order_id, purchased_at, state, kind, catset_id, payset_id, sales, payments,
+       review_sum::numeric / NULLIF(review_n, 0), days_late, s.sellerset_id
+FROM t_cell c JOIN t_order_sellerset s ON s.order_id = c.order_id ORDER BY purchased_at
 """
 
 
@@ -515,7 +517,9 @@ def rebuild(cur) -> None:
     cur.execute(_PAY_DETAIL)
     cur.execute("ANALYZE t_paydetail")  # unanalysed, it was merge-joined after two sorts
     cur.execute(_SELLER_ORDERS)
+    listkeys.rebuild_sellersets(cur)
     cur.execute(_ORDER_KEYS)
+    listkeys.rebuild_parts(cur, CATEGORY_SQL)
     for fact in FACTS:
         full_d = fact.table("full", "d")
         cols = ", ".join(["day", *fact.full_dims, *fact.measures])
@@ -555,5 +559,6 @@ def fingerprint() -> str:
     import inspect
     import sys
 
-    code = "".join(inspect.getsource(m) for m in (sys.modules[__name__], customerfacts))
+    code = "".join(inspect.getsource(m) for m in (sys.modules[__name__], customerfacts,
+                                                        listkeys))
     return hashlib.sha256(code.encode()).hexdigest()[:16]

@@ -36,6 +36,7 @@ from dashapp.config import load_settings
 from dashapp.filters import Filters
 from dashapp.queries import fast, orders, report, stream
 from dashapp.queries.orders import ORDERS, ROW_FIELDS, SORTS, OrderQuery, OrderStream
+from dashapp.queries.raw import CATEGORY
 from dashapp.web.app import create_app
 
 H = "{:032x}".format
@@ -624,27 +625,63 @@ def test_order_keys_equal_the_raw_rows(which, tiny_engine, demo_engine):
         assert (None if s.review is None else float(s.review)) == r["review"]
 
 
-def test_first_pages_by_every_key_use_order_keys_under_each_filter_kind(demo_engine):
-    """Sorted by a stored key, the first page comes from `order_keys` (an index walk) and
-    equals the first rows of the raw list; sales under a category or seller filter is
-    not a stored key (only some items count) and keeps the raw path."""
+@pytest.mark.parametrize("which", ["tiny", "demo"])
+def test_part_keys_and_seller_sets_equal_the_raw_rows(which, tiny_engine, demo_engine):
+    """`order_part_keys` holds each order's sales per category and per seller as the
+    raw items sum them, and `order_keys` each order's set of sellers."""
+    engine = tiny_engine if which == "tiny" else demo_engine
+    with engine.connect() as conn:
+        raw = conn.execute(text(f"""
+            SELECT 'c', {CATEGORY}, i.order_id, sum(i.price) FROM order_items i
+            JOIN products p ON p.product_id = i.product_id
+            LEFT JOIN product_category_name_translation t
+                   ON t.product_category_name = p.product_category_name GROUP BY 2, 3
+            UNION ALL SELECT 's', seller_id, order_id, sum(price) FROM order_items
+            GROUP BY 2, 3""")).all()
+        stored = conn.execute(text(
+            "SELECT dim, value, order_id, sales FROM order_part_keys")).all()
+        sets = dict(conn.execute(text(
+            "SELECT k.order_id, d.sellers FROM order_keys k "
+            "JOIN dim_sellerset d USING (sellerset_id)")).all())
+        raw_sets = dict(conn.execute(text(
+            "SELECT o.order_id, coalesce((SELECT array_agg(DISTINCT seller_id) "
+            "FROM order_items i WHERE i.order_id = o.order_id), '{}') FROM orders o")).all())
+    assert sorted(map(tuple, stored)) == sorted(map(tuple, raw)) and stored
+    assert {k: sorted(v) for k, v in sets.items()} == \
+        {k: sorted(v) for k, v in raw_sets.items()}
+
+
+def test_keyed_first_pages_equal_the_raw_ones_under_each_filter_kind(demo_engine):
+    """Every page comes from the derived keys (`order_keys`; under a category or seller
+    filter sorted by sales, `order_part_keys` or a sum of `agg_seller_order` rows) and
+    equals the raw path's page, under each kind of filter, one value and several, and a
+    category with a seller (one item must be of both)."""
     base = resolved(demo_engine)
     with demo_engine.connect() as conn:
-        seller = conn.execute(text("SELECT seller_id FROM order_items GROUP BY 1 "
-                                   "ORDER BY count(*) DESC LIMIT 1")).scalar_one()
-    views = [base, base.with_values("state", ["SP"]),
-             base.with_values("category", ["health_beauty"]),
-             base.with_values("payment_type", ["voucher"]),
-             base.with_values("seller", [seller])]
-    for f in views:
-        for sort in ("sales", "payments", "review", "days_late"):
+        sellers = conn.execute(text("SELECT seller_id FROM order_items GROUP BY 1 "
+                                    "ORDER BY count(*) DESC, 1 LIMIT 3")).scalars().all()
+    views = {"none": base, "state": base.with_values("state", ["SP"]),
+             "category": base.with_values("category", ["health_beauty"]),
+             "categories": base.with_values("category", ["health_beauty", "toys"]),
+             "payment": base.with_values("payment_type", ["voucher"]),
+             "seller": base.with_values("seller", sellers[:1]),
+             "sellers": base.with_values("seller", sellers[1:]),
+             "seller+category": base.with_values("seller", sellers).with_values(
+                 "category", ["health_beauty", "bed_bath_table"])}
+    plans = set()
+    for name, f in views.items():
+        for sort in SORTS:
             for order in ORDERS:
                 query = OrderQuery(f, sort=sort, order=order)
-                keyed = orders.reads_order_keys(query)
-                assert keyed == (sort != "sales" or not (f.categories or f.sellers))
+                plans.add(orders.key_plan(query))
                 with demo_engine.connect() as conn:
-                    page = orders.order_page(conn, query, 20)["rows"]
-                assert page == streamed(demo_engine, query)[:20], (f, sort, order)
+                    keyed = orders.order_page(conn, query, 20)
+                    raw = orders.order_page(conn, query, 20, keyed=False)
+                assert keyed["rows"] and keyed == raw, (name, sort, order)
+                with demo_engine.connect() as conn:  # the next page, after its cursor
+                    assert orders.order_page(conn, query, 20, keyed["next_cursor"]) == \
+                        orders.order_page(conn, query, 20, raw["next_cursor"], keyed=False)
+    assert plans == {"order_keys", "part", "part_sums", "seller_sums"}
 
 
 def test_streamed_csv_in_a_spreadsheet_locale(tiny_client):

@@ -2,8 +2,12 @@
 
 The list has to agree with the cards for any filters (docs/METRICS.md, "The order list
 behind a number"), so it applies the filters exactly as `queries.raw` does, but its SQL
-is its own: the totals are summed here over the same row set the list pages through,
-and tests hold them equal to the KPIs. Nothing is read from the rollups.
+is its own. A row's fields are always read from the raw tables. Which orders make a
+page, in which order, comes from derived keys (`order_keys`, `order_part_keys`, see
+loaders/listkeys.py): computing a sort key for every order of the list first cost
+seconds at 1M orders, and a walk along an index stops after the page's rows. The raw
+page order is kept beside it (`keyed=False`), and tests hold the two equal. The totals
+of the sales orders are the cards' own (rollups); the other statuses' are summed here.
 
 Pages are keyset pages (`WHERE key after the last row's key ORDER BY key LIMIT n`), not
 OFFSET: a page deep in a 100k-order list costs what the first one costs, and a row is
@@ -333,18 +337,11 @@ def _listed(query: OrderQuery) -> tuple[str, dict[str, Any]]:
             f"WHERE {' AND '.join(where)})"), params
 
 
-def _page_ids(query: OrderQuery, position: Position | None, limit: int
-              ) -> tuple[str, dict[str, Any]]:
-    """The CTEs ending in `page`, the ids of one page, found by the sort key alone.
-
-    Every key but the purchase time is read from `order_keys` when it holds it (an index
-    per key and direction: the page stops after `limit` rows); lateness too, which is
-    computed from two columns of `orders` and has no index there (at 1M orders a page by
-    it sorted the whole list: 2.8 s). A purchase-time page walks the orders' own index.
-    Otherwise a sum (sales under a category or seller filter) is computed for every order
-    of the list, grouped, then sorted."""
-    if query.sort in _STORED_KEYS and reads_order_keys(query):
-        return _keyed_page_ids(query, position, limit)
+def _raw_page_ids(query: OrderQuery, position: Position | None, limit: int
+                  ) -> tuple[str, dict[str, Any]]:
+    """The CTEs ending in `page`, the ids of one page, from the raw tables: the
+    reference the derived keys are held to (tests), and what `keyed=False` reads. A sum
+    key is computed for every order of the list, grouped, then sorted."""
     if not _KEY_SUMS[query.sort]:
         where, params = _matching(query)
         where.append(_after(query, position, params))
@@ -360,66 +357,147 @@ def _page_ids(query: OrderQuery, position: Position | None, limit: int
             ORDER BY {_order_by(query)} LIMIT :limit)"""), params
 
 
-#: The sort keys as `order_keys` (alias `o`) holds them: the same values as `_KEYS`
-#: computes from the raw tables (tests/test_orders.py holds them equal).
-_STORED_KEYS = {"sales": ("o.sales", False), "payments": ("o.payments", False),
-                "review": ("o.review", True), "days_late": ("o.days_late", True)}
-#: `order_keys.kind` of the orders each status lists (loaders/rollups.py's kinds).
+#: The sort keys as the derived tables hold them (alias `o`): the same values as `_KEYS`
+#: computes from the raw tables (tests/test_orders.py holds them equal). Under a
+#: category or seller filter, `sales` is `order_part_keys`' (or a sum of its rows).
+_STORED_KEYS = {"purchased_at": ("o.purchased_at", False), "sales": ("o.sales", False),
+                "payments": ("o.payments", False), "review": ("o.review", True),
+                "days_late": ("o.days_late", True)}
+#: `kind` of the orders each status lists (loaders/rollups.py's kinds).
 _KINDS = {"sales": ("s",), "canceled": ("c",), "unavailable": ("u",)}
 
 
-def reads_order_keys(query: OrderQuery) -> bool:
-    """Whether `order_keys` holds this list's sort key: every key but sales is of the
-    whole order; sales is, unless a category or seller filter counts only some items."""
+@dataclass(frozen=True)
+class SetIds:
+    """The ids of the category, payment and seller sets a filter's values overlap: a set
+    id is tested on a derived row as an integer, and given as constants the planner can
+    weigh how many rows they select (an index walk, or the few rows then a sort)."""
+
+    catsets: list[int]
+    paysets: list[int]
+    sellersets: list[int]
+
+
+def set_ids(conn: Connection, f: Filters) -> SetIds:
+    row = conn.execute(text("""SELECT
+        ARRAY(SELECT catset_id FROM dim_catset WHERE categories && CAST(:cats AS text[])),
+        ARRAY(SELECT payset_id FROM dim_payset WHERE types && CAST(:pays AS text[])),
+        ARRAY(SELECT sellerset_id FROM dim_sellerset
+              WHERE sellers && CAST(:sellers AS text[]))"""),
+        {"cats": list(f.categories), "pays": list(f.payment_types),
+         "sellers": list(f.sellers)}).one()
+    return SetIds(*(list(v) for v in row))
+
+
+def key_plan(query: OrderQuery) -> str:
+    """Which derived rows a page walks. `order_keys` holds every key of the whole order;
+    sales under a category or seller filter counts only the selected items: one value is
+    a key of `order_part_keys`, several are summed per order from its rows, and both
+    kinds together (one item must be of both) from `agg_seller_order`'s."""
     f = query.filters
-    return query.sort != "sales" or not (f.categories or f.sellers)
+    if query.sort != "sales" or not (f.categories or f.sellers):
+        return "order_keys"
+    if f.categories and f.sellers:
+        return "seller_sums"
+    return "part" if len(f.categories or f.sellers) == 1 else "part_sums"
 
 
-def _keyed_matching(query: OrderQuery) -> tuple[list[str], dict[str, Any]]:
-    """`_matching`'s conditions on `order_keys o`: the same orders (a category set
-    overlapping the selection is an item in it; the seller test is the raw one)."""
+def _row_filters(query: OrderQuery, ids: SetIds, params: dict[str, Any],
+                 sets: bool = True) -> list[str]:
+    """`_matching`'s conditions on a derived row `o` (order_keys or order_part_keys):
+    the same orders. A set overlapping the selection is an item (a payment row) of it;
+    with both a category and a seller filter, one item must be of both, which the sets
+    cannot tell, so the raw test follows them."""
     f = query.filters
     assert f.start and f.end, "resolve() the filters first"
-    params: dict[str, Any] = {"start": f.start, "end_next": f.end + timedelta(days=1)}
+    params.update(start=f.start, end_next=f.end + timedelta(days=1))
     where = ["o.purchased_at >= :start", "o.purchased_at < :end_next"]
     states = f.effective_states()
     if states is not None:
         where.append("o.state = ANY(:states)")
         params["states"] = list(states)
-    if f.categories:
-        where.append("o.catset_id = ANY(ARRAY(SELECT catset_id FROM dim_catset "
-                     "WHERE categories && CAST(:cats AS text[])))")
-        params["cats"] = list(f.categories)
-    if f.sellers:
-        where.append(f"""EXISTS (SELECT 1 FROM order_items i {_PRODUCTS if f.categories else ""}
+    for values, column, found in ((f.categories, "catset_id", ids.catsets),
+                                  (f.payment_types, "payset_id", ids.paysets),
+                                  (f.sellers, "sellerset_id", ids.sellersets)):
+        if values and (sets or column == "payset_id"):
+            where.append(f"o.{column} = ANY(:{column}s)")
+            params[f"{column}s"] = found
+    if f.categories and f.sellers:
+        where.append(f"""EXISTS (SELECT 1 FROM order_items i {_PRODUCTS}
             WHERE i.order_id = o.order_id AND {_counted(f, params)})""")
-    if f.payment_types:
-        where.append("o.payset_id = ANY(ARRAY(SELECT payset_id FROM dim_payset "
-                     "WHERE types && CAST(:pays AS text[])))")
-        params["pays"] = list(f.payment_types)
     if query.status in _KINDS:
         where.append("o.kind = ANY(:kinds)")
         params["kinds"] = list(_KINDS[query.status])
-    return where, params
+    return where
 
 
-def _keyed_page_ids(query: OrderQuery, position: Position | None, limit: int
-                    ) -> tuple[str, dict[str, Any]]:
-    """A page's ids from `order_keys`: an index on the key gives the rows in order, so a
-    page costs about what it shows, whatever the list's length."""
-    where, params = _keyed_matching(query)
-    where.append(_after(query, position, params, _STORED_KEYS))
-    params["limit"] = limit
-    return (f"""page AS (SELECT o.order_id FROM order_keys o WHERE {' AND '.join(where)}
+def _keyed_rows(query: OrderQuery, ids: SetIds, params: dict[str, Any]) -> str:
+    """The derived rows of the list's orders, one per order, with its sort key (`o`)."""
+    plan = key_plan(query)
+    if plan == "order_keys":
+        return f"order_keys o WHERE {' AND '.join(_row_filters(query, ids, params))}"
+    f = query.filters
+    if plan == "part":
+        dim, value = ("c", f.categories[0]) if f.categories else ("s", f.sellers[0])
+        params.update(dim=dim, value=value)
+        where = _row_filters(query, ids, params, sets=False)
+        return f"order_part_keys o WHERE o.dim = :dim AND o.value = :value AND " \
+               f"{' AND '.join(where)}"
+    if plan == "part_sums":
+        params.update(dim="c" if f.categories else "s",
+                      values=list(f.categories or f.sellers))
+        where = _row_filters(query, ids, params, sets=False)
+        return f"""(SELECT o.order_id, sum(o.sales) AS sales FROM order_part_keys o
+            WHERE o.dim = :dim AND o.value = ANY(:values) AND {' AND '.join(where)}
+            GROUP BY o.order_id) o WHERE TRUE"""
+    return _seller_sums(query, params)
+
+
+def _seller_sums(query: OrderQuery, params: dict[str, Any]) -> str:
+    """Sales of the items of the selected sellers in the selected categories, per order,
+    from `agg_seller_order` (one row per order, seller and category)."""
+    f = query.filters
+    assert f.start and f.end, "resolve() the filters first"
+    params.update(start_day=f.start, end_day=f.end, cats=list(f.categories),
+                  sellers=list(f.sellers))
+    where = ["s.seller_id = ANY(:sellers)", "s.category = ANY(:cats)",
+             "s.day BETWEEN :start_day AND :end_day"]
+    states = f.effective_states()
+    if states is not None:
+        where.append("s.state = ANY(:states)")
+        params["states"] = list(states)
+    if f.payment_types:
+        where.append("s.pay_types && CAST(:pays AS text[])")
+        params["pays"] = list(f.payment_types)
+    if query.status in _KINDS:
+        where.append("s.kind = ANY(:kinds)")
+        params["kinds"] = list(_KINDS[query.status])
+    return f"""(SELECT s.order_id, sum(s.sales) AS sales FROM agg_seller_order s
+        WHERE {' AND '.join(where)} GROUP BY s.order_id) o WHERE TRUE"""
+
+
+def _page_ids(query: OrderQuery, position: Position | None, limit: int,
+              ids: SetIds | None) -> tuple[str, dict[str, Any]]:
+    """The CTEs ending in `page`, the ids of one page, found by the sort key alone: from
+    the derived keys (`ids` given; an index per key and direction, so the page stops
+    after `limit` rows, and a filter that leaves few orders reads those through its set
+    ids), else from the raw tables."""
+    if ids is None:
+        return _raw_page_ids(query, position, limit)
+    params: dict[str, Any] = {"limit": limit}
+    _counted(query.filters, params)  # what the rows' item sums count (`_laterals`)
+    rows = _keyed_rows(query, ids, params)
+    after = _after(query, position, params, _STORED_KEYS)
+    return (f"""page AS (SELECT o.order_id FROM {rows} AND {after}
         ORDER BY {_order_by(query, _STORED_KEYS)} LIMIT :limit)"""), params
 
 
-def _rows_sql(query: OrderQuery, position: Position | None, limit: int | None
-              ) -> tuple[str, dict[str, Any]]:
+def _rows_sql(query: OrderQuery, position: Position | None, limit: int | None,
+              ids: SetIds | None = None) -> tuple[str, dict[str, Any]]:
     """The rows of a page (limit: its ids first, then every field of those few orders,
     looked up beside each) or of the whole list (limit None: every sum grouped)."""
     if limit is not None:
-        ctes, params = _page_ids(query, position, limit)
+        ctes, params = _page_ids(query, position, limit, ids)
         return (f"""WITH {ctes}
             SELECT {_ROW_COLUMNS}, {_KEYS[query.sort][0]} AS sort_key
             FROM page JOIN orders o ON o.order_id = page.order_id {_CUSTOMER}
@@ -454,11 +532,14 @@ def _row(r: Any) -> dict[str, Any]:
 
 
 def order_page(conn: Connection, query: OrderQuery, limit: int = DEFAULT_LIMIT,
-               cursor: str | None = None) -> dict[str, Any]:
-    """One page: `rows` and the `next_cursor` to the following page (None on the last)."""
+               cursor: str | None = None, keyed: bool = True) -> dict[str, Any]:
+    """One page: `rows` and the `next_cursor` to the following page (None on the last).
+    `keyed`: the page's ids from the derived keys (the raw tables otherwise: the
+    reference, for tests)."""
     position = decode_cursor(query, cursor) if cursor else None
-    sql, params = _rows_sql(query, position, limit + 1)
-    if _KEY_SUMS[query.sort]:
+    ids = set_ids(conn, query.filters) if keyed else None
+    sql, params = _rows_sql(query, position, limit + 1, ids)
+    if key_plan(query) != "order_keys" if keyed else _KEY_SUMS[query.sort]:
         sort_in_memory(conn)
     found = conn.execute(text(sql), params).all()
     rows = [_row(r) for r in found[:limit]]

@@ -1,0 +1,123 @@
+"""The order list's other keys: seller sets, and an order's sales per category and seller.
+
+`order_keys` (loaders/rollups.py) lets a page of the order list walk an index to its
+first rows instead of computing every order of the list first. Two things kept some
+lists off it, and each cost seconds at 1M orders:
+
+* A seller filter could not be tested on an `order_keys` row: every row walked looked
+  its items up. Each order now carries the SET of its sellers (`dim_sellerset`, like
+  the category and payment sets of the rollups), so the test is a comparison of
+  integers, and a few selected sellers read their orders through an index.
+* Under a category or seller filter, an order's sales are those of the selected items
+  only, a sum no single stored key holds. `order_part_keys` keeps one row per order
+  and category (`dim = 'c'`) and per order and seller (`dim = 's'`) with the items'
+  sum, beside the order's filter columns. One category (or one seller) is then a key
+  of its own, walked in order through `(dim, value, sales, order_id)`; several of them
+  are summed per order from their rows, which `(dim, value, purchased_at)` finds
+  without reading the other values' rows.
+
+Built by `rebuild`, called from `rollups.rebuild` in the load's transaction, from its
+`t_cell` table (one row per order with its state, kind and sets).
+"""
+
+from __future__ import annotations
+
+SELLERSET_TABLE = "dim_sellerset"
+PART_TABLE = "order_part_keys"
+PART_COLUMNS = (
+    ("dim", "char(1) NOT NULL"), ("value", "text NOT NULL"), ("order_id", "text NOT NULL"),
+    ("sales", "numeric NOT NULL"), ("purchased_at", "timestamp NOT NULL"),
+    ("state", "text NOT NULL"), ("kind", "char(1) NOT NULL"),
+    ("catset_id", "integer NOT NULL"), ("payset_id", "integer NOT NULL"),
+    ("sellerset_id", "integer NOT NULL"),
+)
+PART_INDEXES = {
+    "sales": "dim, value, sales, order_id",
+    "day": "dim, value, purchased_at",
+}
+#: Indexes on `order_keys` for lists a filter makes short: their rows are found through
+#: the filter's set ids, then sorted, rather than by walking the whole list's order.
+ORDER_KEYS_INDEXES = {
+    "purchased_at": "purchased_at, order_id",
+    "catset": "catset_id",
+    "sellerset": "sellerset_id",
+}
+
+
+def ddl() -> list[str]:
+    """The tables and indexes (migration 0014 writes them out; tests hold them equal)."""
+    body = ", ".join(f"{c} {t}" for c, t in PART_COLUMNS)
+    return [
+        f"CREATE TABLE {SELLERSET_TABLE} (sellerset_id integer PRIMARY KEY, "
+        "sellers text[] NOT NULL)",
+        f"CREATE INDEX ix_{SELLERSET_TABLE}_sellers ON {SELLERSET_TABLE} USING gin (sellers)",
+        f"CREATE TABLE {PART_TABLE} ({body})",
+        *(f"CREATE INDEX ix_{PART_TABLE}_{name} ON {PART_TABLE} ({columns})"
+          for name, columns in PART_INDEXES.items()),
+    ]
+
+
+def order_keys_index_ddl(table: str) -> list[str]:
+    return [f"CREATE INDEX ix_{table}_{name} ON {table} ({columns})"
+            for name, columns in ORDER_KEYS_INDEXES.items()]
+
+
+TABLES = (SELLERSET_TABLE, PART_TABLE)
+
+# Sellers in byte order ("C"): a set is the same array however the items came.
+_SELLERSETS = """
+CREATE TEMP TABLE t_sellers ON COMMIT DROP AS
+SELECT order_id, array_agg(DISTINCT seller_id COLLATE "C" ORDER BY seller_id COLLATE "C")
+           AS sellers
+FROM order_items GROUP BY order_id
+"""
+_DIM = f"""
+INSERT INTO {SELLERSET_TABLE} (sellerset_id, sellers)
+SELECT row_number() OVER (ORDER BY sellers), sellers
+FROM (SELECT DISTINCT sellers FROM t_sellers UNION SELECT '{{}}'::text[]) s
+"""
+#: Per order, its seller set's id (an order without items has the empty set).
+_ORDER_SELLERSETS = f"""
+CREATE TEMP TABLE t_order_sellerset ON COMMIT DROP AS
+SELECT c.order_id, d.sellerset_id
+FROM t_cell c
+LEFT JOIN t_sellers s ON s.order_id = c.order_id
+JOIN {SELLERSET_TABLE} d ON d.sellers = coalesce(s.sellers, '{{}}')
+"""
+
+
+def _parts(category_sql: str) -> str:
+    """Per order and category, and per order and seller, the items' sales."""
+    return f"""
+INSERT INTO {PART_TABLE} ({", ".join(c for c, _ in PART_COLUMNS)})
+SELECT x.dim, x.value, x.order_id, x.sales, c.purchased_at, c.state, c.kind, c.catset_id,
+       c.payset_id, s.sellerset_id
+FROM (
+    SELECT 'c'::char(1) AS dim, {category_sql} AS value, i.order_id, sum(i.price) AS sales
+    FROM order_items i
+    JOIN products p ON p.product_id = i.product_id
+    LEFT JOIN product_category_name_translation t
+           ON t.product_category_name = p.product_category_name
+    GROUP BY 2, 3
+    UNION ALL
+    SELECT 's', i.seller_id, i.order_id, sum(i.price) FROM order_items i GROUP BY 2, 3
+) x
+JOIN t_cell c ON c.order_id = x.order_id
+JOIN t_order_sellerset s ON s.order_id = x.order_id
+ORDER BY x.dim, x.value COLLATE "C", c.purchased_at
+"""
+
+
+def rebuild_sellersets(cur) -> None:
+    """`dim_sellerset` and `t_order_sellerset` (order -> set id), before `order_keys`."""
+    cur.execute(_SELLERSETS)
+    cur.execute(_DIM)
+    cur.execute(_ORDER_SELLERSETS)
+    cur.execute("CREATE INDEX ON t_order_sellerset (order_id)")
+    cur.execute("ANALYZE t_order_sellerset")
+
+
+def rebuild_parts(cur, category_sql: str) -> None:
+    cur.execute(_parts(category_sql))
+    for table in TABLES:
+        cur.execute(f"ANALYZE {table}")
