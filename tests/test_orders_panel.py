@@ -116,3 +116,30 @@ def test_page_text() -> None:
     assert panel.page_text(answer, EN) == f"Orders {panel.PAGE_SIZE + 1}\u2013" \
                                       f"{panel.PAGE_SIZE + 3} of 28"
     assert panel.page_text({"page": 0, "rows": [], "total": {"orders": 0}}, EN) == ""
+
+
+def test_a_region_row_lists_that_region_and_the_total_row_every_region() -> None:
+    view = Filters(states=("SP",), regions=(), categories=("toys",))
+    assert panel.scoped(view, panel.region_scope("NE")) == \
+        Filters(regions=("NE",), categories=("toys",))
+    assert panel.scoped(view, panel.region_scope("total")) == Filters(categories=("toys",))
+    assert panel.scope_text(panel.region_scope("NE"), EN) == "Region: Northeast"
+    assert panel.scope_text(panel.region_scope("total"), EN) == "All regions"
+
+
+def test_each_earnings_row_equals_the_orders_its_button_lists(demo_engine) -> None:
+    """The summary of earnings ignores the view's state filter (as the map does); a row's
+    way in lists exactly the orders it sums, to the cent, the total row included."""
+    from dashapp.page import charts
+    from dashapp.queries import orders, report
+
+    with demo_engine.connect() as conn:
+        view = Filters(states=("SP",)).resolve(report.load_domain(conn))
+        answer = report.dashboard(conn, view)
+        rows = charts.earnings_rows(answer["region"]["rows"])
+        assert len(rows) > 2
+        for row in rows:
+            listed = panel.scoped(view, panel.region_scope(row["key"]))
+            total = orders.order_totals(conn, orders.OrderQuery(listed))
+            assert (total["orders"], total["sales"], total["freight"], total["payments"]) \
+                == (row["orders"], row["sales"], row["freight"], row["payments"]), row["key"]

@@ -92,10 +92,26 @@ def changes_table(kpis: dict, lang: Lang) -> html.Div:
     ])
 
 
+#: The id type of a region row's way in to its orders (panels/orders.py listens to it).
+REGION_ORDERS = "region-orders"
+
+
+def region_cell(row: Mapping[str, Any], lang: Lang) -> Any:
+    """A region's name with its way in to the orders it sums (the total row: every
+    region's), like the cards' "orders" buttons."""
+    _ = lang.gettext
+    key = row["key"]
+    what = _("all regions") if key == "total" else row["region"]
+    return html.Span([row["region"], " ", html.Button(
+        _("orders") + " \u203a", id={"type": REGION_ORDERS, "region": key}, n_clicks=0,
+        className="kpi-orders region-orders",
+        title=_("View the orders of %(what)s") % {"what": what})])
+
+
 def earnings_table(rows: list[dict], lang: Lang) -> dbc.Table:
     """Summary of earnings per region; the selected region(s) shaded, the total in bold."""
     _ = lang.gettext
-    body = [[r["region"], fmt.integer(r["orders"], lang),
+    body = [[region_cell(r, lang), fmt.integer(r["orders"], lang),
              *[money_cell(fmt.money(r[name], lang), lang)
                for name in ("sales", "freight", "payments")]]
             for r in rows]

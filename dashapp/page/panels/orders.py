@@ -42,11 +42,12 @@ from ..formatting import N_
 from ..i18n import Lang, lang_of
 from ..lazy import view_store
 from ..problems import panel_message
-from ..tables import FILTER_LABELS, filter_value, money_cell, money_header
+from ..tables import FILTER_LABELS, REGION_ORDERS, filter_value, money_cell, money_header
 
 PAGE_SIZE = 25
 #: What a scope's value replaces in the view's filters (a state replaces a region too).
-SCOPE_CLEARS = {"state": ("state", "region"), "category": ("category",),
+SCOPE_CLEARS = {"state": ("state", "region"), "region": ("state", "region"),
+                "category": ("category",),
                 "payment_type": ("payment_type",)}
 #: The charts with an "Orders" button, and the dimension each shows (its selection).
 CHART_DIMS = {"map": "state", "category": "category", "payment": "payment_type"}
@@ -90,6 +91,14 @@ def chart_scope(chart: str, keys: Sequence[str]) -> dict[str, Any]:
     dim = PICK_DIMS[chart]
     return {"status": "sales", "dim": dim if keys else None,
             "keys": sorted(set(keys)), "source": chart}
+
+
+def region_scope(region: str) -> dict[str, Any]:
+    """The scope of a row of the summary of earnings: that region's orders. The table
+    ignores the view's state and region filters, as the map does, so its total row is
+    every region's orders (no keys: the view without those filters)."""
+    keys = [] if region == "total" else [region]
+    return {"status": "sales", "dim": "region", "keys": keys, "source": "earnings"}
 
 
 def pick_key(chart: str, point: Mapping[str, Any]) -> str | None:
@@ -185,6 +194,8 @@ def scope_text(scope: Mapping[str, Any] | None, lang: Lang) -> str:
     dim = scope.get("dim")
     if dim == "month" and scope.get("keys"):
         parts.append(_("Month: %(month)s") % {"month": fmt.month(str(scope["keys"][0]), lang)})
+    if dim == "region" and not scope.get("keys"):
+        parts.append(_("All regions"))
     if dim in FILTER_LABELS and scope.get("keys"):
         values = ", ".join(filter_value(dim, k, lang) for k in scope["keys"])
         parts.append(f"{_(FILTER_LABELS[dim])}: {values}")
@@ -474,12 +485,13 @@ def register_ways_in(app: Dash) -> None:
         Output("orders-scope", "data"),
         Input({"type": "kpi-orders", "field": ALL}, "n_clicks"),
         Input({"type": "chart-orders", "chart": ALL}, "n_clicks"),
+        Input({"type": REGION_ORDERS, "region": ALL}, "n_clicks"),
         Input("orders-pick", "data"), Input("orders-scope-clear", "n_clicks"),
         State("view", "data"), State("orders-scope", "data"),
         prevent_initial_call=True,
     )
-    def choose_scope(_cards: list, _charts: list, pick: dict | None, _clear: int | None,
-                     view: dict | None, current: dict | None) -> dict:
+    def choose_scope(_cards: list, _charts: list, _regions: list, pick: dict | None,
+                     _clear: int | None, view: dict | None, current: dict | None) -> dict:
         """Which orders the panel lists; `n` changes at every way in, so the page scrolls
         to the panel even when the scope is the one already shown."""
         trigger = ctx.triggered_id
@@ -495,6 +507,8 @@ def register_ways_in(app: Dash) -> None:
             return {**chart_scope(str(pick["chart"]), [key]), "n": n, "scroll": True}
         if trigger["type"] == "kpi-orders":
             return {**card_scope(trigger["field"]), "n": n, "scroll": True}
+        if trigger["type"] == REGION_ORDERS:
+            return {**region_scope(trigger["region"]), "n": n, "scroll": True}
         dim = CHART_DIMS[trigger["chart"]]
         selected = ((view or {}).get("filters") or {}).get(dim) or []
         return {**chart_scope(trigger["chart"], selected), "n": n, "scroll": True}
