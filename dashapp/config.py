@@ -81,7 +81,8 @@ class CountryPreset:
     one setting picks a consistent set, and each explicit variable still wins. The region
     grouping lives beside the others in `regions.py` (`regions.PRESETS`).
     `locale`/`currency` are the values `PULSE_LOCALE`/`PULSE_CURRENCY` default to for that
-    country (None: the app's own default).
+    country (None: the app's own default). `unit` is what the map's areas are called:
+    Brazil's states, Morocco's regions (the page's texts follow it, `i18n.place_text`).
     """
 
     code: str
@@ -90,13 +91,14 @@ class CountryPreset:
     geo_key: str = "id"
     locale: str | None = None
     currency: str | None = None
+    unit: str = "state"
 
 
 COUNTRIES: dict[str, CountryPreset] = {
     "BR": CountryPreset("BR", "Brazil", PROJECT_ROOT / "geo" / "brazil-states.geojson",
                         currency="BRL"),
     "MA": CountryPreset("MA", "Morocco", PROJECT_ROOT / "geo" / "morocco-regions.geojson",
-                        locale="fr_MA", currency="MAD"),
+                        locale="fr_MA", currency="MAD", unit="region"),
 }
 DEFAULT_COUNTRY = "BR"
 

@@ -313,6 +313,10 @@ class UserData:
         return self._run(lambda: writes.delete_subscription(self.engine, owner,
                                                             subscription_id))
 
+    def subscription_query(self, subscription_id: int) -> str | None:
+        """The query of the view a subscription e-mails (None: no such subscription)."""
+        return self._read(lambda c: reads.subscription_query(c, subscription_id))
+
     def unsubscribe_link(self, subscription_id: int) -> bool:
         """What the signed link does: stop the subscription (kept, for the record)."""
         return self._run(lambda: writes.stop_subscription(self.engine, subscription_id))

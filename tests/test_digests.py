@@ -20,7 +20,7 @@ from dashapp.config import load_settings, set_settings
 from dashapp.page import formatting as fmt
 from dashapp.page.i18n import lang_for
 from dashapp.service import PulseService
-from dashapp.userdata import UserData
+from dashapp.userdata import UserData, unsubscribe_token
 from dashapp.web import auth as auth_mod
 from dashapp.web.app import create_app
 from loaders.userdata import set_email
@@ -163,21 +163,55 @@ def test_the_signed_one_click_link_stops_the_next_digest(setup, smtp_server, tmp
     link = str(msg["List-Unsubscribe"]).strip().strip("<>")
     assert link.startswith("http://pulse.test/unsubscribe/")
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert f"Unsubscribe: {link}" in body_text(msg)
+    assert f"Cancelar inscrição: {link}" in body_text(msg)  # the view's language
     # sign-in is on, the mail client is not signed in: the signed token is enough
     app = create_app(load_settings({"PULSE_HOME": str(tmp_path), "PULSE_AUTH": "required",
                                     "PULSE_SECRET_KEY": SECRET}), engine=engine)
     client = app.server.test_client()
     path = link.removeprefix("http://pulse.test")
     assert client.post(path[:-3] + "xyz").status_code == 404  # a forged token
-    page = client.get(path)
-    assert page.status_code == 200 and "Stop e-mailing" in page.get_data(as_text=True)
+    page = client.get(path)  # in the language of the view the digest comes from
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and '<html lang="pt-BR">' in html
+    assert "Parar de receber este resumo por e-mail?" in html and ">Cancelar inscrição<" in html
     store = UserData(engine)
     assert [s["unsubscribed_at"] for s in store.subscriptions(store.owner("rita"))] == [None]
     done = client.post(path, data={"List-Unsubscribe": "One-Click"})
-    assert done.status_code == 200 and "unsubscribed" in done.get_data(as_text=True)
+    assert done.status_code == 200 and "Sua inscrição foi cancelada." in done.get_data(
+        as_text=True)
     assert [s["unsubscribed_at"] is not None
             for s in store.subscriptions(store.owner("rita"))] == [True]
     assert notify.run(engine, service, smtp, datetime(2020, 7, 1, 7), "http://pulse.test",
                       "BRL", SECRET) == (0, 0)
     assert len(sink.messages) == 1
+
+
+def test_the_unsubscribe_page_speaks_the_views_language_else_pulse_locale(setup, tmp_path):
+    """A view saved in French gets a French page; one without `lang=` the install's
+    PULSE_LOCALE; a forged link the install's language too (no subscription to ask)."""
+    engine = setup[0]
+    store = UserData(engine)
+    owner = store.owner("rita")
+    app = create_app(load_settings({"PULSE_HOME": str(tmp_path), "PULSE_AUTH": "required",
+                                    "PULSE_SECRET_KEY": SECRET, "PULSE_LOCALE": "fr"}),
+                     engine=engine)
+    client = app.server.test_client()
+    made = []
+    try:
+        for query in ("state=RJ&lang=fr", "state=RJ&lang=pt-BR", "state=RJ"):
+            view = store.save_view(owner, {"name": f"RJ {len(made)}", "query": query})
+            made.append((view["id"], store.subscribe(owner, {"view_id": view["id"],
+                                                             "frequency": "monthly"})["id"]))
+        pages = [client.get(f"/unsubscribe/{unsubscribe_token(SECRET, sub)}"
+                            ).get_data(as_text=True) for _, sub in made]
+        assert '<html lang="fr">' in pages[0] and "Ne plus recevoir ce résumé par e-mail ?" \
+            in pages[0] and ">Se désabonner<" in pages[0]
+        assert "Parar de receber este resumo por e-mail?" in pages[1]
+        assert "Ne plus recevoir ce résumé par e-mail ?" in pages[2]  # PULSE_LOCALE=fr
+        forged = client.get("/unsubscribe/nonsense")
+        assert forged.status_code == 404
+        assert "Ce lien n’est pas valide." in forged.get_data(as_text=True)
+    finally:  # leave no subscription behind for the other tests' digests
+        for view_id, sub in made:
+            store.unsubscribe(owner, sub)
+            store.delete_view(owner, view_id)

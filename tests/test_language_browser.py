@@ -25,6 +25,7 @@ from browser import (
 )
 from langs import FR, PT
 from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.keys import Keys
 from sqlalchemy import Engine
 from test_dashboard import (  # noqa: F401 - fixtures, shared with the dashboard's tests
     dash_duo,
@@ -58,6 +59,12 @@ const bar = gd.querySelector('.barlayer .trace .point path');
 bar.scrollIntoView({block: 'center', behavior: 'instant'});
 return bar;
 """
+
+
+PT_MONTH_NAMES = ("janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho",
+                  "agosto", "setembro", "outubro", "novembro", "dezembro")
+EN_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
+                  "September", "October", "November", "December")
 
 
 def texts(driver: Any, selector: str) -> list[str]:
@@ -99,6 +106,15 @@ def test_portuguese_page_numbers_axis_hover_and_switch(
     hover = wait_until(lambda: " ".join(texts(driver, "#category-chart .hoverlayer text")),
                        timeout=5, message="no hover label on the top category's bar")
     assert want in hover, (want, hover)
+
+    # the date picker's calendar: Brazil's month names (date-fns's pt-BR, assets/vendor)
+    click(driver, driver.find_element("id", "f-dates"))  # the range's start input
+    calendar = wait_until(lambda: " ".join(texts(
+        driver, ".dash-datepicker-calendar-container")), timeout=10,
+        message="the date picker's calendar did not open")
+    assert any(m in calendar for m in PT_MONTH_NAMES), calendar
+    assert not any(m in calendar for m in EN_MONTH_NAMES), calendar
+    ActionChains(driver).send_keys(Keys.ESCAPE).perform()
 
     # the header's menu: French, the same filters; the cookie keeps it without lang=
     click(driver, driver.find_element("css selector", "#lang-menu .dropdown-toggle"))

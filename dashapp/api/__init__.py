@@ -16,7 +16,7 @@ from .dashboard import api, health
 from .insight import insight_api
 from .orders import orders_api
 from .sellers import sellers_api
-from .userdata import unsubscribe_page, userdata_api
+from .userdata import userdata_api
 
 
 def register_api(server: Flask) -> None:
@@ -25,7 +25,6 @@ def register_api(server: Flask) -> None:
     ("pulse_userdata")."""
     server.register_blueprint(userdata_api)  # before `api`: its catch-all answers 405
     server.register_blueprint(api)
-    server.register_blueprint(unsubscribe_page)
     server.register_blueprint(insight_api)
     server.register_blueprint(orders_api)
     server.register_blueprint(customers_api)

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..config import LOCALES
 from ..filters import FILTER_PARAMS, LIST_PARAMS
-from ..insight import forecast, reports
+from ..insight import forecast, notes, reports
 from ..insight.answers import GRAINS_IMPACT, GRAINS_SHORTAGES
 from ..insight.impact import MIN_BASELINE_DAYS
 from ..metrics import KPI_FIELDS, MONEY_FIELDS
@@ -370,13 +370,30 @@ def _totals() -> dict[str, Any]:
                         "description": "the interval excludes 0"}}}
 
 
+def _reason_code(what: str) -> dict[str, Any]:
+    """`reason_code` and `reason_values`: `what` as a stable code, to translate."""
+    return {"reason_code": {
+        "type": ["string", "null"], "enum": [*notes.CODES, None],
+        "description": f"{what} as a stable code (the English text may change; the code "
+                       "does not), for a client that writes its own words"},
+            "reason_values": {"type": ["object", "null"],
+                              "description": "the code's values (numbers, ISO dates, lists)"}}
+
+
+def _note_code() -> dict[str, Any]:
+    return {"type": "object", "required": ["code", "values"], "properties": {
+        "code": {"type": "string", "enum": list(notes.CODES)},
+        "values": {"type": "object"}}}
+
+
 def _group_row() -> dict[str, Any]:
     t = _totals()
     return {"type": "object", "required": ["key", *reports.SUMMARY_KEYS, "reason"],
             "properties": {"key": {"type": "string"}, **t["properties"],
                            "actual": _num(), "reason": {
                                "type": ["string", "null"],
-                               "description": "why there is no estimate for this row"}}}
+                               "description": "why there is no estimate for this row"},
+                           **_reason_code("reason")}}
 
 
 def _shortage_point() -> dict[str, Any]:
@@ -542,6 +559,8 @@ def _insight_components() -> dict[str, Any]:
                 m: {"$ref": "#/components/schemas/ImpactTotals"} for m in reports.METRICS}},
             "model": {"type": "string"},
             "notes": {"type": "array", "items": {"type": "string"}},
+            "note_codes": {"type": "array", "items": _note_code(),
+                           "description": "notes as stable codes and values"},
             "grain": {"type": "string", "enum": list(GRAINS_IMPACT)},
             "series": {"type": "array", "items": {"$ref": "#/components/schemas/ImpactPoint"}},
             "by_category": {"type": "array", "items": {
@@ -558,6 +577,7 @@ def _insight_components() -> dict[str, Any]:
                 "horizon": {"type": "integer"}, "level": {"type": "number"},
                 "available": {"type": "boolean"},
                 "reason": {"type": ["string", "null"]},
+                **_reason_code("reason"),
                 **model_fields,
                 "points": {"type": "array", "items": {
                     "$ref": "#/components/schemas/ForecastPoint"}},

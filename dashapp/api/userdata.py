@@ -14,12 +14,10 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from ..filters import FilterError, shown
 from ..jsonout import jsonable
-from ..userdata import UnknownUser, UserData, subscription_of
+from ..userdata import UnknownUser, UserData
 from .common import date_param, error, register_error_handlers
 
 userdata_api = Blueprint("pulse_userdata", __name__, url_prefix="/api/v1")
-#: the digests' one-click unsubscribe link: public (the signed token is the permission)
-unsubscribe_page = Blueprint("pulse_unsubscribe", __name__)
 register_error_handlers(userdata_api)
 
 
@@ -176,29 +174,3 @@ def delete_subscription(subscription_id: str) -> Response:
     if not store().unsubscribe(owner(), ident):
         return error(404, f"no subscription {ident}")
     return Response(status=204)
-
-
-_UNSUBSCRIBE_FORM = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>Unsubscribe · Pulse</title><link rel="stylesheet" href="/assets/vendor/bootstrap.min.css">
-</head><body class="container py-5"><h1 class="h4">Pulse</h1><p>{message}</p>{form}</body></html>
-"""
-
-
-@unsubscribe_page.route("/unsubscribe/<token>", methods=["GET", "POST"])
-def unsubscribe(token: str) -> Response:
-    """GET asks (a link scanner must not unsubscribe anyone); POST, the button or a mail
-    client's one-click (RFC 8058, `List-Unsubscribe-Post`), does it."""
-    secret = current_app.config.get("SECRET_KEY") or getattr(
-        current_app.config.get("PULSE_SETTINGS"), "secret_key", None)
-    found = subscription_of(secret, token) if secret else None
-    if found is None:
-        return Response(_UNSUBSCRIBE_FORM.format(message="This link is not valid.", form=""),
-                        status=404, mimetype="text/html")
-    if request.method == "GET":
-        form = ('<form method="post"><button class="btn btn-primary" type="submit">'
-                "Unsubscribe</button></form>")
-        return Response(_UNSUBSCRIBE_FORM.format(
-            message="Stop e-mailing this digest?", form=form), mimetype="text/html")
-    store().unsubscribe_link(found)
-    return Response(_UNSUBSCRIBE_FORM.format(message="You are unsubscribed.", form=""),
-                    mimetype="text/html")

@@ -38,7 +38,7 @@ from ..filters import DATE_PARAMS
 from ..metrics import KPI_FIELDS
 from ..page import formatting as fmt
 from ..page import urlstate
-from ..page.i18n import Lang, lang_for, normalise
+from ..page.i18n import Lang, subscriber_lang
 from ..queries import userdata as reads
 from ..service import PulseService
 from ..userdata import unsubscribe_token
@@ -103,7 +103,7 @@ TOP = 3
 def top_lines(tops: dict[str, list[dict]], lang: Lang) -> list[tuple[str, str, str]]:
     """(dimension label, value, sales) of the period's largest states and categories."""
     _ = lang.gettext
-    labels = {"state": _("States"), "category": _("Categories")}
+    labels = {"state": lang.place("States"), "category": _("Categories")}
     return [(labels[dim], str(row["key"]), fmt.money(row.get("sales"), lang))
             for dim, rows in tops.items() for row in rows]
 
@@ -124,8 +124,9 @@ def compose(sub: dict, kpis: dict, lang: Lang, period: tuple[date, date], link: 
     if unsubscribe:
         msg["List-Unsubscribe"] = f"<{unsubscribe}>"
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    stop = _("Unsubscribe")
     plain = "\n".join([f"{sub['name']} · {span}", "", *[f"{k}: {v} ({c})" for k, v, c in rows],
-                       "", link, *([f"Unsubscribe: {unsubscribe}"] if unsubscribe else [])])
+                       "", link, *([f"{stop}: {unsubscribe}"] if unsubscribe else [])])
     msg.set_content(plain)
     cells = "".join(f"<tr><td>{escape(k)}</td><td><b>{escape(v)}</b></td>"
                     f"<td>{escape(c)}</td></tr>" for k, v, c in rows)
@@ -133,7 +134,8 @@ def compose(sub: dict, kpis: dict, lang: Lang, period: tuple[date, date], link: 
         f"<html lang=\"{lang.code.replace('_', '-')}\"><body><h2>{escape(sub['name'])}</h2>"
         f"<p>{escape(span)}</p><table>{cells}</table>"
         f"<p><a href=\"{escape(link)}\">{escape(link)}</a></p>"
-        + (f"<p><a href=\"{escape(unsubscribe)}\">Unsubscribe</a></p>" if unsubscribe else "")
+        + (f"<p><a href=\"{escape(unsubscribe)}\">{escape(stop)}</a></p>" if unsubscribe
+           else "")
         + "</body></html>", subtype="html")
     return msg
 
@@ -155,8 +157,9 @@ def send(smtp: Smtp, msg: EmailMessage) -> None:
 
 
 def run(engine: Engine, service: PulseService, smtp: Smtp, now: datetime, base_url: str,
-        currency: str, secret: str | None = None) -> tuple[int, int]:
-    """(sent, failed) of the digests due at `now`."""
+        currency: str, secret: str | None = None, locale: str = "en") -> tuple[int, int]:
+    """(sent, failed) of the digests due at `now`; `locale` (PULSE_LOCALE) is the language
+    of a digest whose view names none."""
     sent = failed = 0
     with writes.digest_lock(engine):
         with engine.connect() as conn:
@@ -166,17 +169,17 @@ def run(engine: Engine, service: PulseService, smtp: Smtp, now: datetime, base_u
             with engine.connect() as conn:
                 if reads.digest_sent(conn, sub["id"], period[0]):
                     continue
-            ok = deliver(engine, service, smtp, sub, period, base_url, currency, secret)
+            ok = deliver(engine, service, smtp, sub, period, base_url, currency, secret,
+                         locale)
             sent, failed = sent + ok, failed + (not ok)
     return sent, failed
 
 
 def deliver(engine: Engine, service: PulseService, smtp: Smtp, sub: dict,
             period: tuple[date, date], base_url: str, currency: str,
-            secret: str | None = None) -> bool:
+            secret: str | None = None, locale: str = "en") -> bool:
     where = {"subscription": sub["id"], "period": period[0].isoformat()}
-    code = normalise((urlstate.parse_search(sub["query"]).get("lang") or [None])[0]) or "en"
-    lang = lang_for(code, currency)
+    lang = subscriber_lang(sub["query"], locale, currency)
     try:
         filters = digest_filters(service, sub["query"], *period)
         kpis = service.kpis(filters)
@@ -211,7 +214,7 @@ def cmd_notify_run(args: argparse.Namespace) -> int:
     service = PulseService(engine, ResultCache(settings))
     base = os.environ.get("PULSE_PUBLIC_URL", "http://127.0.0.1:8050")
     sent, failed = run(engine, service, smtp, now, base, settings.currency,
-                       settings.secret_key)
+                       settings.secret_key, settings.locale)
     print(f"digests: {sent} sent, {failed} failed (tried again next run)")
     return 0 if not failed else 1
 

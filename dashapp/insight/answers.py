@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..filters import FilterError, Filters
+from ..filters import Filters
 from ..service import StaleVersion
 from . import reports
 from .runner import DEFAULT_WAIT, InsightRunner, Pending
@@ -105,7 +105,7 @@ class InsightAnswers:
         reading the database again."""
         problem = reports.window_check(filters, params)
         if problem:
-            raise FilterError(*problem)
+            raise problem
         svc = self.service
 
         def compute(view: Reader) -> dict:

@@ -27,7 +27,8 @@ least 24 (a yearly season has to be seen twice before it can be told from noise;
 Theta need two cycles to initialise), and at least 6 months are held out, so every model
 is judged on 6 x 1..6 forecasts before one is shown. Below it, or with a month without any
 order (log models cannot use it, and a forecast of such a sparse series would be noise),
-no forecast is made and ``reason`` says why.
+no forecast is made and ``reason`` says why (in English; ``reason_code`` and
+``reason_values`` say it for a face to translate, see ``notes``).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from .notes import Note, note
 
 SEASON = 12
 MAX_HORIZON = 6
@@ -260,17 +263,21 @@ def choose(scores: list[Score]) -> Score:
 # --- the answer for one series ----------------------------------------------------------
 
 
-def refusal(y: pd.Series) -> str | None:
+def refusal(y: pd.Series) -> Note | None:
     """Why `y` (whole months) cannot be forecast, or None when it can."""
     if len(y) < MIN_MONTHS:
-        return (f"only {len(y)} whole months of history for these filters; a forecast needs "
-                f"at least {MIN_MONTHS} ({MIN_TRAIN} to fit on, as a yearly season must be "
-                f"seen twice, and {MIN_HELD_OUT} to backtest on)")
+        return note("short_history",
+                    f"only {len(y)} whole months of history for these filters; a forecast "
+                    f"needs at least {MIN_MONTHS} ({MIN_TRAIN} to fit on, as a yearly season "
+                    f"must be seen twice, and {MIN_HELD_OUT} to backtest on)",
+                    months=len(y), needed=MIN_MONTHS, train=MIN_TRAIN, held_out=MIN_HELD_OUT)
     empty = [p.strftime("%Y-%m") for p, v in y.items() if not v > 0]
     if empty:
         shown = ", ".join(empty[:6]) + (" ..." if len(empty) > 6 else "")
-        return (f"{len(empty)} month(s) without any sales for these filters ({shown}): the "
-                "series is too sparse to forecast")
+        return note("empty_months",
+                    f"{len(empty)} month(s) without any sales for these filters ({shown}): "
+                    "the series is too sparse to forecast",
+                    count=len(empty), months=empty[:6], more=len(empty) > 6)
     return None
 
 
@@ -287,6 +294,9 @@ class Bundle:
     reason: str | None = None
     months: int = 0
     last: pd.Timestamp | None = None
+    #: `reason` as a code and its values (notes.py), for a face to translate.
+    reason_code: str | None = None
+    reason_values: dict[str, object] = field(default_factory=dict)
     errors: dict[str, list[tuple[int, float, float]]] = field(default_factory=dict)
     predictions: dict[str, Prediction] = field(default_factory=dict)
 
@@ -298,6 +308,8 @@ class SeriesForecast:
     available: bool
     reason: str | None = None
     model: str | None = None
+    reason_code: str | None = None
+    reason_values: dict[str, object] = field(default_factory=dict)
     scores: list[Score] = field(default_factory=list)
     backtest_months: int = 0
     periods: list[pd.Timestamp] = field(default_factory=list)
@@ -314,7 +326,8 @@ def prepare(y: pd.Series, levels: tuple[float, ...] = LEVELS,
     """Backtest every model on `y` (monthly, index = month starts) and forecast with each."""
     why = refusal(y)
     if why:
-        return Bundle(available=False, reason=why)
+        return Bundle(available=False, reason=why.text, reason_code=why.code,
+                      reason_values=dict(why.values))
     values = y.to_numpy(dtype=float)
     months = backtest_months(len(values))
     errors = backtest_errors(values, MAX_HORIZON, months, models)
@@ -328,7 +341,9 @@ def select(bundle: Bundle, horizon: int) -> SeriesForecast:
     if not 1 <= horizon <= MAX_HORIZON:
         raise ValueError(f"horizon must be 1..{MAX_HORIZON}, not {horizon}")
     if not bundle.available or bundle.last is None:
-        return SeriesForecast(available=False, reason=bundle.reason)
+        return SeriesForecast(available=False, reason=bundle.reason,
+                              reason_code=bundle.reason_code,
+                              reason_values=bundle.reason_values)
     scores = score(bundle.errors, horizon)
     best = choose(scores)
     pred = bundle.predictions[best.model]
@@ -353,6 +368,7 @@ def forecast_series(y: pd.Series, horizon: int, levels: tuple[float, ...] = LEVE
 def bundle_to_dict(bundle: Bundle) -> dict[str, object]:
     return {
         "available": bundle.available, "reason": bundle.reason, "months": bundle.months,
+        "reason_code": bundle.reason_code, "reason_values": bundle.reason_values,
         "last": bundle.last.date().isoformat() if bundle.last is not None else None,
         "errors": {m: [list(r) for r in rows] for m, rows in bundle.errors.items()},
         "predictions": {
@@ -366,6 +382,9 @@ def bundle_to_dict(bundle: Bundle) -> dict[str, object]:
 def bundle_from_dict(raw: dict) -> Bundle:
     return Bundle(
         available=bool(raw["available"]), reason=raw["reason"], months=int(raw["months"]),
+        # .get: a bundle cached before the codes existed has none (the page then shows
+        # the English reason)
+        reason_code=raw.get("reason_code"), reason_values=dict(raw.get("reason_values") or {}),
         last=pd.Timestamp(raw["last"]) if raw["last"] else None,
         errors={m: [(int(s), float(e), float(a)) for s, e, a in rows]
                 for m, rows in raw["errors"].items()},

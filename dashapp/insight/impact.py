@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from .calendar import EVENTS, event_indicators
+from .notes import Note, note
 
 #: Fewest baseline days accepted: a year. A shorter window cannot tell the yearly season
 #: from the trend, and its interval is not honest: with 200 days of demo data a nominal 95%
@@ -81,7 +82,14 @@ _EPOCH = pd.Timestamp("2000-01-01")
 
 
 class ImpactError(ValueError):
-    """The series cannot support an estimate (too little history, nothing after the event)."""
+    """The series cannot support an estimate (too little history, nothing after the event).
+
+    Its text is English (the API's 400); `note` says the same as a code and values, for a
+    face to translate (``notes``)."""
+
+    def __init__(self, why: Note) -> None:
+        super().__init__(why.text)
+        self.note = why
 
 
 @dataclass(frozen=True)
@@ -151,6 +159,8 @@ class Impact:
     series: pd.DataFrame = field(repr=False)  # period, actual, expected, lower, upper
     #: Why there is no lift (then expected*, lift* are None), else None.
     reason: str | None = None
+    #: `notes` (and so `reason`) as codes and values, for a face to translate.
+    coded: tuple[Note, ...] = ()
 
 
 def _design(days: pd.DatetimeIndex, origin: pd.Timestamp, harmonics: int,
@@ -258,7 +268,7 @@ def fit_baseline(y: pd.Series) -> Fit:
     values = y.to_numpy(dtype=float)
     scale = float(values.mean())
     if not np.isfinite(scale) or scale <= 0:
-        raise ImpactError("the baseline window has no sales")
+        raise ImpactError(note("baseline_no_sales", "the baseline window has no sales"))
     harmonics = FOURIER_PAIRS if len(days) >= YEARLY_MIN_DAYS else 0
     ind = event_indicators(days)
     events = tuple(e for i, e in enumerate(EVENTS) if ind[:, i].any())
@@ -306,7 +316,7 @@ def estimate_impact(y: pd.Series, event: date, baseline_days: int | None = None,
     y.index = pd.DatetimeIndex(y.index)
     nonzero = np.flatnonzero(y.to_numpy() > 0)
     if nonzero.size == 0:
-        raise ImpactError("no sales at all for these filters")
+        raise ImpactError(note("no_sales", "no sales at all for these filters"))
     y = y.iloc[nonzero[0]:]
     ev = pd.Timestamp(event)
     pre = y[y.index < ev]
@@ -314,14 +324,18 @@ def estimate_impact(y: pd.Series, event: date, baseline_days: int | None = None,
         pre = pre[pre.index >= ev - pd.Timedelta(days=baseline_days)]
     if len(pre) < MIN_BASELINE_DAYS:
         have = f"only {len(pre)} days" if len(pre) else "no days"
-        raise ImpactError(f"{have} of data before {event} (at least {MIN_BASELINE_DAYS} are "
-                          "needed to fit the baseline)")
+        raise ImpactError(note(
+            "short_baseline", f"{have} of data before {event} (at least {MIN_BASELINE_DAYS} "
+            "are needed to fit the baseline)",
+            days=len(pre), event=ev.date().isoformat(), needed=MIN_BASELINE_DAYS))
     post = y[y.index >= ev]
     if post_days is not None:
         post = post[post.index < ev + pd.Timedelta(days=post_days)]
     if len(post) < MIN_POST_DAYS:
-        raise ImpactError(f"only {len(post)} days of data from {event} on (at least "
-                          f"{MIN_POST_DAYS} are needed)")
+        raise ImpactError(note(
+            "short_window", f"only {len(post)} days of data from {event} on (at least "
+            f"{MIN_POST_DAYS} are needed)",
+            days=len(post), event=ev.date().isoformat(), needed=MIN_POST_DAYS))
     a = (1 - level) / 2
     actual = float(post.sum())
     span = {"event": event, "baseline_start": pre.index[0].date(),
@@ -329,10 +343,11 @@ def estimate_impact(y: pd.Series, event: date, baseline_days: int | None = None,
             "post_end": post.index[-1].date(), "actual": actual, "level": level}
     active = int((pre.to_numpy() > 0).sum())
     if active < MIN_ACTIVE_DAYS:
-        return _not_estimable(
-            span, pre, post, ev, grain, with_series,
+        return _not_estimable(span, pre, post, ev, grain, with_series, note(
+            "few_active_days",
             f"only {active} day{'s' if active != 1 else ''} with sales in the baseline (at "
-            f"least {MIN_ACTIVE_DAYS} are needed to fit it): too little data for a lift")
+            f"least {MIN_ACTIVE_DAYS} are needed to fit it): too little data for a lift",
+            days=active, needed=MIN_ACTIVE_DAYS))
     fit = fit_baseline(pre)
     post_idx = pd.DatetimeIndex(post.index)
     x_post = fit.design(post_idx)
@@ -340,11 +355,12 @@ def estimate_impact(y: pd.Series, event: date, baseline_days: int | None = None,
     expected = float(mu_hat.sum())
     worth = fit.counts(expected)
     if not (np.isfinite(expected) and worth >= MIN_EXPECTED_COUNT):
-        return _not_estimable(
-            span, pre, post, ev, grain, with_series,
+        return _not_estimable(span, pre, post, ev, grain, with_series, note(
+            "thin_projection",
             f"the baseline expects only about {worth:.1f} orders' worth over the window (at "
             f"least {MIN_EXPECTED_COUNT:g} are needed): too little data for a lift",
-            _model_name(fit))
+            worth=round(float(worth), 1) if np.isfinite(worth) else None,
+            needed=MIN_EXPECTED_COUNT), _model_name(fit))
     rng = np.random.default_rng(seed)
     mu_draws = fit.draws_from(x_post, n_draws, rng)
     cf = fit.noisy(mu_draws.sum(axis=0), len(post), rng)
@@ -358,18 +374,21 @@ def estimate_impact(y: pd.Series, event: date, baseline_days: int | None = None,
 
     notes = []
     if fit.harmonics == 0:
-        notes.append(f"baseline shorter than {YEARLY_MIN_DAYS} days: no yearly seasonality "
-                     "fitted, the projection has the weekday profile and the trend only")
+        notes.append(note(
+            "no_yearly_season", f"baseline shorter than {YEARLY_MIN_DAYS} days: no yearly "
+            "seasonality fitted, the projection has the weekday profile and the trend only",
+            days=YEARLY_MIN_DAYS))
     in_window = event_indicators(post_idx).any(axis=0)
     unseen = [e for i, e in enumerate(EVENTS) if in_window[i] and e not in fit.events]
     if unseen:
-        notes.append("retail events in the window that the baseline never saw (assumed to "
-                     "have no effect): " + ", ".join(unseen))
+        notes.append(note("unseen_events", "retail events in the window that the baseline "
+                          "never saw (assumed to have no effect): " + ", ".join(unseen),
+                          events=unseen))
     return Impact(
         **span, expected=expected, expected_low=cf_low, expected_high=cf_high, lift=lift,
         lift_low=lift_low, lift_high=lift_high,
         significant=bool(lift_low > 0 or lift_high < 0), model=_model_name(fit),
-        notes=tuple(notes), series=series,
+        notes=tuple(n.text for n in notes), series=series, coded=tuple(notes),
     )
 
 
@@ -380,7 +399,7 @@ def _model_name(fit: Fit) -> str:
 
 
 def _not_estimable(span: dict, pre: pd.Series, post: pd.Series, ev: pd.Timestamp,
-                   grain: str, with_series: bool, reason: str,
+                   grain: str, with_series: bool, reason: Note,
                    model: str = MODEL + " (not fitted: too little data)") -> Impact:
     """The answer for a series too thin for a lift: the actual values, no expectation."""
     series = pd.DataFrame(columns=["period", "actual", "expected", "lower", "upper"])
@@ -394,8 +413,8 @@ def _not_estimable(span: dict, pre: pd.Series, post: pd.Series, ev: pd.Timestamp
         series = pd.concat(parts, ignore_index=True)
     return Impact(**span, expected=None, expected_low=None, expected_high=None, lift=None,
                   lift_low=None, lift_high=None, significant=False,
-                  model=model, notes=(reason,),
-                  series=series, reason=reason)
+                  model=model, notes=(reason.text,),
+                  series=series, reason=reason.text, coded=(reason,))
 
 
 def _series(fit: Fit, pre: pd.Series, post: pd.Series, ev: pd.Timestamp, grain: str,

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 import pandas as pd
 from sqlalchemy import Connection
 
-from ..filters import Filters
+from ..filters import FilterError, Filters
 from . import data, forecast, shortages
 from .impact import (
     MIN_BASELINE_DAYS,
@@ -28,6 +28,7 @@ from .impact import (
     ImpactError,
     estimate_impact,
 )
+from .notes import Note, note
 
 DEFAULT_EVENT = date(2020, 3, 11)
 #: Selectable events (the page offers those inside the data's range).
@@ -148,11 +149,18 @@ def _group_rows(inputs: dict, p: ImpactParams, dim: str) -> list[dict[str, objec
                             n_draws=ROW_DRAWS)
         except ImpactError as exc:
             rows.append({"key": group["key"], **dict.fromkeys(SUMMARY_KEYS),
-                         "reason": str(exc)})
+                         "reason": str(exc), **_reason_code(exc.note)})
             continue
-        rows.append({"key": group["key"], **_summary(imp, p.metric), "reason": imp.reason})
+        rows.append({"key": group["key"], **_summary(imp, p.metric), "reason": imp.reason,
+                     **_reason_code(imp.coded[0] if imp.reason and imp.coded else None)})
     rows.sort(key=_by_lift)
     return rows
+
+
+def _reason_code(why: Note | None) -> dict[str, object]:
+    """A row's `reason` as a code and values (``notes``), beside its English text."""
+    return {"reason_code": why.code if why else None,
+            "reason_values": dict(why.values) if why else None}
 
 
 def _by_lift(row: dict[str, object]) -> tuple[bool, float, str]:
@@ -202,6 +210,8 @@ def impact_from_inputs(inputs: dict, p: ImpactParams,
         "totals": {m: _summary(fits[m], m) for m in METRICS},
         "model": main.model,
         "notes": list(dict.fromkeys(main.notes + fits["sales"].notes)),
+        "note_codes": list({n.text: n.to_json()
+                            for n in main.coded + fits["sales"].coded}.values()),
         "grain": p.grain,
         "series": series,
         "by_category": _group_rows(inputs, p, "category"),
@@ -211,23 +221,38 @@ def impact_from_inputs(inputs: dict, p: ImpactParams,
     }
 
 
-def window_check(filters: Filters, p: ImpactParams) -> tuple[str, str] | None:
-    """(parameter, message) when the event or windows cannot work with the filters'
-    date range; cheap, so the API answers 400 before any model work."""
+class WindowError(FilterError):
+    """An event or window the filters' date range cannot support: the API's 400 naming
+    `event`, in English; `note` says it as a code and values (``notes``)."""
+
+    def __init__(self, why: Note) -> None:
+        super().__init__("event", why.text)
+        self.note = why
+
+
+def window_check(filters: Filters, p: ImpactParams) -> WindowError | None:
+    """The problem when the event or windows cannot work with the filters' date range;
+    cheap, so the API answers 400 before any model work."""
     assert filters.start and filters.end
+    event, start, end = p.event.isoformat(), filters.start.isoformat(), filters.end.isoformat()
     if not filters.start <= p.event <= filters.end:
-        return ("event", f"event {p.event} is outside the data range {filters.start} to "
-                         f"{filters.end} (for these filters)")
+        return WindowError(note(
+            "event_outside", f"event {event} is outside the data range {start} to {end} "
+            "(for these filters)", event=event, start=start, end=end))
     before = (p.event - filters.start).days
     if before < MIN_BASELINE_DAYS:
-        first = filters.start + timedelta(days=MIN_BASELINE_DAYS)
-        return ("event", f"event {p.event} has only {before} days of data before it (from "
-                         f"{filters.start}); the baseline needs at least {MIN_BASELINE_DAYS}, "
-                         f"so the earliest possible event is {first}")
+        first = (filters.start + timedelta(days=MIN_BASELINE_DAYS)).isoformat()
+        return WindowError(note(
+            "event_too_early", f"event {event} has only {before} days of data before it "
+            f"(from {start}); the baseline needs at least {MIN_BASELINE_DAYS}, so the "
+            f"earliest possible event is {first}", event=event, days=before, start=start,
+            needed=MIN_BASELINE_DAYS, earliest=first))
     after = (filters.end - p.event).days + 1
     if after < MIN_POST_DAYS:
-        return ("event", f"event {p.event} leaves only {after} days of data after it (to "
-                         f"{filters.end}); at least {MIN_POST_DAYS} are needed")
+        return WindowError(note(
+            "event_too_late", f"event {event} leaves only {after} days of data after it (to "
+            f"{end}); at least {MIN_POST_DAYS} are needed", event=event, days=after, end=end,
+            needed=MIN_POST_DAYS))
     return None
 
 
@@ -286,12 +311,14 @@ def forecast_view(bundle: dict, horizon: int) -> dict[str, object]:
                              "months": fc.backtest_months,
                              "models": [_score(s) for s in fc.scores]}}
 
-    reason = sales.reason or orders.reason
+    refused = sales if sales.reason else orders
     return {
         "horizon": horizon,
         "level": 0.95,
         "available": available,
-        "reason": None if available else reason,
+        "reason": None if available else refused.reason,
+        "reason_code": None if available else refused.reason_code,
+        "reason_values": None if available else refused.reason_values,
         **describe(sales),
         "points": points,
         "orders": describe(orders),

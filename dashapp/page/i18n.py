@@ -21,17 +21,19 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from gettext import NullTranslations
 from pathlib import Path
+from urllib.parse import parse_qs
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-from ..config import LOCALES, normalise_locale
+from ..config import COUNTRIES, LOCALES, country_code, normalise_locale
 from .formatting import N_, NumberStyle
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,24 @@ COOKIE = "pulse_lang"
 PLOTLY_LOCALES = {"en": "en", "pt_BR": "pt-BR", "fr": "fr", "fr_MA": "fr"}
 #: A bare language in Accept-Language (`pt`, `fr`) picks this locale of it.
 LANGUAGE_DEFAULT = {"en": "en", "pt": "pt_BR", "fr": "fr"}
+
+#: The texts that name the map's areas, as another country's unit says them (the source
+#: texts are Brazil's: states, grouped in regions). Morocco's map shows regions, which
+#: `regions.MOROCCO` groups in areas; so "Region" becomes "Area" there, never "Region" twice.
+UNIT_TEXTS: dict[str, dict[str, str]] = {
+    "region": {
+        N_("State"): N_("Region"), N_("States"): N_("Regions"),
+        N_("All states"): N_("All regions"),
+        N_("Sales by state"): N_("Sales by region"),
+        N_("Click a state to filter; click it again to clear; shift-click: its orders"):
+            N_("Click a region to filter; click it again to clear; shift-click: its orders"),
+        N_("No categories or states to list."): N_("No categories or regions to list."),
+        N_("No categories or states to rank."): N_("No categories or regions to rank."),
+        N_("Region"): N_("Area"), N_("All regions"): N_("All areas"),
+        N_("Sales, freight and payments per region"):
+            N_("Sales, freight and payments per area"),
+    },
+}
 
 #: Texts other branches add to the page, kept in the catalogs ahead of their merge.
 UPCOMING = (N_("Repeat customers"),)
@@ -148,6 +168,11 @@ class Lang(NumberStyle):
     def pgettext(self, context: str, message: str) -> str:
         return self.translations.pgettext(context, message)
 
+    def place(self, message: str) -> str:
+        """`message`, a text naming states or regions, translated in the words of the
+        country's map (`place_text`)."""
+        return self.gettext(place_text(message))
+
     @property
     def code(self) -> str:
         return self.locale
@@ -156,6 +181,12 @@ class Lang(NumberStyle):
     def plotly(self) -> str:
         """plotly.js's locale name (`config={"locale": ...}`)."""
         return PLOTLY_LOCALES.get(self.locale, "en")
+
+    @property
+    def week_start(self) -> int:
+        """The first day of the week in the date pickers' numbering (0 = Sunday), from
+        CLDR (Babel's is 0 = Monday): Sunday in Brazil, Monday in France and Morocco."""
+        return (self.cldr.first_week_day + 1) % 7
 
     @cached_property
     def name(self) -> str:
@@ -179,3 +210,19 @@ def lang_for(locale: str, currency: str) -> Lang:
 @lru_cache(maxsize=32)
 def _shared(code: str, currency: str) -> Lang:
     return Lang(locale=code, currency=currency, translations=_catalog(code))
+
+
+def subscriber_lang(query: str | None, default: str, currency: str) -> Lang:
+    """The language of a digest and of its unsubscribe page: the saved view's own (its
+    query's `lang=`, the language the person saved it in), else `default`
+    (`PULSE_LOCALE`, or the country's). No browser is asking, so no Accept-Language."""
+    named = (parse_qs((query or "").lstrip("?")).get("lang") or [None])[0]
+    return lang_for(normalise(named) or default, currency)
+
+
+def place_text(message: str) -> str:
+    """The English source of `message` for this install's country (`PULSE_COUNTRY`, read
+    at each call like `regions.region_map`): "State" stays "State" in Brazil and is
+    "Region" in Morocco (`UNIT_TEXTS`)."""
+    unit = COUNTRIES[country_code(os.environ)].unit
+    return UNIT_TEXTS.get(unit, {}).get(message, message)

@@ -230,7 +230,7 @@ def filter_bar(lang: Lang) -> html.Section:
                 html.Label(_("Date range"), htmlFor="f-dates", className="filter-label"),
                 dcc.DatePickerRange(id="f-dates", updatemode="bothdates",
                                     display_format=DATE_DISPLAY.get(lang.code, "DD/MM/YYYY"),
-                                    first_day_of_week=1,
+                                    first_day_of_week=lang.week_start,
                                     start_date_placeholder_text=_("Start"),
                                     end_date_placeholder_text=_("End"),
                                     className="filter-dates"),
@@ -243,8 +243,9 @@ def filter_bar(lang: Lang) -> html.Section:
             ]),
         ]),
         dbc.Row(className="g-2 align-items-end mt-1", children=[
-            _dropdown("state", _("State"), _("All states")),
-            _dropdown("region", _("Region"), _("All regions"), region_options),
+            _dropdown("state", lang.place("State"), lang.place("All states")),
+            _dropdown("region", lang.place("Region"), lang.place("All regions"),
+                      region_options),
             _dropdown("category", _("Category"), _("All categories")),
             _dropdown("payment_type", _("Payment type"), _("All payment types")),
             # its options come from the server as the person types (panels/sellers.py)
@@ -347,8 +348,9 @@ def charts_section(geo: GeoData, lang: Lang) -> html.Section:
         ]),
         dbc.Row(className="g-3 mt-0", children=[
             dbc.Col(lg=6, children=panel(
-                _("Sales by state"), _("Click a state to filter; click it again to clear; "
-                                       "shift-click: its orders"),
+                lang.place("Sales by state"),
+                lang.place("Click a state to filter; click it again to clear; "
+                           "shift-click: its orders"),
                 graph("state-map", "map", 430, lang, map_figure), "map", lang,
                 [map_tools, chart_button("map", lang)])),
             dbc.Col(lg=6, children=panel(
@@ -364,7 +366,7 @@ def charts_section(geo: GeoData, lang: Lang) -> html.Section:
                 graph("payment-chart", "payments", 330, lang), "payment", lang,
                 chart_button("payment", lang))),
             dbc.Col(lg=6, children=panel(
-                _("Summary of earnings"), _("Sales, freight and payments per region"),
+                _("Summary of earnings"), lang.place("Sales, freight and payments per region"),
                 html.Div(id="earnings-table", className="table-wrap"), "earnings", lang)),
         ]),
     ])

@@ -117,7 +117,7 @@ def earnings_table(rows: list[dict], lang: Lang) -> dbc.Table:
             for r in rows]
     classes = ["total-row" if r["key"] == "total" else ("selected-row" if r["selected"] else "")
                for r in rows]
-    head = [_("Region"), _("Orders"), money_header(_("Sales"), lang),
+    head = [lang.place("Region"), _("Orders"), money_header(_("Sales"), lang),
             money_header(_("Freight"), lang), money_header(_("Payments"), lang)]
     return table(head, body, classes, optional=(1,))
 
@@ -132,7 +132,7 @@ def view_caption(filters: Mapping[str, Any], previous: Mapping[str, Any], lang: 
         html.Span(_(" compared with "), className="text-muted"),
         html.Span(fmt.date_range(previous.get("start"), previous.get("end"), lang)),
     ]
-    active = [f"{_(FILTER_LABELS[n])}: "
+    active = [f"{lang.place(FILTER_LABELS[n])}: "
               f"{', '.join(filter_value(n, v, lang) for v in filters[n])}"
               for n in FILTER_DROPDOWNS if filters.get(n)]
     if active:

@@ -67,6 +67,14 @@ def due_digests(conn: Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in rows.mappings()]
 
 
+def subscription_query(conn: Connection, subscription_id: int) -> str | None:
+    """The saved view's query of a subscription (its language is the digest's); None when
+    there is no such subscription."""
+    return conn.execute(text(
+        "SELECT v.query FROM pulse_subscriptions s JOIN pulse_views v ON v.id = s.view_id "
+        "WHERE s.id = :s"), {"s": subscription_id}).scalar_one_or_none()
+
+
 def digest_sent(conn: Connection, subscription_id: int, period_start: date) -> bool:
     return conn.execute(text(
         "SELECT EXISTS (SELECT 1 FROM pulse_digests_sent WHERE subscription_id = :s "

@@ -228,7 +228,7 @@ def answer(service: PulseService, filters: Mapping[str, Any],
 def list_rows(rows: Sequence[Mapping[str, Any]], lang: Lang) -> html.Table:
     """The page's rows: id shortened (whole in the tooltip), dates as a table writes them."""
     _ = lang.gettext
-    head = [_("Customer"), _("State"), _("Orders"), money_header(_("Sales"), lang),
+    head = [_("Customer"), lang.place("State"), _("Orders"), money_header(_("Sales"), lang),
             _("First order"), _("Last order"), _("Since last")]
     optional = {4}
     return html.Table(className="table table-sm table-hover pulse-table mb-0",

@@ -32,6 +32,7 @@ from ..formatting import N_
 from ..i18n import Lang, lang_of
 from ..lazy import view_store
 from .frame import RETRY_MS, ask, choice_buttons, insight_card
+from .insight_texts import model_label, reason_text
 
 DEFAULT_HORIZON = 3
 METRIC_LABELS = {"sales": N_("Sales"), "orders": N_("Orders")}
@@ -69,9 +70,9 @@ def model_of(body: Mapping[str, Any], metric: str) -> Mapping[str, Any]:
 def backtest_texts(body: Mapping[str, Any], metric: str, lang: Lang) -> dict[str, str]:
     """What the view writes about the chosen model and its backtest error.
 
-    Keys: `model` (the API's label), `mape`, `mase`, `scope` (how many months were held
-    out, one origin each, and how many forecasts were scored). Dashes when there is no
-    forecast."""
+    Keys: `model` (its name in the reader's language), `mape`, `mase`, `scope` (how many
+    months were held out, one origin each, and how many forecasts were scored). Dashes
+    when there is no forecast."""
     _ = lang.gettext
     described = model_of(body, metric)
     backtest = described.get("backtest") or {}
@@ -91,7 +92,7 @@ def backtest_texts(body: Mapping[str, Any], metric: str, lang: Lang) -> dict[str
         scope = fmt.NONE
     mase = backtest.get("mase")
     return {
-        "model": str(described.get("model_label") or fmt.NONE),
+        "model": model_label(described.get("model"), lang, described.get("model_label")),
         "mape": fmt.percent(backtest.get("mape"), lang),
         "mase": fmt.NONE if mase is None else fmt.number(mase, lang, 2),
         "scope": scope,
@@ -119,9 +120,9 @@ def forecast_note(body: Mapping[str, Any], metric: str, lang: Lang) -> str:
 
 
 def refusal_text(body: Mapping[str, Any], lang: Lang) -> str:
-    """Why there is no forecast, in the API's own words."""
+    """Why there is no forecast: the API's reason (its code) in the reader's language."""
     _ = lang.gettext
-    reason = str(body.get("reason") or _("the history cannot support one"))
+    reason = reason_text(body, lang) or _("the history cannot support one")
     return _("No forecast for these filters: %(reason)s.") % {"reason": reason}
 
 
@@ -187,7 +188,7 @@ def models_table(body: Mapping[str, Any], metric: str, lang: Lang) -> html.Table
         html.Tbody([html.Tr(
             className="selected-row" if r.get("model") == chosen else "",
             title=_("chosen: smallest MASE") if r.get("model") == chosen else None,
-            children=[html.Td(str(r.get("label") or r.get("model"))),
+            children=[html.Td(model_label(r.get("model"), lang, r.get("label"))),
                       html.Td(fmt.percent(r.get("mape"), lang), className="num"),
                       html.Td(fmt.NONE if r.get("mase") is None
                               else fmt.number(r["mase"], lang, 2), className="num"),

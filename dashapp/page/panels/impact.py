@@ -33,6 +33,7 @@ from ..i18n import Lang, lang_of
 from ..lazy import view_store
 from ..problems import panel_message
 from .frame import RETRY_MS, insight_card, row_click_search
+from .insight_texts import error_text, notes_text, reason_text
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +75,7 @@ def summary_text(body: dict, lang: Lang) -> str:
     span = {"what": what, "start": fmt.nice_date(body.get("event"), lang),
             "end": fmt.nice_date(window.get("end"), lang)}
     if body.get("lift") is None:  # too little data under these filters: say why, no numbers
-        why = " ".join(str(n) for n in body.get("notes") or []).rstrip(".") \
-            or _("too little data")
+        why = " ".join(notes_text(body, lang)).rstrip(".") or _("too little data")
         return _("%(what)s from %(start)s to %(end)s: no estimate for these filters "
                  "(%(why)s).") % {**span, "why": why}
     return _("%(what)s from %(start)s to %(end)s: %(lift)s vs expected (%(interval)s "
@@ -122,7 +122,7 @@ def _row(dim: str, row: dict, metric: str, selected: set[str], lang: Lang) -> ht
     _ = lang.gettext
     key = str(row["key"])
     if row.get("lift") is None:  # too little data for a lift: say so, the reason on hover
-        reason = str(row.get("reason") or "")
+        reason = reason_text(row, lang)
         cells = [html.Td(key), html.Td(fmt.NONE, title=reason),
                  html.Td(_("not enough data"), title=reason, className="text-muted"),
                  html.Td(fmt.NONE), html.Td("")]
@@ -154,12 +154,14 @@ def impact_table(body: dict, filters_json: dict, lang: Lang) -> html.Div:
             continue
         selected = set(filters_json.get(dim) or ())
         parts.append(html.Table(className="table table-sm table-hover impact-table", children=[
-            html.Thead(html.Tr([html.Th(_(label)), html.Th(_("Lift")), html.Th(_("Interval")),
-                                html.Th(_("Difference")), html.Th(_("Significant"))])),
+            html.Thead(html.Tr([html.Th(lang.place(label)), html.Th(_("Lift")),
+                                html.Th(_("Interval")), html.Th(_("Difference")),
+                                html.Th(_("Significant"))])),
             html.Tbody([_row(dim, r, metric, selected, lang) for r in rows]),
         ]))
     if not parts:
-        return html.Div(_("No categories or states to rank."), className="empty-table")
+        return html.Div(lang.place("No categories or states to rank."),
+                        className="empty-table")
     return html.Div(parts)
 
 
@@ -182,7 +184,7 @@ def insight_panel(lang: Lang) -> html.Section:
                         dcc.DatePickerSingle(id="impact-event",
                                              date=reports.DEFAULT_EVENT.isoformat(),
                                              display_format="YYYY-MM-DD",
-                                             first_day_of_week=1),
+                                             first_day_of_week=lang.week_start),
                     ]),
                     dbc.Col(xs=12, md=True, className="filter-field", children=[
                         html.Div(_("Events"), className="filter-label"),
@@ -237,7 +239,8 @@ def register_insight_callbacks(app: Dash, answers: InsightAnswers) -> None:
                 False
         except (ImpactError, FilterError) as exc:
             return (charts.empty_figure(_("Not enough history around this event"), lang),
-                    _("Not enough history around the event: %(reason)s") % {"reason": exc},
+                    _("Not enough history around the event: %(reason)s") % {
+                        "reason": error_text(exc, lang)},
                     [], True)
         except (DatabaseUnavailable, NoData) as exc:
             return no_update, panel_message(exc, "impact", lang), no_update, True

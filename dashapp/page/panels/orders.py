@@ -198,7 +198,7 @@ def scope_text(scope: Mapping[str, Any] | None, lang: Lang) -> str:
         parts.append(_("All regions"))
     if dim in FILTER_LABELS and scope.get("keys"):
         values = ", ".join(filter_value(dim, k, lang) for k in scope["keys"])
-        parts.append(f"{_(FILTER_LABELS[dim])}: {values}")
+        parts.append(f"{lang.place(FILTER_LABELS[dim])}: {values}")
     return " · ".join(parts)
 
 
@@ -313,7 +313,7 @@ def columns(lang: Lang) -> tuple[tuple[str | None, Any, bool], ...]:
     _ = lang.gettext
     return (
         (None, _("Order"), False), ("purchased_at", _("Purchased"), False),
-        (None, _("State"), False), (None, _("Status"), False), (None, _("Items"), True),
+        (None, lang.place("State"), False), (None, _("Status"), False), (None, _("Items"), True),
         ("sales", money_header(_("Sales"), lang), True),
         (None, money_header(_("Freight"), lang), True),
         ("payments", money_header(_("Payments"), lang), True),

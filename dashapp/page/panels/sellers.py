@@ -116,7 +116,7 @@ def seller_table(rows: list[Mapping[str, Any]], selected: Iterable[str], lang: L
                         className="empty-table")
     chosen = set(selected)
     head = html.Thead(html.Tr([
-        html.Th(_(h), className=" ".join(c for c in (
+        html.Th(lang.place(h), className=" ".join(c for c in (
             "num" if i >= 2 else "", "optional-col" if i in OPTIONAL else "") if c) or None)
         for i, h in enumerate(HEADERS)]))
     return html.Div(className="table-scroll", children=html.Table(

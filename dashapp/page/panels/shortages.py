@@ -226,7 +226,7 @@ def group_tables(body: Mapping[str, Any], lang: Lang) -> html.Div:
             html.Table(className="table table-sm table-hover pulse-table shortage-table",
                        id=f"shortage-table-{dim}", children=[
                 html.Thead(html.Tr([
-                    html.Th(_(label)), html.Th(_("Orders"), className="num optional-col"),
+                    html.Th(lang.place(label)), html.Th(_("Orders"), className="num optional-col"),
                     html.Th(_("Unavailable"), className="num"),
                     html.Th(_("Late"), className="num"),
                     html.Th(_("Delivery"), className="num"),
@@ -235,7 +235,8 @@ def group_tables(body: Mapping[str, Any], lang: Lang) -> html.Div:
                 html.Tbody([_row(dim, r, grain, selected, lang) for r in rows]),
             ])])))
     if not parts:
-        return html.Div(_("No categories or states to list."), className="empty-table")
+        return html.Div(lang.place("No categories or states to list."),
+                        className="empty-table")
     return dbc.Row(parts, className="g-3")
 
 
