@@ -416,6 +416,8 @@ class UserData:
         rule = check_alert(body)
         if owner is None:
             raise FilterError("view_id", "alerts need sign-in (a user with an address)")
+        if self.view(owner, view_id) is None:
+            return None
         if "email" in rule["channels"] and not self._read(
                 lambda c: reads.user_email(c, owner)):
             raise FilterError("channels", "the email channel needs an e-mail address on "

@@ -142,7 +142,9 @@ def sentence(row: dict, lang: Lang) -> str:
     change = row["change"]
     return lang.gettext(CONDITIONS[row["op"]]).format(
         metric=lang.gettext(fmt.KPI_LABELS.get(metric, metric)),
-        period=fmt.date_range(row["period_start"], row["period_end"], lang),
+        period=(fmt.nice_date(row["period_start"], lang)
+                if row["period_start"] == row["period_end"]
+                else fmt.date_range(row["period_start"], row["period_end"], lang)),
         value=fmt.kpi_value(metric, _number(metric, row["value"]), lang),
         change=fmt.NONE if change is None else fmt.percent(abs(float(change)) / 100, lang),
         threshold=shown_threshold)
@@ -150,9 +152,9 @@ def sentence(row: dict, lang: Lang) -> str:
 
 def compose_email(row: dict, lang: Lang, text: str, link: str, smtp: Smtp) -> EmailMessage:
     label = lang.gettext(fmt.KPI_LABELS.get(row["metric"], row["metric"]))
+    word = lang.gettext("Alert")
     msg = EmailMessage()
-    msg["Subject"] = (f"Pulse · {lang.gettext('Alert')} · {header_safe(row['name'])} · "
-                      f"{label}")
+    msg["Subject"] = f"Pulse · {word} · {header_safe(row['name'])} · {label}"
     msg["From"] = smtp.sender
     msg["To"] = row["email"]
     msg.set_content("\n".join([row["name"], "", text, "", link]))
