@@ -304,3 +304,39 @@ def test_the_dialog_lists_alerts_and_history_as_the_page_writes_them():
     shown = texts(history_table(alert, [fired], PT))
     assert "falhou (ConnectionRefusedError: Connection refused)" in shown
     assert fmt.money(159, PT) in shown
+
+
+def test_the_dialog_adds_and_lists_an_alert_for_the_signed_in_user(accounts, tmp_path):
+    from test_saved_views_page import dash_call
+
+    app = make_app(accounts[0], tmp_path)
+    client = signed_in(app, "ana")
+    client.environ_base["HTTP_ORIGIN"] = "http://localhost"  # the page's own origin
+    store = app.server.extensions["pulse_userdata"]
+    view = store.save_view(store.owner("ana"), {"name": "Sul", "query": "state=RS"})
+    lang = {"locale": "fr", "currency": "BRL"}
+    try:
+        r = dash_call(client, "alert-create-result.children", {
+            "alert-create.n_clicks": 1, "alert-view.value": str(view["id"]),
+            "alert-metric.value": "orders", "alert-window.value": "week",
+            "alert-op.value": "drop_pct", "alert-threshold.value": 20,
+            "alert-channels.value": ["email"], "alerts-version.data": 0, "lang.data": lang})
+        assert r.status_code == 200, r.get_data(as_text=True)
+        body = r.get_json()["response"]
+        assert body["alerts-version"]["data"] == 1 and "Alerte ajoutée." in str(body)
+        [made] = store.alerts(store.owner("ana"))
+        assert (made["view_id"], made["metric"], made["op"], made["threshold"]) == (
+            view["id"], "orders", "drop_pct", 20)
+        listed = dash_call(client, "alerts-list.children", {
+            "alerts-modal.is_open": True, "alerts-version.data": 1, "lang.data": lang})
+        text_ = str(listed.get_json()["response"])
+        assert "Sul" in text_ and "Pas encore vérifiée" in text_ and "7 derniers jours" in text_
+        bad = dash_call(client, "alert-create-result.children", {
+            "alert-create.n_clicks": 2, "alert-view.value": str(view["id"]),
+            "alert-metric.value": "orders", "alert-window.value": "week",
+            "alert-op.value": "above", "alert-threshold.value": None,
+            "alert-channels.value": ["email"], "alerts-version.data": 1, "lang.data": lang})
+        assert "threshold" in str(bad.get_json()["response"])
+    finally:
+        with accounts[0].begin() as conn:
+            conn.execute(text("DELETE FROM pulse_alerts"))
