@@ -145,6 +145,11 @@ class Settings:
     #: whether PULSE_LOCALE was set: if not, the browser's Accept-Language may choose
     locale_set: bool = False
     currency: str = "BRL"
+    # `pulse notify run` (dashapp/notify/): checked when it runs, so a malformed SMTP_URL
+    # stops that command, naming it, and never the web app that does not send mail
+    smtp_url: str | None = field(default=None, repr=False)
+    mail_from: str | None = None
+    public_url: str = "http://127.0.0.1:8050"
 
     @property
     def exposed(self) -> bool:
@@ -273,6 +278,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         # a country's preset language counts as chosen: it wins over the browser's
         locale_set=bool(env.get("PULSE_LOCALE", "").strip() or preset.locale),
         currency=_currency(env, preset.currency),
+        smtp_url=env.get("SMTP_URL", "").strip() or None,
+        mail_from=env.get("PULSE_MAIL_FROM", "").strip() or None,
+        public_url=env.get("PULSE_PUBLIC_URL", "").strip() or "http://127.0.0.1:8050",
     )
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Engine
@@ -26,6 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from loaders import userdata as writes
 
 from .filters import FILTER_PARAMS, FilterError, Filters, parse_day, shown
+from .metrics import KPI_FIELDS
 from .queries import userdata as reads
 from .service import DatabaseUnavailable
 
@@ -41,6 +42,15 @@ MAX_NAME, MAX_QUERY, MAX_NOTE = 100, 2000, 2000
 _MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
 _AMOUNT = re.compile(r"[0-9]+(\.[0-9]{1,2})?")
 MAX_AMOUNT = Decimal("99999999999999.99")
+#: An alert's choices (issue #16): the window a KPI is computed over (the last whole day,
+#: the last 7 days, the last calendar month), and how it is compared with the threshold:
+#: below/above in the metric's own unit as `/api/v1/kpis` gives it (rates as fractions),
+#: drop_pct/rise_pct in percent of change against the period before, as the cards show it.
+ALERT_WINDOWS = ("day", "week", "month")
+ALERT_OPS = ("below", "above", "drop_pct", "rise_pct")
+ALERT_CHANNELS = ("email", "webhook")
+_THRESHOLD = re.compile(r"[0-9]{1,18}(\.[0-9]{1,6})?")
+MAX_URL = 2000
 
 
 def unsubscribe_token(secret: str, subscription_id: int) -> str:
@@ -160,6 +170,75 @@ def check_event(body: Mapping[str, Any]) -> tuple[date, date, str, str | None]:
     label = _text(body, "label", MAX_NAME)
     assert label is not None
     return start, end, label, _text(body, "note", MAX_NOTE, required=False)
+
+
+def check_id(body: Mapping[str, Any], name: str, what: str) -> int:
+    raw = body.get(name)
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw < 2**63:
+        raise FilterError(name, f"{name} must be the id of {what}")
+    return raw
+
+
+def check_threshold(raw: object) -> Decimal:
+    """A non-negative number, at most 6 decimals (a rate of 0.0525 is 5.25 %)."""
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+        raise FilterError("threshold", "threshold must be a number")
+    text_ = (repr(raw) if isinstance(raw, float) else str(raw)).strip()
+    if text_.startswith("-"):
+        raise FilterError("threshold", f"threshold must not be negative, got {shown(text_)}")
+    if not _THRESHOLD.fullmatch(text_):
+        raise FilterError("threshold", "threshold must be a number with at most 6 decimals, "
+                                       f"got {shown(text_)}")
+    return Decimal(text_)
+
+
+def check_webhook_url(raw: object) -> str:
+    """An http(s) address the run POSTs to; its path may be a secret (Slack's is), so it
+    is shown to its owner only and never logged."""
+    if not isinstance(raw, str) or not raw.strip():
+        raise FilterError("webhook_url", "webhook_url is required for the webhook channel")
+    url = raw.strip()
+    if len(url) > MAX_URL:
+        raise FilterError("webhook_url", f"webhook_url is longer than {MAX_URL} characters")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - a bad port raises here
+    except ValueError:
+        raise FilterError("webhook_url", "webhook_url is not a URL") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FilterError("webhook_url", "webhook_url must be an http:// or https:// address")
+    if any(c.isspace() for c in url):
+        raise FilterError("webhook_url", "webhook_url must not contain spaces")
+    return url
+
+
+def check_alert(body: Mapping[str, Any]) -> dict[str, Any]:
+    """An alert rule from a JSON body: each wrong field is a `FilterError` naming it."""
+    metric = body.get("metric")
+    if metric not in KPI_FIELDS:
+        raise FilterError("metric", f"metric must be one of {', '.join(KPI_FIELDS)}, "
+                                    f"got {shown(str(metric))}")
+    window = body.get("window")
+    if window not in ALERT_WINDOWS:
+        raise FilterError("window", f"window must be one of {', '.join(ALERT_WINDOWS)}")
+    op = body.get("op")
+    if op not in ALERT_OPS:
+        raise FilterError("op", f"op must be one of {', '.join(ALERT_OPS)}")
+    if body.get("threshold") is None:
+        raise FilterError("threshold", "threshold is required")
+    threshold = check_threshold(body["threshold"])
+    channels = body.get("channels")
+    if (not isinstance(channels, list) or not channels or len(set(channels)) != len(channels)
+            or any(c not in ALERT_CHANNELS for c in channels)):
+        raise FilterError("channels", "channels must be a list of email and/or webhook")
+    url = body.get("webhook_url")
+    if "webhook" in channels:
+        url = check_webhook_url(url)
+    elif url not in (None, ""):
+        raise FilterError("webhook_url", "webhook_url needs \"webhook\" in channels")
+    return {"metric": metric, "window": window, "op": op, "threshold": threshold,
+            "channels": [c for c in ALERT_CHANNELS if c in channels],
+            "webhook_url": url or None}
 
 
 def target_scope(filters: Filters) -> tuple[str, str] | None:
@@ -320,3 +399,40 @@ class UserData:
     def unsubscribe_link(self, subscription_id: int) -> bool:
         """What the signed link does: stop the subscription (kept, for the record)."""
         return self._run(lambda: writes.stop_subscription(self.engine, subscription_id))
+
+    # --- alerts -----------------------------------------------------------------------------
+
+    def alerts(self, owner: int | None) -> list[dict[str, Any]]:
+        if owner is None:
+            return []
+        return self._read(lambda c: reads.alerts(c, owner))
+
+    def alert(self, owner: int | None, alert_id: int) -> dict[str, Any] | None:
+        if owner is None:
+            return None
+        found = self._read(lambda c: reads.alerts(c, owner, alert_id))
+        return found[0] if found else None
+
+    def add_alert(self, owner: int | None, body: Mapping[str, Any]) -> dict[str, Any] | None:
+        """None when the view is not the owner's (reported as missing). The e-mail channel
+        needs an address on the account: it goes to the user's own address only."""
+        view_id = check_id(body, "view_id", "one of your saved views")
+        rule = check_alert(body)
+        if owner is None:
+            raise FilterError("view_id", "alerts need sign-in (a user with an address)")
+        if self.view(owner, view_id) is None:
+            return None
+        if "email" in rule["channels"] and not self._read(
+                lambda c: reads.user_email(c, owner)):
+            raise FilterError("channels", "the email channel needs an e-mail address on "
+                                          "your account")
+        return self._run(lambda: writes.add_alert(self.engine, owner, view_id, rule))
+
+    def delete_alert(self, owner: int | None, alert_id: int) -> bool:
+        return self._run(lambda: writes.delete_alert(self.engine, owner, alert_id))
+
+    def alert_history(self, owner: int | None, alert_id: int) -> list[dict[str, Any]] | None:
+        """None when the alert is not the owner's."""
+        if self.alert(owner, alert_id) is None:
+            return None
+        return self._read(lambda c: reads.alert_history(c, alert_id))

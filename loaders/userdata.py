@@ -18,11 +18,15 @@ from typing import Any
 from sqlalchemy import Engine, text
 
 #: The tables the web role may write (granted by `warehouse.grant_reader`).
-USER_TABLES = ("pulse_views", "pulse_targets", "pulse_events", "pulse_subscriptions")
+USER_TABLES = ("pulse_views", "pulse_targets", "pulse_events", "pulse_subscriptions",
+               "pulse_alerts")
 
 _VIEW_COLUMNS = "id, name, query, created_at"
 _TARGET_COLUMNS = "id, month, dimension, value, amount, updated_at"
 _EVENT_COLUMNS = "id, start_day, end_day, label, note, created_at"
+#: An alert as the API shows it (`time_window` is `window` there: WINDOW is reserved SQL).
+ALERT_COLUMNS = ("id, view_id, metric, time_window AS window, op, threshold, channels, "
+                 "webhook_url, created_at, active, last_value, last_change, checked_at")
 
 
 def save_view(engine: Engine, user_id: int | None, name: str, query: str) -> dict[str, Any]:
@@ -130,3 +134,61 @@ def stop_subscription(engine: Engine, subscription_id: int) -> bool:
         return conn.execute(text(
             "UPDATE pulse_subscriptions SET unsubscribed_at = coalesce(unsubscribed_at, now()) "
             "WHERE id = :id"), {"id": subscription_id}).rowcount == 1
+
+
+# --- alerts (migration 0015) ------------------------------------------------------------
+
+
+def add_alert(engine: Engine, user_id: int, view_id: int, rule: dict[str, Any]
+              ) -> dict[str, Any] | None:
+    """None when the view is not the user's own (the API says 404)."""
+    with engine.begin() as conn:
+        row = conn.execute(text(
+            "INSERT INTO pulse_alerts (user_id, view_id, metric, time_window, op, threshold, "
+            "channels, webhook_url) SELECT :u, id, :m, :w, :o, :t, :c, :h FROM pulse_views "
+            f"WHERE id = :v AND user_id = :u RETURNING {ALERT_COLUMNS}"),
+            {"u": user_id, "v": view_id, "m": rule["metric"], "w": rule["window"],
+             "o": rule["op"], "t": rule["threshold"], "c": list(rule["channels"]),
+             "h": rule["webhook_url"]}).mappings().first()
+        return dict(row) if row else None
+
+
+def delete_alert(engine: Engine, user_id: int | None, alert_id: int) -> bool:
+    with engine.begin() as conn:
+        return conn.execute(text(
+            "DELETE FROM pulse_alerts WHERE id = :id AND user_id = :u"),
+            {"id": alert_id, "u": user_id}).rowcount == 1
+
+
+def record_check(conn: Any, alert_id: int, check: dict[str, Any]) -> int | None:
+    """Store what a check saw; when the condition has just become true, also the firing
+    (a history row whose channels are due), in the caller's transaction so the state and
+    the firing are written together or not at all. Returns the new history row's id."""
+    fired = conn.execute(text(
+        "UPDATE pulse_alerts n SET active = :holds, last_value = :v, last_change = :c, "
+        "checked_at = now(), checked_version = :ver, checked_period = :p "
+        "FROM pulse_alerts o WHERE n.id = o.id AND n.id = :id "
+        "RETURNING n.active AND NOT o.active"),
+        {"id": alert_id, "holds": check["holds"], "v": check["value"], "c": check["change"],
+         "ver": check["version"], "p": check["period"][0]}).scalar()
+    if not fired:
+        return None
+    return conn.execute(text(
+        "INSERT INTO pulse_alert_history (alert_id, period_start, period_end, value, change, "
+        "threshold, email_status, webhook_status) SELECT id, :s, :e, :v, :c, threshold, "
+        "CASE WHEN 'email' = ANY (channels) THEN 'due' END, "
+        "CASE WHEN 'webhook' = ANY (channels) THEN 'due' END FROM pulse_alerts WHERE id = :id "
+        "RETURNING id"),
+        {"id": alert_id, "s": check["period"][0], "e": check["period"][1],
+         "v": check["value"], "c": check["change"]}).scalar_one()
+
+
+def record_channel(engine: Engine, history_id: int, channel: str, error: str | None) -> None:
+    """A channel's outcome, right after it was tried: `sent`, or `failed` with why."""
+    if channel not in ("email", "webhook"):
+        raise ValueError(channel)
+    with engine.begin() as conn:
+        conn.execute(text(
+            f"UPDATE pulse_alert_history SET {channel}_status = :s, {channel}_error = :e, "
+            "attempts = attempts + 1 WHERE id = :id"),
+            {"id": history_id, "s": "failed" if error else "sent", "e": error})

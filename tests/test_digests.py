@@ -15,8 +15,9 @@ from datetime import datetime
 import pytest
 
 from dashapp.cache import ResultCache
-from dashapp.cli import notify
 from dashapp.config import load_settings, set_settings
+from dashapp.notify import digests as notify
+from dashapp.notify.mail import Smtp
 from dashapp.page import formatting as fmt
 from dashapp.page.i18n import lang_for
 from dashapp.service import PulseService
@@ -51,7 +52,7 @@ def smtp_server():
     port = free_port()
     controller = controller_mod.Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
-    yield sink, notify.Smtp("127.0.0.1", port, None, None, False, "pulse@test")
+    yield sink, Smtp("127.0.0.1", port, None, None, False, "pulse@test")
     controller.stop()
 
 
@@ -80,7 +81,7 @@ def test_monthly_digest_arrives_once_with_the_apis_numbers(setup, smtp_server):
     engine, service, app, _ = setup
     sink, smtp = smtp_server
     now = datetime(2020, 4, 2, 8, 0)  # March 2020 has just ended
-    down = notify.Smtp("127.0.0.1", free_port(), None, None, False, "pulse@test")
+    down = Smtp("127.0.0.1", free_port(), None, None, False, "pulse@test")
     assert notify.run(engine, service, down, now, "http://pulse.test", "BRL") == (0, 1)
     assert sink.messages == []  # nothing recorded: still due
     assert notify.run(engine, service, smtp, now, "http://pulse.test", "BRL") == (1, 0)

@@ -179,7 +179,8 @@ def load_currency_error() -> ConfigError:
 def extracted() -> dict[tuple[str | None, str], object]:
     """The page's messages, extracted as `pybabel extract -F babel.cfg -k N_` does."""
     root = TRANSLATIONS.parent.parent.parent
-    method_map = [("dashapp/page/**.py", "python"), ("dashapp/filters.py", "python")]
+    method_map = [("dashapp/page/**.py", "python"), ("dashapp/filters.py", "python"),
+                  ("dashapp/notify/**.py", "python")]
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2),
                 "N_": None}
     found = {}

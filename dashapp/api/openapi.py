@@ -19,6 +19,7 @@ from ..queries import customers as customer_figures
 from ..queries import orders as order_list
 from ..queries import sellers as seller_list
 from ..queries.report import DIMENSIONS
+from ..userdata import ALERT_CHANNELS, ALERT_OPS, ALERT_WINDOWS
 
 #: A date parameter: YYYY-MM-DD in ASCII digits (a JSON Schema `\d` may match any
 #: script's digits; the API takes only ASCII ones). The window (1900-01-01..2999-12-31)
@@ -1077,6 +1078,37 @@ def _userdata_paths() -> dict[str, Any]:
                                                "$ref": "#/components/schemas/Error"}}}}}}},
         "/api/v1/subscriptions/{id}": _by_id("Subscription", "Subscription",
                                              "subscription"),
+        **_alert_paths(),
+    }
+
+
+def _alert_paths() -> dict[str, Any]:
+    missing = {"content": {"application/json": {"schema": {
+        "$ref": "#/components/schemas/Error"}}}}
+    history = _by_id("Alert", "AlertHistory", "alert")["get"]
+    return {
+        "/api/v1/alerts": {
+            "get": {"operationId": "listAlerts",
+                    "summary": "The signed-in user's alerts, with their state",
+                    "responses": _write_responses("AlertList")},
+            "post": {"operationId": "addAlert",
+                     "summary": "Alert on a KPI of a saved view (pulse notify run checks it)",
+                     "description": (
+                         "`window`: the last whole day, the last 7 days or the last calendar "
+                         "month before the run. `below`/`above` compare the KPI in the unit "
+                         "`/api/v1/kpis` gives it (rates as fractions: 0.05 is 5 %); "
+                         "`drop_pct`/`rise_pct` compare its change on the period before, in "
+                         "percent (20 is 20 %). It fires once when the condition becomes true "
+                         "and again only after it has cleared. `email` goes to the user's "
+                         "own address; `webhook` POSTs JSON with a `text` field to "
+                         "`webhook_url`."),
+                     "requestBody": _json_body("Alert"),
+                     "responses": {**_write_responses("Alert", created=True), "404": {
+                         "description": "no such saved view of the user", **missing}}}},
+        "/api/v1/alerts/{id}": _by_id("Alert", "Alert", "alert"),
+        "/api/v1/alerts/{id}/history": {"get": {
+            **history, "operationId": "getAlertHistory",
+            "summary": "An alert's firings, newest first: value, threshold, channel outcomes"}},
     }
 
 
@@ -1102,6 +1134,7 @@ def _userdata_schemas() -> dict[str, Any]:
     subscription = obj({"id": ident, "view_id": ident, "frequency": frequency,
                         "created_at": stamp}, ["id", "view_id", "frequency", "created_at"])
     return {
+        **_alert_schemas(obj, ident, stamp, day),
         "View": view, "Target": target, "Event": event,
         "ViewList": obj({"views": {"type": "array", "items": view}}),
         "TargetList": obj({"targets": {"type": "array", "items": target}}),
@@ -1119,4 +1152,37 @@ def _userdata_schemas() -> dict[str, Any]:
             **DATE_SCHEMA, "description": "the last day (default: start); not before start"},
             "label": name, "note": {"type": ["string", "null"], "maxLength": 2000}},
             ["start", "label"]),
+    }
+
+
+def _alert_schemas(obj: Any, ident: dict, stamp: dict, day: dict) -> dict[str, Any]:
+    number = {"type": ["number", "null"]}
+    rule = {"view_id": ident, "metric": {"type": "string", "enum": list(KPI_FIELDS)},
+            "window": {"type": "string", "enum": list(ALERT_WINDOWS)},
+            "op": {"type": "string", "enum": list(ALERT_OPS)},
+            "threshold": {"type": "number", "minimum": 0},
+            "channels": {"type": "array", "minItems": 1, "uniqueItems": True,
+                         "items": {"type": "string", "enum": list(ALERT_CHANNELS)}},
+            "webhook_url": {"type": ["string", "null"], "format": "uri", "maxLength": 2000}}
+    alert = obj({"id": ident, **rule, "created_at": stamp,
+                 "active": {"type": "boolean",
+                            "description": "whether the condition held at the last check"},
+                 "last_value": number, "last_change": {
+                     **number, "description": "change on the period before, percent"},
+                 "checked_at": {"type": ["string", "null"], "format": "date-time"}})
+    outcome = obj({"status": {"type": "string", "enum": ["due", "sent", "failed"]},
+                   "error": {"type": ["string", "null"],
+                             "description": "why it failed (no secrets); retried next run"}})
+    firing = obj({"id": ident, "fired_at": stamp, "period_start": day, "period_end": day,
+                  "value": number, "change": number, "threshold": {"type": "number"},
+                  "attempts": {"type": "integer", "minimum": 0},
+                  "channels": {"type": "object", "properties": {
+                      "email": outcome, "webhook": outcome}}})
+    return {
+        "Alert": alert,
+        "AlertList": obj({"alerts": {"type": "array", "items": alert}}),
+        "AlertInput": obj(rule, ["view_id", "metric", "window", "op", "threshold",
+                                 "channels"]),
+        "AlertHistory": obj({"alert_id": ident, "history": {"type": "array",
+                                                            "items": firing}}),
     }

@@ -1,4 +1,5 @@
-"""`/api/v1/views`, `/targets`, `/events`: what people save, the API's only writes.
+"""`/api/v1/views`, `/targets`, `/events`, `/subscriptions`, `/alerts`: what people save,
+the API's only writes.
 
 A saved view belongs to the user the request is signed in as (the session, or the
 owner of the Bearer token); another user's id is a 404. Targets and events describe
@@ -173,4 +174,62 @@ def delete_subscription(subscription_id: str) -> Response:
     ident = row_id(subscription_id)
     if not store().unsubscribe(owner(), ident):
         return error(404, f"no subscription {ident}")
+    return Response(status=204)
+
+
+def alert_json(row: dict[str, Any]) -> dict[str, Any]:
+    """An alert or a firing with its numbers whole: `jsonable` rounds decimals to the cent
+    (money), but a threshold or value may be a rate of 0.0525."""
+    def num(value: Any) -> Any:
+        return value if value is None or isinstance(value, int) else float(value)
+
+    return jsonable({**row, **{k: num(row[k]) for k in ("threshold", "last_value",
+                                                        "last_change", "value", "change")
+                               if k in row}})
+
+
+def history_json(row: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in row.items() if not k.startswith(("email_", "webhook_"))}
+    out["channels"] = {c: {"status": row[f"{c}_status"], "error": row[f"{c}_error"]}
+                       for c in ("email", "webhook") if row[f"{c}_status"]}
+    return alert_json(out)
+
+
+@userdata_api.get("/alerts")
+def list_alerts() -> Response:
+    return jsonify({"alerts": [alert_json(a) for a in store().alerts(owner())]})
+
+
+@userdata_api.post("/alerts")
+def add_alert() -> Response:
+    data = body()
+    found = store().add_alert(owner(), data)
+    if found is None:
+        return error(404, f"no saved view {data.get('view_id')}", "view_id")
+    resp = jsonify(alert_json(found))
+    resp.status_code = 201
+    return resp
+
+
+@userdata_api.get("/alerts/<alert_id>")
+def get_alert(alert_id: str) -> Response:
+    ident = row_id(alert_id)
+    found = store().alert(owner(), ident)
+    return jsonify(alert_json(found)) if found else error(404, f"no alert {ident}")
+
+
+@userdata_api.get("/alerts/<alert_id>/history")
+def alert_history(alert_id: str) -> Response:
+    ident = row_id(alert_id)
+    found = store().alert_history(owner(), ident)
+    if found is None:
+        return error(404, f"no alert {ident}")
+    return jsonify({"alert_id": ident, "history": [history_json(h) for h in found]})
+
+
+@userdata_api.delete("/alerts/<alert_id>")
+def delete_alert(alert_id: str) -> Response:
+    ident = row_id(alert_id)
+    if not store().delete_alert(owner(), ident):
+        return error(404, f"no alert {ident}")
     return Response(status=204)

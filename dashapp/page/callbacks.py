@@ -40,6 +40,7 @@ from ..service import DatabaseUnavailable, NoData, PulseService, Reader
 from ..userdata import UserData
 from . import charts, tables, urlstate
 from . import formatting as fmt
+from .alerts import register_alerts
 from .geo import GeoData, load_geo
 from .i18n import Lang, lang_of
 from .layout import KPI_ELEMENTS, quick_pick_buttons
@@ -191,6 +192,7 @@ def register_callbacks(app: Dash, service: PulseService, answers: InsightAnswers
     register_shortage_callbacks(app, answers)
     if userdata is not None:
         register_saved_views(app, userdata)
+        register_alerts(app, userdata)
         register_event_presets(app, userdata)
     register_seller_callbacks(app, service)
 

@@ -23,19 +23,21 @@ from ..filters import FilterError
 from ..service import DatabaseUnavailable
 from ..userdata import UnknownUser, UserData
 from . import urlstate
+from .alerts import alerts_dialog
 from .i18n import Lang, lang_of
 
 log = logging.getLogger(__name__)
 
 
 def views_menu(lang: Lang) -> html.Div:
-    """The menu (filled by `list_views`) and the save dialog."""
+    """The menu (filled by `list_views`), the save dialog and the alerts dialog."""
     _ = lang.gettext
     menu = dbc.DropdownMenu(
         [dbc.DropdownMenuItem(_("Saved views"), header=True),
          html.Div(id="views-list"),
          dbc.DropdownMenuItem(divider=True),
-         dbc.DropdownMenuItem(_("Save current view…"), id="view-save-open")],
+         dbc.DropdownMenuItem(_("Save current view…"), id="view-save-open"),
+         dbc.DropdownMenuItem(_("Alerts…"), id="alerts-open")],
         id="views-menu", label=_("Views"), size="sm", color="light", align_end=True,
         class_name="views-menu", toggle_class_name="views-toggle")
     dialog = dbc.Modal(id="view-save-modal", is_open=False, children=[
@@ -50,7 +52,7 @@ def views_menu(lang: Lang) -> html.Div:
             dbc.Button(_("Save"), id="view-save", color="primary"),
         ]),
     ])
-    return html.Div([menu, dialog, dcc.Store(id="views-version", data=0)],
+    return html.Div([menu, dialog, alerts_dialog(lang), dcc.Store(id="views-version", data=0)],
                     className="views")
 
 

@@ -12,6 +12,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from loaders.userdata import ALERT_COLUMNS
+
 
 def user_id(conn: Connection, username: str) -> int | None:
     return conn.execute(text("SELECT id FROM pulse_users WHERE username = :u"),
@@ -85,4 +87,54 @@ def subscriptions(conn: Connection, owner: int) -> list[dict[str, Any]]:
     rows = conn.execute(text(
         "SELECT id, view_id, frequency, created_at, unsubscribed_at FROM pulse_subscriptions "
         "WHERE user_id = :u ORDER BY id"), {"u": owner})
+    return [dict(r) for r in rows.mappings()]
+
+
+def user_email(conn: Connection, owner: int) -> str | None:
+    return conn.execute(text("SELECT email FROM pulse_users WHERE id = :u"),
+                        {"u": owner}).scalar()
+
+
+def alerts(conn: Connection, owner: int, alert_id: int | None = None) -> list[dict[str, Any]]:
+    """The owner's alerts (or the one of that id, if theirs), oldest first."""
+    rows = conn.execute(text(
+        f"SELECT {ALERT_COLUMNS} FROM pulse_alerts WHERE user_id = :u "
+        "AND (CAST(:id AS bigint) IS NULL OR id = :id) ORDER BY id"),
+        {"u": owner, "id": alert_id})
+    return [dict(r) for r in rows.mappings()]
+
+
+def alert_history(conn: Connection, alert_id: int, limit: int = 100) -> list[dict[str, Any]]:
+    """An alert's firings, newest first."""
+    rows = conn.execute(text(
+        "SELECT id, fired_at, period_start, period_end, value, change, threshold, "
+        "email_status, email_error, webhook_status, webhook_error, attempts "
+        "FROM pulse_alert_history WHERE alert_id = :a ORDER BY id DESC LIMIT :n"),
+        {"a": alert_id, "n": limit})
+    return [dict(r) for r in rows.mappings()]
+
+
+_RULE = ("a.id, a.metric, a.time_window AS window, a.op, a.threshold, a.channels, "
+         "a.webhook_url, u.email, v.name, v.query, v.id AS view_id")
+
+
+def alerts_to_check(conn: Connection) -> list[dict[str, Any]]:
+    """Every alert with what its check needs: the view, the state of the last check."""
+    rows = conn.execute(text(
+        f"SELECT {_RULE}, a.active, a.checked_version, a.checked_period "
+        "FROM pulse_alerts a JOIN pulse_users u ON u.id = a.user_id "
+        "JOIN pulse_views v ON v.id = a.view_id ORDER BY a.id"))
+    return [dict(r) for r in rows.mappings()]
+
+
+def alert_deliveries_due(conn: Connection, max_attempts: int) -> list[dict[str, Any]]:
+    """Firings with a channel not yet sent (due, or failed and not given up on), oldest
+    first, with their alert's rule and view."""
+    rows = conn.execute(text(
+        f"SELECT h.id AS history_id, h.period_start, h.period_end, h.value, h.change, "
+        f"h.threshold AS fired_threshold, h.email_status, h.webhook_status, {_RULE} "
+        "FROM pulse_alert_history h JOIN pulse_alerts a ON a.id = h.alert_id "
+        "JOIN pulse_users u ON u.id = a.user_id JOIN pulse_views v ON v.id = a.view_id "
+        "WHERE (h.email_status IN ('due', 'failed') OR h.webhook_status IN ('due', 'failed'))"
+        " AND h.attempts < :n ORDER BY h.id"), {"n": max_attempts})
     return [dict(r) for r in rows.mappings()]
