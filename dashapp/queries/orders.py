@@ -28,9 +28,9 @@ from sqlalchemy import Connection, Engine, text
 
 from ..filters import FilterError, Filters
 from ..metrics import OrderSums
-from . import fast
+from . import csvtext, fast
 from .raw import CATEGORY
-from .stream import RowStream, sort_in_memory
+from .stream import CopyStream, RowStream, sort_in_memory
 
 SORTS = ("purchased_at", "sales", "payments", "review", "days_late")
 ORDERS = ("desc", "asc")
@@ -557,3 +557,42 @@ def order_detail(conn: Connection, order_id: str) -> dict[str, Any] | None:
             "items": [dict(r) for r in items],
             "payments": [dict(r) for r in payments],
             "reviews": [dict(r) for r in reviews]}
+
+
+# --- the whole list as CSV, written by PostgreSQL ------------------------------------------
+
+
+def _csv_cells(mark: str) -> str:
+    """ROW_FIELDS as the text of their CSV cells (queries/csvtext.py), from `_rows_sql`'s
+    columns (`r`): what `api.common.csv_cell` writes of `_row`'s values."""
+    c = csvtext
+    review = f"{c.float_cell('r.review_sum::float8 / NULLIF(r.review_n, 0)', mark)}"
+    return ",\n    ".join([
+        f"{c.text_cell('r.order_id')} AS order_id",
+        f"{c.timestamp_cell('r.purchased_at')} AS purchased_at",
+        f"{c.text_cell('r.customer_unique_id')} AS customer_unique_id",
+        f"{c.text_cell('r.state')} AS state", f"{c.text_cell('r.status')} AS status",
+        f"{c.int_cell('r.items')} AS items",
+        *(f"{c.money_cell(f'r.{m}', mark)} AS {m}" for m in ("sales", "freight", "payments")),
+        f"{c.list_cell('r.categories', LIST_SEPARATOR)} AS categories",
+        f"{c.list_cell('r.payment_types', LIST_SEPARATOR)} AS payment_types",
+        f"{review} AS review",
+        f"{c.timestamp_cell('r.delivered_at')} AS delivered_at",
+        f"{c.timestamp_cell('r.estimated_at')} AS estimated_at",
+        f"{c.int_cell('r.days_late')} AS days_late"])
+
+
+def export_sql(query: OrderQuery, mark: str = ".") -> tuple[str, dict[str, Any]]:
+    """The whole list (`_rows_sql`'s rows in its order), one text column per CSV cell,
+    numbers with the decimal `mark`."""
+    sql, params = _rows_sql(query, None, None)
+    return f"SELECT {_csv_cells(mark)}\nFROM ({sql}) r", params
+
+
+class OrderCopy(CopyStream):
+    """The whole list as CSV written by PostgreSQL (queries/stream.py `CopyStream`)."""
+
+    def __init__(self, engine: Engine, query: OrderQuery, delimiter: str = ",",
+                 mark: str = ".") -> None:
+        sql, params = export_sql(query, mark)
+        super().__init__(engine, sql, params, delimiter)
