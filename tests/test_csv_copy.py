@@ -56,24 +56,27 @@ _VALUES = """(VALUES
 
 @pytest.mark.parametrize("style", STYLES, ids=["default", "pt_BR"])
 def test_each_cell_is_written_like_the_python_writer(engine, style):
-    c, mark = csvtext, style.decimal
-    sql = (f"SELECT {c.text_cell('t')} AS t, {c.money_cell('m', mark)} AS m, "
-           f"{c.float_cell('s::float8 / NULLIF(n, 0)', mark)} AS review, "
-           f"{c.timestamp_cell('ts')} AS ts, {c.date_cell('d')} AS d, "
-           f"{c.int_cell('i')} AS i, {c.list_cell('l', '|')} AS l FROM {_VALUES}")
+    columns = [("t", "text", "r.t"), ("m", "money", "r.m"),
+               ("review", "float", "r.s::float8 / NULLIF(r.n, 0)"), ("ts", "timestamp", "r.ts"),
+               ("d", "date", "r.d"), ("i", "int", "r.i"), ("l", "list", "r.l")]
+    assert {kind for _, kind, _ in columns} == set(csvtext.KINDS)
+    source = f"SELECT * FROM {_VALUES} ORDER BY m"
+    sql = csvtext.cells_sql(columns, source, style.decimal)
     with engine.connect() as conn:
-        raw = conn.execute(text(f"SELECT t, m, s, n, ts, d, i, l FROM {_VALUES}")).all()
+        raw = conn.execute(text(source)).all()
     rows = [[t, m, float(s) / n if n else None, ts, d, i, items]
             for t, m, s, n, ts, d, i, items in raw]
-    header = ("t", "m", "review", "ts", "d", "i", "l")
+    header = tuple(name for name, _, _ in columns)
     assert copied(engine, sql, {}, style) == python_csv(header, rows, style)
+    assert orders.LIST_SEPARATOR == "|"  # what the `list` cells join with
 
 
 @pytest.mark.parametrize("style", STYLES, ids=["default", "pt_BR"])
 def test_every_mean_of_review_scores_is_written_like_python(engine, style):
     """Means of up to 60 review rows: the shortest round-trip digits of the double."""
-    sql = ("SELECT " + csvtext.float_cell("s::float8 / n", style.decimal) + " AS review "
-           "FROM generate_series(1, 60) n, generate_series(n, 5 * n) s ORDER BY n, s")
+    source = "SELECT n, s FROM generate_series(1, 60) n, generate_series(n, 5 * n) s ORDER BY n, s"
+    sql = csvtext.cells_sql([("review", "float", "r.s::float8 / r.n")], source,
+                            style.decimal)
     rows = [[float(s) / n] for n in range(1, 61) for s in range(n, 5 * n + 1)]
     assert copied(engine, sql, {}, style) == python_csv(("review",), rows, style)
 

@@ -167,16 +167,19 @@ class CustomerStream(RowStream):
         super().__init__(engine, sql, params, _row, work_mem=WORK_MEM)
 
 
+#: ROW_FIELDS as CSV cells from `_rows_sql`'s columns (queries/csvtext.py).
+_CSV_CELLS = [
+    ("customer_unique_id", "text", "r.person"), ("state", "text", "r.state"),
+    ("orders", "int", "r.f"), ("sales", "money", "r.sales"),
+    ("first_order", "date", "r.first_day"), ("last_order", "date", "r.last_day"),
+    ("recency", "int", "r.r")]
+
+
 def export_sql(query: CustomerQuery, mark: str = ".") -> tuple[str, dict[str, Any]]:
     """The whole list in its order, one text column per CSV cell of ROW_FIELDS (what
     `api.common.csv_cell` writes of `_row`'s values; queries/csvtext.py)."""
     sql, params = _rows_sql(query, None, None)
-    c = csvtext
-    return (f"""SELECT {c.text_cell('r.person')} AS customer_unique_id,
-        {c.text_cell('r.state')} AS state, {c.int_cell('r.f')} AS orders,
-        {c.money_cell('r.sales', mark)} AS sales, {c.date_cell('r.first_day')} AS first_order,
-        {c.date_cell('r.last_day')} AS last_order, {c.int_cell('r.r')} AS recency
-        FROM ({sql}) r(person, state, f, sales, first_day, last_day, r)"""), params
+    return csvtext.cells_sql(_CSV_CELLS, sql, mark), params
 
 
 class CustomerCopy(CopyStream):
