@@ -166,17 +166,20 @@ def csv_export(url: str, home: Path) -> dict[str, Any]:
                 samples.append(_rss_mb(proc.pid))
                 time.sleep(0.2)
         threading.Thread(target=sample, daemon=True).start()
-        t0, rows, size = time.perf_counter(), -1, 0  # -1: the header line
+        t0, rows, size, first = time.perf_counter(), -1, 0, None  # -1: the header line
         with urllib.request.urlopen(base + "/api/v1/orders?format=csv", timeout=3600) as r:
             for line in r:
                 rows += 1
                 size += len(line)
+                if rows == 1:
+                    first = time.perf_counter() - t0
         seconds = time.perf_counter() - t0
     finally:
         done.set()
         proc.terminate()
         proc.wait(timeout=30)
     return {"rows": rows, "seconds": round(seconds, 1), "rows_per_second": round(rows / seconds),
+            "first_row_seconds": round(first or seconds, 1),
             "megabytes": round(size / 2**20, 1), "idle_rss_mb": round(idle, 1),
             "peak_rss_mb": round(max(samples, default=idle), 1),
             "samples": len(samples)}

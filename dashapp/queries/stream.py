@@ -143,7 +143,8 @@ class CopyStream:
     middle of a COPY is not fit for the pool); a finished COPY returns it clean."""
 
     def __init__(self, engine: Engine, sql: str, params: dict[str, Any],
-                 delimiter: str = ",", work_mem: str = "32MB") -> None:
+                 delimiter: str = ",", work_mem: str = "32MB",
+                 settings: tuple[tuple[str, str], ...] = ()) -> None:
         self._lock = threading.Lock()
         self._closed = self._done = False
         self._stopped = threading.Event()
@@ -152,7 +153,8 @@ class CopyStream:
         try:
             sort_in_memory(self._conn, work_mem)
             for name, value in (("statement_timeout", COPY_TIMEOUT),
-                                ("extra_float_digits", "1"), ("DateStyle", "ISO, YMD")):
+                                ("extra_float_digits", "1"), ("DateStyle", "ISO, YMD"),
+                                *settings):
                 self._conn.execute(text(f"SET LOCAL {name} = '{value}'"))
             self._dbapi = self._conn.connection.dbapi_connection
             statement = (f"COPY ({inline(self._dbapi, sql, params)}) TO STDOUT "
