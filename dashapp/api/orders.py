@@ -2,7 +2,8 @@
 
 The list takes every filter of the other endpoints (same parser, same 400s) and pages
 through the orders the KPIs count, with totals that equal the cards; `format=csv`
-streams the whole list, not a page, from a server-side cursor in constant memory.
+streams the whole list, not a page, as CSV that PostgreSQL writes (COPY), in constant
+memory.
 The detail is one order whole. Definitions: docs/METRICS.md, "The order list".
 """
 
