@@ -166,17 +166,20 @@ def csv_export(url: str, home: Path) -> dict[str, Any]:
                 samples.append(_rss_mb(proc.pid))
                 time.sleep(0.2)
         threading.Thread(target=sample, daemon=True).start()
-        t0, rows, size = time.perf_counter(), -1, 0  # -1: the header line
+        t0, rows, size, first = time.perf_counter(), -1, 0, None  # -1: the header line
         with urllib.request.urlopen(base + "/api/v1/orders?format=csv", timeout=3600) as r:
             for line in r:
                 rows += 1
                 size += len(line)
+                if rows == 1:
+                    first = time.perf_counter() - t0
         seconds = time.perf_counter() - t0
     finally:
         done.set()
         proc.terminate()
         proc.wait(timeout=30)
     return {"rows": rows, "seconds": round(seconds, 1), "rows_per_second": round(rows / seconds),
+            "first_row_seconds": round(first or seconds, 1),
             "megabytes": round(size / 2**20, 1), "idle_rss_mb": round(idle, 1),
             "peak_rss_mb": round(max(samples, default=idle), 1),
             "samples": len(samples)}
@@ -240,6 +243,23 @@ def render(results: dict[str, Any], csv: dict[str, Any] | None, argv: list[str])
     return "\n".join(lines)
 
 
+def only_csv(data: BenchData, args: argparse.Namespace, argv: list[str]) -> int:
+    """`--only csv`: the export at `--csv-size`, `--reps` times, with the load average
+    before each run (the machine is shared); JSON lines on stdout, and with an explicit
+    `--out` that file's `.json`."""
+    engine, _ = data.prepare(args.csv_size)
+    engine.dispose()
+    runs = []
+    for _ in range(max(1, args.reps)):
+        load = os.getloadavg()[0]
+        print(f"[{_label(args.csv_size)}] CSV export over HTTP", flush=True)
+        runs.append({**csv_export(data.url(args.csv_size), data.home), "load1": load})
+        print(json.dumps(runs[-1]), flush=True)
+    if "--out" in argv:
+        Path(args.out).with_suffix(".json").write_text(json.dumps({"csv": runs}, indent=1))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     p = argparse.ArgumentParser(prog="python -m bench.drill", description=__doc__,
@@ -250,8 +270,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--csv-size", type=int, default=1_000_000,
                    help="dataset whose whole list is exported (0: skip)")
     p.add_argument("--out", default=str(ROOT / "docs" / "BENCHMARKS-DRILL.md"))
+    p.add_argument("--only", choices=("csv",),
+                   help="run one part: csv = the CSV export alone (prints it, writes "
+                        "nothing unless --out is given)")
     args = p.parse_args(argv)
     data = BenchData(load_settings().home)
+    if args.only == "csv":
+        return only_csv(data, args, argv)
     results = {_label(int(n)): run_size(data, int(n), args.reps, args.random)
                for n in args.sizes.split(",") if n}
     out = Path(args.out)

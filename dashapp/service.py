@@ -280,11 +280,12 @@ class PulseService:
                             lambda: reader.run(lambda c: orders.list_totals(c, query)))
         return {**page, "total": total}
 
-    def order_stream(self, query: orders.OrderQuery) -> orders.OrderStream:
-        """Every row of the list, streamed from a server-side cursor (never cached: it can
-        be the whole table). Opened here, so a dead database is DatabaseUnavailable now
+    def order_csv(self, query: orders.OrderQuery, delimiter: str = ",", mark: str = "."
+                  ) -> orders.OrderCopy:
+        """Every row of the list as CSV that PostgreSQL writes (never cached: it can be
+        the whole table). Opened here, so a dead database is DatabaseUnavailable now
         rather than a cut-off download; the caller must close() it."""
-        return _guard(lambda: orders.OrderStream(self.engine, query))
+        return _guard(lambda: orders.OrderCopy(self.engine, query, delimiter, mark))
 
     def order_detail(self, order_id: str) -> dict | None:
         """One order whole, or None when the loaded data has no such order."""
@@ -327,7 +328,7 @@ class PulseService:
                                 c, query)))
         return {**page, "total": total}
 
-    def customer_stream(self, query: customerlist.CustomerQuery
-                        ) -> customerlist.CustomerStream:
-        """Every customer of the list, streamed (never cached); the caller closes it."""
-        return _guard(lambda: customerlist.CustomerStream(self.engine, query))
+    def customer_csv(self, query: customerlist.CustomerQuery, delimiter: str = ",",
+                     mark: str = ".") -> customerlist.CustomerCopy:
+        """Every customer of the list as CSV (never cached); the caller closes it."""
+        return _guard(lambda: customerlist.CustomerCopy(self.engine, query, delimiter, mark))

@@ -96,6 +96,25 @@ def test_database_restart_mid_session(pg, url, tmp_path, caplog):
     assert pg.superpass not in shown
 
 
+def test_csv_exports_say_503_while_the_database_is_down(pg, url, tmp_path):
+    """A whole-list export (COPY) asked while the database is down is a 503 with the
+    reason before any byte, not a cut-off file; once it is back the same file comes."""
+    client = app_client(url, tmp_path)
+    exports = ("/api/v1/orders?format=csv&status=all",
+               "/api/v1/customers?segment=lost&format=csv&locale=pt_BR")
+    before = [client.get(u).get_data() for u in exports]
+    assert before[0].startswith(b"order_id,") and before[0].count(b"\n") > 1
+    pg.stop("fast")
+    try:
+        for u in exports:
+            r = client.get(u)
+            assert r.status_code == 503 and r.headers["Retry-After"] == "5"
+            assert r.get_json()["error"].startswith("database unavailable: ")
+    finally:
+        pg.start()
+    assert [client.get(u).get_data() for u in exports] == before
+
+
 def test_slow_database_answers_503_in_time(pg, url, tmp_path, caplog):
     client = app_client(url, tmp_path, PULSE_STATEMENT_TIMEOUT_MS="300")
     assert client.get("/api/v1/meta").status_code == 200

@@ -17,6 +17,7 @@ import base64
 import csv
 import io
 import json
+import time
 import tracemalloc
 from datetime import date
 from decimal import Decimal
@@ -349,8 +350,8 @@ def test_csv_file_name_says_the_filters(tiny_client):
     r.close()
 
 
-def _stream_csv(client, query: str) -> tuple[int, int, int]:
-    """(peak traced memory, bytes, chunks) of a CSV read chunk by chunk, keeping nothing."""
+def _stream_csv(client, query: str) -> tuple[int, list[int]]:
+    """(peak traced memory, chunk sizes) of a CSV read chunk by chunk, keeping nothing."""
     r = client.get(f"/api/v1/orders?format=csv&{query}", buffered=False)
     assert r.status_code == 200 and r.is_streamed and not r.is_sequence
     sizes = []
@@ -362,22 +363,72 @@ def _stream_csv(client, query: str) -> tuple[int, int, int]:
     finally:
         tracemalloc.stop()
         r.close()
-    return peak, sum(sizes), len(sizes)
+    return peak, sizes
 
 
-def test_csv_streams_in_constant_memory_and_releases_its_connection(demo_client, demo_engine):
-    """Memory while streaming is one batch's worth, whatever the length of the list: the
-    whole demo (4,000 orders) peaks about as high as its SP orders (~40% of them)."""
+def test_csv_streams_in_constant_memory_and_releases_its_connection(demo_client, demo_engine,
+                                                                    monkeypatch):
+    """Memory while streaming is a few chunks' worth, whatever the length of the list: the
+    whole demo (4,000 orders) peaks about as high as its SP orders (~40% of them). Small
+    chunks here, so that the demo's lists are many chunks long."""
+    monkeypatch.setattr(stream, "COPY_CHUNK", 16 * 1024)
     _stream_csv(demo_client, "state=SP&sort=sales")  # warm-up: first-use caches
-    peak_part, size_part, chunks_part = _stream_csv(demo_client, "state=SP&sort=sales")
-    peak_all, size_all, chunks_all = _stream_csv(demo_client, "status=all&sort=sales")
-    assert chunks_all == 1 + 4000 // stream.STREAM_BATCH  # the header, then each batch
-    assert size_all > 500_000 and size_all > 2 * size_part and chunks_part > 2
+    peak_part, part = _stream_csv(demo_client, "state=SP&sort=sales")
+    peak_all, whole = _stream_csv(demo_client, "status=all&sort=sales")
+    assert whole[0] == len(",".join(ROW_FIELDS)) + 1  # the header goes out alone, first
+    assert all(16 * 1024 <= n < 17 * 1024 for n in whole[1:-1]), whole  # then full chunks
+    assert sum(whole) > 500_000 and sum(whole) > 2 * sum(part) and len(part) > 5
     assert peak_all < 1.25 * peak_part, (peak_all, peak_part)
     assert demo_engine.pool.checkedout() == 0
     unread = demo_client.get("/api/v1/orders?format=csv", buffered=False)
     unread.close()  # a client that goes away before reading anything
     assert demo_engine.pool.checkedout() == 0
+
+
+def _copies(engine) -> list[str]:
+    """The COPY statements running on the test database, after giving a cancelled one a
+    moment to end."""
+    for _ in range(50):
+        with engine.connect() as conn:
+            running = list(conn.execute(text(
+                "SELECT query FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND query LIKE 'COPY%'")).scalars())
+        if not running:
+            return []
+        time.sleep(0.1)
+    return running
+
+
+def test_a_client_leaving_mid_stream_stops_the_copy(demo_client, demo_engine, monkeypatch):
+    """The client reads one chunk and hangs up: the COPY is cancelled on the server and no
+    connection stays checked out; the next export works."""
+    monkeypatch.setattr(stream, "COPY_CHUNK", 4 * 1024)
+    r = demo_client.get("/api/v1/orders?format=csv&status=all", buffered=False)
+    chunks = iter(r.response)
+    assert next(chunks).startswith(b"order_id,") and len(next(chunks)) >= 4 * 1024
+    assert _copies(demo_engine) != []  # still running: the client has not read the rest
+    r.close()
+    assert _copies(demo_engine) == []
+    assert demo_engine.pool.checkedout() == 0
+    again = demo_client.get("/api/v1/orders?format=csv&status=all")
+    assert again.get_data().count(b"\n") == 4001
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT g FROM generate_series(1, 20000000) g",  # rows coming: the reader stops them
+    "SELECT g FROM generate_series(1, 5000000) g ORDER BY md5(g::text)",  # still sorting
+])
+def test_closing_a_copy_cancels_its_statement(demo_engine, sql):
+    """Whether the COPY is sending rows or still sorting before its first one, close()
+    ends the statement on the server at once and releases the connection."""
+    copy = stream.CopyStream(demo_engine, sql, {})
+    chunks = copy.chunks()
+    assert next(chunks) == b"g\n"
+    assert _copies(demo_engine) != []
+    started = time.perf_counter()
+    copy.close()
+    assert _copies(demo_engine) == [] and demo_engine.pool.checkedout() == 0
+    assert time.perf_counter() - started < 5
 
 
 # --- hand-checked rows of the tiny dataset ---------------------------------------------------

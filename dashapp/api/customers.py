@@ -16,12 +16,12 @@ from ..jsonout import jsonable
 from ..queries.customerlist import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
-    ROW_FIELDS,
     CustomerQuery,
 )
 from ..queries.customers import SEGMENTS
 from .common import (
     CsvStyle,
+    copied_csv,
     csv_filename,
     csv_style,
     int_param,
@@ -31,7 +31,6 @@ from .common import (
     register_error_handlers,
     respond,
     service,
-    streamed_csv,
 )
 
 customers_api = Blueprint("customers_api", __name__, url_prefix="/api/v1")
@@ -93,4 +92,4 @@ def customer_list() -> Response:
 def _csv_response(query: CustomerQuery, style: CsvStyle) -> Response:
     """Every row of the list (limit and cursor do not apply), streamed."""
     name = csv_filename(["customers", query.segment], query.filters, set(request.args))
-    return streamed_csv(service().customer_stream(query), ROW_FIELDS, name, style)
+    return copied_csv(service().customer_csv(query, style.delimiter, style.decimal), name)

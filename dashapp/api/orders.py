@@ -2,7 +2,8 @@
 
 The list takes every filter of the other endpoints (same parser, same 400s) and pages
 through the orders the KPIs count, with totals that equal the cards; `format=csv`
-streams the whole list, not a page, from a server-side cursor in constant memory.
+streams the whole list, not a page, as CSV that PostgreSQL writes (COPY), in constant
+memory.
 The detail is one order whole. Definitions: docs/METRICS.md, "The order list".
 """
 
@@ -17,7 +18,6 @@ from ..queries.orders import (
     MAX_LIMIT,
     ORDER_ID,
     ORDERS,
-    ROW_FIELDS,
     SORTS,
     STATUSES,
     OrderQuery,
@@ -25,6 +25,7 @@ from ..queries.orders import (
 from .common import (
     CsvStyle,
     choice_param,
+    copied_csv,
     csv_filename,
     csv_style,
     error,
@@ -34,7 +35,6 @@ from .common import (
     parsed_filters,
     register_error_handlers,
     service,
-    streamed_csv,
 )
 
 orders_api = Blueprint("orders_api", __name__, url_prefix="/api/v1")
@@ -83,5 +83,5 @@ def _csv_response(query: OrderQuery, style: CsvStyle) -> Response:
     """Every row of the list (limit and cursor do not apply), streamed."""
     parts = ["orders"] + ([query.status] if query.status != "sales" else [])
     name = csv_filename(parts, query.filters, set(request.args))
-    return streamed_csv(service().order_stream(query), ROW_FIELDS, name, style)
+    return copied_csv(service().order_csv(query, style.delimiter, style.decimal), name)
 

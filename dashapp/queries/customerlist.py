@@ -27,8 +27,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from ..filters import FilterError, Filters, shown
+from . import csvtext
 from .customers import PER_CUSTOMER, SEGMENT_WHERE, SEGMENTS, source
-from .stream import RowStream, sort_in_memory
+from .stream import CopyStream, RowStream, sort_in_memory
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -164,3 +165,27 @@ class CustomerStream(RowStream):
     def __init__(self, engine: Engine, query: CustomerQuery) -> None:
         sql, params = _rows_sql(query, None, None)
         super().__init__(engine, sql, params, _row, work_mem=WORK_MEM)
+
+
+#: ROW_FIELDS as CSV cells from `_rows_sql`'s columns (queries/csvtext.py).
+_CSV_CELLS = [
+    ("customer_unique_id", "text", "r.person"), ("state", "text", "r.state"),
+    ("orders", "int", "r.f"), ("sales", "money", "r.sales"),
+    ("first_order", "date", "r.first_day"), ("last_order", "date", "r.last_day"),
+    ("recency", "int", "r.r")]
+
+
+def export_sql(query: CustomerQuery, mark: str = ".") -> tuple[str, dict[str, Any]]:
+    """The whole list in its order, one text column per CSV cell of ROW_FIELDS (what
+    `api.common.csv_cell` writes of `_row`'s values; queries/csvtext.py)."""
+    sql, params = _rows_sql(query, None, None)
+    return csvtext.cells_sql(_CSV_CELLS, sql, mark), params
+
+
+class CustomerCopy(CopyStream):
+    """A segment's whole list as CSV written by PostgreSQL (queries/stream.py)."""
+
+    def __init__(self, engine: Engine, query: CustomerQuery, delimiter: str = ",",
+                 mark: str = ".") -> None:
+        sql, params = export_sql(query, mark)
+        super().__init__(engine, sql, params, delimiter, work_mem=WORK_MEM)
