@@ -49,7 +49,7 @@ def ddl() -> list[str]:
     body = ", ".join(f"{c} {t}" for c, t in PART_COLUMNS)
     return [
         f"CREATE TABLE {SELLERSET_TABLE} (sellerset_id integer PRIMARY KEY, "
-        "sellers text[] NOT NULL)",
+        "sellers text[] NOT NULL, n_orders integer NOT NULL)",
         f"CREATE INDEX ix_{SELLERSET_TABLE}_sellers ON {SELLERSET_TABLE} USING gin (sellers)",
         f"CREATE TABLE {PART_TABLE} ({body})",
         *(f"CREATE INDEX ix_{PART_TABLE}_{name} ON {PART_TABLE} ({columns})"
@@ -71,10 +71,13 @@ SELECT order_id, array_agg(DISTINCT seller_id COLLATE "C" ORDER BY seller_id COL
            AS sellers
 FROM order_items GROUP BY order_id
 """
+#: With each set, its number of orders: a page reads a short list whole (queries/orders.py).
 _DIM = f"""
-INSERT INTO {SELLERSET_TABLE} (sellerset_id, sellers)
-SELECT row_number() OVER (ORDER BY sellers), sellers
-FROM (SELECT DISTINCT sellers FROM t_sellers UNION SELECT '{{}}'::text[]) s
+INSERT INTO {SELLERSET_TABLE} (sellerset_id, sellers, n_orders)
+SELECT row_number() OVER (ORDER BY sellers), sellers, sum(n)
+FROM (SELECT sellers, count(*) AS n FROM t_sellers GROUP BY sellers
+      UNION ALL SELECT '{{}}'::text[], 0) s
+GROUP BY sellers
 """
 #: Per order, its seller set's id (an order without items has the empty set).
 _ORDER_SELLERSETS = f"""

@@ -702,11 +702,15 @@ def test_part_keys_and_seller_sets_equal_the_raw_rows(which, tiny_engine, demo_e
         {k: sorted(v) for k, v in raw_sets.items()}
 
 
-def test_keyed_first_pages_equal_the_raw_ones_under_each_filter_kind(demo_engine):
+@pytest.mark.parametrize("gather", [orders.GATHER_LIMIT, 0])
+def test_keyed_first_pages_equal_the_raw_ones_under_each_filter_kind(demo_engine, gather,
+                                                                     monkeypatch):
     """Every page comes from the derived keys (`order_keys`; under a category or seller
     filter sorted by sales, `order_part_keys` or a sum of `agg_seller_order` rows) and
     equals the raw path's page, under each kind of filter, one value and several, and a
-    category with a seller (one item must be of both)."""
+    category with a seller (one item must be of both). A seller's short list is read
+    whole, then sorted; with `GATHER_LIMIT` 0 every list walks its key's index."""
+    monkeypatch.setattr(orders, "GATHER_LIMIT", gather)
     base = resolved(demo_engine)
     with demo_engine.connect() as conn:
         sellers = conn.execute(text("SELECT seller_id FROM order_items GROUP BY 1 "

@@ -29,7 +29,7 @@ def upgrade() -> None:
                           ("catset", "catset_id"), ("sellerset", "sellerset_id")):
         op.execute(f"CREATE INDEX ix_order_keys_{name} ON order_keys ({columns})")
     op.execute("CREATE TABLE dim_sellerset (sellerset_id integer PRIMARY KEY, "
-               "sellers text[] NOT NULL)")
+               "sellers text[] NOT NULL, n_orders integer NOT NULL)")
     op.execute("CREATE INDEX ix_dim_sellerset_sellers ON dim_sellerset USING gin (sellers)")
     op.execute(
         "CREATE TABLE order_part_keys (dim char(1) NOT NULL, value text NOT NULL, "
