@@ -30,244 +30,180 @@ def upgrade() -> None:
         "CREATE INDEX ix_dim_seller_catset_categories ON dim_seller_catset USING gin (categories)"
     )
     op.execute(
-        "CREATE TABLE agg_seller_pair_lite_d (day date NOT NULL, seller_id text NOT NULL, orders bigint NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL, review_sum bigint NOT NULL, review_n bigint NOT NULL, shipped bigint NOT NULL, late bigint NOT NULL, all_orders bigint NOT NULL, canceled bigint NOT NULL)"
+        "CREATE TABLE agg_seller_pair_lite_d (day date NOT NULL, seller_id text COLLATE \"C\" NOT NULL, orders bigint NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL, review_sum bigint NOT NULL, review_n bigint NOT NULL, shipped bigint NOT NULL, late bigint NOT NULL, all_orders bigint NOT NULL, canceled bigint NOT NULL)"
     )
     op.execute("CREATE INDEX ix_agg_seller_pair_lite_d_day ON agg_seller_pair_lite_d (day)")
     op.execute(
-        "CREATE INDEX ix_agg_seller_pair_lite_d_seller_id ON agg_seller_pair_lite_d (seller_id, day)"
+        "CREATE INDEX ix_agg_seller_pair_lite_d_seller ON agg_seller_pair_lite_d (seller_id, day)"
     )
     op.execute(
-        "CREATE TABLE agg_seller_pair_lite_m (day date NOT NULL, seller_id text NOT NULL, orders bigint NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL, review_sum bigint NOT NULL, review_n bigint NOT NULL, shipped bigint NOT NULL, late bigint NOT NULL, all_orders bigint NOT NULL, canceled bigint NOT NULL)"
+        "CREATE TABLE agg_seller_pair_lite_m (day date NOT NULL, seller_id text COLLATE \"C\" NOT NULL, orders bigint NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL, review_sum bigint NOT NULL, review_n bigint NOT NULL, shipped bigint NOT NULL, late bigint NOT NULL, all_orders bigint NOT NULL, canceled bigint NOT NULL)"
     )
     op.execute("CREATE INDEX ix_agg_seller_pair_lite_m_day ON agg_seller_pair_lite_m (day)")
     op.execute(
-        "CREATE INDEX ix_agg_seller_pair_lite_m_seller_id ON agg_seller_pair_lite_m (seller_id, day)"
+        "CREATE INDEX ix_agg_seller_pair_lite_m_seller ON agg_seller_pair_lite_m (seller_id, day)"
     )
     op.execute(
-        "CREATE TABLE agg_seller_pair_state_d (day date NOT NULL, seller_id text NOT NULL, state text NOT NULL, orders bigint NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL, review_sum bigint NOT NULL, review_n bigint NOT NULL, shipped bigint NOT NULL, late bigint NOT NULL, all_orders bigint NOT NULL, canceled bigint NOT NULL)"
+        "CREATE TABLE agg_seller_pair_state_d (day date NOT NULL, seller_id text COLLATE \"C\" NOT NULL, state text NOT NULL, orders bigint NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL, review_sum bigint NOT NULL, review_n bigint NOT NULL, shipped bigint NOT NULL, late bigint NOT NULL, all_orders bigint NOT NULL, canceled bigint NOT NULL)"
     )
-    op.execute("CREATE INDEX ix_agg_seller_pair_state_d_day ON agg_seller_pair_state_d (day)")
     op.execute(
         "CREATE INDEX ix_agg_seller_pair_state_d_state ON agg_seller_pair_state_d (state, day)"
     )
     op.execute(
-        "CREATE INDEX ix_agg_seller_pair_state_d_seller_id ON agg_seller_pair_state_d (seller_id, day)"
+        "CREATE INDEX ix_agg_seller_pair_state_d_seller ON agg_seller_pair_state_d (seller_id, day)"
     )
     op.execute(
-        "CREATE TABLE agg_seller_pair_state_m (day date NOT NULL, seller_id text NOT NULL, state text NOT NULL, orders bigint NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL, review_sum bigint NOT NULL, review_n bigint NOT NULL, shipped bigint NOT NULL, late bigint NOT NULL, all_orders bigint NOT NULL, canceled bigint NOT NULL)"
+        "CREATE TABLE agg_seller_pair_state_m (day date NOT NULL, seller_id text COLLATE \"C\" NOT NULL, state text NOT NULL, orders bigint NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL, review_sum bigint NOT NULL, review_n bigint NOT NULL, shipped bigint NOT NULL, late bigint NOT NULL, all_orders bigint NOT NULL, canceled bigint NOT NULL)"
     )
-    op.execute("CREATE INDEX ix_agg_seller_pair_state_m_day ON agg_seller_pair_state_m (day)")
     op.execute(
         "CREATE INDEX ix_agg_seller_pair_state_m_state ON agg_seller_pair_state_m (state, day)"
     )
     op.execute(
-        "CREATE INDEX ix_agg_seller_pair_state_m_seller_id ON agg_seller_pair_state_m (seller_id, day)"
+        "CREATE INDEX ix_agg_seller_pair_state_m_seller ON agg_seller_pair_state_m (seller_id, day)"
     )
     op.execute(
-        "CREATE TABLE agg_seller_pair_cat_d (day date NOT NULL, seller_id text NOT NULL, catset_id integer NOT NULL, orders bigint NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL, review_sum bigint NOT NULL, review_n bigint NOT NULL, shipped bigint NOT NULL, late bigint NOT NULL, all_orders bigint NOT NULL, canceled bigint NOT NULL)"
+        "CREATE TABLE agg_seller_pair_cat_d (day date NOT NULL, seller_id text COLLATE \"C\" NOT NULL, catset_id integer NOT NULL, orders bigint NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL, review_sum bigint NOT NULL, review_n bigint NOT NULL, shipped bigint NOT NULL, late bigint NOT NULL, all_orders bigint NOT NULL, canceled bigint NOT NULL)"
     )
-    op.execute("CREATE INDEX ix_agg_seller_pair_cat_d_day ON agg_seller_pair_cat_d (day)")
     op.execute(
         "CREATE INDEX ix_agg_seller_pair_cat_d_catset_id ON agg_seller_pair_cat_d (catset_id, day)"
     )
     op.execute(
-        "CREATE INDEX ix_agg_seller_pair_cat_d_seller_id ON agg_seller_pair_cat_d (seller_id, day)"
+        "CREATE INDEX ix_agg_seller_pair_cat_d_seller ON agg_seller_pair_cat_d (seller_id, day)"
     )
     op.execute(
-        "CREATE TABLE agg_seller_pair_cat_m (day date NOT NULL, seller_id text NOT NULL, catset_id integer NOT NULL, orders bigint NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL, review_sum bigint NOT NULL, review_n bigint NOT NULL, shipped bigint NOT NULL, late bigint NOT NULL, all_orders bigint NOT NULL, canceled bigint NOT NULL)"
+        "CREATE TABLE agg_seller_pair_cat_m (day date NOT NULL, seller_id text COLLATE \"C\" NOT NULL, catset_id integer NOT NULL, orders bigint NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL, review_sum bigint NOT NULL, review_n bigint NOT NULL, shipped bigint NOT NULL, late bigint NOT NULL, all_orders bigint NOT NULL, canceled bigint NOT NULL)"
     )
-    op.execute("CREATE INDEX ix_agg_seller_pair_cat_m_day ON agg_seller_pair_cat_m (day)")
     op.execute(
         "CREATE INDEX ix_agg_seller_pair_cat_m_catset_id ON agg_seller_pair_cat_m (catset_id, day)"
     )
     op.execute(
-        "CREATE INDEX ix_agg_seller_pair_cat_m_seller_id ON agg_seller_pair_cat_m (seller_id, day)"
+        "CREATE INDEX ix_agg_seller_pair_cat_m_seller ON agg_seller_pair_cat_m (seller_id, day)"
     )
     op.execute(
-        "CREATE TABLE agg_seller_pair_pay_d (day date NOT NULL, seller_id text NOT NULL, payset_id integer NOT NULL, orders bigint NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL, review_sum bigint NOT NULL, review_n bigint NOT NULL, shipped bigint NOT NULL, late bigint NOT NULL, all_orders bigint NOT NULL, canceled bigint NOT NULL)"
+        "CREATE TABLE agg_seller_pair_pay_d (day date NOT NULL, seller_id text COLLATE \"C\" NOT NULL, payset_id integer NOT NULL, orders bigint NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL, review_sum bigint NOT NULL, review_n bigint NOT NULL, shipped bigint NOT NULL, late bigint NOT NULL, all_orders bigint NOT NULL, canceled bigint NOT NULL)"
     )
-    op.execute("CREATE INDEX ix_agg_seller_pair_pay_d_day ON agg_seller_pair_pay_d (day)")
     op.execute(
         "CREATE INDEX ix_agg_seller_pair_pay_d_payset_id ON agg_seller_pair_pay_d (payset_id, day)"
     )
     op.execute(
-        "CREATE INDEX ix_agg_seller_pair_pay_d_seller_id ON agg_seller_pair_pay_d (seller_id, day)"
+        "CREATE INDEX ix_agg_seller_pair_pay_d_seller ON agg_seller_pair_pay_d (seller_id, day)"
     )
     op.execute(
-        "CREATE TABLE agg_seller_pair_pay_m (day date NOT NULL, seller_id text NOT NULL, payset_id integer NOT NULL, orders bigint NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL, review_sum bigint NOT NULL, review_n bigint NOT NULL, shipped bigint NOT NULL, late bigint NOT NULL, all_orders bigint NOT NULL, canceled bigint NOT NULL)"
+        "CREATE TABLE agg_seller_pair_pay_m (day date NOT NULL, seller_id text COLLATE \"C\" NOT NULL, payset_id integer NOT NULL, orders bigint NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL, review_sum bigint NOT NULL, review_n bigint NOT NULL, shipped bigint NOT NULL, late bigint NOT NULL, all_orders bigint NOT NULL, canceled bigint NOT NULL)"
     )
-    op.execute("CREATE INDEX ix_agg_seller_pair_pay_m_day ON agg_seller_pair_pay_m (day)")
     op.execute(
         "CREATE INDEX ix_agg_seller_pair_pay_m_payset_id ON agg_seller_pair_pay_m (payset_id, day)"
     )
     op.execute(
-        "CREATE INDEX ix_agg_seller_pair_pay_m_seller_id ON agg_seller_pair_pay_m (seller_id, day)"
+        "CREATE INDEX ix_agg_seller_pair_pay_m_seller ON agg_seller_pair_pay_m (seller_id, day)"
     )
     op.execute(
-        "CREATE TABLE agg_seller_pair_statepay_d (day date NOT NULL, seller_id text NOT NULL, state text NOT NULL, payset_id integer NOT NULL, orders bigint NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL, review_sum bigint NOT NULL, review_n bigint NOT NULL, shipped bigint NOT NULL, late bigint NOT NULL, all_orders bigint NOT NULL, canceled bigint NOT NULL)"
+        "CREATE TABLE agg_seller_pair_statepay_d (day date NOT NULL, seller_id text COLLATE \"C\" NOT NULL, state text NOT NULL, payset_id integer NOT NULL, orders bigint NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL, review_sum bigint NOT NULL, review_n bigint NOT NULL, shipped bigint NOT NULL, late bigint NOT NULL, all_orders bigint NOT NULL, canceled bigint NOT NULL)"
     )
     op.execute(
-        "CREATE INDEX ix_agg_seller_pair_statepay_d_day ON agg_seller_pair_statepay_d (day)"
+        "CREATE INDEX ix_agg_seller_pair_statepay_d_state_payset_id ON agg_seller_pair_statepay_d (state, payset_id, day)"
     )
     op.execute(
-        "CREATE INDEX ix_agg_seller_pair_statepay_d_state ON agg_seller_pair_statepay_d (state, day)"
+        "CREATE INDEX ix_agg_seller_pair_statepay_d_seller ON agg_seller_pair_statepay_d (seller_id, day)"
     )
     op.execute(
-        "CREATE INDEX ix_agg_seller_pair_statepay_d_payset_id ON agg_seller_pair_statepay_d (payset_id, day)"
+        "CREATE TABLE agg_seller_pair_statepay_m (day date NOT NULL, seller_id text COLLATE \"C\" NOT NULL, state text NOT NULL, payset_id integer NOT NULL, orders bigint NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL, review_sum bigint NOT NULL, review_n bigint NOT NULL, shipped bigint NOT NULL, late bigint NOT NULL, all_orders bigint NOT NULL, canceled bigint NOT NULL)"
     )
     op.execute(
-        "CREATE INDEX ix_agg_seller_pair_statepay_d_seller_id ON agg_seller_pair_statepay_d (seller_id, day)"
+        "CREATE INDEX ix_agg_seller_pair_statepay_m_state_payset_id ON agg_seller_pair_statepay_m (state, payset_id, day)"
     )
     op.execute(
-        "CREATE TABLE agg_seller_pair_statepay_m (day date NOT NULL, seller_id text NOT NULL, state text NOT NULL, payset_id integer NOT NULL, orders bigint NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL, review_sum bigint NOT NULL, review_n bigint NOT NULL, shipped bigint NOT NULL, late bigint NOT NULL, all_orders bigint NOT NULL, canceled bigint NOT NULL)"
+        "CREATE INDEX ix_agg_seller_pair_statepay_m_seller ON agg_seller_pair_statepay_m (seller_id, day)"
     )
     op.execute(
-        "CREATE INDEX ix_agg_seller_pair_statepay_m_day ON agg_seller_pair_statepay_m (day)"
+        "CREATE TABLE agg_seller_pair_full_d (day date NOT NULL, seller_id text COLLATE \"C\" NOT NULL, state text NOT NULL, catset_id integer NOT NULL, payset_id integer NOT NULL, orders bigint NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL, review_sum bigint NOT NULL, review_n bigint NOT NULL, shipped bigint NOT NULL, late bigint NOT NULL, all_orders bigint NOT NULL, canceled bigint NOT NULL)"
     )
     op.execute(
-        "CREATE INDEX ix_agg_seller_pair_statepay_m_state ON agg_seller_pair_statepay_m (state, day)"
+        "CREATE INDEX ix_agg_seller_pair_full_d_catset_id_state_payset_id ON agg_seller_pair_full_d (catset_id, state, payset_id, day)"
     )
     op.execute(
-        "CREATE INDEX ix_agg_seller_pair_statepay_m_payset_id ON agg_seller_pair_statepay_m (payset_id, day)"
+        "CREATE INDEX ix_agg_seller_pair_full_d_seller ON agg_seller_pair_full_d (seller_id, day)"
     )
     op.execute(
-        "CREATE INDEX ix_agg_seller_pair_statepay_m_seller_id ON agg_seller_pair_statepay_m (seller_id, day)"
+        "CREATE TABLE agg_seller_pair_full_m (day date NOT NULL, seller_id text COLLATE \"C\" NOT NULL, state text NOT NULL, catset_id integer NOT NULL, payset_id integer NOT NULL, orders bigint NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL, review_sum bigint NOT NULL, review_n bigint NOT NULL, shipped bigint NOT NULL, late bigint NOT NULL, all_orders bigint NOT NULL, canceled bigint NOT NULL)"
     )
     op.execute(
-        "CREATE TABLE agg_seller_pair_full_d (day date NOT NULL, seller_id text NOT NULL, state text NOT NULL, catset_id integer NOT NULL, payset_id integer NOT NULL, orders bigint NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL, review_sum bigint NOT NULL, review_n bigint NOT NULL, shipped bigint NOT NULL, late bigint NOT NULL, all_orders bigint NOT NULL, canceled bigint NOT NULL)"
-    )
-    op.execute("CREATE INDEX ix_agg_seller_pair_full_d_day ON agg_seller_pair_full_d (day)")
-    op.execute(
-        "CREATE INDEX ix_agg_seller_pair_full_d_catset_id ON agg_seller_pair_full_d (catset_id, day)"
+        "CREATE INDEX ix_agg_seller_pair_full_m_catset_id_state_payset_id ON agg_seller_pair_full_m (catset_id, state, payset_id, day)"
     )
     op.execute(
-        "CREATE INDEX ix_agg_seller_pair_full_d_state ON agg_seller_pair_full_d (state, day)"
+        "CREATE INDEX ix_agg_seller_pair_full_m_seller ON agg_seller_pair_full_m (seller_id, day)"
     )
     op.execute(
-        "CREATE INDEX ix_agg_seller_pair_full_d_payset_id ON agg_seller_pair_full_d (payset_id, day)"
+        "CREATE TABLE agg_seller_item_cat_d (day date NOT NULL, seller_id text COLLATE \"C\" NOT NULL, category text NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL)"
     )
-    op.execute(
-        "CREATE INDEX ix_agg_seller_pair_full_d_seller_id ON agg_seller_pair_full_d (seller_id, day)"
-    )
-    op.execute(
-        "CREATE TABLE agg_seller_pair_full_m (day date NOT NULL, seller_id text NOT NULL, state text NOT NULL, catset_id integer NOT NULL, payset_id integer NOT NULL, orders bigint NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL, review_sum bigint NOT NULL, review_n bigint NOT NULL, shipped bigint NOT NULL, late bigint NOT NULL, all_orders bigint NOT NULL, canceled bigint NOT NULL)"
-    )
-    op.execute("CREATE INDEX ix_agg_seller_pair_full_m_day ON agg_seller_pair_full_m (day)")
-    op.execute(
-        "CREATE INDEX ix_agg_seller_pair_full_m_catset_id ON agg_seller_pair_full_m (catset_id, day)"
-    )
-    op.execute(
-        "CREATE INDEX ix_agg_seller_pair_full_m_state ON agg_seller_pair_full_m (state, day)"
-    )
-    op.execute(
-        "CREATE INDEX ix_agg_seller_pair_full_m_payset_id ON agg_seller_pair_full_m (payset_id, day)"
-    )
-    op.execute(
-        "CREATE INDEX ix_agg_seller_pair_full_m_seller_id ON agg_seller_pair_full_m (seller_id, day)"
-    )
-    op.execute(
-        "CREATE TABLE agg_seller_item_cat_d (day date NOT NULL, seller_id text NOT NULL, category text NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL)"
-    )
-    op.execute("CREATE INDEX ix_agg_seller_item_cat_d_day ON agg_seller_item_cat_d (day)")
     op.execute(
         "CREATE INDEX ix_agg_seller_item_cat_d_category ON agg_seller_item_cat_d (category, day)"
     )
     op.execute(
-        "CREATE INDEX ix_agg_seller_item_cat_d_seller_id ON agg_seller_item_cat_d (seller_id, day)"
+        "CREATE INDEX ix_agg_seller_item_cat_d_seller ON agg_seller_item_cat_d (seller_id, day)"
     )
     op.execute(
-        "CREATE TABLE agg_seller_item_cat_m (day date NOT NULL, seller_id text NOT NULL, category text NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL)"
+        "CREATE TABLE agg_seller_item_cat_m (day date NOT NULL, seller_id text COLLATE \"C\" NOT NULL, category text NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL)"
     )
-    op.execute("CREATE INDEX ix_agg_seller_item_cat_m_day ON agg_seller_item_cat_m (day)")
     op.execute(
         "CREATE INDEX ix_agg_seller_item_cat_m_category ON agg_seller_item_cat_m (category, day)"
     )
     op.execute(
-        "CREATE INDEX ix_agg_seller_item_cat_m_seller_id ON agg_seller_item_cat_m (seller_id, day)"
+        "CREATE INDEX ix_agg_seller_item_cat_m_seller ON agg_seller_item_cat_m (seller_id, day)"
     )
     op.execute(
-        "CREATE TABLE agg_seller_item_state_d (day date NOT NULL, seller_id text NOT NULL, category text NOT NULL, state text NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL)"
-    )
-    op.execute("CREATE INDEX ix_agg_seller_item_state_d_day ON agg_seller_item_state_d (day)")
-    op.execute(
-        "CREATE INDEX ix_agg_seller_item_state_d_category ON agg_seller_item_state_d (category, day)"
+        "CREATE TABLE agg_seller_item_state_d (day date NOT NULL, seller_id text COLLATE \"C\" NOT NULL, category text NOT NULL, state text NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL)"
     )
     op.execute(
-        "CREATE INDEX ix_agg_seller_item_state_d_state ON agg_seller_item_state_d (state, day)"
+        "CREATE INDEX ix_agg_seller_item_state_d_category_state ON agg_seller_item_state_d (category, state, day)"
     )
     op.execute(
-        "CREATE INDEX ix_agg_seller_item_state_d_seller_id ON agg_seller_item_state_d (seller_id, day)"
+        "CREATE INDEX ix_agg_seller_item_state_d_seller ON agg_seller_item_state_d (seller_id, day)"
     )
     op.execute(
-        "CREATE TABLE agg_seller_item_state_m (day date NOT NULL, seller_id text NOT NULL, category text NOT NULL, state text NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL)"
-    )
-    op.execute("CREATE INDEX ix_agg_seller_item_state_m_day ON agg_seller_item_state_m (day)")
-    op.execute(
-        "CREATE INDEX ix_agg_seller_item_state_m_category ON agg_seller_item_state_m (category, day)"
+        "CREATE TABLE agg_seller_item_state_m (day date NOT NULL, seller_id text COLLATE \"C\" NOT NULL, category text NOT NULL, state text NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL)"
     )
     op.execute(
-        "CREATE INDEX ix_agg_seller_item_state_m_state ON agg_seller_item_state_m (state, day)"
+        "CREATE INDEX ix_agg_seller_item_state_m_category_state ON agg_seller_item_state_m (category, state, day)"
     )
     op.execute(
-        "CREATE INDEX ix_agg_seller_item_state_m_seller_id ON agg_seller_item_state_m (seller_id, day)"
+        "CREATE INDEX ix_agg_seller_item_state_m_seller ON agg_seller_item_state_m (seller_id, day)"
     )
     op.execute(
-        "CREATE TABLE agg_seller_item_pay_d (day date NOT NULL, seller_id text NOT NULL, category text NOT NULL, payset_id integer NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL)"
-    )
-    op.execute("CREATE INDEX ix_agg_seller_item_pay_d_day ON agg_seller_item_pay_d (day)")
-    op.execute(
-        "CREATE INDEX ix_agg_seller_item_pay_d_category ON agg_seller_item_pay_d (category, day)"
+        "CREATE TABLE agg_seller_item_pay_d (day date NOT NULL, seller_id text COLLATE \"C\" NOT NULL, category text NOT NULL, payset_id integer NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL)"
     )
     op.execute(
-        "CREATE INDEX ix_agg_seller_item_pay_d_payset_id ON agg_seller_item_pay_d (payset_id, day)"
+        "CREATE INDEX ix_agg_seller_item_pay_d_category_payset_id ON agg_seller_item_pay_d (category, payset_id, day)"
     )
     op.execute(
-        "CREATE INDEX ix_agg_seller_item_pay_d_seller_id ON agg_seller_item_pay_d (seller_id, day)"
+        "CREATE INDEX ix_agg_seller_item_pay_d_seller ON agg_seller_item_pay_d (seller_id, day)"
     )
     op.execute(
-        "CREATE TABLE agg_seller_item_pay_m (day date NOT NULL, seller_id text NOT NULL, category text NOT NULL, payset_id integer NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL)"
-    )
-    op.execute("CREATE INDEX ix_agg_seller_item_pay_m_day ON agg_seller_item_pay_m (day)")
-    op.execute(
-        "CREATE INDEX ix_agg_seller_item_pay_m_category ON agg_seller_item_pay_m (category, day)"
+        "CREATE TABLE agg_seller_item_pay_m (day date NOT NULL, seller_id text COLLATE \"C\" NOT NULL, category text NOT NULL, payset_id integer NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL)"
     )
     op.execute(
-        "CREATE INDEX ix_agg_seller_item_pay_m_payset_id ON agg_seller_item_pay_m (payset_id, day)"
+        "CREATE INDEX ix_agg_seller_item_pay_m_category_payset_id ON agg_seller_item_pay_m (category, payset_id, day)"
     )
     op.execute(
-        "CREATE INDEX ix_agg_seller_item_pay_m_seller_id ON agg_seller_item_pay_m (seller_id, day)"
+        "CREATE INDEX ix_agg_seller_item_pay_m_seller ON agg_seller_item_pay_m (seller_id, day)"
     )
     op.execute(
-        "CREATE TABLE agg_seller_item_full_d (day date NOT NULL, seller_id text NOT NULL, category text NOT NULL, state text NOT NULL, payset_id integer NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL)"
-    )
-    op.execute("CREATE INDEX ix_agg_seller_item_full_d_day ON agg_seller_item_full_d (day)")
-    op.execute(
-        "CREATE INDEX ix_agg_seller_item_full_d_category ON agg_seller_item_full_d (category, day)"
+        "CREATE TABLE agg_seller_item_full_d (day date NOT NULL, seller_id text COLLATE \"C\" NOT NULL, category text NOT NULL, state text NOT NULL, payset_id integer NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL)"
     )
     op.execute(
-        "CREATE INDEX ix_agg_seller_item_full_d_state ON agg_seller_item_full_d (state, day)"
+        "CREATE INDEX ix_agg_seller_item_full_d_category_state_payset_id ON agg_seller_item_full_d (category, state, payset_id, day)"
     )
     op.execute(
-        "CREATE INDEX ix_agg_seller_item_full_d_payset_id ON agg_seller_item_full_d (payset_id, day)"
+        "CREATE INDEX ix_agg_seller_item_full_d_seller ON agg_seller_item_full_d (seller_id, day)"
     )
     op.execute(
-        "CREATE INDEX ix_agg_seller_item_full_d_seller_id ON agg_seller_item_full_d (seller_id, day)"
+        "CREATE TABLE agg_seller_item_full_m (day date NOT NULL, seller_id text COLLATE \"C\" NOT NULL, category text NOT NULL, state text NOT NULL, payset_id integer NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL)"
     )
     op.execute(
-        "CREATE TABLE agg_seller_item_full_m (day date NOT NULL, seller_id text NOT NULL, category text NOT NULL, state text NOT NULL, payset_id integer NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL)"
-    )
-    op.execute("CREATE INDEX ix_agg_seller_item_full_m_day ON agg_seller_item_full_m (day)")
-    op.execute(
-        "CREATE INDEX ix_agg_seller_item_full_m_category ON agg_seller_item_full_m (category, day)"
+        "CREATE INDEX ix_agg_seller_item_full_m_category_state_payset_id ON agg_seller_item_full_m (category, state, payset_id, day)"
     )
     op.execute(
-        "CREATE INDEX ix_agg_seller_item_full_m_state ON agg_seller_item_full_m (state, day)"
-    )
-    op.execute(
-        "CREATE INDEX ix_agg_seller_item_full_m_payset_id ON agg_seller_item_full_m (payset_id, day)"
-    )
-    op.execute(
-        "CREATE INDEX ix_agg_seller_item_full_m_seller_id ON agg_seller_item_full_m (seller_id, day)"
+        "CREATE INDEX ix_agg_seller_item_full_m_seller ON agg_seller_item_full_m (seller_id, day)"
     )
 
 
