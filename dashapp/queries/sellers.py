@@ -151,6 +151,12 @@ def raw_seller_sql(filters: Filters, params: dict[str, Any]) -> str:
 # --- the fast path: the seller rollups -------------------------------------------------------
 
 
+#: A pair all of whose categories (the seller's in the order) are selected: its item
+#: sums count whole.
+_WHOLE = (f"catset_id = ANY(ARRAY(SELECT catset_id FROM {SELLER_CATSETS} "
+          "WHERE categories <@ CAST(:cats AS text[])))")
+
+
 def _fact_where(filters: Filters, fact: Fact, params: dict[str, Any]) -> tuple[str, list[str]]:
     """The level of `fact` to read and its WHERE terms. Sets are matched through their
     dimension tables, as arrays computed once, so each (dimension, day) index is usable."""
@@ -165,13 +171,11 @@ def _fact_where(filters: Filters, fact: Fact, params: dict[str, Any]) -> tuple[s
         params["sellers"] = list(filters.sellers)
     if filters.categories:
         params["cats"] = list(filters.categories)
-        if fact is SELLER_ITEM:
-            needs.add("category")
-            where.append("category = ANY(:cats)")
-        else:
-            needs.add("catset_id")
-            where.append(f"catset_id = ANY(ARRAY(SELECT catset_id FROM {SELLER_CATSETS} "
-                         "WHERE categories && CAST(:cats AS text[])))")
+        needs.add("catset_id")
+        where.append(f"catset_id = ANY(ARRAY(SELECT catset_id FROM {SELLER_CATSETS} "
+                     "WHERE categories && CAST(:cats AS text[])))")
+        if fact is SELLER_ITEM:  # the pairs' items not counted whole: the selected ones
+            where += ["category = ANY(:cats)", f"NOT {_WHOLE}"]
     if filters.payment_types:
         needs.add("payset_id")
         params["pays"] = list(filters.payment_types)
@@ -197,34 +201,36 @@ def _fact_rows(filters: Filters, fact: Fact, params: dict[str, Any]) -> str:
             f"OR (day >= :m1 AND day <= :end)) AND {dims}")
 
 
-_PAIR_SUMS = """SELECT seller_id, sum(sales) AS sales, sum(freight) AS freight,
-               sum(items) AS items, sum(orders) AS orders, sum(review_sum) AS review_sum,
-               sum(review_n) AS review_n, sum(shipped) AS shipped, sum(late) AS late,
-               sum(all_orders) AS all_orders, sum(canceled) AS canceled"""
+_PAIR_SUMS = """SELECT seller_id, %(items)s, sum(orders) AS orders,
+               sum(review_sum) AS review_sum, sum(review_n) AS review_n,
+               sum(shipped) AS shipped, sum(late) AS late, sum(all_orders) AS all_orders,
+               sum(canceled) AS canceled"""
+_ITEMS = "sum(sales) AS sales, sum(freight) AS freight, sum(items) AS items"
+_WHOLE_ITEMS = ", ".join(f"coalesce(sum({m}) FILTER (WHERE {_WHOLE}), 0) AS {m}"
+                         for m in ("sales", "freight", "items"))
 
 
 def fast_seller_sql(filters: Filters, params: dict[str, Any]) -> str:
     """`per_seller` from the rollups: the pairs' sums per seller (only sellers with a
-    matching sales order), the item sums replaced by the selected categories' ones under
-    a category filter."""
+    matching sales order). Under a category filter a pair's item sums count whole when
+    all of its categories are selected; the others that match (some selected, some not)
+    add their selected categories' items from `agg_seller_item`."""
     pairs = _fact_rows(filters, SELLER_PAIR, params)
-    per_pair = (f"{_PAIR_SUMS} FROM ({pairs}) p GROUP BY seller_id "
+    items = _WHOLE_ITEMS if filters.categories else _ITEMS
+    per_pair = (f"{_PAIR_SUMS % {'items': items}} FROM ({pairs}) p GROUP BY seller_id "
                 "HAVING sum(orders) > 0")
     if not filters.categories:
         return f"per_seller AS MATERIALIZED ({per_pair})"
-    items = _fact_rows(filters, SELLER_ITEM, params)
+    parts = _fact_rows(filters, SELLER_ITEM, params)
     return f"""pair AS MATERIALIZED ({per_pair}),
-        item AS MATERIALIZED (
-            SELECT seller_id, sum(sales) AS sales, sum(freight) AS freight,
-                   sum(items) AS items
-            FROM ({items}) i GROUP BY seller_id),
+        part AS (SELECT seller_id, {_ITEMS} FROM ({parts}) i GROUP BY seller_id),
         per_seller AS MATERIALIZED (
-            SELECT p.seller_id, coalesce(i.sales, 0) AS sales,
-                   coalesce(i.freight, 0) AS freight, coalesce(i.items, 0) AS items,
+            SELECT p.seller_id, p.sales + coalesce(i.sales, 0) AS sales,
+                   p.freight + coalesce(i.freight, 0) AS freight,
+                   p.items + coalesce(i.items, 0) AS items,
                    p.orders, p.review_sum, p.review_n, p.shipped, p.late, p.all_orders,
                    p.canceled
-            FROM pair p LEFT JOIN item i ON i.seller_id = p.seller_id)"""
-
+            FROM pair p LEFT JOIN part i ON i.seller_id = p.seller_id)"""
 
 #: path -> (the `per_seller` step, where the sellers' states are read). The fast path
 #: never reads a raw table (a replace load swaps them): `dim_seller` is the sellers file's.

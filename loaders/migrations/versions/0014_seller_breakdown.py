@@ -134,73 +134,19 @@ def upgrade() -> None:
         "CREATE INDEX ix_agg_seller_pair_full_m_seller ON agg_seller_pair_full_m (seller_id, day)"
     )
     op.execute(
-        "CREATE TABLE agg_seller_item_cat_d (day date NOT NULL, seller_id text COLLATE \"C\" NOT NULL, category text NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL)"
+        "CREATE TABLE agg_seller_item_full_d (day date NOT NULL, seller_id text COLLATE \"C\" NOT NULL, catset_id integer NOT NULL, category text NOT NULL, state text NOT NULL, payset_id integer NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL)"
     )
     op.execute(
-        "CREATE INDEX ix_agg_seller_item_cat_d_category ON agg_seller_item_cat_d (category, day)"
-    )
-    op.execute(
-        "CREATE INDEX ix_agg_seller_item_cat_d_seller ON agg_seller_item_cat_d (seller_id, day)"
-    )
-    op.execute(
-        "CREATE TABLE agg_seller_item_cat_m (day date NOT NULL, seller_id text COLLATE \"C\" NOT NULL, category text NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL)"
-    )
-    op.execute(
-        "CREATE INDEX ix_agg_seller_item_cat_m_category ON agg_seller_item_cat_m (category, day)"
-    )
-    op.execute(
-        "CREATE INDEX ix_agg_seller_item_cat_m_seller ON agg_seller_item_cat_m (seller_id, day)"
-    )
-    op.execute(
-        "CREATE TABLE agg_seller_item_state_d (day date NOT NULL, seller_id text COLLATE \"C\" NOT NULL, category text NOT NULL, state text NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL)"
-    )
-    op.execute(
-        "CREATE INDEX ix_agg_seller_item_state_d_category_state ON agg_seller_item_state_d (category, state, day)"
-    )
-    op.execute(
-        "CREATE INDEX ix_agg_seller_item_state_d_seller ON agg_seller_item_state_d (seller_id, day)"
-    )
-    op.execute(
-        "CREATE TABLE agg_seller_item_state_m (day date NOT NULL, seller_id text COLLATE \"C\" NOT NULL, category text NOT NULL, state text NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL)"
-    )
-    op.execute(
-        "CREATE INDEX ix_agg_seller_item_state_m_category_state ON agg_seller_item_state_m (category, state, day)"
-    )
-    op.execute(
-        "CREATE INDEX ix_agg_seller_item_state_m_seller ON agg_seller_item_state_m (seller_id, day)"
-    )
-    op.execute(
-        "CREATE TABLE agg_seller_item_pay_d (day date NOT NULL, seller_id text COLLATE \"C\" NOT NULL, category text NOT NULL, payset_id integer NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL)"
-    )
-    op.execute(
-        "CREATE INDEX ix_agg_seller_item_pay_d_category_payset_id ON agg_seller_item_pay_d (category, payset_id, day)"
-    )
-    op.execute(
-        "CREATE INDEX ix_agg_seller_item_pay_d_seller ON agg_seller_item_pay_d (seller_id, day)"
-    )
-    op.execute(
-        "CREATE TABLE agg_seller_item_pay_m (day date NOT NULL, seller_id text COLLATE \"C\" NOT NULL, category text NOT NULL, payset_id integer NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL)"
-    )
-    op.execute(
-        "CREATE INDEX ix_agg_seller_item_pay_m_category_payset_id ON agg_seller_item_pay_m (category, payset_id, day)"
-    )
-    op.execute(
-        "CREATE INDEX ix_agg_seller_item_pay_m_seller ON agg_seller_item_pay_m (seller_id, day)"
-    )
-    op.execute(
-        "CREATE TABLE agg_seller_item_full_d (day date NOT NULL, seller_id text COLLATE \"C\" NOT NULL, category text NOT NULL, state text NOT NULL, payset_id integer NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL)"
-    )
-    op.execute(
-        "CREATE INDEX ix_agg_seller_item_full_d_category_state_payset_id ON agg_seller_item_full_d (category, state, payset_id, day)"
+        "CREATE INDEX ix_agg_seller_item_full_d_category_catset_id_state_payset_id ON agg_seller_item_full_d (category, catset_id, state, payset_id, day)"
     )
     op.execute(
         "CREATE INDEX ix_agg_seller_item_full_d_seller ON agg_seller_item_full_d (seller_id, day)"
     )
     op.execute(
-        "CREATE TABLE agg_seller_item_full_m (day date NOT NULL, seller_id text COLLATE \"C\" NOT NULL, category text NOT NULL, state text NOT NULL, payset_id integer NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL)"
+        "CREATE TABLE agg_seller_item_full_m (day date NOT NULL, seller_id text COLLATE \"C\" NOT NULL, catset_id integer NOT NULL, category text NOT NULL, state text NOT NULL, payset_id integer NOT NULL, sales numeric NOT NULL, freight numeric NOT NULL, items bigint NOT NULL)"
     )
     op.execute(
-        "CREATE INDEX ix_agg_seller_item_full_m_category_state_payset_id ON agg_seller_item_full_m (category, state, payset_id, day)"
+        "CREATE INDEX ix_agg_seller_item_full_m_category_catset_id_state_payset_id ON agg_seller_item_full_m (category, catset_id, state, payset_id, day)"
     )
     op.execute(
         "CREATE INDEX ix_agg_seller_item_full_m_seller ON agg_seller_item_full_m (seller_id, day)"
@@ -210,12 +156,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DROP TABLE IF EXISTS agg_seller_item_full_m")
     op.execute("DROP TABLE IF EXISTS agg_seller_item_full_d")
-    op.execute("DROP TABLE IF EXISTS agg_seller_item_pay_m")
-    op.execute("DROP TABLE IF EXISTS agg_seller_item_pay_d")
-    op.execute("DROP TABLE IF EXISTS agg_seller_item_state_m")
-    op.execute("DROP TABLE IF EXISTS agg_seller_item_state_d")
-    op.execute("DROP TABLE IF EXISTS agg_seller_item_cat_m")
-    op.execute("DROP TABLE IF EXISTS agg_seller_item_cat_d")
     op.execute("DROP TABLE IF EXISTS agg_seller_pair_full_m")
     op.execute("DROP TABLE IF EXISTS agg_seller_pair_full_d")
     op.execute("DROP TABLE IF EXISTS agg_seller_pair_statepay_m")
