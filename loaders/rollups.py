@@ -47,6 +47,21 @@ Why these shapes (docs/ARCHITECTURE.md places them among the tiers):
   orders and customers, payments (once per order) and reviews stay exact. Its payment
   figures per type are arrays on the row (an order has one or two types), so the
   payment breakdown needs no other table.
+* The seller breakdown (one row per seller, docs/METRICS.md "Sellers") would read every
+  row of `agg_seller_order` without a seller filter. Its unit is the (seller, order)
+  pair: a seller's orders, reviews, late parcels and statuses are counts of pairs, which
+  add up. `agg_seller_pair` sums pairs by cell like the order facts: (day, seller_id,
+  customer state, the SET of that seller's categories in the order (`dim_seller_catset`,
+  not the order's set), the order's payment set), with the seller's item sums, the
+  order's reviews, shipped/late (late: handed to the carrier after the latest shipping
+  limit of ALL the seller's items in the order) for sales orders, and all/canceled pairs
+  (status folded into measures, not a dimension: a seller's row needs them side by side).
+  Levels `lite` (seller only), `state`, `cat`, `pay`, `statepay`, `full`; day and month
+  grains; each table indexed on its filtered dimensions then day (a filter reads its
+  rows only) and on (seller_id, day). A category filter keeps pairs whose category set
+  meets the selection; their item sums count whole when the whole set is selected, and
+  the rest (a seller with items of a selected and an unselected category in one order:
+  8 of 100k demo pairs) come per category from `agg_seller_item`, one level.
 
 Every table is derived from the live tables by `rebuild`, inside the load's
 transaction: readers see the old rollups until the new data is committed.
