@@ -2,6 +2,7 @@
 
     python -m bench.drill --sizes 1000000 --out docs/BENCHMARKS-DRILL.md
     python -m bench.drill --sizes 1000000,10000000 --csv-size 1000000
+    python -m bench.drill --only breakdown-raw,breakdown --csv-size 0 --out /tmp/b.md
 
 Four measurements on the benchmark datasets of `python -m bench` (PULSE_HOME/bench,
 generated and loaded once):
@@ -38,7 +39,7 @@ from sqlalchemy import text
 from dashapp.cache import ResultCache
 from dashapp.config import load_settings
 from dashapp.filters import Domain, Filters
-from dashapp.queries import fast, orders, report
+from dashapp.queries import fast, orders, report, sellers
 from dashapp.service import PulseService
 
 from . import measure, workload
@@ -118,13 +119,21 @@ def dashboards(engine, views, domain: Domain, reps: int) -> list[dict]:
     return out
 
 
-def seller_breakdowns(service: PulseService, views, domain: Domain, reps: int) -> list[dict]:
+def seller_breakdowns(service: PulseService, views, domain: Domain, reps: int,
+                      path: str = "fast") -> list[dict]:
+    """The first page, cold: through the service (the rollups), or for `raw` the raw path
+    in a raw reader, as the service answered before the seller rollups (the baseline)."""
     if not hasattr(service, "sellers"):
         return []
+
+    def raw_page(f: Filters) -> None:
+        with service.reader(raw=True) as r:
+            r.run(lambda c: sellers.seller_rows(c, f, sellers.DEFAULT_LIMIT, 0, "raw"))
+    page = service.sellers if path == "fast" else raw_page
     out = []
     for name, f in views:
         f = f.resolve(domain)
-        out.append(_stats(name, [_time(lambda f=f: service.sellers(f)) for _ in range(reps)]))
+        out.append(_stats(name, [_time(lambda f=f: page(f)) for _ in range(reps)]))
     return out
 
 
@@ -185,22 +194,49 @@ def csv_export(url: str, home: Path) -> dict[str, Any]:
             "samples": len(samples)}
 
 
-def run_size(data: BenchData, n: int, reps: int, random_views: int) -> dict[str, Any]:
+#: The parts `--only` picks from (the CSV export is `--csv-size`'s).
+PARTS = ("pages", "dashboard", "breakdown", "breakdown-raw")
+
+
+def run_size(data: BenchData, n: int, reps: int, random_views: int,
+             parts: tuple[str, ...] = PARTS[:3]) -> dict[str, Any]:
     engine, _ = data.prepare(n)
     with engine.connect() as conn:
         domain = report.load_domain(conn)
-    sellers = seller_views(engine, domain)
-    views = workload.scripted(domain) + workload.random_views(domain, random_views) + sellers
+    by_seller = seller_views(engine, domain)
+    views = workload.scripted(domain) + workload.random_views(domain, random_views) + by_seller
     service = PulseService(engine, ColdCache(load_settings(
         {"PULSE_HOME": str(data.home / "drill-cache")})))
-    print(f"[{_label(n)}] order list first pages", flush=True)
-    pages = first_pages(service, views, domain, reps)
-    print(f"[{_label(n)}] seller-filtered dashboards", flush=True)
-    dash = dashboards(engine, sellers, domain, reps)
-    print(f"[{_label(n)}] seller breakdown", flush=True)
-    breakdown = seller_breakdowns(service, workload.scripted(domain) + sellers, domain, reps)
+    out: dict[str, Any] = {}
+    if "pages" in parts:
+        print(f"[{_label(n)}] order list first pages", flush=True)
+        out["first_page"] = first_pages(service, views, domain, reps)
+    if "dashboard" in parts:
+        print(f"[{_label(n)}] seller-filtered dashboards", flush=True)
+        out["seller_dashboard"] = dashboards(engine, by_seller, domain, reps)
+    for part, key, path in (("breakdown-raw", "seller_breakdown_raw", "raw"),
+                            ("breakdown", "seller_breakdown", "fast")):
+        if part in parts:
+            print(f"[{_label(n)}] seller breakdown ({path})", flush=True)
+            out[key] = seller_breakdowns(service, workload.scripted(domain) + by_seller,
+                                         domain, reps, path)
     engine.dispose()
-    return {"first_page": pages, "seller_dashboard": dash, "seller_breakdown": breakdown}
+    return out
+
+
+def _side_by_side(before: list[dict], after: list[dict]) -> list[str]:
+    """The breakdown's raw path (before the seller rollups) and its fast path, measured
+    in the same run."""
+    old = {r["name"]: r for r in before}
+    lines = ["### Seller breakdown: raw path (before) and rollups (after), same run", "",
+             "| case | before p50 ms | after p50 ms | after p95 ms | before / after (p50) |",
+             "|---|---:|---:|---:|---:|"]
+    for r in sorted(after, key=lambda r: -old.get(r["name"], r)["p50"]):
+        b = old.get(r["name"])
+        if b:
+            lines.append(f"| {r['name']} | {b['p50']:.1f} | {r['p50']:.1f} | {r['p95']:.1f} "
+                         f"| {b['p50'] / r['p50']:.0f}x |")
+    return [*lines, ""]
 
 
 def _table(title: str, rows: list[dict], target: float | None) -> list[str]:
@@ -232,7 +268,10 @@ def render(results: dict[str, Any], csv: dict[str, Any] | None, argv: list[str])
     for size, parts in results.items():
         lines += [f"## {size} orders", ""]
         for key, title in titles.items():
-            lines += _table(title, parts[key], targets[key] if size == "10M" else None)
+            if key in parts:
+                lines += _table(title, parts[key], targets[key] if size == "10M" else None)
+        if parts.get("seller_breakdown_raw") and parts.get("seller_breakdown"):
+            lines += _side_by_side(parts["seller_breakdown_raw"], parts["seller_breakdown"])
     if csv:
         lines += ["## Full CSV export over HTTP", "",
                   f"{csv['rows']:,} rows ({csv['megabytes']} MB) in {csv['seconds']} s: "
@@ -270,14 +309,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--csv-size", type=int, default=1_000_000,
                    help="dataset whose whole list is exported (0: skip)")
     p.add_argument("--out", default=str(ROOT / "docs" / "BENCHMARKS-DRILL.md"))
-    p.add_argument("--only", choices=("csv",),
-                   help="run one part: csv = the CSV export alone (prints it, writes "
-                        "nothing unless --out is given)")
+    p.add_argument("--only", default=",".join(PARTS[:3]),
+                   help=f"comma-separated parts to run, of {', '.join(PARTS)} "
+                        "(breakdown-raw: the raw path, the baseline of the seller rollups), "
+                        "or csv: the CSV export alone (prints it, writes nothing unless "
+                        "--out is given)")
     args = p.parse_args(argv)
+    parts = tuple(x for x in args.only.split(",") if x)
+    if unknown := set(parts) - set(PARTS) - {"csv"}:
+        p.error(f"--only: unknown part(s) {', '.join(sorted(unknown))}")
     data = BenchData(load_settings().home)
-    if args.only == "csv":
+    if parts == ("csv",):
         return only_csv(data, args, argv)
-    results = {_label(int(n)): run_size(data, int(n), args.reps, args.random)
+    results = {_label(int(n)): run_size(data, int(n), args.reps, args.random, parts)
                for n in args.sizes.split(",") if n}
     out = Path(args.out)
     out.with_suffix(".json").write_text(json.dumps({"results": results}, indent=1))

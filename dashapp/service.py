@@ -242,11 +242,10 @@ class PulseService:
 
     def sellers(self, filters: Filters, limit: int = seller_queries.DEFAULT_LIMIT,
                 offset: int = 0, reader: Reader | None = None) -> dict:
-        """One page of the seller breakdown, with the number of rows of the whole of it.
-        It reads the raw tables (the rollups have no seller grain), so without a reader of
-        the caller's it opens a `raw` one; a caller's reader must be `raw` too."""
+        """One page of the seller breakdown, with the number of rows of the whole of it,
+        from the seller rollups (the fast path reads no raw table, so any reader will do)."""
         with ExitStack() as stack:
-            r = reader or stack.enter_context(self.reader(raw=True))
+            r = reader or stack.enter_context(self.reader())
             found = self.cached(r.version, "sellers", (limit, offset, filters.cache_key()),
                                 lambda: r.run(lambda c: seller_queries.seller_rows(
                                     c, filters, limit, offset)))

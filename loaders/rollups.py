@@ -47,6 +47,21 @@ Why these shapes (docs/ARCHITECTURE.md places them among the tiers):
   orders and customers, payments (once per order) and reviews stay exact. Its payment
   figures per type are arrays on the row (an order has one or two types), so the
   payment breakdown needs no other table.
+* The seller breakdown (one row per seller, docs/METRICS.md "Sellers") would read every
+  row of `agg_seller_order` without a seller filter. Its unit is the (seller, order)
+  pair: a seller's orders, reviews, late parcels and statuses are counts of pairs, which
+  add up. `agg_seller_pair` sums pairs by cell like the order facts: (day, seller_id,
+  customer state, the SET of that seller's categories in the order (`dim_seller_catset`,
+  not the order's set), the order's payment set), with the seller's item sums, the
+  order's reviews, shipped/late (late: handed to the carrier after the latest shipping
+  limit of ALL the seller's items in the order) for sales orders, and all/canceled pairs
+  (status folded into measures, not a dimension: a seller's row needs them side by side).
+  Levels `lite` (seller only), `state`, `cat`, `pay`, `statepay`, `full`; day and month
+  grains; each table indexed on its filtered dimensions then day (a filter reads its
+  rows only) and on (seller_id, day). A category filter keeps pairs whose category set
+  meets the selection; their item sums count whole when the whole set is selected, and
+  the rest (a seller with items of a selected and an unselected category in one order:
+  8 of 100k demo pairs) come per category from `agg_seller_item`, one level.
 
 Every table is derived from the live tables by `rebuild`, inside the load's
 transaction: readers see the old rollups until the new data is committed.
@@ -184,6 +199,7 @@ def ddl() -> list[str]:
         *seller_ddl(),
         *order_keys_ddl(),
         *listkeys.ddl(),
+        *seller_facts_ddl(),
     ]
     for fact in FACTS:
         for table, level, _grain in fact.tables():
@@ -204,8 +220,8 @@ def index_ddl(fact: Fact, table: str, level: str) -> list[str]:
 
 def all_tables() -> list[str]:
     return ["dim_catset", "dim_payset", "dim_seller", "agg_repeat", "agg_repeat_by",
-            SELLER_TABLE, ORDER_KEYS_TABLE, *listkeys.TABLES] + [
-        t for fact in FACTS for t, _, _ in fact.tables()
+            SELLER_TABLE, ORDER_KEYS_TABLE, *listkeys.TABLES, SELLER_CATSETS] + [
+        t for fact in FACTS + SELLER_FACTS for t, _, _ in fact.tables()
     ]
 
 
@@ -278,6 +294,140 @@ FROM t_cell c JOIN t_order_sellerset s ON s.order_id = c.order_id ORDER BY purch
 """
 
 
+# --- the seller breakdown's facts ----------------------------------------------------------
+
+#: One row per (seller, order) pair, summed by cell: the pair's own measures (its item
+#: sums, counted once per pair: `orders`), the order's reviews, whether the seller's parcel
+#: left late, and the status counts. `catset_id` is the SET of that seller's categories in
+#: the order (`dim_seller_catset`), not the order's: a category filter keeps a pair when
+#: the seller has an item of the selection in the order.
+SELLER_PAIR = Fact(
+    "agg_seller_pair",
+    levels=(
+        ("lite", ("seller_id",)),
+        ("state", ("seller_id", "state")),
+        ("cat", ("seller_id", "catset_id")),
+        ("pay", ("seller_id", "payset_id")),
+        ("statepay", ("seller_id", "state", "payset_id")),
+        ("full", ("seller_id", "state", "catset_id", "payset_id")),
+    ),
+    measures=("orders", "sales", "freight", "items", "review_sum", "review_n", "shipped",
+              "late", "all_orders", "canceled"),
+)
+#: The items of the (seller, order) pairs whose seller sold in SEVERAL categories in the
+#: order, summed per category: a category filter counts a pair's item sums whole when all
+#: of its categories are selected and nothing when none is; only pairs with some selected
+#: and some not need their items per category, and those are few (in the demo data, 8 of
+#: 100k pairs), so one level holds them.
+SELLER_ITEM = Fact(
+    "agg_seller_item",
+    levels=(("full", ("seller_id", "catset_id", "category", "state", "payset_id")),),
+    measures=("sales", "freight", "items"),
+)
+SELLER_FACTS = (SELLER_PAIR, SELLER_ITEM)
+SELLER_CATSETS = "dim_seller_catset"
+#: The dimensions a seller fact's level is filtered by, in the order of its index: a level
+#: is read only when its filters need every one of them (`Fact.level_for`), so one index
+#: on them (then the day) finds exactly the filtered rows, and month rows are stored in
+#: that order. Each table also has (seller_id, day), for seller filters.
+SELLER_FILTERED = ("category", "catset_id", "state", "payset_id")
+
+
+def seller_key(fact: Fact, level: str) -> list[str]:
+    """The filtered dimensions of a seller fact's level (none for `lite`)."""
+    return [d for d in SELLER_FILTERED if d in fact.dims(level)]
+
+
+def seller_facts_ddl() -> list[str]:
+    """`dim_seller_catset` and the seller breakdown's facts. Two indexes a table: its
+    filtered dimensions (or the day alone) and the seller, each then the day. Seller ids
+    compare bytewise ("C"): their indexes build and their rows sort several times faster
+    than under a language collation, and the breakdown orders them bytewise anyway."""
+    out = [f"CREATE TABLE {SELLER_CATSETS} (catset_id integer PRIMARY KEY, "
+           "categories text[] NOT NULL)",
+           f"CREATE INDEX ix_{SELLER_CATSETS}_categories ON {SELLER_CATSETS} "
+           "USING gin (categories)"]
+    for fact in SELLER_FACTS:
+        for table, level, _grain in fact.tables():
+            cols = ["day", *fact.dims(level), *fact.measures]
+            body = ", ".join(f"{c} {SELLER_COLUMN_TYPES.get(c) or COLUMN_TYPES.get(c, BIGINT)}"
+                             for c in cols)
+            key = seller_key(fact, level)
+            out += [f"CREATE TABLE {table} ({body})",
+                    f"CREATE INDEX ix_{table}_{'_'.join(key) or 'day'} ON {table} "
+                    f"({', '.join([*key, 'day'])})",
+                    f"CREATE INDEX ix_{table}_seller ON {table} (seller_id, day)"]
+    return out
+
+
+SELLER_COLUMN_TYPES = {"seller_id": 'text COLLATE "C" NOT NULL'}
+
+
+# Per (order, seller, category): that seller's items of the category in the order, and
+# their latest shipping limit. Read by agg_seller_order and the seller facts.
+_SELLER_ITEMS = f"""
+CREATE TEMP TABLE t_seller_item ON COMMIT DROP AS
+SELECT i.order_id, i.seller_id, {CATEGORY_SQL} AS category, sum(i.price) AS sales,
+       sum(i.freight_value) AS freight, count(*) AS items,
+       max(i.shipping_limit_date) AS ship_limit
+FROM order_items i
+JOIN products p ON p.product_id = i.product_id
+LEFT JOIN product_category_name_translation t
+       ON t.product_category_name = p.product_category_name
+GROUP BY 1, 2, 3
+"""
+
+# Per (order, seller): the seller's categories in the order (sorted: the set's key), item
+# sums, and the latest limit of ALL its items, which decides whether its parcel left late.
+_SELLER_PAIRS = """
+CREATE TEMP TABLE t_seller_pair ON COMMIT DROP AS
+SELECT order_id, seller_id, array_agg(category ORDER BY category) AS cats,
+       sum(sales) AS sales, sum(freight) AS freight, sum(items) AS items,
+       max(ship_limit) AS ship_limit
+FROM t_seller_item GROUP BY 1, 2
+"""
+
+_S = "FILTER (WHERE c.kind = 's')"
+_SELLER_FULL_DAY = {
+    "agg_seller_pair": f"""
+        SELECT c.day, p.seller_id, c.state, d.catset_id, c.payset_id,
+               count(*) {_S}, coalesce(sum(p.sales) {_S}, 0),
+               coalesce(sum(p.freight) {_S}, 0), coalesce(sum(p.items) {_S}, 0),
+               coalesce(sum(c.review_sum) {_S}, 0), coalesce(sum(c.review_n) {_S}, 0),
+               count(*) FILTER (WHERE c.kind = 's' AND c.carrier IS NOT NULL),
+               count(*) FILTER (WHERE c.kind = 's' AND c.carrier > p.ship_limit),
+               count(*), count(*) FILTER (WHERE c.kind = 'c')
+        FROM t_seller_pair p
+        JOIN t_cell c ON c.order_id = p.order_id
+        JOIN {SELLER_CATSETS} d ON d.categories = p.cats
+        GROUP BY 1, 2, 3, 4, 5""",
+    "agg_seller_item": f"""
+        SELECT c.day, s.seller_id, d.catset_id, s.category, c.state, c.payset_id,
+               sum(s.sales), sum(s.freight), sum(s.items)
+        FROM (SELECT * FROM t_seller_pair WHERE cardinality(cats) > 1) p
+        JOIN t_seller_item s ON s.order_id = p.order_id AND s.seller_id = p.seller_id
+        JOIN {SELLER_CATSETS} d ON d.categories = p.cats
+        JOIN t_cell c ON c.order_id = p.order_id AND c.kind = 's'
+        GROUP BY 1, 2, 3, 4, 5, 6""",
+}
+
+
+def _rebuild_seller_facts(cur) -> None:
+    """The seller breakdown's tables: the full level by day from the pairs, every other
+    level and grain summed from it, like the other facts."""
+    cur.execute(_SELLER_PAIRS)
+    cur.execute(f"INSERT INTO {SELLER_CATSETS} (catset_id, categories) "
+                "SELECT row_number() OVER (ORDER BY cats), cats "
+                "FROM (SELECT DISTINCT cats FROM t_seller_pair) s")
+    for fact in SELLER_FACTS:
+        _fill(cur, fact, _SELLER_FULL_DAY[fact.name], _seller_row_order)
+
+
+def _seller_row_order(fact: Fact, level: str, grain: str) -> str:
+    key = seller_key(fact, level)
+    return ", ".join([*key, "1"]) if grain == "m" else "1"
+
+
 # --- the rebuild -------------------------------------------------------------
 
 _ORDER_FACTS = f"""
@@ -324,7 +474,8 @@ SELECT o.order_id,
        (o.order_delivered_customer_date::date <= o.order_estimated_delivery_date::date)
            AS on_time,
        extract(epoch FROM o.order_delivered_customer_date - o.order_purchase_timestamp)
-           AS deliv_seconds
+           AS deliv_seconds,
+       o.order_delivered_carrier_date AS carrier
 FROM orders o
 JOIN customers c ON c.customer_id = o.customer_id
 LEFT JOIN it ON it.order_id = o.order_id
@@ -460,13 +611,7 @@ SELECT s.seller_id, c.day, c.order_id, s.category, c.state, c.kind, c.customer_k
        coalesce(pd.types, '{{}}'), coalesce(pd.n_rows, '{{}}'), coalesce(pd.vals, '{{}}'),
        coalesce(pd.installments, '{{}}'),
        s.sales, s.freight, s.items
-FROM (SELECT i.order_id, i.seller_id, {CATEGORY_SQL} AS category, sum(i.price) AS sales,
-             sum(i.freight_value) AS freight, count(*) AS items
-      FROM order_items i
-      JOIN products p ON p.product_id = i.product_id
-      LEFT JOIN product_category_name_translation t
-             ON t.product_category_name = p.product_category_name
-      GROUP BY 1, 2, 3) s
+FROM t_seller_item s
 JOIN t_cell c ON c.order_id = s.order_id
 LEFT JOIN t_paydetail pd ON pd.order_id = s.order_id
 ORDER BY s.seller_id COLLATE "C", c.day
@@ -514,34 +659,42 @@ def rebuild(cur) -> None:
         cur.execute(_REPEAT_BY.format(dim=dim, dim_table=dim_table, key=key, values=values))
     cur.execute("INSERT INTO dim_seller (seller_id, state) "
                 "SELECT seller_id, seller_state FROM sellers ORDER BY 1")
+    cur.execute(_SELLER_ITEMS)
     cur.execute(_PAY_DETAIL)
     cur.execute("ANALYZE t_paydetail")  # unanalysed, it was merge-joined after two sorts
     cur.execute(_SELLER_ORDERS)
     listkeys.rebuild_sellersets(cur)
     cur.execute(_ORDER_KEYS)
     listkeys.rebuild_parts(cur, CATEGORY_SQL)
+    _rebuild_seller_facts(cur)
     for fact in FACTS:
-        full_d = fact.table("full", "d")
-        cols = ", ".join(["day", *fact.full_dims, *fact.measures])
-        cur.execute(f"INSERT INTO {full_d} ({cols}) {_FULL_DAY[fact.name]} ORDER BY day")
-        sums = ", ".join(f"sum({m})" for m in fact.measures)
-        for table, level, grain in fact.tables():
-            if table == full_d:
-                continue
-            dims = ", ".join(fact.dims(level))
-            # a level's days come from the full days, its months from its own days
-            source = full_d if grain == "d" else fact.table(level, "d")
-            day = "date_trunc('month', day)::date" if grain == "m" else "day"
-            cur.execute(
-                f"INSERT INTO {table} (day, {dims}, {', '.join(fact.measures)}) "
-                f"SELECT {day}, {dims}, {sums} FROM {source} "
-                f"GROUP BY 1, {dims} ORDER BY {_row_order(fact, level, grain)}"
-            )
+        _fill(cur, fact, _FULL_DAY[fact.name], _row_order)
     for table in all_tables():
         cur.execute(f"ANALYZE {table}")
     customerfacts.rebuild(cur, CATEGORY_SQL)  # customers, retention, lateness
     # record which code built them: a release with other rollup code rebuilds (pulse db refresh)
     cur.execute(f"COMMENT ON TABLE pulse_meta IS '{STAMP_PREFIX}{fingerprint()}'")
+
+
+def _fill(cur, fact: Fact, full_day_sql: str, row_order) -> None:
+    """A fact's tables: the full level by day from `full_day_sql`, then each level's days
+    from the full days and its months from its own days (`row_order` says how each is
+    stored)."""
+    full_d = fact.table("full", "d")
+    cols = ", ".join(["day", *fact.full_dims, *fact.measures])
+    cur.execute(f"INSERT INTO {full_d} ({cols}) {full_day_sql} ORDER BY day")
+    sums = ", ".join(f"sum({m})" for m in fact.measures)
+    for table, level, grain in fact.tables():
+        if table == full_d:
+            continue
+        dims = ", ".join(fact.dims(level))
+        source = full_d if grain == "d" else fact.table(level, "d")
+        day = "date_trunc('month', day)::date" if grain == "m" else "day"
+        cur.execute(
+            f"INSERT INTO {table} (day, {dims}, {', '.join(fact.measures)}) "
+            f"SELECT {day}, {dims}, {sums} FROM {source} "
+            f"GROUP BY 1, {dims} ORDER BY {row_order(fact, level, grain)}"
+        )
 
 
 def _row_order(fact: Fact, level: str, grain: str) -> str:

@@ -396,6 +396,7 @@ def test_fast_path_reads_no_table_a_load_swaps(loaded, tmp_path):
         for params in views:
             f = service.parse(params, reader=reader)
             service.dashboard(f, reader=reader)
+            service.sellers(f, reader=reader)  # the seller breakdown: its own rollups
             for grain in report.GRAINS:
                 service.timeseries(f, grain, reader=reader)
             reader.run(lambda c, f=f: reports.shortage_report(c, f, "week", 2))

@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from dashapp.filters import Filters
 from dashapp.metrics import period_label, period_start
-from dashapp.queries import fast, raw, report
+from dashapp.queries import fast, raw, report, sellers
 from dashapp.regions import BRAZIL
 
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
@@ -81,6 +81,10 @@ def _compare_everything(engine, f: Filters, repeats: list | None = None) -> bool
                 before_start |= first["mom"] is not None or first["yoy"] is not None
         for dim in report.DIMENSIONS:
             assert report.breakdown(conn, f, dim, fast) == report.breakdown(conn, f, dim, raw)
+        # the seller breakdown: every field, its order and its pages
+        for limit, offset in ((None, 0), (3, 0), (2, 1), (5, 40)):
+            assert sellers.seller_rows(conn, f, limit, offset, "fast") == \
+                sellers.seller_rows(conn, f, limit, offset, "raw"), (limit, offset)
     return before_start
 
 

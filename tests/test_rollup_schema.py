@@ -49,3 +49,15 @@ def test_each_query_reads_the_smallest_level_holding_its_filters():
     assert item.level_for({"category", "payset_id"}) == "full"
     assert payment.level_for({"payment_type", "catset_id"}) == "cat"
     assert payment.level_for({"payment_type", "payset_id"}) == "full"
+
+
+def test_the_seller_breakdown_reads_the_smallest_level_holding_its_filters():
+    pair, item = rollups.SELLER_PAIR, rollups.SELLER_ITEM
+    assert pair.level_for({"seller_id"}) == "lite"
+    assert pair.level_for({"seller_id", "state"}) == "state"
+    assert pair.level_for({"seller_id", "catset_id"}) == "cat"
+    assert pair.level_for({"seller_id", "payset_id"}) == "pay"
+    assert pair.level_for({"seller_id", "state", "payset_id"}) == "statepay"
+    assert pair.level_for({"seller_id", "catset_id", "payset_id"}) == "full"
+    # the few pairs whose items count in part under a category filter: one level
+    assert [level for level, _ in item.levels] == ["full"]

@@ -36,7 +36,7 @@ def _first_of_next_month(d: date) -> date:
     return date(d.year + 1, 1, 1) if d.month == 12 else date(d.year, d.month + 1, 1)
 
 
-def _month_span(start: date, end: date) -> tuple[date, date] | None:
+def month_span(start: date, end: date) -> tuple[date, date] | None:
     """[m0, m1): the whole months inside [start, end], or None when there are none."""
     m0 = start if start.day == 1 else _first_of_next_month(start)
     m1 = _first_of_next_month(end)
@@ -99,7 +99,7 @@ def _source(fact: Fact, level: str, filters: Filters, by_day: bool, columns: str
     q.params["start"], q.params["end"] = filters.start, filters.end
     dims = " AND ".join(q.where) or "TRUE"
     day_t, month_t = fact.table(level, "d"), fact.table(level, "m")
-    span = None if by_day else _month_span(filters.start, filters.end)
+    span = None if by_day else month_span(filters.start, filters.end)
     if span is None:
         return (f"SELECT {columns} FROM {day_t} "
                 f"WHERE day BETWEEN :start AND :end AND {dims}")

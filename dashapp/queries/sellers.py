@@ -1,17 +1,28 @@
-"""The seller breakdown: one row per seller of a view, read from the raw tables.
+"""The seller breakdown: one row per seller of a view, from its own rollups or the raw
+tables.
 
 Why its own module and SQL: a seller's row mixes item-level sums (its counted items),
 order-level figures (reviews, canceled share) and a figure of its own that needs all of
-its items in an order, counted or not (the latest shipping limit). None of that is in
-the rollups, whose grain is the order, not the (seller, order) pair. The rules are
-docs/METRICS.md's ("Sellers"); this module applies the filters exactly as `queries.raw`
-and `queries.orders` do, and tests hold its rows to hand-computed values.
+its items in an order, counted or not (the latest shipping limit). The order rollups'
+grain is the order, not the (seller, order) pair, so the breakdown has rollups of its own
+(`agg_seller_pair`, `agg_seller_item`: loaders/rollups.py). The rules are
+docs/METRICS.md's ("Sellers").
 
-The statement works in three steps, never joining items and payments or reviews in one
-row set: the orders the filters match on whole-order terms (date, state, payment type),
-whatever their status; one row per (seller, order) from the items of those orders,
-with the counted items' sums and the latest limit of all the seller's items; then the
-reviews summed per order, and everything summed per seller.
+Two paths, like `queries.report`'s, chosen by `seller_rows(path=...)`:
+
+* `fast` (the service's): the pair rollup's smallest level holding the filters, whole
+  months from its month table and the range's edge days from its day table; a pair is
+  one seller in one order, so its counts are orders of that seller and add up exactly.
+  Under a category filter the pairs are those whose seller's category SET meets the
+  selection (orders, reviews, lateness, statuses) and the item sums come from the
+  per-category item rollup. It costs what the rollups hold (sellers x months x the
+  filtered dimensions), not what the shop sold.
+* `raw`, the reference tests hold the fast path to, applying the filters exactly as
+  `queries.raw` and `queries.orders` do, in three steps, never joining items and payments
+  or reviews in one row set: the orders the filters match on whole-order terms (date,
+  state, payment type), whatever their status; one row per (seller, order) from the items
+  of those orders, with the counted items' sums and the latest limit of all the seller's
+  items; then the reviews summed per order, and everything summed per seller.
 """
 
 from __future__ import annotations
@@ -22,7 +33,10 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from loaders.rollups import SELLER_CATSETS, SELLER_ITEM, SELLER_PAIR, Fact
+
 from ..filters import Filters
+from .fast import month_span
 from .raw import CATEGORY
 from .stream import sort_in_memory
 
@@ -126,25 +140,124 @@ _PER_SELLER = """
 """
 
 
-def seller_sql(filters: Filters, limit: int | None, offset: int = 0
+def raw_seller_sql(filters: Filters, params: dict[str, Any]) -> str:
+    """`per_seller` from the raw tables (the reference)."""
+    matching, found = _matching(filters)
+    params.update(found)
+    pairs = _pairs(filters, params)
+    return f"{matching}, {pairs}, {_REVIEWS[bool(filters.sellers)]}, {_PER_SELLER}"
+
+
+# --- the fast path: the seller rollups -------------------------------------------------------
+
+
+#: A pair all of whose categories (the seller's in the order) are selected: its item
+#: sums count whole.
+_WHOLE = (f"catset_id = ANY(ARRAY(SELECT catset_id FROM {SELLER_CATSETS} "
+          "WHERE categories <@ CAST(:cats AS text[])))")
+
+
+def _fact_where(filters: Filters, fact: Fact, params: dict[str, Any]) -> tuple[str, list[str]]:
+    """The level of `fact` to read and its WHERE terms. Sets are matched through their
+    dimension tables, as arrays computed once, so each (dimension, day) index is usable."""
+    needs, where = {"seller_id"}, []
+    states = filters.effective_states()
+    if states is not None:
+        needs.add("state")
+        where.append("state = ANY(:states)")
+        params["states"] = list(states)
+    if filters.sellers:
+        where.append("seller_id = ANY(:sellers)")
+        params["sellers"] = list(filters.sellers)
+    if filters.categories:
+        params["cats"] = list(filters.categories)
+        needs.add("catset_id")
+        where.append(f"catset_id = ANY(ARRAY(SELECT catset_id FROM {SELLER_CATSETS} "
+                     "WHERE categories && CAST(:cats AS text[])))")
+        if fact is SELLER_ITEM:  # the pairs' items not counted whole: the selected ones
+            where += ["category = ANY(:cats)", f"NOT {_WHOLE}"]
+    if filters.payment_types:
+        needs.add("payset_id")
+        params["pays"] = list(filters.payment_types)
+        where.append("payset_id = ANY(ARRAY(SELECT payset_id FROM dim_payset "
+                     "WHERE types && CAST(:pays AS text[])))")
+    return fact.level_for(needs), where
+
+
+def _fact_rows(filters: Filters, fact: Fact, params: dict[str, Any]) -> str:
+    """The rows of `fact` for the filters: whole months from `_m`, the edge days (each
+    side its own range, so the day index reads those days only) from `_d`."""
+    assert filters.start and filters.end, "resolve() the filters first"
+    level, where = _fact_where(filters, fact, params)
+    params["start"], params["end"] = filters.start, filters.end
+    dims = " AND ".join(where) or "TRUE"
+    day_t, month_t = fact.table(level, "d"), fact.table(level, "m")
+    span = month_span(filters.start, filters.end)
+    if span is None:
+        return f"SELECT * FROM {day_t} WHERE day BETWEEN :start AND :end AND {dims}"
+    params["m0"], params["m1"] = span
+    return (f"SELECT * FROM {month_t} WHERE day >= :m0 AND day < :m1 AND {dims} "
+            f"UNION ALL SELECT * FROM {day_t} WHERE ((day >= :start AND day < :m0) "
+            f"OR (day >= :m1 AND day <= :end)) AND {dims}")
+
+
+_PAIR_SUMS = """SELECT seller_id, %(items)s, sum(orders) AS orders,
+               sum(review_sum) AS review_sum, sum(review_n) AS review_n,
+               sum(shipped) AS shipped, sum(late) AS late, sum(all_orders) AS all_orders,
+               sum(canceled) AS canceled"""
+_ITEMS = "sum(sales) AS sales, sum(freight) AS freight, sum(items) AS items"
+_WHOLE_ITEMS = ", ".join(f"coalesce(sum({m}) FILTER (WHERE {_WHOLE}), 0) AS {m}"
+                         for m in ("sales", "freight", "items"))
+
+
+def fast_seller_sql(filters: Filters, params: dict[str, Any]) -> str:
+    """`per_seller` from the rollups: the pairs' sums per seller (only sellers with a
+    matching sales order). Under a category filter a pair's item sums count whole when
+    all of its categories are selected; the others that match (some selected, some not)
+    add their selected categories' items from `agg_seller_item`."""
+    pairs = _fact_rows(filters, SELLER_PAIR, params)
+    items = _WHOLE_ITEMS if filters.categories else _ITEMS
+    per_pair = (f"{_PAIR_SUMS % {'items': items}} FROM ({pairs}) p GROUP BY seller_id "
+                "HAVING sum(orders) > 0")
+    if not filters.categories:
+        return f"per_seller AS MATERIALIZED ({per_pair})"
+    parts = _fact_rows(filters, SELLER_ITEM, params)
+    return f"""pair AS MATERIALIZED ({per_pair}),
+        part AS (SELECT seller_id, {_ITEMS} FROM ({parts}) i GROUP BY seller_id),
+        per_seller AS MATERIALIZED (
+            SELECT p.seller_id, p.sales + coalesce(i.sales, 0) AS sales,
+                   p.freight + coalesce(i.freight, 0) AS freight,
+                   p.items + coalesce(i.items, 0) AS items,
+                   p.orders, p.review_sum, p.review_n, p.shipped, p.late, p.all_orders,
+                   p.canceled
+            FROM pair p LEFT JOIN part i ON i.seller_id = p.seller_id)"""
+
+#: path -> (the `per_seller` step, where the sellers' states are read). The fast path
+#: never reads a raw table (a replace load swaps them): `dim_seller` is the sellers file's.
+PATHS = {"fast": (fast_seller_sql, "dim_seller s ON s.seller_id = ps.seller_id",
+                  "s.state AS seller_state"),
+         "raw": (raw_seller_sql, "sellers s ON s.seller_id = ps.seller_id",
+                 "s.seller_state")}
+
+
+def seller_sql(filters: Filters, limit: int | None, offset: int = 0, path: str = "fast"
                ) -> tuple[str, dict[str, Any]]:
     """The statement: one page of rows (sales desc, then seller id in byte order), each
     carrying the number of rows of the whole breakdown; a page past the end still
     returns that count (one row of NULLs). `limit` None: every row."""
-    matching, params = _matching(filters)
-    pairs = _pairs(filters, params)
-    params["offset"] = offset
+    per_seller, sellers, state = PATHS[path]
+    params: dict[str, Any] = {"offset": offset}
+    steps = per_seller(filters, params)
     page = "LIMIT :limit OFFSET :offset" if limit is not None else "OFFSET :offset"
     if limit is not None:
         params["limit"] = limit
-    reviews = _REVIEWS[bool(filters.sellers)]
-    sql = f"""WITH {matching}, {pairs}, {reviews}, {_PER_SELLER}
-        SELECT n.total, s.seller_state, ps.*
+    sql = f"""WITH {steps}
+        SELECT n.total, {state}, ps.*
         FROM (SELECT count(*) AS total FROM per_seller) n
         LEFT JOIN LATERAL (
             SELECT * FROM per_seller
             ORDER BY sales DESC, seller_id COLLATE "C" {page}) ps ON TRUE
-        LEFT JOIN sellers s ON s.seller_id = ps.seller_id
+        LEFT JOIN {sellers}
         ORDER BY ps.sales DESC, ps.seller_id COLLATE "C" """
     return sql, params
 
@@ -169,10 +282,12 @@ def _row(r: Any) -> dict[str, Any]:
 
 
 def seller_rows(conn: Connection, filters: Filters, limit: int | None = DEFAULT_LIMIT,
-                offset: int = 0) -> dict[str, Any]:
-    """{"total": rows of the whole breakdown, "rows": the page}: for resolved filters."""
-    sql, params = seller_sql(filters, limit, offset)
-    sort_in_memory(conn, "64MB")  # every item of a long range, grouped by (seller, order)
+                offset: int = 0, path: str = "fast") -> dict[str, Any]:
+    """{"total": rows of the whole breakdown, "rows": the page}: for resolved filters,
+    from the rollups (`fast`) or the raw tables (`raw`)."""
+    sql, params = seller_sql(filters, limit, offset, path)
+    if path == "raw":
+        sort_in_memory(conn, "64MB")  # every item of a long range, by (seller, order)
     found = conn.execute(text(sql), params).all()
     total = int(found[0].total) if found else 0
     return {"total": total, "rows": [_row(r) for r in found if r.seller_id is not None]}

@@ -135,7 +135,7 @@ def export_rows(service: PulseService, filters: Filters, top: int | None
 def panel_rows(service: PulseService, filters: Filters, top: int) -> tuple[list[dict], int]:
     """(rows to show, sellers in all): the top `top` without the seller filter, then any
     selected seller not among them."""
-    with service.reader(raw=True) as reader:  # both in one view of the data
+    with service.reader() as reader:  # both in one view of the data
         shown = service.sellers(filters.without("seller"), limit=top, reader=reader)
         rows = list(shown["rows"])
         listed = {r["key"] for r in rows}
