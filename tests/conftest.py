@@ -38,12 +38,26 @@ def _interrupt(signum, frame):
 def pytest_configure(config):
     """Mark this run's processes (see services.RUN_MARK); and since `timeout` and CI stop
     a run with SIGTERM, which ends Python without any teardown, make it end like Ctrl-C:
-    pytest then still tears the fixtures down, servers included."""
+    pytest then still tears the fixtures down, servers included.
+
+    Under pytest-xdist each worker marks its own processes (a mark of its own, set here
+    in the worker), so each checks only what it started; the controller's mark then
+    names the workers themselves and anything the controller started."""
     from services import RUN_MARK
 
     os.environ[RUN_MARK] = uuid.uuid4().hex
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)
+
+
+_worker_leftovers: list[str] = []  # the controller's: what the workers reported
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """Under xdist: collect what a worker found left running (its exit status does not
+    reach the controller's, so the controller must fail the run itself)."""
+    _worker_leftovers.extend(getattr(node, "workeroutput", {}).get("pulse_leftovers", []))
 
 
 @pytest.hookimpl(trylast=True)  # after pytest's own teardown of the session's fixtures
@@ -52,17 +66,22 @@ def pytest_sessionfinish(session):
     from services import RUN_MARK, describe, left_running, stop_all
 
     leftovers = left_running(os.environ[RUN_MARK])
-    if not leftovers:
+    found = [*_worker_leftovers, *map(describe, leftovers)]
+    stop_all(leftovers)
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: the controller reports and fails
+        workeroutput["pulse_leftovers"] = found
+        return
+    if not found:
         return
     title = "the test run left these processes running (now stopped)"
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is None:
-        print("\n".join([title, *map(describe, leftovers)]))
+        print("\n".join([title, *found]))
     else:
         reporter.write_sep("=", title, red=True, bold=True)
-        for proc in leftovers:
-            reporter.write_line(describe(proc), red=True)
-    stop_all(leftovers)
+        for line in found:
+            reporter.write_line(line, red=True)
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
@@ -202,6 +221,23 @@ def pytest_setup_options():
         options.binary_location = "/usr/bin/chromium"
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     return options
+
+
+@pytest.fixture
+def dash_thread_server() -> Iterator[object]:
+    """dash[testing]'s threaded server (under this name dash_duo uses it), on a port the
+    system says is free: dash.testing counts ports up from 58050 in every process, so two
+    xdist workers, or two runs on one machine, would serve each other's pages."""
+    from dash.testing.application_runners import ThreadedRunner
+    from services import free_port
+
+    class FreePortRunner(ThreadedRunner):
+        def start(self, app, start_timeout=3, **kwargs):
+            kwargs.setdefault("port", free_port())
+            return super().start(app, start_timeout=start_timeout, **kwargs)
+
+    with FreePortRunner() as starter:
+        yield starter
 
 
 @pytest.fixture
