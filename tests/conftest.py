@@ -40,12 +40,15 @@ def pytest_configure(config):
     a run with SIGTERM, which ends Python without any teardown, make it end like Ctrl-C:
     pytest then still tears the fixtures down, servers included.
 
-    Under pytest-xdist each worker marks its own processes (a mark of its own, set here
-    in the worker), so each checks only what it started; the controller's mark then
-    names the workers themselves and anything the controller started."""
-    from services import RUN_MARK
+    Under pytest-xdist the controller's mark is the run's: the workers inherit it, and so
+    does everything they start. Each worker also marks its own processes (WORKER_MARK),
+    so that it checks only what it started."""
+    from services import RUN_MARK, WORKER_MARK
 
-    os.environ[RUN_MARK] = uuid.uuid4().hex
+    if hasattr(config, "workerinput"):  # an xdist worker
+        os.environ[WORKER_MARK] = uuid.uuid4().hex
+    else:
+        os.environ[RUN_MARK] = uuid.uuid4().hex
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)
 
@@ -62,16 +65,22 @@ def pytest_testnodedown(node, error):
 
 @pytest.hookimpl(trylast=True)  # after pytest's own teardown of the session's fixtures
 def pytest_sessionfinish(session):
-    """Fail the run if a process it started is still running (and stop it)."""
-    from services import RUN_MARK, describe, left_running, stop_all
+    """Fail the run if a process it started is still running (and stop it).
 
+    A worker reports its own leftovers to the controller; the controller, once the
+    workers are gone, also stops anything else carrying the run's mark (what a worker
+    that crashed or was interrupted could not clean up)."""
+    from services import RUN_MARK, WORKER_MARK, describe, left_running, stop_all
+
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: the controller reports and fails
+        leftovers = left_running(os.environ[WORKER_MARK], var=WORKER_MARK)
+        workeroutput["pulse_leftovers"] = list(map(describe, leftovers))
+        stop_all(leftovers)
+        return
     leftovers = left_running(os.environ[RUN_MARK])
     found = [*_worker_leftovers, *map(describe, leftovers)]
     stop_all(leftovers)
-    workeroutput = getattr(session.config, "workeroutput", None)
-    if workeroutput is not None:  # an xdist worker: the controller reports and fails
-        workeroutput["pulse_leftovers"] = found
-        return
     if not found:
         return
     title = "the test run left these processes running (now stopped)"
