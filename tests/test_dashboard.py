@@ -157,8 +157,7 @@ def open_page(dash_duo: Any, app: Any, path: str = "/") -> Any:
     driver = dash_duo.driver
     if path != "/":
         driver.get(dash_duo.server_url + path)
-    wait_until(lambda: page_ready(driver), timeout=60,  # see browser.wait_until
-               message="the page never finished drawing")
+    wait_until(lambda: page_ready(driver), timeout=30, message="the page never finished drawing")
     return driver
 
 
