@@ -34,7 +34,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from dashapp.cache import ResultCache
 from dashapp.config import load_settings
@@ -199,8 +200,12 @@ PARTS = ("pages", "dashboard", "breakdown", "breakdown-raw")
 
 
 def run_size(data: BenchData, n: int, reps: int, random_views: int,
-             parts: tuple[str, ...] = PARTS[:3]) -> dict[str, Any]:
-    engine, _ = data.prepare(n)
+             parts: tuple[str, ...] = PARTS[:3], database: str | None = None
+             ) -> dict[str, Any]:
+    """One size's parts; `database`: that database of the bench server instead of the
+    size's own (a copy whose derived tables another branch's code built)."""
+    engine = create_engine(make_url(data.admin_url).set(database=database), pool_size=4) \
+        if database else data.prepare(n)[0]
     with engine.connect() as conn:
         domain = report.load_domain(conn)
     by_seller = seller_views(engine, domain)
@@ -309,6 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--csv-size", type=int, default=1_000_000,
                    help="dataset whose whole list is exported (0: skip)")
     p.add_argument("--out", default=str(ROOT / "docs" / "BENCHMARKS-DRILL.md"))
+    p.add_argument("--database", help="time this database of the bench server (one size)")
     p.add_argument("--only", default=",".join(PARTS[:3]),
                    help=f"comma-separated parts to run, of {', '.join(PARTS)} "
                         "(breakdown-raw: the raw path, the baseline of the seller rollups), "
@@ -321,7 +327,8 @@ def main(argv: list[str] | None = None) -> int:
     data = BenchData(load_settings().home)
     if parts == ("csv",):
         return only_csv(data, args, argv)
-    results = {_label(int(n)): run_size(data, int(n), args.reps, args.random, parts)
+    results = {_label(int(n)): run_size(data, int(n), args.reps, args.random, parts,
+                                        args.database)
                for n in args.sizes.split(",") if n}
     out = Path(args.out)
     out.with_suffix(".json").write_text(json.dumps({"results": results}, indent=1))

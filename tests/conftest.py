@@ -38,31 +38,59 @@ def _interrupt(signum, frame):
 def pytest_configure(config):
     """Mark this run's processes (see services.RUN_MARK); and since `timeout` and CI stop
     a run with SIGTERM, which ends Python without any teardown, make it end like Ctrl-C:
-    pytest then still tears the fixtures down, servers included."""
-    from services import RUN_MARK
+    pytest then still tears the fixtures down, servers included.
 
-    os.environ[RUN_MARK] = uuid.uuid4().hex
+    Under pytest-xdist the controller's mark is the run's: the workers inherit it, and so
+    does everything they start. Each worker also marks its own processes (WORKER_MARK),
+    so that it checks only what it started."""
+    from services import RUN_MARK, WORKER_MARK
+
+    if hasattr(config, "workerinput"):  # an xdist worker
+        os.environ[WORKER_MARK] = uuid.uuid4().hex
+    else:
+        os.environ[RUN_MARK] = uuid.uuid4().hex
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)
 
 
+_worker_leftovers: list[str] = []  # the controller's: what the workers reported
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """Under xdist: collect what a worker found left running (its exit status does not
+    reach the controller's, so the controller must fail the run itself)."""
+    _worker_leftovers.extend(getattr(node, "workeroutput", {}).get("pulse_leftovers", []))
+
+
 @pytest.hookimpl(trylast=True)  # after pytest's own teardown of the session's fixtures
 def pytest_sessionfinish(session):
-    """Fail the run if a process it started is still running (and stop it)."""
-    from services import RUN_MARK, describe, left_running, stop_all
+    """Fail the run if a process it started is still running (and stop it).
 
+    A worker reports its own leftovers to the controller; the controller, once the
+    workers are gone, also stops anything else carrying the run's mark (what a worker
+    that crashed or was interrupted could not clean up)."""
+    from services import RUN_MARK, WORKER_MARK, describe, left_running, stop_all
+
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: the controller reports and fails
+        leftovers = left_running(os.environ[WORKER_MARK], var=WORKER_MARK)
+        workeroutput["pulse_leftovers"] = list(map(describe, leftovers))
+        stop_all(leftovers)
+        return
     leftovers = left_running(os.environ[RUN_MARK])
-    if not leftovers:
+    found = [*_worker_leftovers, *map(describe, leftovers)]
+    stop_all(leftovers)
+    if not found:
         return
     title = "the test run left these processes running (now stopped)"
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is None:
-        print("\n".join([title, *map(describe, leftovers)]))
+        print("\n".join([title, *found]))
     else:
         reporter.write_sep("=", title, red=True, bold=True)
-        for proc in leftovers:
-            reporter.write_line(describe(proc), red=True)
-    stop_all(leftovers)
+        for line in found:
+            reporter.write_line(line, red=True)
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
@@ -202,6 +230,23 @@ def pytest_setup_options():
         options.binary_location = "/usr/bin/chromium"
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     return options
+
+
+@pytest.fixture
+def dash_thread_server() -> Iterator[object]:
+    """dash[testing]'s threaded server (under this name dash_duo uses it), on a port the
+    system says is free: dash.testing counts ports up from 58050 in every process, so two
+    xdist workers, or two runs on one machine, would serve each other's pages."""
+    from dash.testing.application_runners import ThreadedRunner
+    from services import free_port
+
+    class FreePortRunner(ThreadedRunner):
+        def start(self, app, start_timeout=3, **kwargs):
+            kwargs.setdefault("port", free_port())
+            return super().start(app, start_timeout=start_timeout, **kwargs)
+
+    with FreePortRunner() as starter:
+        yield starter
 
 
 @pytest.fixture

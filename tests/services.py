@@ -21,6 +21,7 @@ import psutil
 import pytest
 
 RUN_MARK = "PULSE_TEST_RUN"
+WORKER_MARK = "PULSE_TEST_WORKER_RUN"  # under pytest-xdist, what one worker started
 
 
 def free_port() -> int:
@@ -72,20 +73,20 @@ class RedisServer:
             self.proc = None
 
 
-def _carries(proc: psutil.Process, mark: str) -> bool:
+def _carries(proc: psutil.Process, mark: str, var: str) -> bool:
     try:
-        return proc.environ().get(RUN_MARK) == mark
+        return proc.environ().get(var) == mark
     except (psutil.Error, OSError):  # gone, a zombie, or another user's
         return False
 
 
-def left_running(mark: str, wait: float = 15.0) -> list[psutil.Process]:
+def left_running(mark: str, wait: float = 15.0, var: str = RUN_MARK) -> list[psutil.Process]:
     """Processes carrying `mark` still alive after up to `wait` seconds (a browser or a
     server told to stop may need a moment)."""
     deadline = time.monotonic() + wait
     while True:
         found = [p for p in psutil.process_iter(["name", "cmdline"])
-                 if p.pid != os.getpid() and _carries(p, mark)]
+                 if p.pid != os.getpid() and _carries(p, mark, var)]
         if not found or time.monotonic() > deadline:
             return found
         time.sleep(0.5)

@@ -18,7 +18,6 @@ Data: conftest's demo dataset (4,000 orders), loaded once for the module.
 from __future__ import annotations
 
 import json
-import socket
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -65,13 +64,9 @@ return Array.from(document.querySelectorAll('#orders-grid tbody tr.order-row'))
 
 
 def open_page(dash_duo: Any, app: Any, path: str = "/") -> Any:  # noqa: F811
-    """test_dashboard's open_page on a port the system says is free: dash.testing counts
-    ports up from 58050 per process, so two test runs on one machine (other branches'
-    helpers) would otherwise serve each other's pages."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    dash_duo.start_server(app, debug=False, port=port)
+    """test_dashboard's open_page with more patience (the server is on a free port: see
+    conftest's dash_thread_server)."""
+    dash_duo.start_server(app, debug=False)
     driver = dash_duo.driver
     if path != "/":
         driver.get(dash_duo.server_url + path)

@@ -10,7 +10,6 @@ it in the menu brings back the same URL and the cards of that view.
 from __future__ import annotations
 
 import calendar
-import socket
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -38,12 +37,6 @@ return gd && gd.data ? gd.data.map(t => t.name) : [];
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def text_of(driver: Any, element_id: str) -> str:
     return driver.execute_script(
         "return (document.getElementById(arguments[0]) || {}).textContent || '';", element_id)
@@ -63,7 +56,7 @@ def test_target_on_card_and_chart_then_save_and_reopen_a_view(
     r = api.post("/api/v1/targets", json={"month": f"{month:%Y-%m}", "amount": str(target)})
     assert r.status_code == 201, r.get_json()
 
-    dash_duo.start_server(app, debug=False, port=free_port())  # 8050 may be another's
+    dash_duo.start_server(app, debug=False)  # a free port: conftest's dash_thread_server
     driver = dash_duo.driver
     driver.get(f"{dash_duo.server_url}/?{query}")
     wait_until(lambda: page_ready(driver), timeout=60, message="the page never drew")

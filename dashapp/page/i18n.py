@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -123,13 +124,25 @@ def _catalog(locale: str) -> NullTranslations:
         if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
             compiled = compile_po(po)
             try:
-                mo.write_bytes(compiled)
+                _write_atomically(mo, compiled)
             except OSError:  # a read-only install: the compiled bytes serve this process
                 log.info("could not write %s; using the catalog compiled in memory", mo)
             return Translations(io.BytesIO(compiled), domain=DOMAIN)
         with mo.open("rb") as handle:
             return Translations(handle, domain=DOMAIN)
     return NullTranslations()
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write through a temporary file and a rename: another process (a gunicorn worker,
+    a parallel test) checking the `.mo` meanwhile sees the old file or the whole new
+    one, never a half-written one that is already newer than its `.po`."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def compile_po(po: Path) -> bytes:
@@ -147,7 +160,7 @@ def compile_all(locales: Iterable[str] = LOCALES) -> list[Path]:
     for locale in locales:
         po = TRANSLATIONS / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
         if po.exists():
-            po.with_suffix(".mo").write_bytes(compile_po(po))
+            _write_atomically(po.with_suffix(".mo"), compile_po(po))
             written.append(po.with_suffix(".mo"))
     return written
 
