@@ -228,8 +228,9 @@ def check_alert(body: Mapping[str, Any]) -> dict[str, Any]:
         raise FilterError("threshold", "threshold is required")
     threshold = check_threshold(body["threshold"])
     channels = body.get("channels")
-    if (not isinstance(channels, list) or not channels or len(set(channels)) != len(channels)
-            or any(c not in ALERT_CHANNELS for c in channels)):
+    if (not isinstance(channels, list) or not channels
+            or not all(isinstance(c, str) and c in ALERT_CHANNELS for c in channels)
+            or len(set(channels)) != len(channels)):
         raise FilterError("channels", "channels must be a list of email and/or webhook")
     url = body.get("webhook_url")
     if "webhook" in channels:

@@ -12,6 +12,7 @@ import ast
 from pathlib import Path
 
 import pytest
+from astparse import parse
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("dashapp", "loaders")
@@ -49,7 +50,7 @@ def _absolute(module: str, is_package: bool, level: int, name: str | None) -> st
 
 def imports_of(module: str, path: Path, known: dict[str, Path]) -> dict[str, set[str]]:
     """Module -> names imported from it (the module itself for `import x`)."""
-    tree = ast.parse(path.read_text(), str(path))
+    tree = parse(path)
     out: dict[str, set[str]] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -120,7 +121,7 @@ def test_no_private_names_across_modules(graph):
                  for name in names if name.startswith("_") and not name.startswith("__")]
     known = modules()
     for m, path in known.items():  # attribute access: `svc._cached(...)`, `module._x`
-        tree = ast.parse(path.read_text())
+        tree = parse(path)
         for node in ast.walk(tree):
             if (isinstance(node, ast.Attribute) and node.attr.startswith("_")
                     and not node.attr.startswith("__")
@@ -173,7 +174,7 @@ def test_core_knows_no_web_framework():
         "dashapp.filters", "dashapp.metrics", "dashapp.regions", "dashapp.cache"]
     found = []
     for m in core:
-        tree = ast.parse(known[m].read_text())
+        tree = parse(known[m])
         for node in ast.walk(tree):
             names = ([a.name for a in node.names] if isinstance(node, ast.Import)
                      else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
@@ -186,7 +187,7 @@ def test_core_knows_no_web_framework():
 def test_no_function_over_100_lines():
     long = []
     for m, path in modules().items():
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in ast.walk(parse(path)):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 length = node.end_lineno - node.lineno + 1
                 if length > MAX_FUNCTION_LINES:
