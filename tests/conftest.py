@@ -258,3 +258,17 @@ def redis_server(tmp_path):
     server.start()
     yield server
     server.stop()
+
+
+#: The files that take longest (`--durations` of a full run), started first: under
+#: `--dist loadfile` a worker takes a whole file at a time, and a long file started last
+#: leaves the other worker idle while it runs (the longest-first rule of scheduling).
+SLOW_FILES = ("test_loader.py", "test_dashboard.py", "test_page_orders.py",
+              "test_page_customers.py", "test_insight.py", "test_insight_views.py",
+              "test_fast_equals_raw.py", "test_theme.py", "test_seller_browser.py",
+              "test_insight_panel.py", "test_bench_smoke.py", "test_consistency.py")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    rank = {name: i for i, name in enumerate(SLOW_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: in-file order kept
