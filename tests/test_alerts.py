@@ -336,7 +336,8 @@ def test_the_dialog_adds_and_lists_an_alert_for_the_signed_in_user(accounts, tmp
             "alert-metric.value": "orders", "alert-window.value": "week",
             "alert-op.value": "above", "alert-threshold.value": None,
             "alert-channels.value": ["email"], "alerts-version.data": 1, "lang.data": lang})
-        assert "threshold" in str(bad.get_json()["response"])
+        # the refusal in the reader's language, naming what to fix
+        assert "Indiquez un seuil" in str(bad.get_json()["response"])
     finally:
         with accounts[0].begin() as conn:
             conn.execute(text("DELETE FROM pulse_alerts"))

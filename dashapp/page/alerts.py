@@ -31,6 +31,19 @@ OP_LABELS = {"below": N_("below"), "above": N_("above"),
              "drop_pct": N_("down by more than (%)"), "rise_pct": N_("up by more than (%)")}
 CHANNEL_LABELS = {"email": N_("E-mail (your address)"), "webhook": N_("Webhook (JSON POST)")}
 STATUS_LABELS = {"due": N_("due"), "sent": N_("sent"), "failed": N_("failed")}
+#: What the dialog says when a field is refused, in the reader's language (the check's own
+#: message, for the API, is English).
+FIELD_HINTS = {
+    "view_id": N_("Choose one of your saved views."),
+    "metric": N_("Choose a metric."),
+    "window": N_("Choose a window: the last day, the last 7 days or the last month."),
+    "op": N_("Choose a condition."),
+    "threshold": N_("Give a threshold: a number (a rate as a fraction, 0.05 for 5%; a "
+                    "change in percent)."),
+    "channels": N_("Choose e-mail and/or webhook; e-mail needs an address on your "
+                   "account."),
+    "webhook_url": N_("Give the webhook's address (http:// or https://)."),
+}
 UNAVAILABLE = N_("Alerts are unavailable")
 
 
@@ -201,7 +214,10 @@ def register_alerts(app: Dash, userdata: UserData) -> None:
         try:
             made = userdata.add_alert(owner_of(userdata), body)
         except FilterError as exc:
-            return dbc.Alert(f"{exc.parameter}: {exc.message}", color="warning"), no_update
+            hint = FIELD_HINTS.get(exc.parameter or "")
+            text = lang.gettext(hint) if hint else lang.gettext(
+                "Check the field %(field)s.") % {"field": exc.parameter}
+            return dbc.Alert(text, color="warning"), no_update
         except (DatabaseUnavailable, UnknownUser):
             return dbc.Alert(lang.gettext(UNAVAILABLE), color="danger"), no_update
         if made is None:

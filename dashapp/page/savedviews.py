@@ -115,7 +115,8 @@ def register_saved_views(app: Dash, userdata: UserData) -> None:
                                                           "query": query})
         except FilterError as exc:
             message = (lang.gettext("Give the view a name (up to 100 characters).")
-                       if exc.parameter == "name" else exc.message)
+                       if exc.parameter == "name" else
+                       lang.gettext("Check the field %(field)s.") % {"field": exc.parameter})
             return dbc.Alert(message, color="warning", className="mb-0"), no_update
         except (DatabaseUnavailable, UnknownUser):
             return dbc.Alert(lang.gettext("Saved views are unavailable"), color="danger",
