@@ -16,8 +16,9 @@ lists off it, and each cost seconds at 1M orders:
   are summed per order from their rows, which `(dim, value, purchased_at)` finds
   without reading the other values' rows.
 
-Built by `rebuild`, called from `rollups.rebuild` in the load's transaction, from its
-`t_cell` table (one row per order with its state, kind and sets).
+Built by `rollups.rebuild` in the load's transaction, from its temporary tables: `t_cell`
+(one row per order with its state, kind and sets) and `t_seller_item` (per order, seller
+and category, the items' sums), so the items are not read again here.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ _SELLERSETS = """
 CREATE TEMP TABLE t_sellers ON COMMIT DROP AS
 SELECT order_id, array_agg(DISTINCT seller_id COLLATE "C" ORDER BY seller_id COLLATE "C")
            AS sellers
-FROM order_items GROUP BY order_id
+FROM t_seller_item GROUP BY order_id
 """
 #: With each set, its number of orders: a page reads a short list whole (queries/orders.py).
 _DIM = f"""
@@ -89,21 +90,16 @@ JOIN {SELLERSET_TABLE} d ON d.sellers = coalesce(s.sellers, '{{}}')
 """
 
 
-def _parts(category_sql: str) -> str:
-    """Per order and category, and per order and seller, the items' sales."""
-    return f"""
+#: Per order and category, and per order and seller, the items' sales.
+_PARTS = f"""
 INSERT INTO {PART_TABLE} ({", ".join(c for c, _ in PART_COLUMNS)})
 SELECT x.dim, x.value, x.order_id, x.sales, c.purchased_at, c.state, c.kind, c.catset_id,
        c.payset_id, s.sellerset_id
 FROM (
-    SELECT 'c'::char(1) AS dim, {category_sql} AS value, i.order_id, sum(i.price) AS sales
-    FROM order_items i
-    JOIN products p ON p.product_id = i.product_id
-    LEFT JOIN product_category_name_translation t
-           ON t.product_category_name = p.product_category_name
-    GROUP BY 2, 3
+    SELECT 'c'::char(1) AS dim, category AS value, order_id, sum(sales) AS sales
+    FROM t_seller_item GROUP BY 2, 3
     UNION ALL
-    SELECT 's', i.seller_id, i.order_id, sum(i.price) FROM order_items i GROUP BY 2, 3
+    SELECT 's', seller_id, order_id, sum(sales) FROM t_seller_item GROUP BY 2, 3
 ) x
 JOIN t_cell c ON c.order_id = x.order_id
 JOIN t_order_sellerset s ON s.order_id = x.order_id
@@ -120,7 +116,6 @@ def rebuild_sellersets(cur) -> None:
     cur.execute("ANALYZE t_order_sellerset")
 
 
-def rebuild_parts(cur, category_sql: str) -> None:
-    cur.execute(_parts(category_sql))
-    for table in TABLES:
-        cur.execute(f"ANALYZE {table}")
+def rebuild_parts(cur) -> None:
+    """`order_part_keys` (analysed with every derived table at the end of the rebuild)."""
+    cur.execute(_PARTS)

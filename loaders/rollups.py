@@ -665,7 +665,7 @@ def rebuild(cur) -> None:
     cur.execute(_SELLER_ORDERS)
     listkeys.rebuild_sellersets(cur)
     cur.execute(_ORDER_KEYS)
-    listkeys.rebuild_parts(cur, CATEGORY_SQL)
+    listkeys.rebuild_parts(cur)
     _rebuild_seller_facts(cur)
     for fact in FACTS:
         _fill(cur, fact, _FULL_DAY[fact.name], _row_order)

@@ -367,6 +367,16 @@ _STORED_KEYS = {"purchased_at": ("o.purchased_at", False), "sales": ("o.sales", 
 _KINDS = {"sales": "s", "canceled": "c", "unavailable": "u"}
 
 
+#: The ids of the sets a filter's values overlap, as SQL: `set_ids` reads them before a
+#: page; a statement without `SetIds` at hand (the export) computes them itself.
+_SET_LOOKUPS = {
+    "catset_id": "ARRAY(SELECT catset_id FROM dim_catset WHERE categories && "
+                 "CAST(:cats AS text[]))",
+    "payset_id": "ARRAY(SELECT payset_id FROM dim_payset WHERE types && CAST(:pays AS text[]))",
+    "sellerset_id": "ARRAY(SELECT sellerset_id FROM dim_sellerset "
+                    "WHERE sellers && CAST(:sellers AS text[]))"}
+
+
 @dataclass(frozen=True)
 class SetIds:
     """The ids of the category, payment and seller sets a filter's values overlap: a set
@@ -382,11 +392,8 @@ class SetIds:
 
 
 def set_ids(conn: Connection, f: Filters) -> SetIds:
-    row = conn.execute(text("""SELECT
-        ARRAY(SELECT catset_id FROM dim_catset WHERE categories && CAST(:cats AS text[])),
-        ARRAY(SELECT payset_id FROM dim_payset WHERE types && CAST(:pays AS text[])),
-        ARRAY(SELECT sellerset_id FROM dim_sellerset
-              WHERE sellers && CAST(:sellers AS text[])),
+    row = conn.execute(text(f"""SELECT {_SET_LOOKUPS["catset_id"]},
+        {_SET_LOOKUPS["payset_id"]}, {_SET_LOOKUPS["sellerset_id"]},
         (SELECT coalesce(sum(n_orders), 0) FROM dim_sellerset
          WHERE sellers && CAST(:sellers AS text[]))"""),
         {"cats": list(f.categories), "pays": list(f.payment_types),
@@ -412,15 +419,6 @@ def key_plan(query: OrderQuery) -> str:
     if f.categories and f.sellers:
         return "seller_sums"
     return "part" if len(f.categories or f.sellers) == 1 else "part_sums"
-
-
-#: A filter's set ids found in the statement itself (no `SetIds` at hand).
-_SET_LOOKUPS = {
-    "catset_id": "ARRAY(SELECT catset_id FROM dim_catset WHERE categories && "
-                 "CAST(:cats AS text[]))",
-    "payset_id": "ARRAY(SELECT payset_id FROM dim_payset WHERE types && CAST(:pays AS text[]))",
-    "sellerset_id": "ARRAY(SELECT sellerset_id FROM dim_sellerset "
-                    "WHERE sellers && CAST(:sellers AS text[]))"}
 
 
 def _row_filters(query: OrderQuery, ids: SetIds | None, params: dict[str, Any],
