@@ -668,8 +668,9 @@ def test_order_keys_equal_the_raw_rows(which, tiny_engine, demo_engine):
                                                                       status="all"))}
     with engine.connect() as conn:
         stored = conn.execute(text(
-            "SELECT order_id, purchased_at, state, kind, sales, payments, review, days_late "
-            "FROM order_keys")).all()
+            "SELECT order_id, purchased_at, state, kind, sales, payments, review, days_late, "
+            "customer_unique_id, status, items, freight, review_sum, review_n, "
+            "delivered_at, estimated_at FROM order_keys")).all()
     assert len(stored) == len(raw_rows) > 0
     for s in stored:
         r = raw_rows[s.order_id]
@@ -678,6 +679,11 @@ def test_order_keys_equal_the_raw_rows(which, tiny_engine, demo_engine):
         assert (s.purchased_at, s.state, s.kind, s.sales, s.payments, s.days_late) == \
             (r["purchased_at"], r["state"], kind, r["sales"], r["payments"], r["days_late"])
         assert (None if s.review is None else float(s.review)) == r["review"]
+        # the rest of the row, which the whole-list CSV reads from here
+        assert (s.customer_unique_id, s.status, s.items, s.freight, s.delivered_at,
+                s.estimated_at) == (r["customer_unique_id"], r["status"], r["items"],
+                                    r["freight"], r["delivered_at"], r["estimated_at"])
+        assert (s.review_sum / s.review_n if s.review_n else None) == r["review"]
 
 
 @pytest.mark.parametrize("which", ["tiny", "demo"])
