@@ -27,7 +27,7 @@ from ..service import PulseService
 from ..userdata import unsubscribe_token
 from .chart import HEIGHT, WIDTH, SalesChart, sales_chart
 from .mail import Smtp, send
-from .views import header_safe, view_filters, view_lang, view_link
+from .views import addresses, header_safe, view_filters, view_lang, view_link
 
 log = logging.getLogger(__name__)
 FREQUENCIES = ("daily", "weekly", "monthly")
@@ -60,8 +60,10 @@ def compose(sub: dict, kpis: dict, lang: Lang, period: tuple[date, date], link: 
     """One message to the owner and the recipients an admin added, all in `To:`: one SMTP
     transaction is one ledger row, so a digest is sent once to everyone or (the server
     refused it) to no one and retried whole; one message per address could half-send and
-    then repeat itself to those who already had it. The chart is an inline image of the
-    HTML part (multipart/related, `cid:`), the plain part says it in a line."""
+    then repeat itself to those who already had it. The signed unsubscribe link is the
+    subscription's: a recipient who wants no more mail can stop it without an account.
+    The chart is an inline image of the HTML part (multipart/related, `cid:`), the plain
+    part says it in a line."""
     _ = lang.gettext
     span = fmt.date_range(period[0], period[1], lang)
     rows = [(_(fmt.KPI_LABELS[f]), fmt.kpi_value(f, kpis["current"].get(f), lang),
@@ -98,14 +100,6 @@ def compose(sub: dict, kpis: dict, lang: Lang, period: tuple[date, date], link: 
                          filename="sales.png", disposition="inline")
     return msg
 
-
-def addresses(sub: dict) -> list[str]:
-    """The owner's address, then the recipients an admin added (each once)."""
-    out = [sub["email"]]
-    for address in sub.get("recipients") or ():
-        if address.lower() not in {a.lower() for a in out}:
-            out.append(address)
-    return out
 
 
 def run(engine: Engine, service: PulseService, smtp: Smtp, now: datetime, base_url: str,
