@@ -150,6 +150,9 @@ class Settings:
     smtp_url: str | None = field(default=None, repr=False)
     mail_from: str | None = None
     public_url: str = "http://127.0.0.1:8050"
+    #: alerts' webhooks may go to loopback, private and link-local addresses (a chat
+    #: server on the same network); off, such a URL is refused (dashapp/userdata.py)
+    webhook_allow_private: bool = False
 
     @property
     def exposed(self) -> bool:
@@ -281,6 +284,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp_url=env.get("SMTP_URL", "").strip() or None,
         mail_from=env.get("PULSE_MAIL_FROM", "").strip() or None,
         public_url=env.get("PULSE_PUBLIC_URL", "").strip() or "http://127.0.0.1:8050",
+        webhook_allow_private=_bool(env, "PULSE_WEBHOOK_ALLOW_PRIVATE"),
     )
 
 

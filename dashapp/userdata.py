@@ -12,7 +12,9 @@ reported as missing (`None` / `False`), never as forbidden, so ids reveal nothin
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import socket
 from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -25,6 +27,7 @@ from sqlalchemy.exc import DBAPIError
 
 from loaders import userdata as writes
 
+from .config import get_settings
 from .filters import FILTER_PARAMS, FilterError, Filters, parse_day, shown
 from .metrics import KPI_FIELDS
 from .queries import userdata as reads
@@ -51,6 +54,13 @@ ALERT_OPS = ("below", "above", "drop_pct", "rise_pct")
 ALERT_CHANNELS = ("email", "webhook")
 _THRESHOLD = re.compile(r"[0-9]{1,18}(\.[0-9]{1,6})?")
 MAX_URL = 2000
+#: Addresses a digest or an alert's e-mail goes to besides the owner's (issue #16: an
+#: admin adds them). ASCII `local@domain.tld` only: an address lands in a `To:` header,
+#: where a comma, a quote or an angle bracket would make it two addresses or a name.
+MAX_RECIPIENTS, MAX_ADDRESS = 20, 254
+_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@"
+                      r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
 
 
 def unsubscribe_token(secret: str, subscription_id: int) -> str:
@@ -192,9 +202,53 @@ def check_threshold(raw: object) -> Decimal:
     return Decimal(text_)
 
 
-def check_webhook_url(raw: object) -> str:
+def _kind(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    """What makes an address internal (None: a public one)."""
+    mapped = getattr(ip, "ipv4_mapped", None)
+    ip = mapped or ip  # ::ffff:127.0.0.1 is 127.0.0.1
+    for kind in ("unspecified", "loopback", "link_local", "multicast", "private"):
+        if getattr(ip, f"is_{kind}"):
+            return kind.replace("_", "-")
+    return None if ip.is_global else "reserved"
+
+
+def webhook_refusal(url: str, allow_private: bool = False) -> str | None:
+    """Why Pulse must not POST to `url` (None: it may). A webhook is a request the
+    server makes on a user's behalf: to a loopback, private, link-local (the cloud's
+    metadata service at 169.254.169.254), multicast or unspecified address it would
+    reach what only the server can reach (SSRF). Every address the host resolves to
+    counts; a host that does not resolve now is let through here, and the send checks
+    again (DNS can change between saving and sending). PULSE_WEBHOOK_ALLOW_PRIVATE=1
+    lifts the address rule for installs whose chat server is on the same network.
+    Never names the address: the history shows the reason, not the webhook's host."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return "webhook_url is not a URL"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "webhook_url must be an http:// or https:// address"
+    if allow_private:
+        return None
+    try:
+        found = {ipaddress.ip_address(parts.hostname.strip("[]"))}
+    except ValueError:
+        try:
+            found = {ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in
+                     socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)}
+        except (OSError, UnicodeError, ValueError):
+            return None
+    kinds = sorted({k for k in map(_kind, found) if k})
+    if kinds:
+        return (f"webhook_url must not point to a {kinds[0]} address "
+                "(PULSE_WEBHOOK_ALLOW_PRIVATE=1 allows it)")
+    return None
+
+
+def check_webhook_url(raw: object, allow_private: bool = False) -> str:
     """An http(s) address the run POSTs to; its path may be a secret (Slack's is), so it
-    is shown to its owner only and never logged."""
+    is shown to its owner only and never logged. Internal addresses are refused
+    (`webhook_refusal`)."""
     if not isinstance(raw, str) or not raw.strip():
         raise FilterError("webhook_url", "webhook_url is required for the webhook channel")
     url = raw.strip()
@@ -209,10 +263,39 @@ def check_webhook_url(raw: object) -> str:
         raise FilterError("webhook_url", "webhook_url must be an http:// or https:// address")
     if any(c.isspace() for c in url):
         raise FilterError("webhook_url", "webhook_url must not contain spaces")
+    refused = webhook_refusal(url, allow_private)
+    if refused:
+        raise FilterError("webhook_url", refused)
     return url
 
 
-def check_alert(body: Mapping[str, Any]) -> dict[str, Any]:
+def check_recipients(raw: object, own: str | None, admin: bool) -> list[str]:
+    """The other addresses of a digest or an alert, each once, the owner's left out (it
+    always gets one). Only an admin may name an address that is not their own: anyone
+    else could make Pulse mail strangers. Refused the way every wrong field is (a 400
+    naming `recipients`), not as a 403: the request is fine, this field's value is not."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or len(raw) > MAX_RECIPIENTS:
+        raise FilterError("recipients", "recipients must be a list of at most "
+                                        f"{MAX_RECIPIENTS} e-mail addresses")
+    out: list[str] = []
+    for item in raw:
+        address = item.strip() if isinstance(item, str) else ""
+        if len(address) > MAX_ADDRESS or not _ADDRESS.fullmatch(address):
+            raise FilterError("recipients", "recipients must be e-mail addresses "
+                                            f"(name@example.com), got {shown(str(item))}")
+        seen = {a.lower() for a in out} | {(own or "").lower()}
+        if address.lower() in seen:
+            continue
+        if not admin:
+            raise FilterError("recipients", "only an admin may send to addresses other "
+                                            "than your own")
+        out.append(address)
+    return out
+
+
+def check_alert(body: Mapping[str, Any], allow_private: bool = False) -> dict[str, Any]:
     """An alert rule from a JSON body: each wrong field is a `FilterError` naming it."""
     metric = body.get("metric")
     if metric not in KPI_FIELDS:
@@ -234,7 +317,7 @@ def check_alert(body: Mapping[str, Any]) -> dict[str, Any]:
         raise FilterError("channels", "channels must be a list of email and/or webhook")
     url = body.get("webhook_url")
     if "webhook" in channels:
-        url = check_webhook_url(url)
+        url = check_webhook_url(url, allow_private)
     elif url not in (None, ""):
         raise FilterError("webhook_url", "webhook_url needs \"webhook\" in channels")
     return {"metric": metric, "window": window, "op": op, "threshold": threshold,
@@ -264,8 +347,18 @@ class UserData:
     `engine` may be a function that makes it, called on first use: building the app
     must not reach the database (an embedded one may not be running yet)."""
 
-    def __init__(self, engine: Engine | Callable[[], Engine]) -> None:
+    def __init__(self, engine: Engine | Callable[[], Engine],
+                 allow_private_webhooks: bool | None = None) -> None:
         self._engine = engine
+        self._allow_private = allow_private_webhooks
+
+    @property
+    def allow_private_webhooks(self) -> bool:
+        """PULSE_WEBHOOK_ALLOW_PRIVATE: the app passes its settings' value; a store made
+        without one (the CLI, tests) asks the process's settings when it checks."""
+        if self._allow_private is None:
+            return get_settings().webhook_allow_private
+        return self._allow_private
 
     @property
     def engine(self) -> Engine:
@@ -382,7 +475,11 @@ class UserData:
             raise FilterError("frequency", "frequency must be daily, weekly or monthly")
         if owner is None:
             raise FilterError("view_id", "digests need sign-in (a user with an address)")
-        return self._run(lambda: writes.subscribe(self.engine, owner, view_id, frequency))
+        mailing = self._read(lambda c: reads.user_mailing(c, owner))
+        recipients = check_recipients(body.get("recipients"), mailing["email"],
+                                      mailing["is_admin"])
+        return self._run(lambda: writes.subscribe(self.engine, owner, view_id, frequency,
+                                                  recipients))
 
     def subscriptions(self, owner: int | None) -> list[dict[str, Any]]:
         if owner is None:
@@ -416,17 +513,22 @@ class UserData:
 
     def add_alert(self, owner: int | None, body: Mapping[str, Any]) -> dict[str, Any] | None:
         """None when the view is not the owner's (reported as missing). The e-mail channel
-        needs an address on the account: it goes to the user's own address only."""
+        needs an address on the account: it goes to the user's own address and the
+        `recipients` an admin added."""
         view_id = check_id(body, "view_id", "one of your saved views")
-        rule = check_alert(body)
+        rule = check_alert(body, self.allow_private_webhooks)
         if owner is None:
             raise FilterError("view_id", "alerts need sign-in (a user with an address)")
         if self.view(owner, view_id) is None:
             return None
-        if "email" in rule["channels"] and not self._read(
-                lambda c: reads.user_email(c, owner)):
+        mailing = self._read(lambda c: reads.user_mailing(c, owner))
+        if "email" in rule["channels"] and not mailing["email"]:
             raise FilterError("channels", "the email channel needs an e-mail address on "
                                           "your account")
+        rule["recipients"] = check_recipients(body.get("recipients"), mailing["email"],
+                                              mailing["is_admin"])
+        if rule["recipients"] and "email" not in rule["channels"]:
+            raise FilterError("recipients", "recipients need \"email\" in channels")
         return self._run(lambda: writes.add_alert(self.engine, owner, view_id, rule))
 
     def delete_alert(self, owner: int | None, alert_id: int) -> bool:

@@ -26,7 +26,8 @@ _TARGET_COLUMNS = "id, month, dimension, value, amount, updated_at"
 _EVENT_COLUMNS = "id, start_day, end_day, label, note, created_at"
 #: An alert as the API shows it (`time_window` is `window` there: WINDOW is reserved SQL).
 ALERT_COLUMNS = ("id, view_id, metric, time_window AS window, op, threshold, channels, "
-                 "webhook_url, created_at, active, last_value, last_change, checked_at")
+                 "webhook_url, recipients, created_at, active, last_value, last_change, "
+                 "checked_at")
 
 
 def save_view(engine: Engine, user_id: int | None, name: str, query: str) -> dict[str, Any]:
@@ -86,15 +87,23 @@ def set_email(engine: Engine, username: str, email: str | None) -> bool:
                             {"e": email, "u": username}).rowcount == 1
 
 
-def subscribe(engine: Engine, user_id: int, view_id: int, frequency: str
-              ) -> dict[str, Any] | None:
+def set_admin(engine: Engine, username: str, admin: bool) -> bool:
+    """Whether the user may send digests and alerts to other addresses (migration 0017)."""
+    with engine.begin() as conn:
+        return conn.execute(text("UPDATE pulse_users SET is_admin = :a WHERE username = :u"),
+                            {"a": admin, "u": username}).rowcount == 1
+
+
+def subscribe(engine: Engine, user_id: int, view_id: int, frequency: str,
+              recipients: list[str] | None = None) -> dict[str, Any] | None:
     """None when the view is not the user's own (the API says 404)."""
     with engine.begin() as conn:
         row = conn.execute(text(
-            "INSERT INTO pulse_subscriptions (user_id, view_id, frequency) "
-            "SELECT :u, id, :f FROM pulse_views WHERE id = :v AND user_id = :u "
-            "RETURNING id, view_id, frequency, created_at"),
-            {"u": user_id, "v": view_id, "f": frequency}).mappings().first()
+            "INSERT INTO pulse_subscriptions (user_id, view_id, frequency, recipients) "
+            "SELECT :u, id, :f, :r FROM pulse_views WHERE id = :v AND user_id = :u "
+            "RETURNING id, view_id, frequency, recipients, created_at"),
+            {"u": user_id, "v": view_id, "f": frequency,
+             "r": list(recipients or [])}).mappings().first()
         return dict(row) if row else None
 
 
@@ -145,11 +154,12 @@ def add_alert(engine: Engine, user_id: int, view_id: int, rule: dict[str, Any]
     with engine.begin() as conn:
         row = conn.execute(text(
             "INSERT INTO pulse_alerts (user_id, view_id, metric, time_window, op, threshold, "
-            "channels, webhook_url) SELECT :u, id, :m, :w, :o, :t, :c, :h FROM pulse_views "
-            f"WHERE id = :v AND user_id = :u RETURNING {ALERT_COLUMNS}"),
+            "channels, webhook_url, recipients) SELECT :u, id, :m, :w, :o, :t, :c, :h, :r "
+            f"FROM pulse_views WHERE id = :v AND user_id = :u RETURNING {ALERT_COLUMNS}"),
             {"u": user_id, "v": view_id, "m": rule["metric"], "w": rule["window"],
              "o": rule["op"], "t": rule["threshold"], "c": list(rule["channels"]),
-             "h": rule["webhook_url"]}).mappings().first()
+             "h": rule["webhook_url"], "r": list(rule.get("recipients") or [])}
+        ).mappings().first()
         return dict(row) if row else None
 
 

@@ -20,7 +20,7 @@ from test_digests import Sink, body_text, free_port
 from test_userdata_api import bearer, make_app, signed_in
 
 from dashapp.cache import ResultCache
-from dashapp.config import load_settings
+from dashapp.config import load_settings, set_settings
 from dashapp.notify import alerts
 from dashapp.notify.mail import Smtp
 from dashapp.notify.run import notify_all
@@ -34,6 +34,16 @@ from loaders.userdata import set_email
 controller_mod = pytest.importorskip("aiosmtpd.controller")
 PT = lang_for("pt_BR", "BRL")
 BASE = "http://pulse.test"
+
+
+@pytest.fixture(autouse=True)
+def private_webhooks(monkeypatch):
+    """The receiver below listens on 127.0.0.1, which webhooks may not reach unless the
+    install allows it (tests/test_webhook_guard.py holds the refusal)."""
+    monkeypatch.setenv("PULSE_WEBHOOK_ALLOW_PRIVATE", "1")
+    set_settings(None)
+    yield
+    set_settings(None)
 
 
 @pytest.fixture(scope="module")

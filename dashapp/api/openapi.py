@@ -1071,6 +1071,10 @@ def _userdata_paths() -> dict[str, Any]:
                     "responses": _write_responses("SubscriptionList")},
             "post": {"operationId": "subscribe",
                      "summary": "E-mail a saved view's digest (pulse notify run sends it)",
+                     "description": (
+                         "One message per period to the user's own address and the "
+                         "`recipients` an admin added, all in `To:`: the KPI cards, the top "
+                         "states and categories and a small sales chart (an inline PNG)."),
                      "requestBody": _json_body("Subscription"),
                      "responses": {**_write_responses("Subscription", created=True),
                                    "404": {"description": "no such saved view of the user",
@@ -1100,8 +1104,9 @@ def _alert_paths() -> dict[str, Any]:
                          "`drop_pct`/`rise_pct` compare its change on the period before, in "
                          "percent (20 is 20 %). It fires once when the condition becomes true "
                          "and again only after it has cleared. `email` goes to the user's "
-                         "own address; `webhook` POSTs JSON with a `text` field to "
-                         "`webhook_url`."),
+                         "own address and the `recipients` an admin added; `webhook` POSTs "
+                         "JSON with a `text` field to `webhook_url` (public addresses "
+                         "only, unless the install allows private ones)."),
                      "requestBody": _json_body("Alert"),
                      "responses": {**_write_responses("Alert", created=True), "404": {
                          "description": "no such saved view of the user", **missing}}}},
@@ -1110,6 +1115,16 @@ def _alert_paths() -> dict[str, Any]:
             **history, "operationId": "getAlertHistory",
             "summary": "An alert's firings, newest first: value, threshold, channel outcomes"}},
     }
+
+
+#: Addresses a digest or an alert's e-mail goes to besides the owner's (issue #16).
+RECIPIENTS = {
+    "type": "array", "maxItems": 20, "default": [],
+    "items": {"type": "string", "format": "email", "maxLength": 254},
+    "description": "other addresses, each once (the owner's own is always sent to and "
+                   "left out here); only an admin may name addresses other than their "
+                   "own: anyone else gets a 400 naming `recipients`, as does a malformed "
+                   "address (ASCII name@domain.tld)"}
 
 
 def _userdata_schemas() -> dict[str, Any]:
@@ -1132,7 +1147,8 @@ def _userdata_schemas() -> dict[str, Any]:
                  "note": {"type": ["string", "null"]}, "created_at": stamp})
     frequency = {"type": "string", "enum": ["daily", "weekly", "monthly"]}
     subscription = obj({"id": ident, "view_id": ident, "frequency": frequency,
-                        "created_at": stamp}, ["id", "view_id", "frequency", "created_at"])
+                        "recipients": RECIPIENTS, "created_at": stamp},
+                       ["id", "view_id", "frequency", "recipients", "created_at"])
     return {
         **_alert_schemas(obj, ident, stamp, day),
         "View": view, "Target": target, "Event": event,
@@ -1141,7 +1157,8 @@ def _userdata_schemas() -> dict[str, Any]:
         "EventList": obj({"events": {"type": "array", "items": event}}),
         "Subscription": subscription,
         "SubscriptionList": obj({"subscriptions": {"type": "array", "items": subscription}}),
-        "SubscriptionInput": obj({"view_id": ident, "frequency": frequency}),
+        "SubscriptionInput": obj({"view_id": ident, "frequency": frequency,
+                                  "recipients": RECIPIENTS}, ["view_id", "frequency"]),
         "ViewInput": obj({"name": name, "query": {"type": "string", "maxLength": 2000}},
                          ["name"]),
         "TargetInput": obj({"month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
@@ -1163,7 +1180,14 @@ def _alert_schemas(obj: Any, ident: dict, stamp: dict, day: dict) -> dict[str, A
             "threshold": {"type": "number", "minimum": 0},
             "channels": {"type": "array", "minItems": 1, "uniqueItems": True,
                          "items": {"type": "string", "enum": list(ALERT_CHANNELS)}},
-            "webhook_url": {"type": ["string", "null"], "format": "uri", "maxLength": 2000}}
+            "webhook_url": {
+                "type": ["string", "null"], "format": "uri", "maxLength": 2000,
+                "description": "http(s) only; a host that is or resolves to a loopback, "
+                               "private, link-local, multicast or unspecified address is "
+                               "a 400 unless the install sets "
+                               "PULSE_WEBHOOK_ALLOW_PRIVATE=1 (checked again at send)"},
+            "recipients": {**RECIPIENTS, "description": RECIPIENTS["description"]
+                           + "; needs `email` in channels"}}
     alert = obj({"id": ident, **rule, "created_at": stamp,
                  "active": {"type": "boolean",
                             "description": "whether the condition held at the last check"},

@@ -111,7 +111,24 @@ def cmd_user_add(args: argparse.Namespace) -> int:
         from loaders.userdata import set_email
 
         set_email(engine, name, args.email.strip())
-    print(f"user {name} added")
+    if getattr(args, "admin", False):
+        from loaders.userdata import set_admin
+
+        set_admin(engine, name, True)
+    print(f"user {name} added" + (" (admin)" if getattr(args, "admin", False) else ""))
+    return 0
+
+
+def cmd_user_admin(args: argparse.Namespace) -> int:
+    """An admin may add other recipients to digests and alerts (issue #16)."""
+    from loaders.userdata import set_admin
+
+    from ..web.auth import normalise_username
+
+    name = _auth_call(normalise_username, args.username)
+    if not set_admin(upgraded_loader(), name, not args.revoke):
+        raise ConfigError(f"no user {name!r}")
+    print(f"{name} is {'no longer ' if args.revoke else ''}an admin")
     return 0
 
 
@@ -209,7 +226,14 @@ def register(sub: Any, db_sub: Any) -> None:
                        help="read the password from standard input")
         if name == "add":
             p.add_argument("--email", help="where the user's digests go")
+            p.add_argument("--admin", action="store_true",
+                           help="may add other recipients to digests and alerts")
         p.set_defaults(func=func)
+    admin = user_sub.add_parser("admin", help="let a user add other recipients to digests "
+                                              "and alerts")
+    admin.add_argument("username")
+    admin.add_argument("--revoke", action="store_true", help="take the right away")
+    admin.set_defaults(func=cmd_user_admin)
     rm = user_sub.add_parser("remove", help="remove a user and their API tokens")
     rm.add_argument("username")
     rm.set_defaults(func=cmd_user_remove)

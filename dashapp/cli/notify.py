@@ -30,7 +30,7 @@ def cmd_notify_run(args: argparse.Namespace) -> int:
     engine = upgraded_loader()
     service = PulseService(engine, ResultCache(settings))
     done = notify_all(engine, service, smtp, now, settings.public_url, settings.currency,
-                      settings.secret_key, settings.locale)
+                      settings.secret_key, settings.locale, settings.webhook_allow_private)
     print(f"digests: {done.digests_sent} sent, {done.digests_failed} failed; "
           f"alerts: {done.alerts_fired} fired, {done.alerts_sent} sent, "
           f"{done.alerts_failed} failed" + (" (tried again next run)" if done.failed else ""))

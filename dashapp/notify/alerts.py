@@ -9,10 +9,12 @@ value is the card's: `below`/`above` compare the KPI in the unit `/api/v1/kpis` 
 it (rates as fractions); `drop_pct`/`rise_pct` compare its change on the period before
 (the cards' growth, previous period of the same length) in percent.
 
-A firing's channels (e-mail to the user's own address, a JSON POST to the webhook with a
-`text` field Slack and Teams read) are tried one by one; each outcome is written right
-after it (`sent`, or `failed` and why), so a dead server delays its own channel only
-and the next run tries it again (up to `MAX_TRIES`).
+A firing's channels (one e-mail to the user's own address and the recipients an admin
+added, all in `To:` as a digest is, so the channel is sent or failed as a whole and a
+retry repeats it to no one who had it; a JSON POST to the webhook with a `text` field
+Slack and Teams read) are tried one by one; each outcome is written right after it
+(`sent`, or `failed` and why), so a dead server delays its own channel only and the
+next run tries it again (up to `MAX_TRIES`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from sqlalchemy import Engine
 
 from loaders import userdata as writes
 
+from ..config import get_settings
 from ..filters import FilterError
 from ..metrics import MONEY_FIELDS
 from ..page import formatting as fmt
@@ -39,8 +42,9 @@ from ..page.formatting import N_
 from ..page.i18n import Lang
 from ..queries import userdata as reads
 from ..service import DatabaseUnavailable, NoData, PulseService
+from ..userdata import webhook_refusal
 from .mail import Smtp, reason, send
-from .views import header_safe, view_filters, view_lang, view_link
+from .views import addresses, header_safe, view_filters, view_lang, view_link
 
 log = logging.getLogger(__name__)
 #: Tries of a firing's channels before the run stops retrying (about two days hourly).
@@ -156,7 +160,7 @@ def compose_email(row: dict, lang: Lang, text: str, link: str, smtp: Smtp) -> Em
     msg = EmailMessage()
     msg["Subject"] = f"Pulse · {word} · {header_safe(row['name'])} · {label}"
     msg["From"] = smtp.sender
-    msg["To"] = row["email"]
+    msg["To"] = ", ".join(addresses(row))
     msg.set_content("\n".join([row["name"], "", text, "", link]))
     msg.add_alternative(
         f"<html lang=\"{lang.code.replace('_', '-')}\"><body><h2>{escape(row['name'])}</h2>"
@@ -199,14 +203,19 @@ def post_json(url: str, payload: dict[str, Any]) -> None:
 
 
 def try_channel(channel: str, row: dict, smtp: Smtp, text: str, link: str,
-                lang: Lang) -> str | None:
-    """None when the channel took the message, else why not (short, no secrets)."""
+                lang: Lang, allow_private: bool = False) -> str | None:
+    """None when the channel took the message, else why not (short, no secrets). The
+    webhook's address is checked again right before the POST: its host may resolve
+    elsewhere now than when the alert was saved."""
     try:
         if channel == "email":
             if not row["email"]:
                 return "the user has no e-mail address"
             send(smtp, compose_email(row, lang, text, link, smtp))
         else:
+            refused = webhook_refusal(row["webhook_url"], allow_private)
+            if refused:
+                return f"refused: {refused}"
             post_json(row["webhook_url"], webhook_body(row, text, link))
     except urllib.error.HTTPError as exc:
         return f"HTTP {exc.code}"
@@ -219,8 +228,11 @@ def try_channel(channel: str, row: dict, smtp: Smtp, text: str, link: str,
 
 
 def deliver_due(engine: Engine, smtp: Smtp, base_url: str, currency: str,
-                locale: str = "en") -> tuple[int, int]:
-    """(sent, failed) of the firings' channels still due; the caller holds the lock."""
+                locale: str = "en", allow_private: bool | None = None) -> tuple[int, int]:
+    """(sent, failed) of the firings' channels still due; the caller holds the lock.
+    `allow_private` is PULSE_WEBHOOK_ALLOW_PRIVATE (None: the process's settings)."""
+    if allow_private is None:
+        allow_private = get_settings().webhook_allow_private
     sent = failed = 0
     with engine.connect() as conn:
         rows = reads.alert_deliveries_due(conn, MAX_TRIES)
@@ -230,7 +242,7 @@ def deliver_due(engine: Engine, smtp: Smtp, base_url: str, currency: str,
         for channel in ("email", "webhook"):
             if row[f"{channel}_status"] not in ("due", "failed"):
                 continue
-            error = try_channel(channel, row, smtp, text, link, lang)
+            error = try_channel(channel, row, smtp, text, link, lang, allow_private)
             writes.record_channel(engine, row["history_id"], channel, error)
             where = {"event": "alert_failed" if error else "alert_sent", "alert": row["id"],
                      "history": row["history_id"], "channel": channel}

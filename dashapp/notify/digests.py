@@ -12,6 +12,7 @@ import logging
 import smtplib
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
+from email.utils import make_msgid
 from html import escape
 
 from sqlalchemy import Engine
@@ -24,8 +25,9 @@ from ..page.i18n import Lang
 from ..queries import userdata as reads
 from ..service import PulseService
 from ..userdata import unsubscribe_token
+from .chart import HEIGHT, WIDTH, SalesChart, sales_chart
 from .mail import Smtp, send
-from .views import header_safe, view_filters, view_lang, view_link
+from .views import addresses, header_safe, view_filters, view_lang, view_link
 
 log = logging.getLogger(__name__)
 FREQUENCIES = ("daily", "weekly", "monthly")
@@ -53,8 +55,15 @@ def top_lines(tops: dict[str, list[dict]], lang: Lang) -> list[tuple[str, str, s
 
 
 def compose(sub: dict, kpis: dict, lang: Lang, period: tuple[date, date], link: str,
-            smtp: Smtp, unsubscribe: str = "", tops: dict[str, list[dict]] | None = None
-            ) -> EmailMessage:
+            smtp: Smtp, unsubscribe: str = "", tops: dict[str, list[dict]] | None = None,
+            chart: SalesChart | None = None) -> EmailMessage:
+    """One message to the owner and the recipients an admin added, all in `To:`: one SMTP
+    transaction is one ledger row, so a digest is sent once to everyone or (the server
+    refused it) to no one and retried whole; one message per address could half-send and
+    then repeat itself to those who already had it. The signed unsubscribe link is the
+    subscription's: a recipient who wants no more mail can stop it without an account.
+    The chart is an inline image of the HTML part (multipart/related, `cid:`), the plain
+    part says it in a line."""
     _ = lang.gettext
     span = fmt.date_range(period[0], period[1], lang)
     rows = [(_(fmt.KPI_LABELS[f]), fmt.kpi_value(f, kpis["current"].get(f), lang),
@@ -64,24 +73,33 @@ def compose(sub: dict, kpis: dict, lang: Lang, period: tuple[date, date], link: 
     msg = EmailMessage()
     msg["Subject"] = f"Pulse · {header_safe(sub['name'])} · {span}"
     msg["From"] = smtp.sender
-    msg["To"] = sub["email"]
+    msg["To"] = ", ".join(addresses(sub))
     if unsubscribe:
         msg["List-Unsubscribe"] = f"<{unsubscribe}>"
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     stop = _("Unsubscribe")
     plain = "\n".join([f"{sub['name']} · {span}", "", *[f"{k}: {v} ({c})" for k, v, c in rows],
+                       *(["", chart.summary(lang)] if chart else []),
                        "", link, *([f"{stop}: {unsubscribe}"] if unsubscribe else [])])
     msg.set_content(plain)
     cells = "".join(f"<tr><td>{escape(k)}</td><td><b>{escape(v)}</b></td>"
                     f"<td>{escape(c)}</td></tr>" for k, v, c in rows)
+    cid = make_msgid(domain="pulse.chart")
+    image = (f"<p><img src=\"cid:{cid[1:-1]}\" width=\"{WIDTH}\" height=\"{HEIGHT}\" "
+             f"alt=\"{escape(chart.summary(lang))}\"></p>" if chart else "")
     msg.add_alternative(
         f"<html lang=\"{lang.code.replace('_', '-')}\"><body><h2>{escape(sub['name'])}</h2>"
-        f"<p>{escape(span)}</p><table>{cells}</table>"
+        f"<p>{escape(span)}</p><table>{cells}</table>{image}"
         f"<p><a href=\"{escape(link)}\">{escape(link)}</a></p>"
         + (f"<p><a href=\"{escape(unsubscribe)}\">{escape(stop)}</a></p>" if unsubscribe
            else "")
         + "</body></html>", subtype="html")
+    if chart:
+        html = msg.get_payload()[1]
+        html.add_related(chart.png(lang), maintype="image", subtype="png", cid=cid,
+                         filename="sales.png", disposition="inline")
     return msg
+
 
 
 def run(engine: Engine, service: PulseService, smtp: Smtp, now: datetime, base_url: str,
@@ -122,8 +140,9 @@ def deliver(engine: Engine, service: PulseService, smtp: Smtp, sub: dict,
                 for dim in ("state", "category")}
         stop = (f"{base_url.rstrip('/')}/unsubscribe/{unsubscribe_token(secret, sub['id'])}"
                 if secret else "")
+        chart = sales_chart(service, sub["query"], sub["frequency"], period)
         send(smtp, compose(sub, kpis, lang, period, view_link(base_url, sub["query"]), smtp,
-                           stop, tops))
+                           stop, tops, chart))
     except (OSError, smtplib.SMTPException) as exc:
         log.warning("digest %s for %s not sent: %s", sub["id"], period[0],
                     type(exc).__name__, extra={"event": "digest_failed", **where})

@@ -29,12 +29,13 @@ class Outcome:
 
 def notify_all(engine: Engine, service: PulseService, smtp: Smtp, now: datetime,
                base_url: str, currency: str, secret: str | None = None,
-               locale: str = "en") -> Outcome:
+               locale: str = "en", allow_private: bool | None = None) -> Outcome:
     """Everything due at `now`, exactly once even when two runs overlap: the second
     waits for the lock, then finds the ledger rows and alert states the first wrote."""
     with writes.digest_lock(engine):
         sent, failed = digests.send_due(engine, service, smtp, now, base_url, currency, secret,
                                         locale)
         fired = alerts.check_all(engine, service, now)
-        a_sent, a_failed = alerts.deliver_due(engine, smtp, base_url, currency, locale)
+        a_sent, a_failed = alerts.deliver_due(engine, smtp, base_url, currency, locale,
+                                              allow_private)
     return Outcome(sent, failed, fired, a_sent, a_failed)

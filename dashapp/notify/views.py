@@ -28,6 +28,16 @@ def view_link(base_url: str, query: str) -> str:
     return f"{base_url.rstrip('/')}/?{query}" if query else base_url
 
 
+def addresses(row: dict) -> list[str]:
+    """Where a digest or an alert's e-mail goes: the owner's address, then the
+    recipients an admin added (each once; the API checked their shape)."""
+    out = [row["email"]]
+    for address in row.get("recipients") or ():
+        if address.lower() not in {a.lower() for a in out}:
+            out.append(address)
+    return out
+
+
 def header_safe(text: Any) -> str:
     """A view's name in a Subject line: one line."""
     return " ".join(str(text).split())

@@ -62,7 +62,7 @@ def due_digests(conn: Connection) -> list[dict[str, Any]]:
     """Active subscriptions with their user's address and view (the caller decides which
     period is due and checks the ledger)."""
     rows = conn.execute(text(
-        "SELECT s.id, s.frequency, u.username, u.email, v.name, v.query "
+        "SELECT s.id, s.frequency, s.recipients, u.username, u.email, v.name, v.query "
         "FROM pulse_subscriptions s JOIN pulse_users u ON u.id = s.user_id "
         "JOIN pulse_views v ON v.id = s.view_id "
         "WHERE s.unsubscribed_at IS NULL AND u.email IS NOT NULL ORDER BY s.id"))
@@ -85,14 +85,17 @@ def digest_sent(conn: Connection, subscription_id: int, period_start: date) -> b
 
 def subscriptions(conn: Connection, owner: int) -> list[dict[str, Any]]:
     rows = conn.execute(text(
-        "SELECT id, view_id, frequency, created_at, unsubscribed_at FROM pulse_subscriptions "
+        "SELECT id, view_id, frequency, recipients, created_at, unsubscribed_at "
+        "FROM pulse_subscriptions "
         "WHERE user_id = :u ORDER BY id"), {"u": owner})
     return [dict(r) for r in rows.mappings()]
 
 
-def user_email(conn: Connection, owner: int) -> str | None:
-    return conn.execute(text("SELECT email FROM pulse_users WHERE id = :u"),
-                        {"u": owner}).scalar()
+def user_mailing(conn: Connection, owner: int) -> dict[str, Any]:
+    """The user's own address and whether they may add others' (an admin)."""
+    row = conn.execute(text("SELECT email, is_admin FROM pulse_users WHERE id = :u"),
+                       {"u": owner}).mappings().first()
+    return dict(row) if row else {"email": None, "is_admin": False}
 
 
 def alerts(conn: Connection, owner: int, alert_id: int | None = None) -> list[dict[str, Any]]:
@@ -115,7 +118,7 @@ def alert_history(conn: Connection, alert_id: int, limit: int = 100) -> list[dic
 
 
 _RULE = ("a.id, a.metric, a.time_window AS window, a.op, a.threshold, a.channels, "
-         "a.webhook_url, u.email, v.name, v.query, v.id AS view_id")
+         "a.webhook_url, a.recipients, u.email, v.name, v.query, v.id AS view_id")
 
 
 def alerts_to_check(conn: Connection) -> list[dict[str, Any]]:

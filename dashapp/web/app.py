@@ -53,7 +53,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     server.extensions["pulse"] = service
     server.extensions["pulse_insight"] = insight
     # what people save is written on the primary (the `auth` role's URL), never a replica
-    userdata = UserData(engine or (lambda: get_engine("auth", settings)))
+    userdata = UserData(engine or (lambda: get_engine("auth", settings)),
+                        settings.webhook_allow_private)
     server.extensions["pulse_userdata"] = userdata
     server.config["PULSE_SETTINGS"] = settings
     register_api(server)
