@@ -57,7 +57,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(Text, nullable=False)
     #: where digests go (migration 0013; `pulse user add NAME --email ADDR`)
     email: Mapped[str | None] = mapped_column(Text)
-    #: may send digests and alerts to other addresses (migration 0017; `pulse user admin`)
+    #: may send digests and alerts to other addresses (migration 0018; `pulse user admin`)
     is_admin: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now()

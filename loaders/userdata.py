@@ -88,7 +88,7 @@ def set_email(engine: Engine, username: str, email: str | None) -> bool:
 
 
 def set_admin(engine: Engine, username: str, admin: bool) -> bool:
-    """Whether the user may send digests and alerts to other addresses (migration 0017)."""
+    """Whether the user may send digests and alerts to other addresses (migration 0018)."""
     with engine.begin() as conn:
         return conn.execute(text("UPDATE pulse_users SET is_admin = :a WHERE username = :u"),
                             {"a": admin, "u": username}).rowcount == 1

@@ -5,16 +5,16 @@ addresses a digest or an alert's e-mail goes to besides the owner's. Empty by de
 every existing row keeps going to its owner only; the check repeats the API's limit (at
 most 20 addresses; their shape is checked in dashapp/userdata.py).
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 """
 
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0017"
-down_revision: str | None = "0016"
+revision: str = "0018"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
