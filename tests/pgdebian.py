@@ -150,7 +150,7 @@ class DebianPostgres:
         `standby.signal` and the primary_conninfo (the primary's socket); the copied
         configuration gets this server's own port and socket folder."""
         self._run(self.bin / "pg_basebackup", "-h", primary.root, "-p", str(primary.port),
-                  "-U", "postgres", "-D", self.data, "-R", "-X", "stream", "-c", "fast")
+                  "-U", "postgres", "-D", self.data, "-R", "-X", "stream", "-c", "fast", "-N")
         with (self.data / "postgresql.conf").open("a") as f:
             f.write(f"\nport = {self.port}\nunix_socket_directories = '{self.root}'\n"
                     "hot_standby = on\n")
