@@ -30,7 +30,7 @@ from test_faults import status_poll
 
 from dashapp.config import load_settings, normalise_database_url
 from dashapp.jsonout import jsonable
-from dashapp.service import DatabaseUnavailable
+from dashapp.service import DatabaseUnavailable, StaleVersion
 from dashapp.web import auth as auth_mod
 from dashapp.web.app import create_app
 from loaders import ingest, migrate
@@ -48,7 +48,8 @@ def pair():
 @pytest.fixture(scope="module")
 def urls(pair, tmp_path_factory):
     """The `pulse` database migrated and loaded (tiny) on the primary, replayed by the
-    standby; (primary URL, standby URL), which differ by port only."""
+    standby; (primary URL, standby URL, the header of an API token of user ana), the
+    URLs differing by port only."""
     primary, standby = pair
     admin_scalar(primary, "CREATE DATABASE pulse")
     primary_url, standby_url = (
@@ -59,9 +60,10 @@ def urls(pair, tmp_path_factory):
         mp.setattr(auth_mod, "PASSWORD_METHOD", "pbkdf2:sha256:1000")
         eng = create_engine(primary_url)
         auth_mod.add_user(eng, "ana", PASSWORD)
+        token = auth_mod.create_token(eng, "ana")[1]
         eng.dispose()
     wait_replayed(primary, standby)
-    return primary_url, standby_url
+    return primary_url, standby_url, {"Authorization": f"Bearer {token}"}
 
 
 def load(url: str, rows: dict, folder, upgrade: bool = False) -> str:
@@ -137,11 +139,19 @@ def test_lagging_standby_serves_the_previous_version_whole(pair, urls, tmp_path)
         assert answers(app) == first
         assert answers(make_app(tmp_path, "cold-worker", urls[0], urls[1])) == first
         with svc.reader() as open_view:  # a view that spans the replay of the load
+            ticket = open_view.ticket()
             replay(standby, pause=False)
             wait_replayed(primary, standby)
             assert open_view.version == first["version"]
-            assert jsonable(svc.kpis(svc.parse({}, reader=open_view), reader=open_view)) \
-                == first["kpis"]
+            # another connection joins the view on the standby (a page view's helpers,
+            # an insight job): the same version, the same numbers
+            with svc.reader_at(ticket) as joined:
+                assert joined.version == first["version"]
+                assert jsonable(svc.kpis(svc.parse({}, reader=joined), reader=joined)) \
+                    == first["kpis"]
+        with pytest.raises(StaleVersion):  # the view is over: nothing computed under its key
+            with svc.reader_at(ticket):
+                pass
     finally:
         replay(standby, pause=False)
     wait_replayed(primary, standby)
@@ -299,6 +309,10 @@ def test_failover_reads_go_on_and_writes_follow_database_url(pair, urls, tmp_pat
     primary.stop("immediate")
     assert answers(app, session) == before  # still a standby, of a primary that is gone
     sign_in(app, expect=503)
+    # a signed session is trusted while the primary is away; an API token, which is
+    # checked on the primary (revocations count at once), cannot be
+    token = app.server.test_client().get("/api/v1/kpis", headers=urls[2])
+    assert token.status_code == 503 and "cannot check the token" in token.get_json()["error"]
     assert admin_scalar(standby, "SELECT pg_promote()") is True
     svc = app.server.extensions["pulse"]
     assert server_of(svc.engine) == (standby.port, False)
@@ -307,6 +321,7 @@ def test_failover_reads_go_on_and_writes_follow_database_url(pair, urls, tmp_pat
     moved = make_app(tmp_path, "moved", urls[1], PULSE_AUTH="required",
                      PULSE_SECRET_KEY=SECRET)
     mover = sign_in(moved)
+    assert moved.server.test_client().get("/api/v1/kpis", headers=urls[2]).status_code == 200
     assert mover.post("/api/v1/views", json={"name": "after", "query": ""},
                       headers=ORIGIN).status_code == 201
     version = load(urls[1], datasets.tiny(), tmp_path / "tiny")
