@@ -287,6 +287,9 @@ def test_a_dead_standby_is_a_503_and_writes_still_work(pair, urls, tmp_path):
             assert r.status_code == 503, (path, r.status_code)
             assert "Connection refused" in r.get_data(as_text=True)
         assert session.get("/api/v1/kpis").headers["Retry-After"] == "5"
+        poll = status_poll(session).get_json()["response"]["status"]["data"]
+        assert "Connection refused" in poll["error"]  # the page's banner says so
+        assert poll["version"] is None  # (this client's poll had seen no version yet)
         sign_in(app)  # the sign-in bookkeeping is on the primary, which is up
         saved = session.post("/api/v1/views", json={"name": "while down", "query": ""},
                              headers=ORIGIN)
