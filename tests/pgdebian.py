@@ -2,6 +2,9 @@
 that need what the embedded server does not give: a CA-signed certificate, roles
 with passwords over TCP, and a server the test can stop and start again.
 
+The same class makes a primary that streams its WAL and, from it, a hot standby
+(`tests/pgreplica.py`).
+
 Debian's binaries (package `postgresql`) refuse to run as root, so as root the
 cluster belongs to the `postgres` user the package creates. Everything lives
 in one temporary directory: data, socket, certificates, log.
@@ -84,15 +87,19 @@ class DebianPostgres:
         self.data = self.root / "data"
         self.port = free_port()
         self._uid: int | None = None
-        if os.geteuid() == 0:
-            pw = pwd.getpwnam("postgres")
-            self._uid = pw.pw_uid
-            os.chown(self.root, pw.pw_uid, pw.pw_gid)
+        owner = pwd.getpwnam("postgres") if os.geteuid() == 0 else None
+        if owner is not None:
+            self._uid = owner.pw_uid
+            os.chown(self.root, owner.pw_uid, owner.pw_gid)
         if standby_of is not None:
             self.certs, self.superpass = standby_of.certs, standby_of.superpass
             self.ca, self.wrong_ca = standby_of.ca, standby_of.wrong_ca
             self.server_cert = standby_of.server_cert
-            self._basebackup(standby_of)
+            try:
+                self._basebackup(standby_of)
+            except BaseException:  # no fixture will clean up what was never returned
+                shutil.rmtree(self.root, ignore_errors=True)
+                raise
             return
         self.certs = self.root / "certs"
         self.certs.mkdir()
@@ -100,9 +107,9 @@ class DebianPostgres:
         self.ca = make_ca(self.certs, "ca")
         self.wrong_ca = make_ca(self.certs, "other-ca")
         self.server_cert = make_server_cert(self.certs, self.ca)
-        if self._uid is not None:
+        if owner is not None:
             for path in [self.root, *self.root.rglob("*")]:
-                os.chown(path, self._uid, pwd.getpwnam("postgres").pw_gid)
+                os.chown(path, owner.pw_uid, owner.pw_gid)
         os.chmod(self.server_cert[1], 0o600)
         self._initdb(replication)
 
