@@ -87,12 +87,16 @@ def make_app(tmp_path, name: str, database: str, read: str | None = None, **env:
 
 
 def answers(app, client=None) -> dict:
-    """What a client sees: the API's meta and KPIs, the page's version poll (which makes
-    an open page redraw), and a page view's data (the service's `dashboard`, what the
-    page's callbacks draw), each checked to be one version's."""
+    """What a client sees: the API's meta and KPIs, the order list (which locks the raw
+    tables: allowed on a standby) and its CSV export, the page's version poll (which
+    makes an open page redraw), and a page view's data (the service's `dashboard`, what
+    the page's callbacks draw), each checked to be one version's."""
     client = client or app.server.test_client()
     meta, kpis = client.get("/api/v1/meta"), client.get("/api/v1/kpis")
     assert meta.status_code == 200 and kpis.status_code == 200, kpis.get_json()
+    listed = client.get("/api/v1/orders?status=all&limit=100").get_json()
+    csv = client.get("/api/v1/orders?status=all&format=csv").get_data(as_text=True)
+    assert len(listed["rows"]) == listed["total"]["orders"] == csv.count("\n") - 1
     poll = status_poll(client).get_json()["response"]["status"]["data"]
     svc = app.server.extensions["pulse"]
     with svc.reader() as reader:
@@ -102,7 +106,9 @@ def answers(app, client=None) -> dict:
     assert poll["version"] == meta["data_version"] and poll["error"] is None
     # one answer, one version: the KPIs' default range is the range of the meta's data
     assert (kpis["filters"]["start"], kpis["filters"]["end"]) == (meta["start"], meta["end"])
-    return {"version": version, "meta": meta, "kpis": kpis, "view": view}
+    assert (listed["filters"]["start"], listed["filters"]["end"]) == (meta["start"], meta["end"])
+    return {"version": version, "meta": meta, "kpis": kpis, "orders": listed, "csv": csv,
+            "view": view}
 
 
 def server_of(engine) -> tuple[int, bool]:
