@@ -12,9 +12,11 @@ What it shows, in the order the module runs (one pair of servers for all of it):
   cache key is the version the standby's own snapshot read);
 * a commit's lag on this machine (printed; docs/SCALING.md quotes it);
 * sign-in and saved views write to the primary even though the web reads a standby;
+* a reader holding the raw tables while the standby replays their swap is ended after
+  `max_standby_streaming_delay` (an error, the API's 503), never shown mixed tables;
 * a dead standby is the API's 503, sign-in still works, and the answers come back with it;
 * failover: with the primary dead and the standby promoted, reading goes on unchanged;
-  writes answer 503 until DATABASE_URL names the new primary.
+  sign-in and API tokens answer 503 until DATABASE_URL names the new primary.
 """
 
 from __future__ import annotations
