@@ -2,6 +2,9 @@
 that need what the embedded server does not give: a CA-signed certificate, roles
 with passwords over TCP, and a server the test can stop and start again.
 
+The same class makes a primary that streams its WAL and, from it, a hot standby
+(`tests/pgreplica.py`).
+
 Debian's binaries (package `postgresql`) refuse to run as root, so as root the
 cluster belongs to the `postgres` user the package creates. Everything lives
 in one temporary directory: data, socket, certificates, log.
@@ -59,35 +62,56 @@ def make_server_cert(folder: Path, ca: tuple[Path, Path]) -> tuple[Path, Path]:
     return folder / "server.crt", folder / "server.key"
 
 
+def _binaries() -> Path:
+    """The server binaries' folder; skips the test (fails it in CI) when they are absent."""
+    bindir = _bin_dir()
+    if bindir is None or shutil.which("openssl") is None:
+        if os.environ.get("CI"):
+            raise RuntimeError("PostgreSQL server binaries or openssl missing in CI: "
+                               "scripts/bootstrap --test installs them")
+        pytest.skip("Debian's PostgreSQL (package postgresql) or openssl is not installed")
+    return bindir
+
+
 class DebianPostgres:
     """initdb + pg_ctl on 127.0.0.1:<free port>; TLS on, TCP logins need a password."""
 
-    def __init__(self, tls_only: bool = False) -> None:
-        bindir = _bin_dir()
-        if bindir is None or shutil.which("openssl") is None:
-            if os.environ.get("CI"):
-                raise RuntimeError("PostgreSQL server binaries or openssl missing in CI: "
-                                   "scripts/bootstrap --test installs them")
-            pytest.skip("Debian's PostgreSQL (package postgresql) or openssl is not installed")
-        self.bin = bindir
+    def __init__(self, tls_only: bool = False, replication: bool = False,
+                 standby_of: DebianPostgres | None = None) -> None:
+        """`replication`: a primary that streams its WAL (pg_basebackup and standbys connect
+        over its Unix socket, trusted); `standby_of`: a hot standby of that primary, made by
+        `pg_basebackup -R`, sharing its certificates and superuser password."""
+        self.bin = _binaries()
         self.tls_only = tls_only
         self.root = Path(tempfile.mkdtemp(prefix="pulse-pg-"))
         self.data = self.root / "data"
+        self.port = free_port()
+        self._uid: int | None = None
+        owner = pwd.getpwnam("postgres") if os.geteuid() == 0 else None
+        if owner is not None:
+            self._uid = owner.pw_uid
+            os.chown(self.root, owner.pw_uid, owner.pw_gid)
+        if standby_of is not None:
+            self.certs, self.superpass = standby_of.certs, standby_of.superpass
+            self.ca, self.wrong_ca = standby_of.ca, standby_of.wrong_ca
+            self.server_cert = standby_of.server_cert
+            try:
+                self._basebackup(standby_of)
+            except BaseException:  # no fixture will clean up what was never returned
+                shutil.rmtree(self.root, ignore_errors=True)
+                raise
+            return
         self.certs = self.root / "certs"
         self.certs.mkdir()
-        self.port = free_port()
         self.superpass = secrets.token_urlsafe(16)
         self.ca = make_ca(self.certs, "ca")
         self.wrong_ca = make_ca(self.certs, "other-ca")
         self.server_cert = make_server_cert(self.certs, self.ca)
-        self._uid: int | None = None
-        if os.geteuid() == 0:
-            pw = pwd.getpwnam("postgres")
-            self._uid = pw.pw_uid
+        if owner is not None:
             for path in [self.root, *self.root.rglob("*")]:
-                os.chown(path, pw.pw_uid, pw.pw_gid)
+                os.chown(path, owner.pw_uid, owner.pw_gid)
         os.chmod(self.server_cert[1], 0o600)
-        self._initdb()
+        self._initdb(replication)
 
     # --- running things as the cluster's owner ----------------------------------------------
 
@@ -97,7 +121,7 @@ class DebianPostgres:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
         return subprocess.run(cmd, check=check, capture_output=True, text=True, cwd=self.root)
 
-    def _initdb(self) -> None:
+    def _initdb(self, replication: bool) -> None:
         pwfile = self.root / "pw"
         pwfile.write_text(self.superpass + "\n")
         if self._uid is not None:
@@ -116,10 +140,27 @@ class DebianPostgres:
                 "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
                 "max_connections = 60\nshared_buffers = 64MB\n"
             )
+            if replication:
+                # commits as a production primary makes them (flushed, then streamed), so
+                # the replication lag a test measures is not the WAL writer's 200 ms delay
+                f.write("wal_level = replica\nmax_wal_senders = 4\nhot_standby = on\n"
+                        "wal_keep_size = '64MB'\nsynchronous_commit = on\n")
         hba = ["local all all trust", "hostssl all all 127.0.0.1/32 scram-sha-256"]
+        if replication:
+            hba.insert(0, "local replication all trust")
         hba.append("hostnossl all all 127.0.0.1/32 " + (
             "reject" if self.tls_only else "scram-sha-256"))
         (self.data / "pg_hba.conf").write_text("\n".join(hba) + "\n")
+
+    def _basebackup(self, primary: DebianPostgres) -> None:
+        """A copy of the running `primary` that starts as its hot standby: `-R` writes
+        `standby.signal` and the primary_conninfo (the primary's socket); the copied
+        configuration gets this server's own port and socket folder."""
+        self._run(self.bin / "pg_basebackup", "-h", primary.root, "-p", str(primary.port),
+                  "-U", "postgres", "-D", self.data, "-R", "-X", "stream", "-c", "fast", "-N")
+        with (self.data / "postgresql.conf").open("a") as f:
+            f.write(f"\nport = {self.port}\nunix_socket_directories = '{self.root}'\n"
+                    "hot_standby = on\n")
 
     def start(self) -> None:
         self._run(self.bin / "pg_ctl", "-D", self.data, "-l", self.root / "server.log",
