@@ -86,6 +86,13 @@ def set_email(engine: Engine, username: str, email: str | None) -> bool:
                             {"e": email, "u": username}).rowcount == 1
 
 
+def set_user_email(engine: Engine, user_id: int, email: str | None) -> bool:
+    """The signed-in user's own address (the page's and `PUT /api/v1/me`'s write)."""
+    with engine.begin() as conn:
+        return conn.execute(text("UPDATE pulse_users SET email = :e WHERE id = :u"),
+                            {"e": email, "u": user_id}).rowcount == 1
+
+
 def subscribe(engine: Engine, user_id: int, view_id: int, frequency: str
               ) -> dict[str, Any] | None:
     """None when the view is not the user's own (the API says 404)."""

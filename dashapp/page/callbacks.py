@@ -41,6 +41,7 @@ from ..userdata import UserData
 from . import charts, tables, urlstate
 from . import formatting as fmt
 from .alerts import register_alerts
+from .digests import register_digests
 from .geo import GeoData, load_geo
 from .i18n import Lang, lang_of
 from .layout import KPI_ELEMENTS, quick_pick_buttons
@@ -52,6 +53,7 @@ from .panels.impact import register_event_presets, register_insight_callbacks
 from .panels.orders import register_orders_callbacks
 from .panels.sellers import register_seller_callbacks, seller_options
 from .panels.shortages import register_shortage_callbacks
+from .plans import register_plans
 from .problems import error_message, view_error
 from .savedviews import register_saved_views
 
@@ -193,6 +195,8 @@ def register_callbacks(app: Dash, service: PulseService, answers: InsightAnswers
     if userdata is not None:
         register_saved_views(app, userdata)
         register_alerts(app, userdata)
+        register_digests(app, userdata)
+        register_plans(app, userdata)
         register_event_presets(app, userdata)
     register_seller_callbacks(app, service)
 
@@ -493,10 +497,30 @@ def register_cross_filter(app: Dash) -> None:
             raise PreventUpdate
         meta = meta or {}
         first, last = _day(meta.get("start")), _day(meta.get("end"))
-        start, end = urlstate.drag_range(x_range[0], x_range[1], first, last)
+        drag = (urlstate.day_drag_range if urlstate.view_setting(search, "grain") == "day"
+                else urlstate.drag_range)
+        start, end = drag(x_range[0], x_range[1], first, last)
         new = urlstate.build_search(urlstate.with_dates(urlstate.parse_search(search),
                                                         start, end, first, last))
         return (no_update if urlstate.same_view(new, search) else new), None
+
+    @app.callback(
+        Output("url", "search", allow_duplicate=True), Output("timeseries-grain", "value"),
+        Input("url", "search"), Input("timeseries-grain", "value"),
+        prevent_initial_call="initial_duplicate",
+    )
+    @guarded
+    def grain(search: str | None, chosen: str | None) -> tuple:
+        """The Month/Day toggle shows the URL's grain, and a click writes it there."""
+        if ctx.triggered_id == "timeseries-grain":
+            new = urlstate.with_grain(search, chosen)
+            if new == urlstate.build_search(urlstate.parse_search(search)):
+                raise PreventUpdate
+            return new, no_update
+        shown = urlstate.view_setting(search, "grain") or "month"
+        if shown == chosen:
+            raise PreventUpdate
+        return no_update, shown
 
     @app.callback(
         Output({"type": "quick", "key": ALL}, "outline"),
@@ -580,14 +604,27 @@ def kpi_cards(payload: dict, lang: Lang, plans: Plans | None = None) -> tuple:
     return (*values, *changes, *classes, target_text((plans or Plans()).progress, lang))
 
 
-def timeseries_chart(payload: dict, filters: dict, lang: Lang, plans: Plans | None = None
-                     ) -> Any:
-    points = payload["timeseries"]["points"]
-    fig = charts.timeseries_figure(points, lang)
+def series_points(service: PulseService, payload: dict, filters: dict, grain: str
+                  ) -> list[dict]:
+    """The sales-over-time chart's points: the dashboard's months, or the same filters'
+    days (`/api/v1/timeseries?grain=day`, cached like every service answer)."""
+    if grain != "day":
+        return payload["timeseries"]["points"]
+    return service.timeseries(Filters.from_json(filters), "day")["points"]
+
+
+def timeseries_chart(payload: dict, filters: dict, lang: Lang, plans: Plans | None = None,
+                     grain: str = "month", points: list[dict] | None = None) -> Any:
+    """`points`: the chart's (`series_points`), default the dashboard's months. Targets
+    are monthly, so only the monthly chart draws them; events are days and ranges, drawn
+    on both grains."""
+    points = payload["timeseries"]["points"] if points is None else points
+    fig = charts.timeseries_figure(points, lang, grain)
     if plans and points:
-        charts.add_targets(fig, points, plans.targets, lang)
+        if grain == "month":
+            charts.add_targets(fig, points, plans.targets, lang)
         charts.add_events(fig, plans.events)
-    fig.update_layout(uirevision=f"{filters.get('start')}/{filters.get('end')}")
+    fig.update_layout(uirevision=f"{filters.get('start')}/{filters.get('end')}/{grain}")
     return fig
 
 
@@ -618,10 +655,13 @@ def earnings(payload: dict, filters: dict, lang: Lang) -> Any:
 
 def panels(geo: GeoData, payload: dict, filters: dict, metric: str | None,
            top: int | None, lang: Lang, theme: str | None = None,
-           plans: Plans | None = None) -> tuple:
-    """Every chart and table of the view, in PANEL_OUTPUTS' order, drawn for the theme."""
+           plans: Plans | None = None, series: tuple[str, list[dict]] | None = None
+           ) -> tuple:
+    """Every chart and table of the view, in PANEL_OUTPUTS' order, drawn for the theme.
+    `series`: the time chart's grain and points (default: the dashboard's months)."""
+    grain, points = series or ("month", payload["timeseries"]["points"])
     return charts.themed_outputs((
-        timeseries_chart(payload, filters, lang, plans),
+        timeseries_chart(payload, filters, lang, plans, grain, points),
         charts.growth_figure(payload["timeseries"]["points"], lang),
         state_map(geo, payload, filters, metric, lang, theme),
         category_chart(payload, filters, top, lang),
@@ -662,16 +702,19 @@ def register_view(app: Dash, service: PulseService, geo: GeoData,
         *[Output(*o) for o in KPI_OUTPUTS], *[Output(*o) for o in PANEL_OUTPUTS],
         Input("url", "search"), Input("status", "data"),
         Input("map-metric", "value"), Input("category-top", "value"),
-        Input("theme", "data"), State("view", "data"), State("lang", "data"),
+        Input("theme", "data"), Input("plans-version", "data"),
+        State("view", "data"), State("lang", "data"),
     )
     @guarded
     def render_view(search: str | None, status: dict | None, metric: str | None,
-                    top: int | None, theme: str | None, current: dict | None,
-                    lang_store: dict | None) -> tuple:
+                    top: int | None, theme: str | None, _plans: int | None,
+                    current: dict | None, lang_store: dict | None) -> tuple:
         """The view (validated filters, computed once) and everything drawn from it.
 
         The view is an output too, so the panels that follow it (insight, quick picks)
-        start after the main picture is on its way rather than competing with it."""
+        start after the main picture is on its way rather than competing with it. A
+        target or an event set in the Views menu's dialogs bumps `plans-version`: the
+        view is drawn again (its numbers from the cache) with them."""
         if not status:
             raise PreventUpdate
         trigger = ctx.triggered_id
@@ -692,8 +735,11 @@ def register_view(app: Dash, service: PulseService, geo: GeoData,
         if view.get("error") or payload is None:
             return (view, *notices(view, lang), *unchanged_kpis, *unchanged_panels)
         plans = plans_for(userdata, view, payload)
+        grain = urlstate.view_setting(search, "grain") or "month"
+        series = (grain, series_points(service, payload, view["filters"], grain))
         return (view, *notices(view, lang), *kpi_cards(payload, lang, plans),
-                *panels(geo, payload, view["filters"], metric, top, lang, theme, plans))
+                *panels(geo, payload, view["filters"], metric, top, lang, theme, plans,
+                        series))
 
 
 # --- export ------------------------------------------------------------------------------------
