@@ -16,7 +16,13 @@ from test_saved_views_page import dash_call
 from dashapp.config import load_settings
 from dashapp.filters import FilterError
 from dashapp.page import urlstate
-from dashapp.page.callbacks import plans_for, resolve_view, series_points, timeseries_chart
+from dashapp.page.callbacks import (
+    plans_for,
+    resolve_view,
+    series_points,
+    target_text,
+    timeseries_chart,
+)
 from dashapp.page.digests import subscription_rows
 from dashapp.page.i18n import lang_for
 from dashapp.page.plans import event_body, scope_text, target_body, target_rows
@@ -157,11 +163,20 @@ def test_setting_a_target_on_the_page_redraws_the_view(client, app):
     listed = dash_call(client, "targets-list.children", {
         "targets-modal.is_open": True, "plans-version.data": 5, "lang.data": LANG_FR})
     assert "5\\u202f000,00\\xa0R$" in str(listed.get_json()["response"])
-    # the view callback listens to plans-version: its inputs name it
-    deps = client.get("/_dash-dependencies").get_json()
-    view_cb = next(c for c in deps if "kpi-sales-target.children" in c["output"]
-                   and "view.data" in c["output"])
-    assert {"id": "plans-version", "property": "data"} in view_cb["inputs"]
+    # plans-version redraws the card and the chart of the shown view
+    service = app.server.extensions["pulse"]
+    view, _ = resolve_view(service, "?start=2020-03-01&end=2020-03-31")
+    r = dash_call(client, "kpi-sales-target.children@", {
+        "plans-version.data": 5, "view.data": view, "url.search": "?start=2020-03-01",
+        "theme.data": "light", "lang.data": LANG_FR})
+    assert r.is_json, (r.status_code, r.get_data(as_text=True)[:500])
+    body = r.get_json()["response"]
+    sales = Decimal(str(client.get("/api/v1/kpis?start=2020-03-01&end=2020-03-31"
+                                   ).get_json()["current"]["sales"]))
+    assert body["kpi-sales-target"]["children"] == target_text(
+        {"ratio": sales / Decimal(5000), "target": Decimal(5000)}, FR)
+    assert [t.get("name") for t in body["timeseries-chart"]["figure"]["data"]] == [
+        "Ventes", "Commandes", "Objectif manqué"]
 
 
 @pytest.mark.parametrize(("month", "amount", "state", "category", "says"), [

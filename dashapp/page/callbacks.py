@@ -197,6 +197,7 @@ def register_callbacks(app: Dash, service: PulseService, answers: InsightAnswers
         register_alerts(app, userdata)
         register_digests(app, userdata)
         register_plans(app, userdata)
+        register_plans_redraw(app, service, userdata)
         register_event_presets(app, userdata)
     register_seller_callbacks(app, service)
 
@@ -702,19 +703,16 @@ def register_view(app: Dash, service: PulseService, geo: GeoData,
         *[Output(*o) for o in KPI_OUTPUTS], *[Output(*o) for o in PANEL_OUTPUTS],
         Input("url", "search"), Input("status", "data"),
         Input("map-metric", "value"), Input("category-top", "value"),
-        Input("theme", "data"), Input("plans-version", "data"),
-        State("view", "data"), State("lang", "data"),
+        Input("theme", "data"), State("view", "data"), State("lang", "data"),
     )
     @guarded
     def render_view(search: str | None, status: dict | None, metric: str | None,
-                    top: int | None, theme: str | None, _plans: int | None,
-                    current: dict | None, lang_store: dict | None) -> tuple:
+                    top: int | None, theme: str | None, current: dict | None,
+                    lang_store: dict | None) -> tuple:
         """The view (validated filters, computed once) and everything drawn from it.
 
         The view is an output too, so the panels that follow it (insight, quick picks)
-        start after the main picture is on its way rather than competing with it. A
-        target or an event set in the Views menu's dialogs bumps `plans-version`: the
-        view is drawn again (its numbers from the cache) with them."""
+        start after the main picture is on its way rather than competing with it."""
         if not status:
             raise PreventUpdate
         trigger = ctx.triggered_id
@@ -740,6 +738,31 @@ def register_view(app: Dash, service: PulseService, geo: GeoData,
         return (view, *notices(view, lang), *kpi_cards(payload, lang, plans),
                 *panels(geo, payload, view["filters"], metric, top, lang, theme, plans,
                         series))
+
+
+def register_plans_redraw(app: Dash, service: PulseService, userdata: UserData) -> None:
+    """A target or an event set in the Views menu's dialogs bumps `plans-version`: only
+    what they are drawn on is redrawn (the Sales card's share of its target and the time
+    chart), from the shown view's cached numbers, not the whole view."""
+
+    @app.callback(
+        Output("kpi-sales-target", "children", allow_duplicate=True),
+        Output("timeseries-chart", "figure", allow_duplicate=True),
+        Input("plans-version", "data"), State("view", "data"), State("url", "search"),
+        State("theme", "data"), State("lang", "data"), prevent_initial_call=True,
+    )
+    @guarded
+    def redraw_plans(_version: int | None, view: dict | None, search: str | None,
+                     theme: str | None, lang_store: dict | None) -> tuple:
+        payload, filters, same_data = dashboard(service, view)
+        if not same_data:  # a load came since: the next poll redraws the whole view
+            raise PreventUpdate
+        lang = lang_of(lang_store)
+        plans = plans_for(userdata, view or {}, payload)
+        grain = urlstate.view_setting(search, "grain") or "month"
+        points = series_points(service, payload, filters, grain)
+        figure = timeseries_chart(payload, filters, lang, plans, grain, points)
+        return target_text(plans.progress, lang), charts.themed(figure, theme)
 
 
 # --- export ------------------------------------------------------------------------------------

@@ -4,9 +4,9 @@ page as with `pulse target set` / `pulse event add` and `/api/v1/targets` / `/ev
 
 The same rows and the same checks (`dashapp/userdata.py` behind all three); a refused
 field is told in the reader's language (the check's own message stays the API's). After
-a change the `plans-version` store is bumped: the view callback takes it as an Input, so
-the Sales card's "% of target", the monthly chart's target line and the event bands are
-redrawn at once, and the impact panel's event presets are listed again.
+a change the `plans-version` store is bumped: `callbacks.register_plans_redraw` then
+redraws the Sales card's "% of target" and the time chart (target line, event bands) at
+once, from the view's cached numbers, and the impact panel lists its event presets again.
 """
 
 from __future__ import annotations
