@@ -132,7 +132,7 @@ def test_the_targets_list_speaks_the_pages_language():
     shown = texts(target_rows(rows, PT))
     assert shown[4:8] == ["mar. de 2020", "R$\xa01.234,50", "Loja toda", "Excluir"]
     assert shown[8:11] == ["abr. de 2020", "R$\xa099,00", "Estado: SP"]
-    assert scope_text(rows[1], FR) == "État: SP"
+    assert scope_text(rows[1], FR) == "État : SP"
     assert texts(target_rows([], FR)) == ["Aucun objectif pour l’instant"]
 
 

@@ -120,7 +120,8 @@ def scope_text(target: dict[str, Any], lang: Lang) -> str:
         return lang.gettext("Whole shop")
     name = lang.gettext("State") if target["dimension"] == "state" else lang.gettext(
         "Category")
-    return f"{name}: {target['value']}"
+    return lang.gettext("%(dimension)s: %(value)s") % {"dimension": name,
+                                                        "value": target["value"]}
 
 
 def delete_button(kind: str, ident: int, lang: Lang) -> dbc.Button:
