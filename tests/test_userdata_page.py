@@ -246,10 +246,32 @@ def test_the_daily_chart_draws_days_and_events_but_no_targets(client, app):
     assert [t.name for t in monthly.data] == ["Ventes", "Commandes", "Objectif"]
 
 
+def grain_call(client, search: str, chosen: str, changed: str):
+    """The grain callback, posted with `changed` as the input that fired."""
+    cb = next(c for c in client.get("/_dash-dependencies").get_json()
+              if "timeseries-grain.value" in c["output"])
+    parts = cb["output"][2:-2].split("...")
+    values = {"url.search": search, "timeseries-grain.value": chosen}
+    payload = {"output": cb["output"],
+               "outputs": [dict(zip(("id", "property"), p.rsplit(".", 1), strict=True))
+                           for p in parts],
+               "inputs": [{**i, "value": values[f"{i['id']}.{i['property']}"]}
+                          for i in cb["inputs"]],
+               "changedPropIds": [changed]}
+    return client.post("/_dash-update-component", json=payload)
+
+
 def test_the_grain_toggle_and_the_url_follow_each_other(client):
-    r = dash_call(client, "timeseries-grain.value", {
-        "url.search": "?state=SP&grain=day", "timeseries-grain.value": "month"})
+    # a link with grain=day: the toggle shows Day
+    r = grain_call(client, "?state=SP&grain=day", "month", "url.search")
     assert r.get_json()["response"]["timeseries-grain"]["value"] == "day"
+    # a click on Day: the URL says so, every filter kept; on Month: grain leaves the URL
+    r = grain_call(client, "?state=SP&lang=fr", "day", "timeseries-grain.value")
+    assert r.get_json()["response"]["url"]["search"] == "?state=SP&grain=day&lang=fr"
+    r = grain_call(client, "?state=SP&grain=day", "month", "timeseries-grain.value")
+    assert r.get_json()["response"]["url"]["search"] == "?state=SP"
+    # nothing to change: no update
+    assert grain_call(client, "?grain=day", "day", "url.search").status_code == 204
 
 
 # --- /api/v1/me and the Digests dialog, signed in ----------------------------------------
