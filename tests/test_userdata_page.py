@@ -312,7 +312,47 @@ def test_without_sign_in_there_is_no_address_to_change(client):
     assert r.status_code == 400 and r.get_json()["parameter"] == "email"
 
 
-def test_a_malformed_address_on_the_page_is_refused_in_french(client):
+def test_without_sign_in_the_digests_dialog_says_it_needs_one(client):
     r = dash_call(client, "me-result.children", {
-        "me-save.n_clicks": 1, "me-email.value": "ana@", "lang.data": LANG_FR})
-    assert "adresse" in str(r.get_json()["response"]["me-result"])
+        "me-save.n_clicks": 1, "me-email.value": "ana@example.com", "lang.data": LANG_FR})
+    assert r.get_json()["response"]["me-result"]["children"]["props"]["children"] == \
+        "Les résumés par e-mail demandent une connexion : un compte, avec son adresse."
+
+
+def signed_call(app, output_part: str, values: dict):
+    """A page callback as the signed-in user "lia" (her session cookie)."""
+    client = app.server.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    csrf = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    r = client.post("/login", data={"username": "lia", "password": "correct horse battery",
+                                    "csrf": csrf, "next": "/"},
+                    headers={"Origin": "http://localhost"})
+    assert r.status_code == 303, r.status_code
+    client.environ_base["HTTP_ORIGIN"] = "http://localhost"  # the page's own callbacks
+    return dash_call(client, output_part, values)
+
+
+def test_the_digests_dialog_refuses_a_malformed_address_and_saves_a_good_one(signed_in):
+    app, auth = signed_in
+    r = signed_call(app, "me-result.children", {
+        "me-save.n_clicks": 1, "me-email.value": "lia@", "lang.data": LANG_FR})
+    assert r.get_json()["response"]["me-result"]["children"]["props"]["children"] == (
+        "Indiquez une adresse e-mail comme nom@example.com, ou laissez le champ vide pour "
+        "retirer la vôtre.")
+    r = signed_call(app, "me-result.children", {
+        "me-save.n_clicks": 2, "me-email.value": "lia@shop.example", "lang.data": LANG_FR})
+    assert "Adresse enregistrée." in str(r.get_json()["response"])
+    api = app.server.test_client()
+    assert api.get("/api/v1/me", headers=auth).get_json() == {"email": "lia@shop.example"}
+    # a digest of one of her views, subscribed and listed in the dialog
+    view = api.post("/api/v1/views", json={"name": "SP", "query": "state=SP"},
+                    headers=auth).get_json()
+    r = signed_call(app, "digest-result.children", {
+        "digest-subscribe.n_clicks": 1, "digest-view.value": str(view["id"]),
+        "digest-frequency.value": "weekly", "digests-version.data": 0, "lang.data": LANG_FR})
+    assert r.get_json()["response"]["digests-version"]["data"] == 1
+    listed = signed_call(app, "digests-list.children", {
+        "digests-modal.is_open": True, "digests-version.data": 1, "lang.data": LANG_FR})
+    assert "Hebdomadaire" in str(listed.get_json()["response"])
+    [sub] = api.get("/api/v1/subscriptions", headers=auth).get_json()["subscriptions"]
+    assert (sub["view_id"], sub["frequency"]) == (view["id"], "weekly")

@@ -33,6 +33,8 @@ DIGEST_HINTS = {
                 "empty to remove yours."),
 }
 UNAVAILABLE = N_("Digests are unavailable")
+#: With sign-in off there is no account to hold an address or a subscription.
+NEEDS_SIGN_IN = N_("Digests need sign-in: a user account, with its address.")
 
 
 def digests_dialog(lang: Lang) -> dbc.Modal:
@@ -137,7 +139,10 @@ def register_digests(app: Dash, userdata: UserData) -> None:
         body = {"view_id": int(view) if str(view or "").isdigit() else view,
                 "frequency": frequency}
         try:
-            made = userdata.subscribe(owner_of(userdata), body)
+            owner = owner_of(userdata)
+            if owner is None:
+                return dbc.Alert(lang.gettext(NEEDS_SIGN_IN), color="warning"), no_update
+            made = userdata.subscribe(owner, body)
         except FilterError as exc:
             return refusal(exc, DIGEST_HINTS, lang), no_update
         except (DatabaseUnavailable, UnknownUser):
@@ -165,7 +170,11 @@ def register_digests(app: Dash, userdata: UserData) -> None:
             raise PreventUpdate
         lang = lang_of(lang_store)
         try:
-            saved = userdata.set_email(owner_of(userdata), {"email": email or None})
+            owner = owner_of(userdata)
+            if owner is None:
+                return dbc.Alert(lang.gettext(NEEDS_SIGN_IN), color="warning",
+                                 className="mb-0")
+            saved = userdata.set_email(owner, {"email": email or None})
         except FilterError as exc:
             return refusal(exc, DIGEST_HINTS, lang)
         except (DatabaseUnavailable, UnknownUser):
