@@ -184,6 +184,7 @@ def register_callbacks(app: Dash, service: PulseService, answers: InsightAnswers
     register_language(app)
     register_theme(app)
     register_cross_filter(app)
+    register_grain(app)
     register_view(app, service, geo, userdata)
     register_export(app, service)
     register_gates(app)
@@ -506,6 +507,25 @@ def register_cross_filter(app: Dash) -> None:
         return (no_update if urlstate.same_view(new, search) else new), None
 
     @app.callback(
+        Output({"type": "quick", "key": ALL}, "outline"),
+        Input("view", "data"), Input("meta", "data"),
+        State({"type": "quick", "key": ALL}, "id"),
+    )
+    @guarded
+    def mark_quick_pick(view: dict | None, meta: dict | None, ids: list[dict]) -> list[bool]:
+        """The quick pick matching the shown range is filled, the others outlined."""
+        if not view or not view.get("filters") or not meta:
+            raise PreventUpdate
+        active = urlstate.active_quick(_day(view["filters"].get("start")),
+                                       _day(view["filters"].get("end")),
+                                       _day(meta.get("start")), _day(meta.get("end")))
+        return [i["key"] not in active for i in ids]
+
+
+def register_grain(app: Dash) -> None:
+    """The time chart's Month/Day toggle, kept in the URL (`grain=`) like a filter."""
+
+    @app.callback(
         Output("url", "search", allow_duplicate=True), Output("timeseries-grain", "value"),
         Input("url", "search"), Input("timeseries-grain", "value"),
         prevent_initial_call="initial_duplicate",
@@ -522,21 +542,6 @@ def register_cross_filter(app: Dash) -> None:
         if shown == chosen:
             raise PreventUpdate
         return no_update, shown
-
-    @app.callback(
-        Output({"type": "quick", "key": ALL}, "outline"),
-        Input("view", "data"), Input("meta", "data"),
-        State({"type": "quick", "key": ALL}, "id"),
-    )
-    @guarded
-    def mark_quick_pick(view: dict | None, meta: dict | None, ids: list[dict]) -> list[bool]:
-        """The quick pick matching the shown range is filled, the others outlined."""
-        if not view or not view.get("filters") or not meta:
-            raise PreventUpdate
-        active = urlstate.active_quick(_day(view["filters"].get("start")),
-                                       _day(view["filters"].get("end")),
-                                       _day(meta.get("start")), _day(meta.get("end")))
-        return [i["key"] not in active for i in ids]
 
 
 # --- the view: validate once, compute once, draw everything from one payload -----------------
