@@ -35,9 +35,11 @@ from .service import DatabaseUnavailable
 
 T = TypeVar("T")
 
-#: URL parameters a saved view may hold besides the filters: the page's language and a
-#: relative date preset (`range=30d`), resolved against the data's last day when opened.
-VIEW_EXTRA_PARAMS = ("lang", "range")
+#: URL parameters a saved view may hold besides the filters: the page's language, a
+#: relative date preset (`range=30d`), resolved against the data's last day when opened,
+#: and the page's view settings (the theme, the time chart's grain), with their values.
+VIEW_EXTRA_PARAMS = ("lang", "range", "grain", "theme")
+VIEW_SETTING_VALUES = {"grain": ("month", "day"), "theme": ("light", "dark")}
 RELATIVE_PRESETS = ("12m", "30d", "90d", "ytd", "all")
 #: Dimensions a target may be scoped to (besides the whole shop).
 TARGET_DIMENSIONS = ("state", "category")
@@ -99,9 +101,10 @@ def _text(body: Mapping[str, Any], name: str, limit: int, required: bool = True
 
 
 def check_query(raw: object) -> str:
-    """A page URL's query string (with or without `?`): filter names, `lang` and `range`
-    only, each value as the URL writes it. The filters' values are checked when the view
-    is opened, against the data of that day (a view may outlive a category)."""
+    """A page URL's query string (with or without `?`): filter names, `lang`, `range`,
+    `grain` and `theme` only, each value as the URL writes it. The filters' values are
+    checked when the view is opened, against the data of that day (a view may outlive a
+    category)."""
     if not isinstance(raw, str):
         raise FilterError("query", "query must be a string (the page URL's query string)")
     query = raw.strip().lstrip("?")
@@ -120,6 +123,9 @@ def check_query(raw: object) -> str:
                 and 1900 <= int(value) <= 2999):
             raise FilterError("query", f"range must be one of {', '.join(RELATIVE_PRESETS)} "
                                        f"or a year, got {shown(value)}")
+        if name in VIEW_SETTING_VALUES and value not in VIEW_SETTING_VALUES[name]:
+            raise FilterError("query", f"{name} must be one of "
+                                       f"{', '.join(VIEW_SETTING_VALUES[name])}")
     return query
 
 
@@ -269,6 +275,19 @@ def check_webhook_url(raw: object, allow_private: bool = False) -> str:
     return url
 
 
+def check_email(raw: object) -> str | None:
+    """A user's address for digests and alerts, or None to remove it (`null` or ""); the
+    same rule as `recipients` (it lands in a `To:` header too)."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    if not isinstance(raw, str):
+        raise FilterError("email", "email must be a string (an e-mail address) or null")
+    value = raw.strip()
+    if len(value) > MAX_ADDRESS or not _ADDRESS.fullmatch(value):
+        raise FilterError("email", f"email is not an e-mail address: {shown(value)}")
+    return value
+
+
 def check_recipients(raw: object, own: str | None, admin: bool) -> list[str]:
     """The other addresses of a digest or an alert, each once, the owner's left out (it
     always gets one). Only an admin may name an address that is not their own: anyone
@@ -389,6 +408,22 @@ class UserData:
         if found is None:
             raise UnknownUser(username)
         return found
+
+    def me(self, owner: int | None) -> dict[str, Any]:
+        """What the signed-in user may see and change of their account: the address
+        digests and alerts go to."""
+        if owner is None:
+            return {"email": None}
+        return {"email": self._read(lambda c: reads.user_mailing(c, owner))["email"]}
+
+    def set_email(self, owner: int | None, body: Mapping[str, Any]) -> dict[str, Any]:
+        if "email" not in body:
+            raise FilterError("email", "email is required (an address, or null to remove it)")
+        email = check_email(body.get("email"))
+        if owner is None:
+            raise FilterError("email", "an address needs sign-in (a user account)")
+        self._run(lambda: writes.set_user_email(self.engine, owner, email))
+        return {"email": email}
 
     # --- saved views -----------------------------------------------------------------------
 

@@ -87,6 +87,13 @@ def set_email(engine: Engine, username: str, email: str | None) -> bool:
                             {"e": email, "u": username}).rowcount == 1
 
 
+def set_user_email(engine: Engine, user_id: int, email: str | None) -> bool:
+    """The signed-in user's own address (the page's and `PUT /api/v1/me`'s write)."""
+    with engine.begin() as conn:
+        return conn.execute(text("UPDATE pulse_users SET email = :e WHERE id = :u"),
+                            {"e": email, "u": user_id}).rowcount == 1
+
+
 def set_admin(engine: Engine, username: str, admin: bool) -> bool:
     """Whether the user may send digests and alerts to other addresses (migration 0018)."""
     with engine.begin() as conn:

@@ -92,6 +92,8 @@ def grant_reader(engine: Engine, role: str, password: str | None = None,
             *(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {schema}.{t} TO {ident}"
               for t in USER_TABLES),
             *(f"GRANT USAGE ON SEQUENCE {schema}.{t}_id_seq TO {ident}" for t in USER_TABLES),
+            # a user changes their own digest address on the page (the column, no other)
+            f"GRANT UPDATE (email) ON {schema}.pulse_users TO {ident}",
         ):
             conn.exec_driver_sql(sql)
         can_create = conn.execute(text("SELECT has_schema_privilege(:r, current_schema(), "
@@ -106,8 +108,8 @@ def grant_reader(engine: Engine, role: str, password: str | None = None,
         if member_of_owner:
             notes.append(f"WARNING: {role} is a member of the owner role {me} and inherits "
                          "its privileges; REVOKE that membership")
-    notes.append(f"{role} can read every Pulse table and write only pulse_login_attempts "
-                 f"and {', '.join(USER_TABLES)}")
+    notes.append(f"{role} can read every Pulse table and write only pulse_login_attempts, "
+                 f"{', '.join(USER_TABLES)} and pulse_users.email")
     return notes
 
 

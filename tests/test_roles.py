@@ -136,6 +136,25 @@ def test_the_web_role_writes_what_people_save(web_engine):
     assert store.delete_event(event["id"])
 
 
+def test_the_web_role_changes_a_users_address_and_nothing_else_of_it(web_engine,
+                                                                      owner_engine):
+    """The Digests dialog and `PUT /api/v1/me` write `pulse_users.email` (a column grant);
+    the password and the name stay the owner's (test_the_web_role_cannot_write)."""
+    from dashapp.userdata import UserData
+    from dashapp.web import auth as auth_mod
+
+    auth_mod.add_user(owner_engine, "probe_mail", "correct horse battery", replace=True)
+    store = UserData(web_engine)
+    owner = store.owner("probe_mail")
+    assert store.set_email(owner, {"email": "probe@example.com"}) == {
+        "email": "probe@example.com"}
+    assert store.me(owner) == {"email": "probe@example.com"}
+    with pytest.raises(ProgrammingError, match="permission denied"):
+        with web_engine.begin() as conn:
+            conn.execute(text("UPDATE pulse_users SET username = 'x' WHERE id = :u"),
+                         {"u": owner})
+
+
 def test_tables_added_later_are_readable_and_grants_are_exact(web_engine, owner_engine, urls,
                                                                monkeypatch, capsys):
     with owner_engine.begin() as conn:  # a future migration's table

@@ -1037,6 +1037,13 @@ def _userdata_paths() -> dict[str, Any]:
     span = [_q("start", DATE_SCHEMA, "only rows from this day on (months overlapping it)"),
             _q("end", DATE_SCHEMA, "only rows up to this day")]
     return {
+        "/api/v1/me": {
+            "get": {"operationId": "getMe", "summary": "The signed-in user's e-mail address",
+                    "responses": _write_responses("Me")},
+            "put": {"operationId": "setMe",
+                    "summary": "Change the address digests and alert e-mails go to",
+                    "description": "`email`: an address, or null (or \"\") to remove it.",
+                    "requestBody": _json_body("Me"), "responses": _write_responses("Me")}},
         "/api/v1/views": {
             "get": {"operationId": "listViews", "summary": "The signed-in user's saved views",
                     "responses": _write_responses("ViewList")},
@@ -1152,6 +1159,8 @@ def _userdata_schemas() -> dict[str, Any]:
     return {
         **_alert_schemas(obj, ident, stamp, day),
         "View": view, "Target": target, "Event": event,
+        "Me": obj({"email": {"type": ["string", "null"], "format": "email"}}),
+        "MeInput": obj({"email": {"type": ["string", "null"], "maxLength": 254}}),
         "ViewList": obj({"views": {"type": "array", "items": view}}),
         "TargetList": obj({"targets": {"type": "array", "items": target}}),
         "EventList": obj({"events": {"type": "array", "items": event}}),

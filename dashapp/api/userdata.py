@@ -1,5 +1,5 @@
-"""`/api/v1/views`, `/targets`, `/events`, `/subscriptions`, `/alerts`: what people save,
-the API's only writes.
+"""`/api/v1/views`, `/targets`, `/events`, `/subscriptions`, `/alerts`, `/me`: what people
+save, the API's only writes.
 
 A saved view belongs to the user the request is signed in as (the session, or the
 owner of the Bearer token); another user's id is a 404. Targets and events describe
@@ -63,6 +63,17 @@ def view_link(row: dict[str, Any]) -> dict[str, Any]:
     """A view with its shareable link: the page's URL with the saved query."""
     query = row["query"]
     return {**row, "url": f"{request.host_url.rstrip('/')}/{'?' + query if query else ''}"}
+
+
+@userdata_api.get("/me")
+def get_me() -> Response:
+    return jsonify(store().me(owner()))
+
+
+@userdata_api.put("/me")
+def put_me() -> Response:
+    """The signed-in user's own address (digests and alert e-mails go there)."""
+    return jsonify(store().set_email(owner(), body()))
 
 
 @userdata_api.get("/views")

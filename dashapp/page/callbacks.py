@@ -41,6 +41,7 @@ from ..userdata import UserData
 from . import charts, tables, urlstate
 from . import formatting as fmt
 from .alerts import register_alerts
+from .digests import register_digests
 from .geo import GeoData, load_geo
 from .i18n import Lang, lang_of
 from .layout import KPI_ELEMENTS, quick_pick_buttons
@@ -52,6 +53,7 @@ from .panels.impact import register_event_presets, register_insight_callbacks
 from .panels.orders import register_orders_callbacks
 from .panels.sellers import register_seller_callbacks, seller_options
 from .panels.shortages import register_shortage_callbacks
+from .plans import register_plans
 from .problems import error_message, view_error
 from .savedviews import register_saved_views
 
@@ -182,6 +184,7 @@ def register_callbacks(app: Dash, service: PulseService, answers: InsightAnswers
     register_language(app)
     register_theme(app)
     register_cross_filter(app)
+    register_grain(app)
     register_view(app, service, geo, userdata)
     register_export(app, service)
     register_gates(app)
@@ -193,6 +196,9 @@ def register_callbacks(app: Dash, service: PulseService, answers: InsightAnswers
     if userdata is not None:
         register_saved_views(app, userdata)
         register_alerts(app, userdata)
+        register_digests(app, userdata)
+        register_plans(app, userdata)
+        register_plans_redraw(app, service, userdata)
         register_event_presets(app, userdata)
     register_seller_callbacks(app, service)
 
@@ -493,7 +499,9 @@ def register_cross_filter(app: Dash) -> None:
             raise PreventUpdate
         meta = meta or {}
         first, last = _day(meta.get("start")), _day(meta.get("end"))
-        start, end = urlstate.drag_range(x_range[0], x_range[1], first, last)
+        drag = (urlstate.day_drag_range if urlstate.view_setting(search, "grain") == "day"
+                else urlstate.drag_range)
+        start, end = drag(x_range[0], x_range[1], first, last)
         new = urlstate.build_search(urlstate.with_dates(urlstate.parse_search(search),
                                                         start, end, first, last))
         return (no_update if urlstate.same_view(new, search) else new), None
@@ -512,6 +520,28 @@ def register_cross_filter(app: Dash) -> None:
                                        _day(view["filters"].get("end")),
                                        _day(meta.get("start")), _day(meta.get("end")))
         return [i["key"] not in active for i in ids]
+
+
+def register_grain(app: Dash) -> None:
+    """The time chart's Month/Day toggle, kept in the URL (`grain=`) like a filter."""
+
+    @app.callback(
+        Output("url", "search", allow_duplicate=True), Output("timeseries-grain", "value"),
+        Input("url", "search"), Input("timeseries-grain", "value"),
+        prevent_initial_call="initial_duplicate",
+    )
+    @guarded
+    def grain(search: str | None, chosen: str | None) -> tuple:
+        """The Month/Day toggle shows the URL's grain, and a click writes it there."""
+        if ctx.triggered_id == "timeseries-grain":
+            new = urlstate.with_grain(search, chosen)
+            if new == urlstate.build_search(urlstate.parse_search(search)):
+                raise PreventUpdate
+            return new, no_update
+        shown = urlstate.view_setting(search, "grain") or "month"
+        if shown == chosen:
+            raise PreventUpdate
+        return no_update, shown
 
 
 # --- the view: validate once, compute once, draw everything from one payload -----------------
@@ -580,14 +610,27 @@ def kpi_cards(payload: dict, lang: Lang, plans: Plans | None = None) -> tuple:
     return (*values, *changes, *classes, target_text((plans or Plans()).progress, lang))
 
 
-def timeseries_chart(payload: dict, filters: dict, lang: Lang, plans: Plans | None = None
-                     ) -> Any:
-    points = payload["timeseries"]["points"]
-    fig = charts.timeseries_figure(points, lang)
+def series_points(service: PulseService, payload: dict, filters: dict, grain: str
+                  ) -> list[dict]:
+    """The sales-over-time chart's points: the dashboard's months, or the same filters'
+    days (`/api/v1/timeseries?grain=day`, cached like every service answer)."""
+    if grain != "day":
+        return payload["timeseries"]["points"]
+    return service.timeseries(Filters.from_json(filters), "day")["points"]
+
+
+def timeseries_chart(payload: dict, filters: dict, lang: Lang, plans: Plans | None = None,
+                     grain: str = "month", points: list[dict] | None = None) -> Any:
+    """`points`: the chart's (`series_points`), default the dashboard's months. Targets
+    are monthly, so only the monthly chart draws them; events are days and ranges, drawn
+    on both grains."""
+    points = payload["timeseries"]["points"] if points is None else points
+    fig = charts.timeseries_figure(points, lang, grain)
     if plans and points:
-        charts.add_targets(fig, points, plans.targets, lang)
+        if grain == "month":
+            charts.add_targets(fig, points, plans.targets, lang)
         charts.add_events(fig, plans.events)
-    fig.update_layout(uirevision=f"{filters.get('start')}/{filters.get('end')}")
+    fig.update_layout(uirevision=f"{filters.get('start')}/{filters.get('end')}/{grain}")
     return fig
 
 
@@ -618,10 +661,13 @@ def earnings(payload: dict, filters: dict, lang: Lang) -> Any:
 
 def panels(geo: GeoData, payload: dict, filters: dict, metric: str | None,
            top: int | None, lang: Lang, theme: str | None = None,
-           plans: Plans | None = None) -> tuple:
-    """Every chart and table of the view, in PANEL_OUTPUTS' order, drawn for the theme."""
+           plans: Plans | None = None, series: tuple[str, list[dict]] | None = None
+           ) -> tuple:
+    """Every chart and table of the view, in PANEL_OUTPUTS' order, drawn for the theme.
+    `series`: the time chart's grain and points (default: the dashboard's months)."""
+    grain, points = series or ("month", payload["timeseries"]["points"])
     return charts.themed_outputs((
-        timeseries_chart(payload, filters, lang, plans),
+        timeseries_chart(payload, filters, lang, plans, grain, points),
         charts.growth_figure(payload["timeseries"]["points"], lang),
         state_map(geo, payload, filters, metric, lang, theme),
         category_chart(payload, filters, top, lang),
@@ -692,8 +738,36 @@ def register_view(app: Dash, service: PulseService, geo: GeoData,
         if view.get("error") or payload is None:
             return (view, *notices(view, lang), *unchanged_kpis, *unchanged_panels)
         plans = plans_for(userdata, view, payload)
+        grain = urlstate.view_setting(search, "grain") or "month"
+        series = (grain, series_points(service, payload, view["filters"], grain))
         return (view, *notices(view, lang), *kpi_cards(payload, lang, plans),
-                *panels(geo, payload, view["filters"], metric, top, lang, theme, plans))
+                *panels(geo, payload, view["filters"], metric, top, lang, theme, plans,
+                        series))
+
+
+def register_plans_redraw(app: Dash, service: PulseService, userdata: UserData) -> None:
+    """A target or an event set in the Views menu's dialogs bumps `plans-version`: only
+    what they are drawn on is redrawn (the Sales card's share of its target and the time
+    chart), from the shown view's cached numbers, not the whole view."""
+
+    @app.callback(
+        Output("kpi-sales-target", "children", allow_duplicate=True),
+        Output("timeseries-chart", "figure", allow_duplicate=True),
+        Input("plans-version", "data"), State("view", "data"), State("url", "search"),
+        State("theme", "data"), State("lang", "data"), prevent_initial_call=True,
+    )
+    @guarded
+    def redraw_plans(_version: int | None, view: dict | None, search: str | None,
+                     theme: str | None, lang_store: dict | None) -> tuple:
+        payload, filters, same_data = dashboard(service, view)
+        if not same_data:  # a load came since: the next poll redraws the whole view
+            raise PreventUpdate
+        lang = lang_of(lang_store)
+        plans = plans_for(userdata, view or {}, payload)
+        grain = urlstate.view_setting(search, "grain") or "month"
+        points = series_points(service, payload, filters, grain)
+        figure = timeseries_chart(payload, filters, lang, plans, grain, points)
+        return target_text(plans.progress, lang), charts.themed(figure, theme)
 
 
 # --- export ------------------------------------------------------------------------------------

@@ -184,41 +184,52 @@ def highlight_opacity(keys: Sequence[str], selected: Iterable[str]) -> list[floa
 # --- time series ------------------------------------------------------------------------
 
 
+DAY_MS = 86_400_000
+
+
 def _month(period: str) -> str:
     return f"{period}-01" if len(period) == 7 else period
 
 
-def timeseries_figure(points: Sequence[Mapping[str, Any]], lang: Lang) -> go.Figure:
-    """Monthly sales (bars) and orders (line, right axis); hover adds AOV, MoM and YoY.
+def timeseries_figure(points: Sequence[Mapping[str, Any]], lang: Lang, grain: str = "month"
+                      ) -> go.Figure:
+    """Sales (bars) and orders (line, right axis) by month or by day; hover adds AOV and
+    the changes on the period before and a year before.
 
     Drag-select is on, horizontally: a drag sets the page's date range.
     """
     _ = lang.gettext
     if not points:
         return empty_figure(_(EMPTY_MESSAGE), lang)
-    x = [_month(p["period"]) for p in points]
+    daily = grain == "day"
+    x = [p["period"] if daily else _month(p["period"]) for p in points]
     custom = [[fmt.money(p["sales"], lang), fmt.integer(p["orders"], lang),
                fmt.money(p.get("aov"), lang), fmt.signed_percent(p.get("mom"), lang),
                fmt.signed_percent(p.get("yoy"), lang)]
               for p in points]
+    # a bar spans its whole period (a day's from midnight to midnight), so an event's band
+    # covers exactly its days' bars and a drag picks the bars whose middle it covers
+    period = {"xperiod": DAY_MS if daily else "M1", "xperiodalignment": "middle"}
+    sales_hover = (_("Sales %{customdata[0]}<br>AOV %{customdata[2]}<br>"
+                     "Day before %{customdata[3]} · YoY %{customdata[4]}") if daily else
+                   _("Sales %{customdata[0]}<br>AOV %{customdata[2]}<br>"
+                     "MoM %{customdata[3]} · YoY %{customdata[4]}"))
     fig = go.Figure()
-    fig.add_bar(
-        x=x, y=[_f(p["sales"]) for p in points], name=_("Sales"), marker_color=BLUE,
-        xperiod="M1", xperiodalignment="middle", customdata=custom,
-        hovertemplate=_("Sales %{customdata[0]}<br>AOV %{customdata[2]}<br>"
-                        "MoM %{customdata[3]} · YoY %{customdata[4]}") + "<extra></extra>",
-    )
+    fig.add_bar(x=x, y=[_f(p["sales"]) for p in points], name=_("Sales"), marker_color=BLUE,
+                customdata=custom, hovertemplate=sales_hover + "<extra></extra>", **period)
     fig.add_scatter(
         x=x, y=[p["orders"] for p in points], name=_("Orders"), yaxis="y2",
-        mode="lines+markers", line={"color": ORANGE, "width": 2.5}, marker={"size": 5},
-        xperiod="M1", xperiodalignment="middle", customdata=custom,
-        hovertemplate=_("Orders %{customdata[1]}") + "<extra></extra>",
+        mode="lines" if daily else "lines+markers", line={"color": ORANGE,
+                                                          "width": 1.5 if daily else 2.5},
+        marker={"size": 5}, customdata=custom,
+        hovertemplate=_("Orders %{customdata[1]}") + "<extra></extra>", **period,
     )
     fig.update_layout(**base_layout(
         lang, showlegend=True, legend=LEGEND, margin=LEGEND_MARGIN,
-        hovermode="x unified", dragmode="select", selectdirection="h", bargap=0.15,
-        xaxis={"type": "date", "tickformat": "%b %Y", "showgrid": False,
-               "fixedrange": True},
+        hovermode="x unified", dragmode="select", selectdirection="h",
+        bargap=0.05 if daily else 0.15,
+        xaxis={"type": "date", "tickformat": "%d %b %Y" if daily else "%b %Y",
+               "showgrid": False, "fixedrange": True},
         yaxis=money_axis(lang, title=None, gridcolor="#EEF1F4", rangemode="tozero",
                          fixedrange=True),
         yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "tickformat": ",d",

@@ -308,6 +308,18 @@ def panel(title: str, hint: str, body: Any, chart: str, lang: Lang, tools: Any =
     ])
 
 
+def grain_toggle(lang: Lang) -> html.Div:
+    """Month or Day for the sales-over-time chart; the choice lives in the URL (`grain=`,
+    urlstate.with_grain), like the filters, so a link or a saved view keeps it."""
+    _ = lang.gettext
+    return html.Div(role="radiogroup", **{"aria-label": _("Time grain")}, children=dbc.RadioItems(
+        id="timeseries-grain", value="month", inline=True,
+        options=[{"label": _("Month"), "value": "month"}, {"label": _("Day"), "value": "day"}],
+        class_name="btn-group btn-group-sm choice-group", input_class_name="btn-check",
+        label_class_name="btn btn-outline-primary btn-sm",
+        label_checked_class_name="active"))
+
+
 def graph(graph_id: str, name: str, height: int, lang: Lang, figure: Any = None
           ) -> dcc.Loading:
     return dcc.Loading(
@@ -338,9 +350,11 @@ def charts_section(geo: GeoData, lang: Lang) -> html.Section:
     return html.Section(className="charts", children=[
         dbc.Row(className="g-3", children=[
             dbc.Col(lg=8, children=panel(
-                _("Monthly sales and orders"), _("Drag across months to set the date range; "
-                                                 "shift-click a month: its orders"),
-                graph("timeseries-chart", "timeseries", 340, lang), "timeseries", lang)),
+                _("Sales and orders over time"),
+                _("By month or by day; drag across bars to set the date range; "
+                  "shift-click a bar: its month's orders"),
+                graph("timeseries-chart", "timeseries", 340, lang), "timeseries", lang,
+                grain_toggle(lang))),
             dbc.Col(lg=4, children=panel(
                 _("Growth"), _("Sales change month over month and year over year; "
                                "shift-click a month: its orders"),

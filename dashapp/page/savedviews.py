@@ -24,20 +24,27 @@ from ..service import DatabaseUnavailable
 from ..userdata import UnknownUser, UserData
 from . import urlstate
 from .alerts import alerts_dialog
+from .digests import digests_dialog
 from .i18n import Lang, lang_of
+from .plans import plans_dialogs
 
 log = logging.getLogger(__name__)
 
 
 def views_menu(lang: Lang) -> html.Div:
-    """The menu (filled by `list_views`), the save dialog and the alerts dialog."""
+    """The menu (filled by `list_views`), the save dialog, and the dialogs of what else a
+    signed-in user keeps: alerts, targets, events, digests."""
     _ = lang.gettext
     menu = dbc.DropdownMenu(
         [dbc.DropdownMenuItem(_("Saved views"), header=True),
          html.Div(id="views-list"),
          dbc.DropdownMenuItem(divider=True),
          dbc.DropdownMenuItem(_("Save current view…"), id="view-save-open"),
-         dbc.DropdownMenuItem(_("Alerts…"), id="alerts-open")],
+         dbc.DropdownMenuItem(_("Alerts…"), id="alerts-open"),
+         dbc.DropdownMenuItem(_("Digests…"), id="digests-open"),
+         dbc.DropdownMenuItem(divider=True),
+         dbc.DropdownMenuItem(_("Targets…"), id="targets-open"),
+         dbc.DropdownMenuItem(_("Events…"), id="events-open")],
         id="views-menu", label=_("Views"), size="sm", color="light", align_end=True,
         class_name="views-menu", toggle_class_name="views-toggle")
     dialog = dbc.Modal(id="view-save-modal", is_open=False, children=[
@@ -52,7 +59,8 @@ def views_menu(lang: Lang) -> html.Div:
             dbc.Button(_("Save"), id="view-save", color="primary"),
         ]),
     ])
-    return html.Div([menu, dialog, alerts_dialog(lang), dcc.Store(id="views-version", data=0)],
+    return html.Div([menu, dialog, alerts_dialog(lang), digests_dialog(lang),
+                     *plans_dialogs(lang), dcc.Store(id="views-version", data=0)],
                     className="views")
 
 

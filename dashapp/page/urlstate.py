@@ -22,9 +22,9 @@ from .formatting import N_
 Params = dict[str, list[str]]
 
 #: Parameters of the page that are not filters: they travel with every URL the page
-#: writes (a filter change keeps the language and the theme) and never reach the filter
-#: parser nor the API.
-PAGE_PARAMS = ("lang", "theme")
+#: writes (a filter change keeps the language, the theme and the time chart's grain) and
+#: never reach the filter parser nor the API.
+PAGE_PARAMS = ("lang", "theme", "grain")
 
 
 def _split(value: str) -> list[str]:
@@ -103,7 +103,8 @@ def same_view(a: str | None, b: str | None) -> bool:
 # --- view settings: page parameters with a fixed set of values -----------------------------
 
 #: Page-only settings a link may carry, with their accepted values (first = default).
-VIEW_SETTINGS: dict[str, tuple[str, ...]] = {"theme": ("light", "dark")}
+VIEW_SETTINGS: dict[str, tuple[str, ...]] = {"theme": ("light", "dark"),
+                                              "grain": ("month", "day")}
 
 
 def view_setting(search: str | None, name: str) -> str | None:
@@ -119,6 +120,32 @@ def with_view_setting(search: str | None, name: str, value: str) -> str:
     params = parse_search(search)
     params[name] = [value]
     return build_search(params)
+
+
+def with_grain(search: str | None, grain: str | None) -> str:
+    """The view with its sales-over-time chart by month or by day. Month is the default,
+    so it leaves the URL (a link without `grain` is the monthly chart, as before)."""
+    params = parse_search(search)
+    params.pop("grain", None)
+    if grain in VIEW_SETTINGS["grain"] and grain != VIEW_SETTINGS["grain"][0]:
+        params["grain"] = [grain]
+    return build_search(params)
+
+
+def day_drag_range(x0: object, x1: object, first: date | None = None,
+                   last: date | None = None) -> tuple[date, date]:
+    """A horizontal drag on the daily chart -> the days whose bars it covers (a day is in
+    when its middle, noon, is inside the drag), clamped to the data."""
+    a, b = sorted((_to_datetime(x0), _to_datetime(x1)))
+    start = a.date() if a.hour < 12 or a == _noon(a.date()) else a.date() + timedelta(days=1)
+    end = b.date() if b >= _noon(b.date()) else b.date() - timedelta(days=1)
+    if end < start:  # inside one bar: that day
+        start = end = (a + (b - a) / 2).date()
+    if first:
+        start, end = max(start, first), max(end, first)
+    if last:
+        start, end = min(start, last), min(end, last)
+    return start, end
 
 
 
@@ -298,6 +325,19 @@ def _to_date(value: object) -> date:
         return datetime.fromisoformat(text).date()
     except ValueError:
         return date.fromisoformat(text[:10])
+
+
+def _to_datetime(value: object) -> datetime:
+    """A plotly axis value ('2018-03-04 17:30:00.123', '2018-03-04') as a datetime."""
+    text = str(value).strip().replace("T", " ")
+    try:
+        return datetime.fromisoformat(text[:19])
+    except ValueError:
+        return datetime.combine(date.fromisoformat(text[:10]), datetime.min.time())
+
+
+def _noon(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time()).replace(hour=12)
 
 
 def _month_end(day: date) -> date:

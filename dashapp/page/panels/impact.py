@@ -286,10 +286,11 @@ def event_buttons(events: list[dict], lang: Lang) -> list[dbc.Button]:
 
 def register_event_presets(app: Dash, userdata: UserData) -> None:
     @app.callback(Output("impact-user-events", "children"), Input(view_store("impact"), "data"),
-                  State("lang", "data"), prevent_initial_call=True)  # lazy, like the panel
-    def list_events(view: dict | None, lang_store: dict | None) -> list:
+                  Input("plans-version", "data"), State("lang", "data"),
+                  prevent_initial_call=True)  # lazy, like the panel
+    def list_events(view: dict | None, _version: int | None, lang_store: dict | None) -> list:
         """Every event, whatever the view's dates: the panel's models read the whole
-        history (`insight_filters`)."""
+        history (`insight_filters`); listed again when the Events dialog changes one."""
         try:
             return event_buttons(userdata.events(), lang_of(lang_store))
         except DatabaseUnavailable:
