@@ -137,6 +137,18 @@ def _gone(pid: int, timeout: float) -> bool:
     return False
 
 
+def _exit_status(pid: int, timeout: float) -> int | None:
+    """The child's wait status, or None if it is still running after `timeout` (a
+    blocking wait would hang the whole run on a server that ignores Ctrl-C)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(0.1)
+    return None
+
+
 def _screen(raw: bytearray) -> list[str]:
     """The lines as a person reads them: a progress bar's redraws collapse to the last."""
     text = ANSI.sub("", raw.decode(errors="replace"))
@@ -162,6 +174,10 @@ def test_first_run_in_a_terminal_reads_well_and_ctrl_c_stops_postgres(fresh_home
     pid, fd = pty.fork()
     if pid == 0:  # the child: a terminal session of its own, like a shell's
         try:
+            # a shell starts a program with Ctrl-C at its default; a pytest-xdist worker
+            # ignores SIGINT, and an ignored signal stays ignored across exec, so the
+            # server would never see the Ctrl-C below (the run hung on it)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
             os.chdir(ROOT)
             os.execve(sys.executable, [sys.executable, "-m", "dashapp.cli", "serve",
                                        "--port", str(port)], env)
@@ -178,7 +194,9 @@ def test_first_run_in_a_terminal_reads_well_and_ctrl_c_stops_postgres(fresh_home
 
         os.write(fd, b"\x03")  # Ctrl-C
         _read_until(fd, out, lambda t: "stopped the embedded PostgreSQL" in t, timeout=30)
-        _, status = os.waitpid(pid, 0)
+        status = _exit_status(pid, timeout=30)
+        assert status is not None, "Ctrl-C did not stop `pulse serve`:\n" + \
+            out.decode(errors="replace")[-3000:]
         pid = 0
         assert os.waitstatus_to_exitcode(status) == 0
         assert _gone(postmaster, timeout=10), "Ctrl-C left the embedded PostgreSQL running"

@@ -102,6 +102,8 @@ def check_view(view: dict[str, Any], search: str, service: Any) -> None:
     for name, given_values in urlstate.parse_search(search).items():
         if not given_values or name in named:
             continue
+        if name in urlstate.PAGE_PARAMS:  # language, theme, chart grain: settings of the
+            continue                      # page, an unknown value falls back to the default
         if name in LIST_PARAMS:
             assert {v.lower() for v in given_values} == \
                 {v.lower() for v in view["filters"][name]}, name
