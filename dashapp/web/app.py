@@ -17,7 +17,7 @@ from ..insight.runner import DEFAULT_WAIT
 from ..logsetup import watch_engine
 from ..page.callbacks import register_callbacks
 from ..page.i18n import COOKIE, lang_for, normalise
-from ..page.layout import build_layout
+from ..page.layout import register_layout
 from ..page.unsubscribe import unsubscribe_page
 from ..service import PulseService
 from ..userdata import UserData
@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     server.config["PULSE_SETTINGS"] = settings
     register_api(server)
     server.register_blueprint(unsubscribe_page)  # the digests' link, in their language
-    app.layout = build_layout
+    register_layout(app)
     register_callbacks(app, service, insight, settings, userdata)
     init_languages(server, settings)
     return app
