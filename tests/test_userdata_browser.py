@@ -222,6 +222,13 @@ def daily_chart(driver: Any, api: Any, auth: dict, query: str, day: date) -> Non
     shown = figure(driver)
     assert "Flash sale" in shown["notes"] and "Target" not in shown["names"] \
         and "Target missed" not in shown["names"], shown["names"]
+    # opened as a link, a view that names its grain shows the toggle on it (in the browser)
+    driver.get(driver.current_url)
+    wait_until(lambda: [str(x)[:10] for x in figure(driver).get("x", [])] == days,
+               timeout=30, message=lambda: f"daily x: {figure(driver).get('x', [])[:3]}…")
+    wait_until(lambda: driver.find_element(
+        "css selector", "#timeseries-grain input:checked + label").text.strip() == "Day",
+        timeout=15, message="the toggle does not show the link's grain")
 
 
 def alert_and_digest_on_the_page(driver: Any, api: Any, auth: dict, view: dict) -> None:

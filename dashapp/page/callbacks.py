@@ -523,25 +523,39 @@ def register_cross_filter(app: Dash) -> None:
 
 
 def register_grain(app: Dash) -> None:
-    """The time chart's Month/Day toggle, kept in the URL (`grain=`) like a filter."""
+    """The time chart's Month/Day toggle, kept in the URL (`grain=`) like a filter.
+
+    The toggle follows the URL in the browser: a server callback on every URL change
+    would cost each filter click one more request that nearly always changes nothing.
+    The URL's value is read as `urlstate.view_setting` reads it (the last of its `grain`
+    values, repeated or comma-separated, lowercased; anything else is the monthly
+    default). A click goes to the server, which
+    writes the URL with `urlstate.with_grain`."""
+
+    app.clientside_callback(
+        """function (search, current) {
+            const given = new URLSearchParams(search || '').getAll('grain').join(',')
+                .split(',').map(v => v.trim()).filter(v => v);
+            const last = given.length ? given[given.length - 1].toLowerCase() : '';
+            const shown = last === 'day' ? 'day' : 'month';
+            return shown === current ? window.dash_clientside.no_update : shown;
+        }""",
+        Output("timeseries-grain", "value"),
+        Input("url", "search"), State("timeseries-grain", "value"),
+    )
 
     @app.callback(
-        Output("url", "search", allow_duplicate=True), Output("timeseries-grain", "value"),
-        Input("url", "search"), Input("timeseries-grain", "value"),
-        prevent_initial_call="initial_duplicate",
+        Output("url", "search", allow_duplicate=True),
+        Input("timeseries-grain", "value"), State("url", "search"),
+        prevent_initial_call=True,
     )
     @guarded
-    def grain(search: str | None, chosen: str | None) -> tuple:
-        """The Month/Day toggle shows the URL's grain, and a click writes it there."""
-        if ctx.triggered_id == "timeseries-grain":
-            new = urlstate.with_grain(search, chosen)
-            if new == urlstate.build_search(urlstate.parse_search(search)):
-                raise PreventUpdate
-            return new, no_update
-        shown = urlstate.view_setting(search, "grain") or "month"
-        if shown == chosen:
+    def grain(chosen: str | None, search: str | None) -> str:
+        """A click on the toggle writes its grain into the URL (nothing when the URL
+        already says it, as after the toggle followed a link)."""
+        if (urlstate.view_setting(search, "grain") or "month") == chosen:
             raise PreventUpdate
-        return no_update, shown
+        return urlstate.with_grain(search, chosen)
 
 
 # --- the view: validate once, compute once, draw everything from one payload -----------------
