@@ -12,17 +12,36 @@ fact that needs the whole dataset is computed once here, at load:
   order's state, payment types, sales of all its items, `days_late` and review sums.
   A query then never ranks or counts a customer's orders itself: a cohort's size is a
   plain count of `seq = 1` rows, and a customer with a single sales order (most of
-  them) needs no grouping at all, only the few with `n_sales > 1` are grouped.
+  them) needs no grouping at all, only the few with `n_sales > 1` are grouped. Those
+  are stored after all the others, so that reading them (through a partial index) reads
+  a few dense pages instead of one row in every page.
 * `cust_item`: the sales orders' item prices summed per (order, category, seller), for
   the category and seller filters, which select items and count only theirs; each row
   carries its order's facts too, so such a filter reads its rows through an index on
-  (category, day) or (seller_id, day) and nothing else.
+  (category, day) or (seller_id, day) and nothing else. Stored by (repeat customer or
+  not, category, day), for the same reason.
 
 * `cust_day`: per (day, state, payment-type set), sums of those rows: first orders,
   customers with a single sales order and their sales, and per lateness bucket the
   orders and their review sums. Without a category or seller filter, a view's cohort
   sizes, one-order customers and lateness are sums over these cells, whose number grows
   with days and states, not with orders; only repeat customers are read row by row.
+
+* `cust_day_cat`: the same sums per (day, state, payment-type set, category set), the
+  category set being the order's (`dim_catset`, as in the rollups' cells): a category
+  filter selects the cells whose set meets it, so an order with two selected
+  categories is still counted once, and reads sums instead of one row per item. Only
+  `single_sales` depends on which of an order's categories are selected: a cell whose
+  whole set is selected keeps it, and for the cells of several categories
+  `cust_day_catpart` holds it per category, for the selections that take a part of
+  the set.
+
+* `cust_day_seller`: the same sums per seller too, over the orders with an item of
+  theirs, `single_sales` being their items' sales. It serves a filter on ONE seller
+  (the usual case: a click on a seller), under which each order is counted once;
+  several sellers (an order may have items of two of them) or a seller with a category
+  still read `cust_item` (sellers are thousands: seller-set cells would not stay
+  small).
 
 * `cust_retention`: per (cohort month, later month), the repeat customers of the cohort
   active in that month, over all orders: a view with no filter but its dates reads its
@@ -37,6 +56,9 @@ from __future__ import annotations
 ORDER_TABLE = "cust_order"
 ITEM_TABLE = "cust_item"
 DAY_TABLE = "cust_day"
+CAT_DAY_TABLE = "cust_day_cat"
+CAT_PART_TABLE = "cust_day_catpart"
+SELLER_DAY_TABLE = "cust_day_seller"
 RETENTION_TABLE = "cust_retention"
 
 #: Reviews by lateness: the buckets of `days_late`, in order, and each one's condition.
@@ -95,13 +117,26 @@ DDL = (
     f"CREATE INDEX ix_{ITEM_TABLE}_seller ON {ITEM_TABLE} (seller_id, day)",
     f"CREATE TABLE {DAY_TABLE} ({_DAY_COLUMNS})",
     f"CREATE INDEX ix_{DAY_TABLE}_day ON {DAY_TABLE} (day)",
+    # under a category filter only repeat customers are read row by row, the rest summed
+    f"CREATE INDEX ix_{ITEM_TABLE}_repeat ON {ITEM_TABLE} (category, day) WHERE n_sales > 1",
+    f"CREATE TABLE {CAT_DAY_TABLE} (catset_id integer NOT NULL, {_DAY_COLUMNS})",
+    f"CREATE INDEX ix_{CAT_DAY_TABLE}_catset ON {CAT_DAY_TABLE} (catset_id, day)",
+    f"CREATE TABLE {CAT_PART_TABLE} (catset_id integer NOT NULL, category text NOT NULL, "
+    "day date NOT NULL, state text NOT NULL, pay_types text[] NOT NULL, "
+    "single_sales numeric NOT NULL)",
+    f"CREATE INDEX ix_{CAT_PART_TABLE}_catset ON {CAT_PART_TABLE} (catset_id, day)",
+    f"CREATE INDEX ix_{ITEM_TABLE}_repeat_seller ON {ITEM_TABLE} (seller_id, day) "
+    "WHERE n_sales > 1",
+    f"CREATE TABLE {SELLER_DAY_TABLE} (seller_id text NOT NULL, {_DAY_COLUMNS})",
+    f"CREATE INDEX ix_{SELLER_DAY_TABLE}_seller ON {SELLER_DAY_TABLE} (seller_id, day)",
     f"CREATE TABLE {RETENTION_TABLE} (cohort date NOT NULL, month date NOT NULL, "
     "active integer NOT NULL)",
 )
 
 
 def tables() -> list[str]:
-    return [ORDER_TABLE, ITEM_TABLE, DAY_TABLE, RETENTION_TABLE]
+    return [ORDER_TABLE, ITEM_TABLE, DAY_TABLE, CAT_DAY_TABLE, CAT_PART_TABLE,
+            SELLER_DAY_TABLE, RETENTION_TABLE]
 
 
 _ORDERS = f"""
@@ -134,7 +169,7 @@ FROM sale s
 JOIN it ON it.order_id = s.order_id  -- a sales order has an item
 LEFT JOIN pay ON pay.order_id = s.order_id
 LEFT JOIN rev ON rev.order_id = s.order_id
-ORDER BY 6
+ORDER BY count(*) OVER (PARTITION BY s.person COLLATE "C") > 1, 6
 """
 
 
@@ -150,7 +185,7 @@ FROM (SELECT i.order_id, {category_sql} AS category, i.seller_id, sum(i.price) A
              ON t.product_category_name = p.product_category_name
       GROUP BY 1, 2, 3) x
 JOIN {ORDER_TABLE} f ON f.order_id = x.order_id
-ORDER BY f.day
+ORDER BY f.n_sales > 1, x.category, f.day
 """
 
 
@@ -165,16 +200,57 @@ GROUP BY 1, 2 ORDER BY 1, 2
 """
 
 
+#: Each sales order's category set, as `dim_catset` writes it (the rollups fill it first,
+#: from the same category expression; `cust_item` already holds each item's category).
+_ORDER_CATSETS = f"""
+CREATE TEMP TABLE t_cust_catset ON COMMIT DROP AS
+SELECT c.order_id, s.catset_id, cardinality(s.categories) > 1 AS several
+FROM (SELECT order_id, array_agg(DISTINCT category ORDER BY category) AS cats
+      FROM {ITEM_TABLE} GROUP BY order_id) c
+JOIN dim_catset s ON s.categories = c.cats
+"""
+
+_CAT_DAYS = f"""
+INSERT INTO {CAT_DAY_TABLE}
+SELECT c.catset_id, o.day, o.state, o.pay_types, {{sums}}
+FROM {ORDER_TABLE} o JOIN t_cust_catset c ON c.order_id = o.order_id
+GROUP BY c.catset_id, o.day, o.state, o.pay_types ORDER BY 1, 2
+"""
+
+_CAT_PARTS = f"""
+INSERT INTO {CAT_PART_TABLE}
+SELECT c.catset_id, i.category, i.day, i.state, i.pay_types, sum(i.sales)
+FROM {ITEM_TABLE} i JOIN t_cust_catset c ON c.order_id = i.order_id
+WHERE c.several AND i.n_sales = 1
+GROUP BY c.catset_id, i.category, i.day, i.state, i.pay_types ORDER BY 1, 3
+"""
+
+#: Per seller, the sums over the orders with an item of theirs, `sales` being their
+#: items' (one row per order and seller first: `cust_item` splits a seller's items by
+#: category).
+_SELLER_DAYS = f"""
+INSERT INTO {SELLER_DAY_TABLE}
+SELECT seller_id, day, state, pay_types, {{sums}}
+FROM (SELECT seller_id, {", ".join(ORDER_FACTS)}, sum(sales) AS sales
+      FROM {ITEM_TABLE} GROUP BY order_id, seller_id, {", ".join(ORDER_FACTS)}) p
+GROUP BY seller_id, day, state, pay_types ORDER BY 1, 2
+"""
+
+
 def rebuild(cur, category_sql: str) -> None:
-    """Refill both tables in the caller's transaction. `category_sql` is the rollups'
-    category expression (over `p` and `t`), passed in so that an item's category is
-    written one way for every derived table."""
+    """Refill the tables in the caller's transaction, after the rollups' `dim_catset`.
+    `category_sql` is the rollups' category expression (over `p` and `t`), passed in so
+    that an item's category is written one way for every derived table."""
     for table in reversed(tables()):
         cur.execute(f"DELETE FROM {table}")
     cur.execute(_ORDERS)
     cur.execute(_items(category_sql))
     cur.execute(f"INSERT INTO {DAY_TABLE} SELECT day, state, pay_types, {day_sums_sql()} "
                 f"FROM {ORDER_TABLE} GROUP BY day, state, pay_types ORDER BY day")
+    cur.execute(_ORDER_CATSETS)
+    cur.execute(_CAT_DAYS.format(sums=day_sums_sql()))
+    cur.execute(_CAT_PARTS)
+    cur.execute(_SELLER_DAYS.format(sums=day_sums_sql()))
     cur.execute(_RETENTION)
     for table in tables():
         cur.execute(f"ANALYZE {table}")

@@ -53,3 +53,51 @@ def test_a_load_fills_them(tiny_engine):
     ]
     assert items == [(h(101), "health_beauty", "58.90", 1), (h(101), "sports_leisure", "100.10", 1),
                      (h(102), "unknown", "19.99", 1), (h(105), "health_beauty", "117.80", 1)]
+
+
+def test_category_cells_add_up_to_the_day_sums(demo_engine):
+    """`cust_day_cat` is `cust_day` split by the orders' category sets: summed over the
+    sets it gives `cust_day` back, each order once; and for the sets of several
+    categories, `cust_day_catpart` splits one-order customers' sales by category
+    without losing a cent."""
+    sums = ", ".join(f"sum({c})" for c in ("firsts", "singles", "single_sales",
+                                           *customerfacts.LATE_COLUMNS))
+    keys = "day, state, pay_types"
+    with demo_engine.connect() as conn:
+        by_day = conn.execute(text(
+            f"SELECT {keys}, {sums} FROM cust_day GROUP BY {keys} ORDER BY {keys}")).all()
+        by_set = conn.execute(text(
+            f"SELECT {keys}, {sums} FROM cust_day_cat GROUP BY {keys} ORDER BY {keys}")).all()
+        parts = conn.execute(text(
+            "SELECT c.catset_id, c.day, c.state, c.pay_types, c.single_sales, p.sales "
+            "FROM cust_day_cat c JOIN dim_catset s USING (catset_id) "
+            "LEFT JOIN (SELECT catset_id, day, state, pay_types, sum(single_sales) AS sales "
+            "           FROM cust_day_catpart GROUP BY 1, 2, 3, 4) p "
+            "       USING (catset_id, day, state, pay_types) "
+            "WHERE cardinality(s.categories) > 1 AND c.singles > 0")).all()
+        orphans = conn.execute(text(
+            "SELECT count(*) FROM cust_day_catpart p JOIN dim_catset s USING (catset_id) "
+            "WHERE NOT p.category = ANY(s.categories) OR cardinality(s.categories) = 1"
+        )).scalar()
+    assert by_day and by_set == by_day
+    assert parts and all(whole == split for *_key, whole, split in parts)
+    assert orphans == 0
+
+
+def test_seller_cells_count_each_order_once_per_seller(demo_engine):
+    """`cust_day_seller` per seller: that seller's orders (an order with two of their
+    items once) and their items' sales, the same as grouping `cust_item` by hand."""
+    with demo_engine.connect() as conn:
+        cells = conn.execute(text(
+            "SELECT seller_id, sum(firsts), sum(singles), sum(single_sales), "
+            f"sum({' + '.join(f'late_n_{i}' for i in range(7))}) "
+            "FROM cust_day_seller GROUP BY 1 ORDER BY 1")).all()
+        by_hand = conn.execute(text(
+            "SELECT seller_id, count(*) FILTER (WHERE seq = 1), "
+            "count(*) FILTER (WHERE n_sales = 1), "
+            "coalesce(sum(sales) FILTER (WHERE n_sales = 1), 0), "
+            "count(*) FILTER (WHERE days_late IS NOT NULL) "
+            "FROM (SELECT order_id, seller_id, min(seq) AS seq, min(n_sales) AS n_sales, "
+            "             min(days_late) AS days_late, sum(sales) AS sales "
+            "      FROM cust_item GROUP BY 1, 2) p GROUP BY 1 ORDER BY 1")).all()
+    assert len(cells) > 10 and cells == by_hand

@@ -7,6 +7,7 @@ random filters, seller included, and the segments' customers equal to the KPI.""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from datetime import date, timedelta
 from decimal import Decimal
@@ -276,6 +277,42 @@ def test_fast_equals_raw(request, dataset):
 
     @settings(max_examples=25 if dataset == "demo" else 60, **SETTINGS)
     @given(filters_with_sellers(domain))
+    def check(f: Filters) -> None:
+        _fast_equals_raw(engine, f, data)
+
+    check()
+
+
+@pytest.mark.parametrize("dataset", ["demo", "people"])
+def test_fast_equals_raw_under_category_filters(request, dataset):
+    """Categories without sellers: the day sums come from the category cells
+    (`cust_day_cat`, one-order customers' sales per category from `cust_day_catpart`
+    where only part of an order's set is selected), only repeat customers item by item."""
+    engine = request.getfixturevalue("demo_engine" if dataset == "demo" else "people_engine")
+    domain = _domain(engine)
+    data = ref.load(engine)
+    strategy = filters_with_sellers(domain).map(
+        lambda f: dataclasses.replace(f, sellers=())).filter(lambda f: f.categories)
+
+    @settings(max_examples=20 if dataset == "demo" else 40, **SETTINGS)
+    @given(strategy)
+    def check(f: Filters) -> None:
+        _fast_equals_raw(engine, f, data)
+
+    check()
+
+
+@pytest.mark.parametrize("dataset", ["demo", "people"])
+def test_fast_equals_raw_under_one_seller(request, dataset):
+    """One seller without a category: the day sums come from `cust_day_seller`."""
+    engine = request.getfixturevalue("demo_engine" if dataset == "demo" else "people_engine")
+    domain = _domain(engine)
+    data = ref.load(engine)
+    strategy = st.tuples(filters_with_sellers(domain), st.sampled_from(domain.sellers)).map(
+        lambda fs: dataclasses.replace(fs[0], categories=(), sellers=(fs[1],)))
+
+    @settings(max_examples=20 if dataset == "demo" else 40, **SETTINGS)
+    @given(strategy)
     def check(f: Filters) -> None:
         _fast_equals_raw(engine, f, data)
 

@@ -36,9 +36,12 @@ from sqlalchemy import Connection, text
 
 from loaders.customerfacts import (
     BUCKETS,
+    CAT_DAY_TABLE,
+    CAT_PART_TABLE,
     DAY_TABLE,
     LATE_COLUMNS,
     RETENTION_TABLE,
+    SELLER_DAY_TABLE,
     day_sums_sql,
 )
 
@@ -142,9 +145,12 @@ _DAYS_FROM_M = f"""
     d AS NOT MATERIALIZED (SELECT day, {day_sums_sql()} FROM m GROUP BY day)"""
 
 
-def _fast_source(filters: Filters, params: dict[str, Any]) -> str:
+def _fast_source(filters: Filters, params: dict[str, Any], repeat_only: bool) -> str:
     """`m` from `cust_order`; under a category or seller filter from `cust_item` alone,
-    whose rows carry their order's facts: the selected items' rows, summed per order."""
+    whose rows carry their order's facts: the selected items' rows, summed per order.
+    With `repeat_only` (the caller reads `m`'s repeat customers only, the rest from `d`)
+    a category filter without a seller, or a filter on one seller without a category,
+    reads `d` from cells (`cust_day_cat`, `cust_day_seller`)."""
     where = ["f.day BETWEEN :lo AND :hi"]
     if filters.effective_states() is not None:
         where.append("f.state = ANY(:states)")
@@ -154,6 +160,17 @@ def _fast_source(filters: Filters, params: dict[str, Any]) -> str:
         params["pays"] = list(filters.payment_types)
     facts = "f.order_id, f.person, f.seq, f.n_sales, f.first_day, f.day, f.state"
     reviews = "f.days_late, f.review_sum, f.review_n, f.review_low"
+    one_seller = len(filters.sellers) == 1 and not filters.categories
+    if repeat_only and (one_seller or filters.categories and not filters.sellers):
+        days = (_seller_days(where, params) if one_seller
+                else _category_days(where, params))
+        where.append(_item_condition(filters, params, "f.category", "f.seller_id"))
+        return f"""
+    m AS MATERIALIZED (
+        SELECT {facts}, sum(f.sales) AS sales, {reviews}
+        FROM cust_item f WHERE {' AND '.join(where)} AND f.n_sales > 1
+        GROUP BY {facts}, {reviews}
+    ),{days}"""
     if filters.categories or filters.sellers:
         where.append(_item_condition(filters, params, "f.category", "f.seller_id"))
         # computed once: the few orders with a counted item
@@ -178,16 +195,56 @@ def _fast_source(filters: Filters, params: dict[str, Any]) -> str:
     )"""
 
 
+def _seller_days(where: list[str], params: dict[str, Any]) -> str:
+    """`d` under a filter on one seller: that seller's cells (an order once, its sales
+    the seller's items')."""
+    sums = ", ".join(f"sum({c}) AS {c}" for c in DAY_SUMS)
+    return f"""
+    d AS NOT MATERIALIZED (
+        SELECT f.day, {sums} FROM {SELLER_DAY_TABLE} f
+        WHERE f.seller_id = ANY(:sellers) AND {' AND '.join(where)}
+        GROUP BY f.day
+    )"""
+
+
+def _category_days(where: list[str], params: dict[str, Any]) -> str:
+    """`d` under a category filter: the cells whose order category set meets the
+    selection, each order once. One-order customers' sales count whole where the whole
+    set is selected, and per selected category where only a part of it is."""
+    cond = " AND ".join(where)
+    sets = "ARRAY(SELECT catset_id FROM dim_catset WHERE categories && CAST(:cats AS text[])"
+    counts = ", ".join(c for c in DAY_SUMS if c != "single_sales")
+    zeros = ", ".join(f"0 AS {c}" for c in DAY_SUMS if c != "single_sales")
+    sums = ", ".join(f"sum({c}) AS {c}" for c in DAY_SUMS)
+    return f"""
+    d AS NOT MATERIALIZED (
+        SELECT day, {sums} FROM (
+            SELECT f.day, {counts},
+                   CASE WHEN f.catset_id = ANY({sets}
+                            AND categories <@ CAST(:cats AS text[])))
+                        THEN f.single_sales ELSE 0 END AS single_sales
+            FROM {CAT_DAY_TABLE} f WHERE f.catset_id = ANY({sets})) AND {cond}
+            UNION ALL
+            SELECT f.day, {zeros}, f.single_sales
+            FROM {CAT_PART_TABLE} f
+            WHERE f.catset_id = ANY({sets} AND NOT categories <@ CAST(:cats AS text[])))
+              AND f.category = ANY(:cats) AND {cond}
+        ) x GROUP BY day
+    )"""
+
+
 def source(filters: Filters, lo: date, hi: date, path: str = "fast",
-           reviews: bool = False) -> tuple[str, dict[str, Any]]:
+           reviews: bool = False, repeat_only: bool = False) -> tuple[str, dict[str, Any]]:
     """(`WITH ...` defining `m` and `d`, params): `m` the matching sales orders bought in
     [lo, hi], `d` their sums per day (DAY_SUMS: first orders, one-order customers and
     their sales, lateness). `reviews`: the raw path reads the review sums only when
-    asked (the fast one has them on every row)."""
+    asked (the fast one has them on every row). `repeat_only`: the caller reads from `m`
+    only the rows of customers with several sales orders (`n_sales > 1`), so `m` may
+    hold only those."""
     if path not in PATHS:
         raise ValueError(f"path must be one of {PATHS}, got {path!r}")
     params: dict[str, Any] = {"lo": lo, "hi": hi}
-    body = (_fast_source(filters, params) if path == "fast"
+    body = (_fast_source(filters, params, repeat_only) if path == "fast"
             else _raw_source(filters, params, reviews))
     return f"WITH {body}", params
 
@@ -219,7 +276,7 @@ def cohorts(conn: Connection, filters: Filters, path: str = "fast") -> list[dict
     (`seq > 1`), hence only customers with several sales orders are grouped."""
     assert filters.start and filters.end, "resolve() the filters first"
     lo, after = month_start(filters.start), next_month(filters.end)
-    ctes, params = source(filters, lo, after - timedelta(days=1), path)
+    ctes, params = source(filters, lo, after - timedelta(days=1), path, repeat_only=True)
     _plans(conn, path)
     later = """SELECT cohort, month, count(*) FROM (
         SELECT DISTINCT b.cohort, date_trunc('month', m.day::timestamp)::date AS month,
@@ -271,7 +328,7 @@ PER_CUSTOMER = """,
 def segments(conn: Connection, filters: Filters, path: str = "fast") -> list[dict[str, Any]]:
     """The five segments in SEGMENTS' order, empty ones with 0 and None."""
     assert filters.start and filters.end, "resolve() the filters first"
-    ctes, params = source(filters, filters.start, filters.end, path)
+    ctes, params = source(filters, filters.start, filters.end, path, repeat_only=True)
     params["end"] = filters.end
     _plans(conn, path)
     # customers with one sales order in the whole data, grouped by day (their recency),
@@ -301,7 +358,8 @@ def segments(conn: Connection, filters: Filters, path: str = "fast") -> list[dic
 def lateness(conn: Connection, filters: Filters, path: str = "fast") -> list[dict[str, Any]]:
     """The seven buckets in BUCKETS' order: orders, mean review, share of low reviews."""
     assert filters.start and filters.end, "resolve() the filters first"
-    ctes, params = source(filters, filters.start, filters.end, path, reviews=True)
+    ctes, params = source(filters, filters.start, filters.end, path, reviews=True,
+                          repeat_only=True)
     _plans(conn, path)
     sums = ", ".join(f"coalesce(sum({c}), 0)" for c in LATE_COLUMNS)
     row = conn.execute(text(f"{ctes} SELECT {sums} FROM d"), params).one()
