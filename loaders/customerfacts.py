@@ -37,11 +37,12 @@ fact that needs the whole dataset is computed once here, at load:
   the set.
 
 * `cust_day_seller`: the same sums per seller too, over the orders with an item of
-  theirs, `single_sales` being their items' sales. It serves a filter on ONE seller
-  (the usual case: a click on a seller), under which each order is counted once;
-  several sellers (an order may have items of two of them) or a seller with a category
-  still read `cust_item` (sellers are thousands: seller-set cells would not stay
-  small).
+  theirs, `single_sales` being their items' sales. Summed over the selected sellers,
+  the sales are exact (an item has one seller) but an order with items of k selected
+  sellers is counted k times: `cust_multiseller` holds the few orders with several
+  sellers (their sellers and order facts), from which a query takes k - 1 times each
+  such order's counts back. Sellers are thousands: seller-set cells would not stay
+  small. A seller filter with a category still reads `cust_item`.
 
 * `cust_retention`: per (cohort month, later month), the repeat customers of the cohort
   active in that month, over all orders: a view with no filter but its dates reads its
@@ -59,6 +60,7 @@ DAY_TABLE = "cust_day"
 CAT_DAY_TABLE = "cust_day_cat"
 CAT_PART_TABLE = "cust_day_catpart"
 SELLER_DAY_TABLE = "cust_day_seller"
+MULTI_SELLER_TABLE = "cust_multiseller"
 RETENTION_TABLE = "cust_retention"
 
 #: Reviews by lateness: the buckets of `days_late`, in order, and each one's condition.
@@ -73,17 +75,25 @@ LATE_MEASURES = ("late_n", "late_sum", "late_rn", "late_low")
 LATE_COLUMNS = tuple(f"{m}_{i}" for i in range(len(BUCKETS)) for m in LATE_MEASURES)
 
 
-def day_sums_sql() -> str:
+def day_sums_sql(weight: str | None = None) -> str:
     """The measures of `cust_day` as aggregates over order rows (`cust_order`'s columns):
-    how the table is built, and how a query computes the same sums from its own rows."""
-    out = ["count(*) FILTER (WHERE seq = 1) AS firsts",
-           "count(*) FILTER (WHERE n_sales = 1) AS singles",
-           "coalesce(sum(sales) FILTER (WHERE n_sales = 1), 0) AS single_sales"]
+    how the table is built, and how a query computes the same sums from its own rows.
+    `weight`: an expression each row counts for instead of 1 (a correction's rows)."""
+    def count(when: str) -> str:
+        return (f"count(*) FILTER (WHERE {when})" if weight is None
+                else f"coalesce(sum({weight}) FILTER (WHERE {when}), 0)")
+
+    def total(column: str, when: str) -> str:
+        value = column if weight is None else f"{column} * {weight}"
+        return f"coalesce(sum({value}) FILTER (WHERE {when}), 0)"
+
+    out = [f"{count('seq = 1')} AS firsts", f"{count('n_sales = 1')} AS singles",
+           f"{total('sales', 'n_sales = 1')} AS single_sales"]
     for i, when in enumerate(BUCKET_WHEN):
-        out += [f"count(*) FILTER (WHERE {when}) AS late_n_{i}",
-                f"coalesce(sum(review_sum) FILTER (WHERE {when}), 0) AS late_sum_{i}",
-                f"coalesce(sum(review_n) FILTER (WHERE {when}), 0) AS late_rn_{i}",
-                f"coalesce(sum(review_low) FILTER (WHERE {when}), 0) AS late_low_{i}"]
+        out += [f"{count(when)} AS late_n_{i}",
+                f"{total('review_sum', when)} AS late_sum_{i}",
+                f"{total('review_n', when)} AS late_rn_{i}",
+                f"{total('review_low', when)} AS late_low_{i}"]
     return ",\n       ".join(out)
 
 #: The order's facts, copied onto each of its `cust_item` rows: a category or seller
@@ -129,6 +139,12 @@ DDL = (
     "WHERE n_sales > 1",
     f"CREATE TABLE {SELLER_DAY_TABLE} (seller_id text NOT NULL, {_DAY_COLUMNS})",
     f"CREATE INDEX ix_{SELLER_DAY_TABLE}_seller ON {SELLER_DAY_TABLE} (seller_id, day)",
+    f"CREATE TABLE {MULTI_SELLER_TABLE} (order_id text NOT NULL, sellers text[] NOT NULL, "
+    "seq integer NOT NULL, n_sales integer NOT NULL, day date NOT NULL, "
+    "state text NOT NULL, pay_types text[] NOT NULL, days_late integer, "
+    "review_sum bigint NOT NULL, review_n bigint NOT NULL, review_low bigint NOT NULL)",
+    f"CREATE INDEX ix_{MULTI_SELLER_TABLE}_sellers ON {MULTI_SELLER_TABLE} USING gin "
+    "(sellers)",
     f"CREATE TABLE {RETENTION_TABLE} (cohort date NOT NULL, month date NOT NULL, "
     "active integer NOT NULL)",
 )
@@ -136,7 +152,7 @@ DDL = (
 
 def tables() -> list[str]:
     return [ORDER_TABLE, ITEM_TABLE, DAY_TABLE, CAT_DAY_TABLE, CAT_PART_TABLE,
-            SELLER_DAY_TABLE, RETENTION_TABLE]
+            SELLER_DAY_TABLE, MULTI_SELLER_TABLE, RETENTION_TABLE]
 
 
 _ORDERS = f"""
@@ -201,13 +217,24 @@ GROUP BY 1, 2 ORDER BY 1, 2
 
 
 #: Each sales order's category set, as `dim_catset` writes it (the rollups fill it first,
-#: from the same category expression; `cust_item` already holds each item's category).
+#: from the same category expression; `cust_item` already holds each item's category),
+#: and its sellers.
 _ORDER_CATSETS = f"""
 CREATE TEMP TABLE t_cust_catset ON COMMIT DROP AS
-SELECT c.order_id, s.catset_id, cardinality(s.categories) > 1 AS several
-FROM (SELECT order_id, array_agg(DISTINCT category ORDER BY category) AS cats
+SELECT c.order_id, s.catset_id, cardinality(s.categories) > 1 AS several, c.sellers
+FROM (SELECT order_id, array_agg(DISTINCT category ORDER BY category) AS cats,
+             array_agg(DISTINCT seller_id ORDER BY seller_id) AS sellers
       FROM {ITEM_TABLE} GROUP BY order_id) c
 JOIN dim_catset s ON s.categories = c.cats
+"""
+
+_MULTI_SELLERS = f"""
+INSERT INTO {MULTI_SELLER_TABLE}
+SELECT o.order_id, c.sellers, o.seq, o.n_sales, o.day, o.state, o.pay_types, o.days_late,
+       o.review_sum, o.review_n, o.review_low
+FROM {ORDER_TABLE} o JOIN t_cust_catset c ON c.order_id = o.order_id
+WHERE cardinality(c.sellers) > 1
+ORDER BY o.day
 """
 
 _CAT_DAYS = f"""
@@ -251,6 +278,7 @@ def rebuild(cur, category_sql: str) -> None:
     cur.execute(_CAT_DAYS.format(sums=day_sums_sql()))
     cur.execute(_CAT_PARTS)
     cur.execute(_SELLER_DAYS.format(sums=day_sums_sql()))
+    cur.execute(_MULTI_SELLERS)
     cur.execute(_RETENTION)
     for table in tables():
         cur.execute(f"ANALYZE {table}")

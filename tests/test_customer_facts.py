@@ -101,3 +101,13 @@ def test_seller_cells_count_each_order_once_per_seller(demo_engine):
             "             min(days_late) AS days_late, sum(sales) AS sales "
             "      FROM cust_item GROUP BY 1, 2) p GROUP BY 1 ORDER BY 1")).all()
     assert len(cells) > 10 and cells == by_hand
+
+
+def test_multiseller_holds_the_orders_with_several_sellers(demo_engine):
+    with demo_engine.connect() as conn:
+        held = conn.execute(text(
+            "SELECT order_id, sellers FROM cust_multiseller ORDER BY 1")).all()
+        by_hand = conn.execute(text(
+            "SELECT order_id, array_agg(DISTINCT seller_id ORDER BY seller_id) FROM cust_item "
+            "GROUP BY 1 HAVING count(DISTINCT seller_id) > 1 ORDER BY 1")).all()
+    assert len(held) > 5 and held == by_hand

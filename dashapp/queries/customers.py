@@ -40,6 +40,7 @@ from loaders.customerfacts import (
     CAT_PART_TABLE,
     DAY_TABLE,
     LATE_COLUMNS,
+    MULTI_SELLER_TABLE,
     RETENTION_TABLE,
     SELLER_DAY_TABLE,
     day_sums_sql,
@@ -149,8 +150,8 @@ def _fast_source(filters: Filters, params: dict[str, Any], repeat_only: bool) ->
     """`m` from `cust_order`; under a category or seller filter from `cust_item` alone,
     whose rows carry their order's facts: the selected items' rows, summed per order.
     With `repeat_only` (the caller reads `m`'s repeat customers only, the rest from `d`)
-    a category filter without a seller, or a filter on one seller without a category,
-    reads `d` from cells (`cust_day_cat`, `cust_day_seller`)."""
+    a category filter without a seller, or a seller filter without a category, reads
+    `d` from cells (`cust_day_cat`, `cust_day_seller`)."""
     where = ["f.day BETWEEN :lo AND :hi"]
     if filters.effective_states() is not None:
         where.append("f.state = ANY(:states)")
@@ -160,9 +161,8 @@ def _fast_source(filters: Filters, params: dict[str, Any], repeat_only: bool) ->
         params["pays"] = list(filters.payment_types)
     facts = "f.order_id, f.person, f.seq, f.n_sales, f.first_day, f.day, f.state"
     reviews = "f.days_late, f.review_sum, f.review_n, f.review_low"
-    one_seller = len(filters.sellers) == 1 and not filters.categories
-    if repeat_only and (one_seller or filters.categories and not filters.sellers):
-        days = (_seller_days(where, params) if one_seller
+    if repeat_only and bool(filters.categories) != bool(filters.sellers):
+        days = (_seller_days(where, params, len(filters.sellers)) if filters.sellers
                 else _category_days(where, params))
         where.append(_item_condition(filters, params, "f.category", "f.seller_id"))
         return f"""
@@ -195,15 +195,27 @@ def _fast_source(filters: Filters, params: dict[str, Any], repeat_only: bool) ->
     )"""
 
 
-def _seller_days(where: list[str], params: dict[str, Any]) -> str:
-    """`d` under a filter on one seller: that seller's cells (an order once, its sales
-    the seller's items')."""
+def _seller_days(where: list[str], params: dict[str, Any], sellers: int) -> str:
+    """`d` under a seller filter: the selected sellers' cells, their items' sales. An
+    order with items of k of them is in k sellers' cells: with several sellers, each
+    such order (`cust_multiseller`) takes its counts back k - 1 times."""
+    cond = " AND ".join(where)
     sums = ", ".join(f"sum({c}) AS {c}" for c in DAY_SUMS)
+    correction = "" if sellers == 1 else f"""
+            UNION ALL
+            SELECT day, {day_sums_sql(weight="(1 - k)")} FROM (
+                SELECT f.*, 0 AS sales, cardinality(ARRAY(
+                    SELECT unnest(f.sellers) INTERSECT
+                    SELECT unnest(CAST(:sellers AS text[])))) AS k
+                FROM {MULTI_SELLER_TABLE} f
+                WHERE f.sellers && CAST(:sellers AS text[]) AND {cond}) f
+            WHERE k > 1 GROUP BY day"""
     return f"""
     d AS NOT MATERIALIZED (
-        SELECT f.day, {sums} FROM {SELLER_DAY_TABLE} f
-        WHERE f.seller_id = ANY(:sellers) AND {' AND '.join(where)}
-        GROUP BY f.day
+        SELECT day, {sums} FROM (
+            SELECT f.day, {", ".join(DAY_SUMS)} FROM {SELLER_DAY_TABLE} f
+            WHERE f.seller_id = ANY(:sellers) AND {cond}{correction}
+        ) x GROUP BY day
     )"""
 
 

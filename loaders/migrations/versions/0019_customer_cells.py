@@ -1,7 +1,8 @@
 """Customers under a category or one seller's filter from sums, not items: `cust_day_cat`
 (the day sums of `cust_day` per order category set too), `cust_day_catpart` (one-order
 customers' sales per category, for the category sets of several categories),
-`cust_day_seller` (the day sums per seller) and partial indexes of `cust_item` over
+`cust_day_seller` (the day sums per seller), `cust_multiseller` (the orders with several
+sellers, whose double counts a filter on several sellers takes back) and partial indexes of `cust_item` over
 repeat customers' rows, the only ones such a filter still reads one by one; see
 `loaders.customerfacts` for why.
 
@@ -49,9 +50,18 @@ def upgrade() -> None:
         f"singles integer NOT NULL, single_sales numeric NOT NULL, {late})"
     )
     op.execute("CREATE INDEX ix_cust_day_seller_seller ON cust_day_seller (seller_id, day)")
+    op.execute(
+        "CREATE TABLE cust_multiseller (order_id text NOT NULL, sellers text[] NOT NULL, "
+        "seq integer NOT NULL, n_sales integer NOT NULL, day date NOT NULL, "
+        "state text NOT NULL, pay_types text[] NOT NULL, days_late integer, "
+        "review_sum bigint NOT NULL, review_n bigint NOT NULL, review_low bigint NOT NULL)"
+    )
+    op.execute("CREATE INDEX ix_cust_multiseller_sellers ON cust_multiseller USING gin "
+               "(sellers)")
 
 
 def downgrade() -> None:
+    op.execute("DROP TABLE IF EXISTS cust_multiseller")
     op.execute("DROP TABLE IF EXISTS cust_day_seller")
     op.execute("DROP INDEX IF EXISTS ix_cust_item_repeat_seller")
     op.execute("DROP TABLE IF EXISTS cust_day_catpart")
