@@ -111,3 +111,21 @@ def test_multiseller_holds_the_orders_with_several_sellers(demo_engine):
             "SELECT order_id, array_agg(DISTINCT seller_id ORDER BY seller_id) FROM cust_item "
             "GROUP BY 1 HAVING count(DISTINCT seller_id) > 1 ORDER BY 1")).all()
     assert len(held) > 5 and held == by_hand
+
+
+def test_month_tables_are_their_day_tables_by_month(demo_engine):
+    sums = ", ".join(f"sum({c})" for c in ("firsts", "singles", "single_sales",
+                                           *customerfacts.LATE_COLUMNS))
+    dims = {"cust_day": "state, pay_types", "cust_day_cat": "catset_id, state, pay_types",
+            "cust_day_seller": "seller_id, state, pay_types"}
+    with demo_engine.connect() as conn:
+        for day_table, month_table in customerfacts.MONTH_TABLES.items():
+            by_month = conn.execute(text(
+                f"SELECT date_trunc('month', day)::date AS m, {dims[day_table]}, {sums} "
+                f"FROM {day_table} GROUP BY 1, {dims[day_table]} "
+                f"ORDER BY 1, {dims[day_table]}")).all()
+            held = conn.execute(text(
+                f"SELECT day, {dims[day_table]}, {sums} FROM {month_table} "
+                f"GROUP BY 1, {dims[day_table]} ORDER BY 1, {dims[day_table]}")).all()
+            assert len(held) > 20 and held == by_month, month_table
+            assert all(row[0].day == 1 for row in held)

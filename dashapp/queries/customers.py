@@ -40,6 +40,7 @@ from loaders.customerfacts import (
     CAT_PART_TABLE,
     DAY_TABLE,
     LATE_COLUMNS,
+    MONTH_TABLES,
     MULTI_SELLER_TABLE,
     RETENTION_TABLE,
     SELLER_DAY_TABLE,
@@ -64,6 +65,8 @@ SEGMENT_WHERE = {"loyal": "f >= 2 AND r <= 180", "at_risk": "f >= 2 AND r > 180"
                  "lost": "f = 1 AND r > 365"}
 #: The per-day sums every figure but the customer list starts from (`d`), by name.
 DAY_SUMS = ("firsts", "singles", "single_sales", *LATE_COLUMNS)
+#: Those that cohorts and lateness read, which need no day (only whole months).
+MONTH_SUMS = ("firsts", *LATE_COLUMNS)
 
 
 def month_start(day: date) -> date:
@@ -146,24 +149,29 @@ _DAYS_FROM_M = f"""
     d AS NOT MATERIALIZED (SELECT day, {day_sums_sql()} FROM m GROUP BY day)"""
 
 
-def _fast_source(filters: Filters, params: dict[str, Any], repeat_only: bool) -> str:
+def _fast_source(filters: Filters, params: dict[str, Any], repeat_only: bool,
+                 months: bool) -> str:
     """`m` from `cust_order`; under a category or seller filter from `cust_item` alone,
     whose rows carry their order's facts: the selected items' rows, summed per order.
     With `repeat_only` (the caller reads `m`'s repeat customers only, the rest from `d`)
     a category filter without a seller, or a seller filter without a category, reads
-    `d` from cells (`cust_day_cat`, `cust_day_seller`)."""
+    `d` from cells (`cust_day_cat`, `cust_day_seller`). With `months`, `d` has a row per
+    whole month too (see `source`)."""
     where = ["f.day BETWEEN :lo AND :hi"]
+    rest: list[str] = []  # the filters on a cell's dimensions
     if filters.effective_states() is not None:
-        where.append("f.state = ANY(:states)")
+        rest.append("f.state = ANY(:states)")
         params["states"] = list(filters.effective_states() or ())
     if filters.payment_types:
-        where.append("f.pay_types && CAST(:pays AS text[])")
+        rest.append("f.pay_types && CAST(:pays AS text[])")
         params["pays"] = list(filters.payment_types)
+    where += rest
+    cells = _Cells(rest, months)
     facts = "f.order_id, f.person, f.seq, f.n_sales, f.first_day, f.day, f.state"
     reviews = "f.days_late, f.review_sum, f.review_n, f.review_low"
     if repeat_only and bool(filters.categories) != bool(filters.sellers):
-        days = (_seller_days(where, params, len(filters.sellers)) if filters.sellers
-                else _category_days(where, params))
+        days = (_seller_days(cells, len(filters.sellers)) if filters.sellers
+                else _category_days(cells))
         where.append(_item_condition(filters, params, "f.category", "f.seller_id"))
         return f"""
     m AS MATERIALIZED (
@@ -183,80 +191,123 @@ def _fast_source(filters: Filters, params: dict[str, Any], repeat_only: bool) ->
     # `m` and `d` are inlined where used: each use keeps only its rows (`n_sales > 1`,
     # through a partial index) and computes only its columns (a cohort only `firsts`).
     # The day sums come from `cust_day`.
-    sums = ", ".join(f"sum({c}) AS {c}" for c in DAY_SUMS)
     return f"""
     m AS NOT MATERIALIZED (
         SELECT {facts}, f.sales, {reviews}
         FROM cust_order f WHERE {' AND '.join(where)}
     ),
     d AS NOT MATERIALIZED (
-        SELECT f.day, {sums} FROM {DAY_TABLE} f WHERE {' AND '.join(where)}
-        GROUP BY f.day
+        SELECT day, {cells.sums} FROM ({cells.rows(DAY_TABLE, cells.columns)}) x
+        GROUP BY day
     )"""
 
 
-def _seller_days(where: list[str], params: dict[str, Any], sellers: int) -> str:
+class _Cells:
+    """Rows of a day-sums table in the window and under the filters on its dimensions
+    (`rest`); with `months`, whole months from its month twin and only the partial
+    months at the window's edges from the days, and only the columns that need no day
+    (MONTH_SUMS)."""
+
+    def __init__(self, rest: list[str], months: bool) -> None:
+        self.cond = "".join(f" AND {c}" for c in rest)
+        self.months = months
+        self.names = MONTH_SUMS if months else DAY_SUMS
+        self.columns = ", ".join(self.names)
+        self.sums = ", ".join(f"sum({c}) AS {c}" for c in self.names)
+
+    def key(self, day: str) -> str:
+        """The row a day's sums belong to: its month's when that month is whole."""
+        if not self.months:
+            return day
+        return (f"CASE WHEN {day} BETWEEN :month_lo AND :month_end "
+                f"THEN date_trunc('month', {day})::date ELSE {day} END")
+
+    def rows(self, table: str, columns: str, where: str = "TRUE") -> str:
+        days = f"""SELECT f.day, {columns} FROM {table} f
+            WHERE {where} AND f.day BETWEEN :lo AND :hi{self.cond}"""
+        if not self.months:
+            return days
+        return f"""{days} AND NOT f.day BETWEEN :month_lo AND :month_end
+            UNION ALL
+            SELECT f.day, {columns} FROM {MONTH_TABLES[table]} f
+            WHERE {where} AND f.day BETWEEN :month_lo AND :month_hi{self.cond}"""
+
+
+def _seller_days(cells: _Cells, sellers: int) -> str:
     """`d` under a seller filter: the selected sellers' cells, their items' sales. An
     order with items of k of them is in k sellers' cells: with several sellers, each
-    such order (`cust_multiseller`) takes its counts back k - 1 times."""
-    cond = " AND ".join(where)
-    sums = ", ".join(f"sum({c}) AS {c}" for c in DAY_SUMS)
+    such order (`cust_multiseller`) takes its counts back k - 1 times, in the row of
+    its day or whole month (so that every row of `d` holds true sums)."""
     correction = "" if sellers == 1 else f"""
             UNION ALL
-            SELECT day, {day_sums_sql(weight="(1 - k)")} FROM (
-                SELECT f.*, 0 AS sales, cardinality(ARRAY(
-                    SELECT unnest(f.sellers) INTERSECT
-                    SELECT unnest(CAST(:sellers AS text[])))) AS k
-                FROM {MULTI_SELLER_TABLE} f
-                WHERE f.sellers && CAST(:sellers AS text[]) AND {cond}) f
-            WHERE k > 1 GROUP BY day"""
+            SELECT {cells.key("day")}, {cells.columns} FROM (
+                SELECT day, {day_sums_sql(weight="(1 - k)")} FROM (
+                    SELECT f.*, 0 AS sales, cardinality(ARRAY(
+                        SELECT unnest(f.sellers) INTERSECT
+                        SELECT unnest(CAST(:sellers AS text[])))) AS k
+                    FROM {MULTI_SELLER_TABLE} f
+                    WHERE f.sellers && CAST(:sellers AS text[])
+                      AND f.day BETWEEN :lo AND :hi{cells.cond}) f
+                WHERE k > 1 GROUP BY day) c"""
+    rows = cells.rows(SELLER_DAY_TABLE, cells.columns, "f.seller_id = ANY(:sellers)")
     return f"""
     d AS NOT MATERIALIZED (
-        SELECT day, {sums} FROM (
-            SELECT f.day, {", ".join(DAY_SUMS)} FROM {SELLER_DAY_TABLE} f
-            WHERE f.seller_id = ANY(:sellers) AND {cond}{correction}
-        ) x GROUP BY day
+        SELECT day, {cells.sums} FROM ({rows}{correction}) x GROUP BY day
     )"""
 
 
-def _category_days(where: list[str], params: dict[str, Any]) -> str:
+def _category_days(cells: _Cells) -> str:
     """`d` under a category filter: the cells whose order category set meets the
     selection, each order once. One-order customers' sales count whole where the whole
     set is selected, and per selected category where only a part of it is."""
-    cond = " AND ".join(where)
     sets = "ARRAY(SELECT catset_id FROM dim_catset WHERE categories && CAST(:cats AS text[])"
-    counts = ", ".join(c for c in DAY_SUMS if c != "single_sales")
-    zeros = ", ".join(f"0 AS {c}" for c in DAY_SUMS if c != "single_sales")
-    sums = ", ".join(f"sum({c}) AS {c}" for c in DAY_SUMS)
-    return f"""
-    d AS NOT MATERIALIZED (
-        SELECT day, {sums} FROM (
-            SELECT f.day, {counts},
+    counts = ", ".join(c for c in cells.names if c != "single_sales")
+    rows = cells.rows(CAT_DAY_TABLE, counts, f"f.catset_id = ANY({sets}))")
+    if "single_sales" in cells.names:
+        zeros = ", ".join(f"0 AS {c}" for c in cells.names if c != "single_sales")
+        rows = f"""SELECT f.day, {counts},
                    CASE WHEN f.catset_id = ANY({sets}
                             AND categories <@ CAST(:cats AS text[])))
                         THEN f.single_sales ELSE 0 END AS single_sales
-            FROM {CAT_DAY_TABLE} f WHERE f.catset_id = ANY({sets})) AND {cond}
+            FROM {CAT_DAY_TABLE} f WHERE f.catset_id = ANY({sets}))
+              AND f.day BETWEEN :lo AND :hi{cells.cond}
             UNION ALL
             SELECT f.day, {zeros}, f.single_sales
             FROM {CAT_PART_TABLE} f
             WHERE f.catset_id = ANY({sets} AND NOT categories <@ CAST(:cats AS text[])))
-              AND f.category = ANY(:cats) AND {cond}
-        ) x GROUP BY day
+              AND f.category = ANY(:cats) AND f.day BETWEEN :lo AND :hi{cells.cond}"""
+    return f"""
+    d AS NOT MATERIALIZED (
+        SELECT day, {cells.sums} FROM ({rows}) x GROUP BY day
     )"""
 
 
+def _month_params(lo: date, hi: date) -> dict[str, date]:
+    """The whole months of [lo, hi]: the first one's first day, the last one's first and
+    last days (none: an empty span, which every day of the window falls outside)."""
+    first = lo if lo.day == 1 else next_month(lo)
+    end = next_month(hi) - timedelta(days=1)
+    last_end = hi if hi == end else month_start(hi) - timedelta(days=1)
+    if first > last_end:
+        return {"month_lo": hi + timedelta(days=1), "month_hi": lo, "month_end": lo}
+    return {"month_lo": first, "month_hi": month_start(last_end), "month_end": last_end}
+
+
 def source(filters: Filters, lo: date, hi: date, path: str = "fast",
-           reviews: bool = False, repeat_only: bool = False) -> tuple[str, dict[str, Any]]:
+           reviews: bool = False, repeat_only: bool = False,
+           months: bool = False) -> tuple[str, dict[str, Any]]:
     """(`WITH ...` defining `m` and `d`, params): `m` the matching sales orders bought in
     [lo, hi], `d` their sums per day (DAY_SUMS: first orders, one-order customers and
     their sales, lateness). `reviews`: the raw path reads the review sums only when
     asked (the fast one has them on every row). `repeat_only`: the caller reads from `m`
     only the rows of customers with several sales orders (`n_sales > 1`), so `m` may
-    hold only those."""
+    hold only those. `months`: the caller needs no day in `d` (it sums whole months or
+    the window), so `d` may hold a row per whole month (on its first day) and only the
+    MONTH_SUMS columns."""
     if path not in PATHS:
         raise ValueError(f"path must be one of {PATHS}, got {path!r}")
-    params: dict[str, Any] = {"lo": lo, "hi": hi}
-    body = (_fast_source(filters, params, repeat_only) if path == "fast"
+    params: dict[str, Any] = {"lo": lo, "hi": hi, **_month_params(lo, hi)}
+    body = (_fast_source(filters, params, repeat_only, months) if path == "fast"
             else _raw_source(filters, params, reviews))
     return f"WITH {body}", params
 
@@ -288,13 +339,15 @@ def cohorts(conn: Connection, filters: Filters, path: str = "fast") -> list[dict
     (`seq > 1`), hence only customers with several sales orders are grouped."""
     assert filters.start and filters.end, "resolve() the filters first"
     lo, after = month_start(filters.start), next_month(filters.end)
-    ctes, params = source(filters, lo, after - timedelta(days=1), path, repeat_only=True)
+    ctes, params = source(filters, lo, after - timedelta(days=1), path, repeat_only=True,
+                          months=True)
     _plans(conn, path)
     later = """SELECT cohort, month, count(*) FROM (
         SELECT DISTINCT b.cohort, date_trunc('month', m.day::timestamp)::date AS month,
-               m.person
+               m.person COLLATE "C"
         FROM m JOIN (SELECT person, date_trunc('month', day::timestamp)::date AS cohort
-                     FROM m WHERE seq = 1 AND n_sales > 1) b ON b.person = m.person
+                     FROM m WHERE seq = 1 AND n_sales > 1) b
+          ON b.person COLLATE "C" = m.person COLLATE "C"
         WHERE m.seq > 1 AND m.n_sales > 1
           AND m.day >= (b.cohort + interval '1 month')::date) x
         GROUP BY cohort, month"""
@@ -351,7 +404,7 @@ def segments(conn: Connection, filters: Filters, path: str = "fast") -> list[dic
         FROM d WHERE singles > 0
         UNION ALL
         SELECT 1, count(*), :end - max(day), sum(sales)
-        FROM m WHERE n_sales > 1 GROUP BY person
+        FROM m WHERE n_sales > 1 GROUP BY person COLLATE "C"  -- bytes: no locale rules
     )
     SELECT {SEGMENT_SQL} AS segment, sum(n), sum(n * f), sum(sales), sum(n * r)
     FROM per GROUP BY 1"""), params).all()}
@@ -371,7 +424,7 @@ def lateness(conn: Connection, filters: Filters, path: str = "fast") -> list[dic
     """The seven buckets in BUCKETS' order: orders, mean review, share of low reviews."""
     assert filters.start and filters.end, "resolve() the filters first"
     ctes, params = source(filters, filters.start, filters.end, path, reviews=True,
-                          repeat_only=True)
+                          repeat_only=True, months=True)
     _plans(conn, path)
     sums = ", ".join(f"coalesce(sum({c}), 0)" for c in LATE_COLUMNS)
     row = conn.execute(text(f"{ctes} SELECT {sums} FROM d"), params).one()

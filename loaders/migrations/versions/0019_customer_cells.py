@@ -1,10 +1,11 @@
-"""Customers under a category or one seller's filter from sums, not items: `cust_day_cat`
-(the day sums of `cust_day` per order category set too), `cust_day_catpart` (one-order
+"""Customers under a category or seller filter from sums, not items: `cust_day_cat` (the
+day sums of `cust_day` per order category set too), `cust_day_catpart` (one-order
 customers' sales per category, for the category sets of several categories),
 `cust_day_seller` (the day sums per seller), `cust_multiseller` (the orders with several
-sellers, whose double counts a filter on several sellers takes back) and partial indexes of `cust_item` over
-repeat customers' rows, the only ones such a filter still reads one by one; see
-`loaders.customerfacts` for why.
+sellers, whose double counts a filter on several sellers takes back), the month twins of
+the day-sums tables (`cust_month`, `cust_month_cat`, `cust_month_seller`) and partial
+indexes of `cust_item` over repeat customers' rows, the only ones such a filter still
+reads one by one; see `loaders.customerfacts` for why.
 
 Written out (tests/test_customer_facts.py holds it equal to `loaders.customerfacts.DDL`);
 filled by the next load or `pulse db refresh` (a release runs it: the rollup code's
@@ -58,10 +59,20 @@ def upgrade() -> None:
     )
     op.execute("CREATE INDEX ix_cust_multiseller_sellers ON cust_multiseller USING gin "
                "(sellers)")
+    sums = ("firsts integer NOT NULL, singles integer NOT NULL, "
+            f"single_sales numeric NOT NULL, {late}")
+    cells = "day date NOT NULL, state text NOT NULL, pay_types text[] NOT NULL"
+    op.execute(f"CREATE TABLE cust_month ({cells}, {sums})")
+    op.execute("CREATE INDEX ix_cust_month_day ON cust_month (day)")
+    op.execute(f"CREATE TABLE cust_month_cat (catset_id integer NOT NULL, {cells}, {sums})")
+    op.execute("CREATE INDEX ix_cust_month_cat_catset ON cust_month_cat (catset_id, day)")
+    op.execute(f"CREATE TABLE cust_month_seller (seller_id text NOT NULL, {cells}, {sums})")
+    op.execute("CREATE INDEX ix_cust_month_seller_seller ON cust_month_seller (seller_id, day)")
 
 
 def downgrade() -> None:
-    op.execute("DROP TABLE IF EXISTS cust_multiseller")
+    for table in ("cust_month_seller", "cust_month_cat", "cust_month", "cust_multiseller"):
+        op.execute(f"DROP TABLE IF EXISTS {table}")
     op.execute("DROP TABLE IF EXISTS cust_day_seller")
     op.execute("DROP INDEX IF EXISTS ix_cust_item_repeat_seller")
     op.execute("DROP TABLE IF EXISTS cust_day_catpart")
