@@ -175,37 +175,17 @@ def tables() -> list[str]:
             SELLER_DAY_TABLE, MULTI_SELLER_TABLE, RETENTION_TABLE, *MONTH_TABLES.values()]
 
 
+#: From the rollups' per-order facts (`t_cell`: an order's sums, its customer's key,
+#: number of sales orders and first day), not from the raw tables again.
 _ORDERS = f"""
 INSERT INTO {ORDER_TABLE}
-WITH sale AS (
-    SELECT o.order_id, c.customer_unique_id AS person, o.order_purchase_timestamp AS ts,
-           c.customer_state AS state,
-           o.order_delivered_customer_date::date - o.order_estimated_delivery_date::date
-               AS days_late
-    FROM orders o JOIN customers c ON c.customer_id = o.customer_id
-    WHERE o.order_status NOT IN ('canceled', 'unavailable')
-), it AS (
-    SELECT order_id, sum(price) AS sales FROM order_items GROUP BY order_id
-), pay AS (
-    SELECT order_id, array_agg(DISTINCT payment_type ORDER BY payment_type) AS types
-    FROM order_payments GROUP BY order_id
-), rev AS (
-    SELECT order_id, sum(review_score) AS review_sum, count(*) AS review_n,
-           count(*) FILTER (WHERE review_score <= 2) AS review_low
-    FROM order_reviews GROUP BY order_id
-)
-SELECT s.order_id, s.person,
-       row_number() OVER (PARTITION BY s.person COLLATE "C"
-                          ORDER BY s.ts, s.order_id COLLATE "C"),
-       count(*) OVER (PARTITION BY s.person COLLATE "C"),
-       min(s.ts::date) OVER (PARTITION BY s.person COLLATE "C"),
-       s.ts::date, s.state, coalesce(pay.types, '{{}}'), it.sales, s.days_late,
-       coalesce(rev.review_sum, 0), coalesce(rev.review_n, 0), coalesce(rev.review_low, 0)
-FROM sale s
-JOIN it ON it.order_id = s.order_id  -- a sales order has an item
-LEFT JOIN pay ON pay.order_id = s.order_id
-LEFT JOIN rev ON rev.order_id = s.order_id
-ORDER BY count(*) OVER (PARTITION BY s.person COLLATE "C") > 1, 6
+SELECT order_id, person,
+       row_number() OVER (PARTITION BY customer_key
+                          ORDER BY purchased_at, order_id COLLATE "C"),
+       n_sales, first_day, day, state, types, sales, days_late,
+       review_sum, review_n, review_low
+FROM t_cell WHERE kind = 's'
+ORDER BY n_sales > 1, day
 """
 
 
@@ -285,7 +265,8 @@ GROUP BY seller_id, day, state, pay_types ORDER BY 1, 2
 
 
 def rebuild(cur, category_sql: str) -> None:
-    """Refill the tables in the caller's transaction, after the rollups' `dim_catset`.
+    """Refill the tables in the caller's transaction, after the rollups' `dim_catset` and
+    `t_cell` (their order facts, a temporary table of the same transaction).
     `category_sql` is the rollups' category expression (over `p` and `t`), passed in so
     that an item's category is written one way for every derived table."""
     for table in reversed(tables()):

@@ -456,7 +456,8 @@ WITH it AS (
            array_agg(DISTINCT payment_type ORDER BY payment_type) AS types
     FROM order_payments GROUP BY order_id
 ), rev AS (
-    SELECT order_id, sum(review_score) AS review_sum, count(*) AS review_n
+    SELECT order_id, sum(review_score) AS review_sum, count(*) AS review_n,
+           count(*) FILTER (WHERE review_score <= 2) AS review_low
     FROM order_reviews GROUP BY order_id
 )
 SELECT o.order_id,
@@ -487,7 +488,8 @@ SELECT o.order_id,
        o.order_delivered_carrier_date AS carrier,
        o.order_status AS status,
        o.order_delivered_customer_date AS delivered_at,
-       o.order_estimated_delivery_date AS estimated_at
+       o.order_estimated_delivery_date AS estimated_at,
+       coalesce(rev.review_low, 0) AS review_low
 FROM orders o
 JOIN customers c ON c.customer_id = o.customer_id
 LEFT JOIN it ON it.order_id = o.order_id
