@@ -34,7 +34,6 @@ from sqlalchemy import Engine
 
 from loaders import userdata as writes
 
-from ..config import get_settings
 from ..filters import FilterError
 from ..metrics import MONEY_FIELDS
 from ..page import formatting as fmt
@@ -228,11 +227,10 @@ def try_channel(channel: str, row: dict, smtp: Smtp, text: str, link: str,
 
 
 def deliver_due(engine: Engine, smtp: Smtp, base_url: str, currency: str,
-                locale: str = "en", allow_private: bool | None = None) -> tuple[int, int]:
+                locale: str = "en", allow_private: bool = False) -> tuple[int, int]:
     """(sent, failed) of the firings' channels still due; the caller holds the lock.
-    `allow_private` is PULSE_WEBHOOK_ALLOW_PRIVATE (None: the process's settings)."""
-    if allow_private is None:
-        allow_private = get_settings().webhook_allow_private
+    `allow_private` is PULSE_WEBHOOK_ALLOW_PRIVATE, passed by the caller (the command
+    line reads the settings; this layer does not)."""
     sent = failed = 0
     with engine.connect() as conn:
         rows = reads.alert_deliveries_due(conn, MAX_TRIES)

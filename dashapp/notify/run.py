@@ -29,7 +29,7 @@ class Outcome:
 
 def notify_all(engine: Engine, service: PulseService, smtp: Smtp, now: datetime,
                base_url: str, currency: str, secret: str | None = None,
-               locale: str = "en", allow_private: bool | None = None) -> Outcome:
+               locale: str = "en", allow_private: bool = False) -> Outcome:
     """Everything due at `now`, exactly once even when two runs overlap: the second
     waits for the lock, then finds the ledger rows and alert states the first wrote."""
     with writes.digest_lock(engine):
