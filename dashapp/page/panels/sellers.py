@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import ALL, Dash, Input, Output, State, ctx, dcc, html
+from dash import Dash, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from ...filters import Filters
@@ -31,6 +31,7 @@ from ...service import DatabaseUnavailable, NoData, PulseService
 from .. import formatting as fmt
 from .. import urlstate
 from ..formatting import N_
+from ..gates import click_store, register_click_gate
 from ..i18n import Lang, lang_of
 from ..lazy import view_store
 from ..problems import panel_message
@@ -41,6 +42,8 @@ TOP_OPTIONS = (10, 20, 50)
 DEFAULT_TOP = 10
 #: Options the seller picker offers at once: enough to pick from, few enough to index.
 MAX_OPTIONS = 30
+#: A click on a row (gates.py).
+SELLER_CLICK = "seller-click"
 
 
 def seller_label(seller_id: str, state: str | None = None) -> str:
@@ -168,6 +171,7 @@ def sellers_panel(lang: Lang) -> html.Section:
             ]),
             html.Div(className="panel-body", children=[
                 html.Div(fmt.NONE, id="sellers-note", className="panel-hint mb-1"),
+                click_store(SELLER_CLICK),
                 dcc.Loading(type="circle", delay_show=350, children=html.Div(
                     id="sellers-table", className="table-wrap")),
             ]),
@@ -209,18 +213,19 @@ def register_seller_callbacks(app: Dash, service: PulseService) -> None:
                                    "%(num)s sellers with orders for these filters", total))
         return seller_table(rows, filters.sellers, lang), note % count
 
+    # a redrawn table's rows are new components: the gate passes on real clicks only
+    register_click_gate(app, "seller-row", "key", SELLER_CLICK)
+
     @app.callback(
         Output("url", "search", allow_duplicate=True),
-        Input({"type": "seller-row", "key": ALL}, "n_clicks"),
-        State("url", "search"),
+        Input(SELLER_CLICK, "data"), State("url", "search"),
         prevent_initial_call=True,
     )
-    def click_seller(clicks: list[int | None], search: str | None) -> str:
-        trigger = ctx.triggered_id
-        if not trigger or not any(clicks) or not ctx.triggered[0].get("value"):
-            raise PreventUpdate  # a redrawn table resets its rows' clicks to 0
+    def click_seller(click: dict | None, search: str | None) -> str:
+        if not click or not click.get("key"):
+            raise PreventUpdate
         new = urlstate.build_search(urlstate.toggle(urlstate.parse_search(search), "seller",
-                                                    str(trigger["key"])))
+                                                    str(click["key"])))
         if urlstate.same_view(new, search):
             raise PreventUpdate
         return new
