@@ -12,6 +12,8 @@ import json
 from typing import Any
 
 import pytest
+from dash import Patch, html, no_update
+from plotly.io.json import to_json_plotly
 from test_hostile_urls import render_view_request
 
 from dashapp.config import load_settings
@@ -138,8 +140,8 @@ def test_drawn_views_are_bounded_and_reused():
         return (charts.empty_figure(str(n)), n)
 
     first = kept.get_or_draw("a", lambda: draw(1))
-    assert isinstance(first[0], dict)  # kept as the JSON-ready dict Dash sends
-    assert first[0] == charts.empty_figure("1").to_plotly_json()
+    assert isinstance(first[0], dict)  # kept as the JSON Dash sends, parsed
+    assert first[0] == json.loads(to_json_plotly(charts.empty_figure("1")))
     assert kept.get_or_draw("a", lambda: draw(99)) is first
     kept.get_or_draw("b", lambda: draw(2))
     kept.get_or_draw("a", lambda: draw(99))  # a used last: b goes first
@@ -147,3 +149,46 @@ def test_drawn_views_are_bounded_and_reused():
     assert len(kept) == 2 and calls == [1, 2, 3]
     kept.get_or_draw("b", lambda: draw(4))
     assert calls == [1, 2, 3, 4]
+
+
+def _post_callback(app: Any, output: str, values: dict[str, Any], changed: str) -> dict:
+    """POST one callback as the browser does, built from the app's callback map."""
+    spec = app.callback_map[output]
+    body = {"output": output,
+            "outputs": [{"id": o.component_id, "property": o.component_property}
+                        for o in spec["output"]],
+            "inputs": [{**i, "value": values[f"{i['id']}.{i['property']}"]}
+                       for i in spec["inputs"]],
+            "state": [{**i, "value": values[f"{i['id']}.{i['property']}"]}
+                      for i in spec["state"]],
+            "changedPropIds": [changed]}
+    r = app.server.test_client().post("/_dash-update-component", json=body)
+    assert r.status_code == 200, r.get_data(as_text=True)[:300]
+    return json.loads(r.get_data(as_text=True))["response"]
+
+
+def test_a_kept_sellers_table_is_the_table_drawn_again(app, service, tiny_engine, tmp_path):
+    fresh = create_app(load_settings({"PULSE_HOME": str(tmp_path)}), engine=tiny_engine)
+    output = "..sellers-table.children...sellers-note.children.."
+    for search in SEARCHES[:3]:
+        view, _ = cb.compute_view(service, search)
+        for top, locale in ((10, "en"), (20, "pt-BR")):
+            values = {"sellers-view.data": {**view, "theme": None}, "seller-top.value": top,
+                      "lang.data": {"locale": locale, "currency": "BRL"}}
+            first = _post_callback(app, output, values, "sellers-view.data")
+            again = _post_callback(app, output, values, "sellers-view.data")
+            dark = _post_callback(app, output, {**values, "sellers-view.data": {
+                **view, "theme": "dark"}}, "sellers-view.data")
+            new = _post_callback(fresh, output, values, "sellers-view.data")
+            assert first == again == dark == new, (search, top, locale)
+
+
+def test_plain_is_what_dash_sends():
+    patch = Patch()
+    patch["data"][0]["z"] = [1, 2]
+    table = html.Table([html.Tr([html.Td("a", className="num"), html.Td(None)])])
+    outputs = (charts.empty_figure("x"), patch, table, "text", True, no_update)
+    kept = drawn.plain(outputs)
+    assert kept[-1] is no_update  # still "send nothing"
+    assert to_json_plotly(list(kept[:-1])) == to_json_plotly(list(outputs[:-1]))
+    assert kept[2]["namespace"] == "dash_html_components" and kept[2]["type"] == "Table"

@@ -606,8 +606,9 @@ def plans_for(userdata: UserData | None, view: dict, payload: dict) -> Plans:
         return Plans()
     filters = Filters.from_json(view["filters"])
     try:
-        targets = {m.isoformat()[:7]: a for m, a in userdata.monthly_targets(filters).items()}
-        progress = userdata.progress(filters, payload["kpis"]["current"].get("sales"))
+        monthly = userdata.monthly_targets(filters)
+        targets = {m.isoformat()[:7]: a for m, a in monthly.items()}
+        progress = userdata.progress(filters, payload["kpis"]["current"].get("sales"), monthly)
         return Plans(targets, progress, userdata.events(filters.start, filters.end))
     except DatabaseUnavailable as exc:
         log.warning("targets and events unavailable: %s", exc)

@@ -9,8 +9,9 @@ theme, the map's metric, the category chart's top N, the time chart's grain and 
 plans drawn on it, so its result is kept under all of them: a new data version, a
 target set or an event added is a new key, never a stale picture.
 
-Figures are kept as their JSON-ready dicts (`to_plotly_json`: what Dash would send for
-the figure object), smaller than plotly objects and sent without converting again.
+Outputs are kept as the JSON Dash would send for them, parsed (`plain`): plain dicts and
+lists are smaller than plotly and Dash objects, and Dash sends them without converting
+each of the tables' ~200 components again (most of a kept view's sending time).
 Bounded (least recently used out), per process: an entry is a few hundred kB at most.
 """
 
@@ -22,15 +23,19 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-import plotly.graph_objects as go
+from dash import NoUpdate
+from plotly.io.json import to_json_plotly
 
 #: Drawn views kept per process.
 MAX_ENTRIES = 64
 
 
 def plain(outputs: tuple) -> tuple:
-    """The outputs with every figure as the dict Dash would send for it."""
-    return tuple(o.to_plotly_json() if isinstance(o, go.Figure) else o for o in outputs)
+    """The outputs as the JSON Dash would send for them, parsed: figures, Patches and
+    component trees as plain dicts and lists (`no_update` stays: it means "send
+    nothing")."""
+    return tuple(o if isinstance(o, NoUpdate) else json.loads(to_json_plotly(o))
+                 for o in outputs)
 
 
 def view_key(view: dict, **settings: Any) -> str:
