@@ -227,10 +227,13 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--orders", type=int, default=100_000)
     p.add_argument("--clicks", type=int, default=8)
-    p.add_argument("--out", default="docs/CLICKCOST.json")
+    p.add_argument("--out", default=None, help="default docs/CLICKCOST.json, with --compare "
+                   "docs/CLICKCOST-WEBTIER.json")
     p.add_argument("--compare", metavar="TREE", default=None,
                    help="warm and cold clicks: TREE (before) against this tree (after)")
     args = p.parse_args()
+    args.out = args.out or ("docs/CLICKCOST-WEBTIER.json" if args.compare
+                            else "docs/CLICKCOST.json")
     engine, _ = BenchData(load_settings().home).prepare(args.orders)
     with engine.connect() as conn:
         domain = report.load_domain(conn)
