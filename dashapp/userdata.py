@@ -469,16 +469,18 @@ class UserData:
         return {t["month"]: t["amount"] for t in self.targets(filters.start, filters.end)
                 if (t["dimension"], t["value"]) == scope}
 
-    def progress(self, filters: Filters, sales: Decimal | None) -> dict[str, Any] | None:
+    def progress(self, filters: Filters, sales: Decimal | None,
+                 targets: Mapping[date, Decimal] | None = None) -> dict[str, Any] | None:
         """The view's sales against its target: only for ranges of whole months whose
         every month has a target in the view's scope (a partial month or a missing
-        target would make the percentage mean something else)."""
+        target would make the percentage mean something else). `targets`: the view's
+        `monthly_targets` when the caller has read them already."""
         if filters.start is None or filters.end is None or sales is None:
             return None
         months = filters.whole_months()
         if not months:
             return None
-        found = self.monthly_targets(filters)
+        found = self.monthly_targets(filters) if targets is None else targets
         if len(found) != months:
             return None
         target = sum(found.values(), Decimal(0))

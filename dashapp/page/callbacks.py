@@ -38,7 +38,7 @@ from ..insight.answers import InsightAnswers
 from ..jsonout import to_csv
 from ..service import DatabaseUnavailable, NoData, PulseService, Reader
 from ..userdata import UserData
-from . import charts, tables, urlstate
+from . import charts, drawn, gates, tables, urlstate
 from . import formatting as fmt
 from .alerts import register_alerts
 from .digests import register_digests
@@ -181,13 +181,13 @@ def register_callbacks(app: Dash, service: PulseService, answers: InsightAnswers
     register_status(app, service, settings.refresh_seconds * 1000)
     register_meta(app, service)
     register_filter_bar(app)
-    register_language(app)
     register_theme(app)
     register_cross_filter(app)
     register_grain(app)
     register_view(app, service, geo, userdata)
     register_export(app, service)
     register_gates(app)
+    gates.register_view_gates(app)
     register_orders_callbacks(app, service)
     register_customer_callbacks(app, service)
     register_insight_callbacks(app, answers)
@@ -245,14 +245,12 @@ def register_status(app: Dash, service: PulseService, refresh_ms: int) -> None:
 
     @app.callback(
         Output("db-error-banner", "children"), Output("db-error-banner", "hidden"),
-        Input("status", "data"), Input("view", "data"), State("lang", "data"),
+        Input(gates.BANNER_ERROR, "data"), State("lang", "data"),
     )
     @guarded
-    def banner(status: dict | None, view: dict | None, lang_store: dict | None) -> tuple:
-        error = (status or {}).get("error")
-        view_error = (view or {}).get("error") or {}
-        if not error and view_error.get("kind") == "db":
-            error = view_error.get("message")
+    def banner(error: str | None, lang_store: dict | None) -> tuple:
+        """The database error (the status's, else the view's), as the gate passes it on
+        when it changes (gates.py)."""
         if not error:
             return [], True
         _ = lang_of(lang_store).gettext
@@ -312,13 +310,19 @@ def register_filter_bar(app: Dash) -> None:
         Output("f-dates", "start_date"), Output("f-dates", "end_date"),
         *[Output(f"f-{name}", "value") for name in FILTER_DROPDOWNS],
         Output("f-seller", "options"),
+        Output({"type": "lang-link", "code": ALL}, "href"),
         Input("url", "search"), Input("meta", "data"),
         Input("f-dates", "start_date"), Input("f-dates", "end_date"),
         *[Input(f"f-{name}", "value") for name in FILTER_DROPDOWNS],
+        State({"type": "lang-link", "code": ALL}, "id"),
     )
     @guarded
     def sync_filter_bar(search: str | None, meta: dict | None, start: str | None,
-                        end: str | None, *values: list[str] | None) -> tuple:
+                        end: str | None, *values_and_links: Any) -> tuple:
+        """The bar shows the URL, and the URL follows the bar. The language menu's links
+        are the URL in each language: they follow it in the same response (a callback of
+        their own cost every filter change one more request for a few strings)."""
+        *values, link_ids = values_and_links
         if ctx.triggered_id in (None, "url", "meta"):
             c = urlstate.controls_from_search(search, meta)
             shown = (start, end, *values)
@@ -331,12 +335,14 @@ def register_filter_bar(app: Dash) -> None:
             # person types: panels/sellers.py)
             options = seller_options(c.seller) if changed[-1] is not no_update \
                 else no_update
-            return (no_update, *changed, options)
+            links = language_links(search, link_ids) if ctx.triggered_id != "meta" \
+                else [no_update] * len(link_ids)
+            return (no_update, *changed, options, links)
         edited = urlstate.Controls(start, end, *[list(v or []) for v in values])
         new = urlstate.keep_page_params(urlstate.search_from_controls(edited, meta), search)
         if urlstate.same_view(new, search):
             raise PreventUpdate
-        return (new, *[no_update] * (3 + len(FILTER_DROPDOWNS)))
+        return (new, *[no_update] * (3 + len(FILTER_DROPDOWNS)), [no_update] * len(link_ids))
 
     @app.callback(
         Output("url", "search", allow_duplicate=True),
@@ -373,16 +379,10 @@ def register_filter_bar(app: Dash) -> None:
 # --- the language menu: its links are this view in each language ------------------------------
 
 
-def register_language(app: Dash) -> None:
-
-    @app.callback(
-        Output({"type": "lang-link", "code": ALL}, "href"),
-        Input("url", "search"), State({"type": "lang-link", "code": ALL}, "id"),
-    )
-    @guarded
-    def language_links(search: str | None, ids: list[dict]) -> list[str]:
-        """Each language's link keeps the filters, so a switch shows the same view."""
-        return [urlstate.with_lang(search, str(i["code"]).replace("_", "-")) for i in ids]
+def language_links(search: str | None, ids: list[dict]) -> list[str]:
+    """Each language's link keeps the filters, so a switch shows the same view (drawn by
+    `sync_filter_bar`, which follows the URL)."""
+    return [urlstate.with_lang(search, str(i["code"]).replace("_", "-")) for i in ids]
 
 
 # --- light and dark ------------------------------------------------------------------------
@@ -393,17 +393,23 @@ def register_theme(app: Dash) -> None:
     store lives in localStorage), a link without one shows the remembered theme, and the
     switch writes both, keeping every filter of the URL."""
 
-    @app.callback(
+    # a link's theme, read as `urlstate.view_setting` reads it (the last of its `theme`
+    # values, repeated or comma-separated, lowercased; anything else is no theme): in the
+    # browser, as the time chart's grain (a server request on every URL change for it
+    # nearly always changed nothing)
+    app.clientside_callback(
+        """function (search, remembered) {
+            const given = new URLSearchParams(search || '').getAll('theme').join(',')
+                .split(',').map(v => v.trim()).filter(v => v);
+            const last = given.length ? given[given.length - 1].toLowerCase() : '';
+            const linked = (last === 'light' || last === 'dark') ? last : null;
+            return (linked === null || linked === remembered)
+                ? window.dash_clientside.no_update : linked;
+        }""",
         Output("theme", "data", allow_duplicate=True),
         Input("url", "search"), State("theme", "data"),
         prevent_initial_call="initial_duplicate",
     )
-    @guarded
-    def theme_from_link(search: str | None, remembered: str | None) -> str:
-        linked = urlstate.view_setting(search, "theme")
-        if linked is None or linked == remembered:
-            raise PreventUpdate
-        return linked
 
     @app.callback(
         Output("url", "search", allow_duplicate=True),
@@ -508,16 +514,16 @@ def register_cross_filter(app: Dash) -> None:
 
     @app.callback(
         Output({"type": "quick", "key": ALL}, "outline"),
-        Input("view", "data"), Input("meta", "data"),
+        Input(gates.SHOWN_RANGE, "data"), Input("meta", "data"),
         State({"type": "quick", "key": ALL}, "id"),
     )
     @guarded
-    def mark_quick_pick(view: dict | None, meta: dict | None, ids: list[dict]) -> list[bool]:
-        """The quick pick matching the shown range is filled, the others outlined."""
-        if not view or not view.get("filters") or not meta:
+    def mark_quick_pick(shown: list | None, meta: dict | None, ids: list[dict]) -> list[bool]:
+        """The quick pick matching the shown range (the view's dates, as the gate passes
+        them on when they change: gates.py) is filled, the others outlined."""
+        if not shown or not meta:
             raise PreventUpdate
-        active = urlstate.active_quick(_day(view["filters"].get("start")),
-                                       _day(view["filters"].get("end")),
+        active = urlstate.active_quick(_day(shown[0]), _day(shown[1]),
                                        _day(meta.get("start")), _day(meta.get("end")))
         return [i["key"] not in active for i in ids]
 
@@ -600,8 +606,9 @@ def plans_for(userdata: UserData | None, view: dict, payload: dict) -> Plans:
         return Plans()
     filters = Filters.from_json(view["filters"])
     try:
-        targets = {m.isoformat()[:7]: a for m, a in userdata.monthly_targets(filters).items()}
-        progress = userdata.progress(filters, payload["kpis"]["current"].get("sales"))
+        monthly = userdata.monthly_targets(filters)
+        targets = {m.isoformat()[:7]: a for m, a in monthly.items()}
+        progress = userdata.progress(filters, payload["kpis"]["current"].get("sales"), monthly)
         return Plans(targets, progress, userdata.events(filters.start, filters.end))
     except DatabaseUnavailable as exc:
         log.warning("targets and events unavailable: %s", exc)
@@ -644,7 +651,7 @@ def timeseries_chart(payload: dict, filters: dict, lang: Lang, plans: Plans | No
         if grain == "month":
             charts.add_targets(fig, points, plans.targets, lang)
         charts.add_events(fig, plans.events)
-    fig.update_layout(uirevision=f"{filters.get('start')}/{filters.get('end')}/{grain}")
+    fig.layout.uirevision = f"{filters.get('start')}/{filters.get('end')}/{grain}"
     return fig
 
 
@@ -705,6 +712,16 @@ KPI_OUTPUTS = (
 )
 
 
+def draw_view(service: PulseService, geo: GeoData, view: dict, payload: dict, lang: Lang,
+              theme: str | None, metric: str | None, top: int | None, plans: Plans,
+              grain: str) -> tuple:
+    """Everything `render_view` draws for a view after the view itself: notices, cards,
+    charts and tables (the time chart's points at its grain)."""
+    series = (grain, series_points(service, payload, view["filters"], grain))
+    return (*notices(view, lang), *kpi_cards(payload, lang, plans),
+            *panels(geo, payload, view["filters"], metric, top, lang, theme, plans, series))
+
+
 def register_view(app: Dash, service: PulseService, geo: GeoData,
                   userdata: UserData | None = None) -> None:
     """One callback draws notices, cards, charts and tables: the browser then applies one
@@ -714,6 +731,7 @@ def register_view(app: Dash, service: PulseService, geo: GeoData,
     their panel."""
     unchanged_panels = (no_update,) * len(PANEL_OUTPUTS)
     unchanged_kpis = (no_update,) * len(KPI_OUTPUTS)
+    drawn_views = drawn.DrawnViews()  # a view drawn once is sent again as drawn (drawn.py)
 
     @app.callback(
         Output("view", "data"),
@@ -753,10 +771,10 @@ def register_view(app: Dash, service: PulseService, geo: GeoData,
             return (view, *notices(view, lang), *unchanged_kpis, *unchanged_panels)
         plans = plans_for(userdata, view, payload)
         grain = urlstate.view_setting(search, "grain") or "month"
-        series = (grain, series_points(service, payload, view["filters"], grain))
-        return (view, *notices(view, lang), *kpi_cards(payload, lang, plans),
-                *panels(geo, payload, view["filters"], metric, top, lang, theme, plans,
-                        series))
+        key = drawn.view_key(view, lang=lang_store, theme=theme, metric=metric, top=top,
+                             grain=grain, plans=plans)
+        return (view, *drawn_views.get_or_draw(key, lambda: draw_view(
+            service, geo, view, payload, lang, theme, metric, top, plans, grain)))
 
 
 def register_plans_redraw(app: Dash, service: PulseService, userdata: UserData) -> None:

@@ -28,6 +28,7 @@ from ..config import Settings, get_settings
 from ..regions import REGION_NAMES, region_map
 from . import charts
 from .formatting import KPI_LABELS, N_, NONE
+from .gates import stores as gate_stores
 from .geo import GeoData, load_geo
 from .i18n import COOKIE, Lang, bcp47, choose, lang_for
 from .lazy import lazy
@@ -123,6 +124,7 @@ def stores(settings: Settings, lang: Lang) -> html.Div:
         dcc.Store(id="meta"),
         dcc.Store(id="view"),
         *lazy_stores(),
+        *gate_stores(),
         dcc.Interval(id="refresh", interval=max(seconds, 1) * 1000, disabled=seconds == 0),
         dcc.Download(id="download"),
         # the light/dark choice, remembered in the browser (callbacks.register_theme)

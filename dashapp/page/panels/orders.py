@@ -39,12 +39,15 @@ from ...queries.orders import OrderQuery
 from ...service import DatabaseUnavailable, NoData, PulseService
 from .. import formatting as fmt
 from ..formatting import N_
+from ..gates import click_store, register_click_gate
 from ..i18n import Lang, lang_of
 from ..lazy import view_store
 from ..problems import panel_message
 from ..tables import FILTER_LABELS, REGION_ORDERS, filter_value, money_cell, money_header
 
 PAGE_SIZE = 25
+#: A click on an earnings row's "orders" link (gates.py).
+REGION_CLICK = "region-orders-click"
 #: What a scope's value replaces in the view's filters (a state replaces a region too).
 SCOPE_CLEARS = {"state": ("state", "region"), "region": ("state", "region"),
                 "category": ("category",),
@@ -259,7 +262,7 @@ def orders_panel(lang: Lang) -> html.Section:
                 dcc.Store(id="orders-sort", data=DEFAULT_SORT),
                 dcc.Store(id="orders-pages"),
                 dcc.Store(id="orders-answer"),
-                dcc.Store(id="orders-pick"),
+                dcc.Store(id="orders-pick"), click_store(REGION_CLICK),
                 dcc.Store(id="orders-scrolled"),
             ]),
         ]))
@@ -480,17 +483,19 @@ def register_orders_callbacks(app: Dash, service: PulseService) -> None:
 
 
 def register_ways_in(app: Dash) -> None:
+    # the earnings table's links are redrawn with every view: the gate passes on clicks only
+    register_click_gate(app, REGION_ORDERS, "region", REGION_CLICK)
 
     @app.callback(
         Output("orders-scope", "data"),
         Input({"type": "kpi-orders", "field": ALL}, "n_clicks"),
         Input({"type": "chart-orders", "chart": ALL}, "n_clicks"),
-        Input({"type": REGION_ORDERS, "region": ALL}, "n_clicks"),
+        Input(REGION_CLICK, "data"),
         Input("orders-pick", "data"), Input("orders-scope-clear", "n_clicks"),
         State("view", "data"), State("orders-scope", "data"),
         prevent_initial_call=True,
     )
-    def choose_scope(_cards: list, _charts: list, _regions: list, pick: dict | None,
+    def choose_scope(_cards: list, _charts: list, region: dict | None, pick: dict | None,
                      _clear: int | None, view: dict | None, current: dict | None) -> dict:
         """Which orders the panel lists; `n` changes at every way in, so the page scrolls
         to the panel even when the scope is the one already shown."""
@@ -507,8 +512,8 @@ def register_ways_in(app: Dash) -> None:
             return {**chart_scope(str(pick["chart"]), [key]), "n": n, "scroll": True}
         if trigger["type"] == "kpi-orders":
             return {**card_scope(trigger["field"]), "n": n, "scroll": True}
-        if trigger["type"] == REGION_ORDERS:
-            return {**region_scope(trigger["region"]), "n": n, "scroll": True}
+        if trigger == REGION_CLICK:
+            return {**region_scope((region or {})["key"]), "n": n, "scroll": True}
         dim = CHART_DIMS[trigger["chart"]]
         selected = ((view or {}).get("filters") or {}).get(dim) or []
         return {**chart_scope(trigger["chart"], selected), "n": n, "scroll": True}

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import ALL, Dash, Input, Output, State, ctx, dcc, html
+from dash import Dash, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from ...filters import Filters
@@ -30,7 +30,9 @@ from ...queries.sellers import ROW_FIELDS
 from ...service import DatabaseUnavailable, NoData, PulseService
 from .. import formatting as fmt
 from .. import urlstate
+from ..drawn import DrawnViews, view_key
 from ..formatting import N_
+from ..gates import click_store, register_click_gate
 from ..i18n import Lang, lang_of
 from ..lazy import view_store
 from ..problems import panel_message
@@ -41,6 +43,8 @@ TOP_OPTIONS = (10, 20, 50)
 DEFAULT_TOP = 10
 #: Options the seller picker offers at once: enough to pick from, few enough to index.
 MAX_OPTIONS = 30
+#: A click on a row (gates.py).
+SELLER_CLICK = "seller-click"
 
 
 def seller_label(seller_id: str, state: str | None = None) -> str:
@@ -168,6 +172,7 @@ def sellers_panel(lang: Lang) -> html.Section:
             ]),
             html.Div(className="panel-body", children=[
                 html.Div(fmt.NONE, id="sellers-note", className="panel-hint mb-1"),
+                click_store(SELLER_CLICK),
                 dcc.Loading(type="circle", delay_show=350, children=html.Div(
                     id="sellers-table", className="table-wrap")),
             ]),
@@ -177,9 +182,23 @@ def sellers_panel(lang: Lang) -> html.Section:
 # --- callbacks --------------------------------------------------------------------------------
 
 
+def draw_table(service: PulseService, view: dict, top: int, lang: Lang) -> tuple:
+    """The table and its note for a view's filters (the service's cached answers)."""
+    filters = Filters.from_json(view["filters"])
+    rows, total = panel_rows(service, filters, top)
+    count = {"num": fmt.integer(total, lang)}
+    note = (lang.ngettext("%(num)s seller with orders for these filters (the seller "
+                          "filter aside)", "%(num)s sellers with orders for these filters "
+                          "(the seller filter aside)", total) if filters.sellers
+            else lang.ngettext("%(num)s seller with orders for these filters",
+                               "%(num)s sellers with orders for these filters", total))
+    return seller_table(rows, filters.sellers, lang), note % count
+
+
 def register_seller_callbacks(app: Dash, service: PulseService) -> None:
     """Draw the table for the view, turn a row click into the URL's seller filter, and
     feed the filter bar's seller picker."""
+    kept = DrawnViews()  # a table drawn once for a view is sent again as drawn
 
     @app.callback(
         Output("sellers-table", "children"), Output("sellers-note", "children"),
@@ -187,40 +206,36 @@ def register_seller_callbacks(app: Dash, service: PulseService) -> None:
         prevent_initial_call=True,  # lazy: starts when on screen (lazy.py)
     )
     def draw_sellers(view: dict | None, top: int | None, lang_store: dict | None) -> tuple:
+        """The table of the view, as drawn before for the same view (its data version and
+        filters), top N and language (page/drawn.py), else drawn now."""
         if not view or view.get("error") or not view.get("filters"):
             raise PreventUpdate
         lang = lang_of(lang_store)
-        _ = lang.gettext
-        filters = Filters.from_json(view["filters"])
+        top = top if top in TOP_OPTIONS else DEFAULT_TOP
+        key = view_key({k: v for k, v in view.items() if k != "theme"}, lang=lang_store,
+                       top=top)
         try:
-            rows, total = panel_rows(service, filters, top if top in TOP_OPTIONS
-                                     else DEFAULT_TOP)
-        except (DatabaseUnavailable, NoData) as exc:
+            return kept.get_or_draw(key, lambda: draw_table(service, view, top, lang))
+        except (DatabaseUnavailable, NoData) as exc:  # never kept: the next view asks again
             log.warning("sellers: %s", exc)
             return html.Div(panel_message(exc, "sellers", lang), className="empty-table"), ""
         except Exception as exc:  # noqa: BLE001 - a bug in one panel must not break the page
             log.exception("sellers failed")
             return html.Div(panel_message(exc, "sellers", lang), className="empty-table"), ""
-        count = {"num": fmt.integer(total, lang)}
-        note = (lang.ngettext("%(num)s seller with orders for these filters (the seller "
-                              "filter aside)", "%(num)s sellers with orders for these filters "
-                              "(the seller filter aside)", total) if filters.sellers
-                else lang.ngettext("%(num)s seller with orders for these filters",
-                                   "%(num)s sellers with orders for these filters", total))
-        return seller_table(rows, filters.sellers, lang), note % count
+
+    # a redrawn table's rows are new components: the gate passes on real clicks only
+    register_click_gate(app, "seller-row", "key", SELLER_CLICK)
 
     @app.callback(
         Output("url", "search", allow_duplicate=True),
-        Input({"type": "seller-row", "key": ALL}, "n_clicks"),
-        State("url", "search"),
+        Input(SELLER_CLICK, "data"), State("url", "search"),
         prevent_initial_call=True,
     )
-    def click_seller(clicks: list[int | None], search: str | None) -> str:
-        trigger = ctx.triggered_id
-        if not trigger or not any(clicks) or not ctx.triggered[0].get("value"):
-            raise PreventUpdate  # a redrawn table resets its rows' clicks to 0
+    def click_seller(click: dict | None, search: str | None) -> str:
+        if not click or not click.get("key"):
+            raise PreventUpdate
         new = urlstate.build_search(urlstate.toggle(urlstate.parse_search(search), "seller",
-                                                    str(trigger["key"])))
+                                                    str(click["key"])))
         if urlstate.same_view(new, search):
             raise PreventUpdate
         return new
