@@ -262,20 +262,17 @@ def _category_days(cells: _Cells) -> str:
     set is selected, and per selected category where only a part of it is."""
     sets = "ARRAY(SELECT catset_id FROM dim_catset WHERE categories && CAST(:cats AS text[])"
     counts = ", ".join(c for c in cells.names if c != "single_sales")
-    rows = cells.rows(CAT_DAY_TABLE, counts, f"f.catset_id = ANY({sets}))")
-    if "single_sales" in cells.names:
+    selected = f"f.catset_id = ANY({sets}))"
+    if "single_sales" not in cells.names:  # whole months: no sales read
+        rows = cells.rows(CAT_DAY_TABLE, counts, selected)
+    else:
+        whole = (f"CASE WHEN f.catset_id = ANY({sets} AND categories <@ CAST(:cats AS text[])))"
+                 " THEN f.single_sales ELSE 0 END AS single_sales")
         zeros = ", ".join(f"0 AS {c}" for c in cells.names if c != "single_sales")
-        rows = f"""SELECT f.day, {counts},
-                   CASE WHEN f.catset_id = ANY({sets}
-                            AND categories <@ CAST(:cats AS text[])))
-                        THEN f.single_sales ELSE 0 END AS single_sales
-            FROM {CAT_DAY_TABLE} f WHERE f.catset_id = ANY({sets}))
-              AND f.day BETWEEN :lo AND :hi{cells.cond}
-            UNION ALL
-            SELECT f.day, {zeros}, f.single_sales
-            FROM {CAT_PART_TABLE} f
-            WHERE f.catset_id = ANY({sets} AND NOT categories <@ CAST(:cats AS text[])))
-              AND f.category = ANY(:cats) AND f.day BETWEEN :lo AND :hi{cells.cond}"""
+        part = (f"f.catset_id = ANY({sets} AND NOT categories <@ CAST(:cats AS text[])))"
+                " AND f.category = ANY(:cats)")
+        rows = (cells.rows(CAT_DAY_TABLE, f"{counts}, {whole}", selected) + "\n UNION ALL "
+                + cells.rows(CAT_PART_TABLE, f"{zeros}, f.single_sales", part))
     return f"""
     d AS NOT MATERIALIZED (
         SELECT day, {cells.sums} FROM ({rows}) x GROUP BY day
