@@ -48,6 +48,9 @@ def wait_summary(driver: Any, expected: str, timeout: float = 30) -> None:
 
 
 def type_event(driver: Any, day: str) -> None:
+    # the panel's controls may be redrawn just after its summary: wait for the box
+    wait_until(lambda: driver.find_elements("id", "impact-event"), timeout=30,
+               message="the impact panel's event date box never appeared")
     box = driver.find_element("id", "impact-event")
     if box.tag_name != "input":  # the id is on the input or on its wrapper
         box = box.find_element("css selector", "input")
