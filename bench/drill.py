@@ -105,7 +105,7 @@ def first_pages(service: PulseService, views, domain: Domain, reps: int) -> list
             query = orders.OrderQuery(filters=f, status="sales", sort=sort, order=way)
 
             def page(query=query) -> None:
-                with service.reader(raw=True) as r:
+                with service.reader() as r:
                     service.order_page(query, orders.DEFAULT_LIMIT, None, reader=r)
             out.append(_stats(f"{name} / {sort} {way}", [_time(page) for _ in range(reps)]))
     return out
@@ -128,7 +128,7 @@ def seller_breakdowns(service: PulseService, views, domain: Domain, reps: int,
         return []
 
     def raw_page(f: Filters) -> None:
-        with service.reader(raw=True) as r:
+        with service.reader() as r:
             r.run(lambda c: sellers.seller_rows(c, f, sellers.DEFAULT_LIMIT, 0, "raw"))
     page = service.sellers if path == "fast" else raw_page
     out = []

@@ -21,12 +21,12 @@ What a reader sees during a load, and why it is consistent:
   snapshot while the asker waits, or else opens a fresh one and checks that the
   version has not moved; if it has, nothing is computed under the old key
   (`StaleVersion`), and the asker tries again in its own view.
-* The fast path reads only the rollups, the dimension sets and `pulse_meta`, which
-  loads change by DELETE/INSERT/UPDATE (MVCC): an old snapshot keeps seeing the
-  old rows after the commit. The raw tables, which a replace load swaps by DROP +
-  RENAME, are never read here (tests/test_consistency.py checks which relations a
-  reader touches); a raw-path reader locks them before its snapshot starts
-  (`report.dashboard_parallel` does). docs/DEPLOY.md says the same for operators.
+* A load publishes its new tables (raw and derived) by DROP + move, which an old
+  snapshot would see as empty tables, so every new view locks the gate
+  (`pulse_meta`) before its snapshot starts and the load swaps only behind it
+  (`queries/snapshot.py`, `loaders/swap.py`). The fast path reads only the rollups,
+  the dimension sets and `pulse_meta` (tests/test_consistency.py checks which
+  relations a reader touches). docs/DEPLOY.md says the same for operators.
 * A cache hit costs one short transaction: the version read, then the lookup.
 """
 
@@ -46,7 +46,7 @@ from .cache import ResultCache
 from .filters import Domain, Filters, parse_filters
 from .queries import customerlist, customers, orders, report
 from .queries import sellers as seller_queries
-from .queries.snapshot import RAW_TABLES, Snapshot, SnapshotGone, snapshot
+from .queries.snapshot import Snapshot, SnapshotGone, snapshot
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -133,16 +133,18 @@ class PulseService:
     # --- views of the data ---------------------------------------------------------
 
     @contextmanager
-    def reader(self, join: str | None = None, raw: bool = False) -> Iterator[Reader]:
+    def reader(self, join: Ticket | None = None) -> Iterator[Reader]:
         """A consistent view for one answer (or for one request's answers); `join` is
-        another reader's exported snapshot to share. Raises SnapshotGone when that
-        reader has finished. `raw`: the answer reads the raw tables (the order list),
-        which are locked first, as a replace load swaps them (queries/snapshot.py)."""
-        lock = RAW_TABLES if raw else ()
+        another reader's ticket, whose snapshot to share. Raises SnapshotGone when that
+        reader has finished. A new view holds the load's gate (queries/snapshot.py);
+        a joined one takes its version from the ticket rather than from `pulse_meta`, the
+        gate, which a publication (or its replay on a standby) may be waiting to lock."""
         with ExitStack() as stack:
-            snap = _guard(lambda: stack.enter_context(snapshot(self.engine, lock=lock,
-                                                               join=join)))
-            yield Reader(snap, _guard(lambda: _read_version(snap.conn)))
+            snapshot_id = join.snapshot_id if join else None
+            snap = _guard(lambda: stack.enter_context(snapshot(self.engine,
+                                                               join=snapshot_id)))
+            version = join.version if join else _guard(lambda: _read_version(snap.conn))
+            yield Reader(snap, version)
 
     @contextmanager
     def reader_at(self, ticket: Ticket) -> Iterator[Reader]:
@@ -151,7 +153,7 @@ class PulseService:
         StaleVersion (computing it now would store new data under the old key)."""
         with ExitStack() as stack:
             try:
-                found = stack.enter_context(self.reader(join=ticket.snapshot_id))
+                found = stack.enter_context(self.reader(join=ticket))
             except SnapshotGone:
                 found = stack.enter_context(self.reader())
                 if found.version != ticket.version:
@@ -255,7 +257,7 @@ class PulseService:
     def seller_options(self, reader: Reader | None = None) -> list[tuple[str, str | None]]:
         """Every seller and its state, for the page's picker (cached per data version)."""
         with ExitStack() as stack:
-            r = reader or stack.enter_context(self.reader(raw=True))
+            r = reader or stack.enter_context(self.reader())
             if not r.version:
                 raise NoData(NOTHING_LOADED)
             return [tuple(x) for x in self.cached(  # a JSON cache returns lists
@@ -288,7 +290,7 @@ class PulseService:
 
     def order_detail(self, order_id: str) -> dict | None:
         """One order whole, or None when the loaded data has no such order."""
-        with self.reader(raw=True) as r:
+        with self.reader() as r:
             if not r.version:
                 raise NoData(NOTHING_LOADED)
             return self.cached(r.version, "order_detail", (order_id,),

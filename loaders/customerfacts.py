@@ -52,8 +52,9 @@ fact that needs the whole dataset is computed once here, at load:
   active in that month, over all orders: a view with no filter but its dates reads its
   retention here, whatever the number of repeat customers.
 
-All are filled by DELETE + INSERT inside the load's transaction (readers keep the old
-rows until it commits, like the other rollups); migration 0009 creates them.
+All are filled with the rollups inside the load's transaction, aside and then swapped in
+(`loaders.swap.built_aside`: readers keep the old tables until it commits); migration
+0009 and its successors create them.
 """
 
 from __future__ import annotations
@@ -265,12 +266,10 @@ GROUP BY seller_id, day, state, pay_types ORDER BY 1, 2
 
 
 def rebuild(cur, category_sql: str) -> None:
-    """Refill the tables in the caller's transaction, after the rollups' `dim_catset` and
+    """Fill the (empty) tables in the caller's transaction, after the rollups' `dim_catset` and
     `t_cell` (their order facts, a temporary table of the same transaction).
     `category_sql` is the rollups' category expression (over `p` and `t`), passed in so
     that an item's category is written one way for every derived table."""
-    for table in reversed(tables()):
-        cur.execute(f"DELETE FROM {table}")
     cur.execute(_ORDERS)
     cur.execute(_items(category_sql))
     cur.execute(f"INSERT INTO {DAY_TABLE} SELECT day, state, pay_types, {day_sums_sql()} "

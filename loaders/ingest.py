@@ -7,12 +7,15 @@ Everything happens in ONE transaction on one connection:
 2. set-wide checks run in SQL on the staging tables: key uniqueness,
    references between files (and, with `--append`, to what is loaded), and
    conflicts with loaded rows;
-3. only then are the live tables changed (replace: delete and insert; append:
-   insert what is new), the derived tables rebuilt and the data version bumped.
+3. only then is the new data published: replace: the staged tables get the live
+   ones' keys and indexes, and the derived tables are rebuilt from them, all aside
+   (`loaders.swap.Publication`), then swapped in at once; append: what is new is
+   inserted into the live tables and the derived tables are rebuilt aside and
+   swapped in. The data version is bumped last.
 
-Readers keep seeing the old data (MVCC) until the commit; a problem, an
-exception or a `kill -9` anywhere before it rolls everything back, so the
-database is exactly as it was.
+Readers keep seeing the old data until the commit (the swap waits behind the gate
+every reader holds: `loaders/swap.py`); a problem, an exception or a `kill -9`
+anywhere before it rolls everything back, so the database is exactly as it was.
 """
 
 from __future__ import annotations
@@ -426,36 +429,7 @@ def load(
                 if problems:
                     raise LoadError(problems.items, problems.truncated)
                 progress.stage("publishing")
-                if append:
-                    for spec, file_report in zip(present, report.files, strict=True):
-                        file_report.rows_inserted = _append(cur, spec)
-                        file_report.rows_skipped = (file_report.rows_read
-                                                    - file_report.rows_inserted)
-                else:
-                    swap.swap(cur, [spec.table for spec in FILES])
-                    for spec, file_report in zip(present, report.files, strict=True):
-                        file_report.rows_inserted = file_report.rows_read
-                        cur.execute(f"ANALYZE {spec.table}")
-                changed = any(f.rows_inserted for f in report.files)
-                if changed or not append:
-                    progress.stage("rebuilding derived tables")
-                    rollups.rebuild(cur)
-                    report.data_version = _bump_version(cur, report.synthetic, str(path), append)
-                    cur.execute(
-                        "INSERT INTO pulse_load_log (data_version, mode, source, started_at, "
-                        "finished_at, rows) VALUES (%s, %s, %s, %s, now(), %s)",
-                        (
-                            report.data_version,
-                            report.mode,
-                            str(path),
-                            started_at,
-                            json.dumps({f.file: f.rows_inserted for f in report.files}),
-                        ),
-                    )
-                else:  # an append that repeats loaded rows only: same data, same version
-                    cur.execute("SELECT data_version FROM pulse_meta WHERE id = 1")
-                    row = cur.fetchone()
-                    report.data_version = row[0] if row else 0
+                _publish(cur, path, present, report, progress, started_at)
             raw.commit()
         except BaseException:
             raw.rollback()
@@ -463,6 +437,44 @@ def load(
     report.seconds = time.monotonic() - started
     progress.done()
     return report
+
+
+def _publish(cur, path: Path, present: list[FileSpec], report: LoadReport,
+             progress: Progress, started_at: datetime) -> None:
+    """Put the checked stage live: a replace's new tables and an append's new rows, the
+    derived tables rebuilt from them, a new data version and its log line."""
+    append = report.mode == "append"
+    publication = None
+    try:
+        if append:
+            for spec, file_report in zip(present, report.files, strict=True):
+                file_report.rows_inserted = _append(cur, spec)
+                file_report.rows_skipped = file_report.rows_read - file_report.rows_inserted
+        else:
+            publication = swap.Publication(cur)
+            publication.adopt([spec.table for spec in FILES])
+            for spec, file_report in zip(present, report.files, strict=True):
+                file_report.rows_inserted = file_report.rows_read
+                cur.execute(f"ANALYZE {spec.table}")  # the new one (search_path)
+        if append and not any(f.rows_inserted for f in report.files):
+            # an append that repeats loaded rows only: same data, same version
+            cur.execute("SELECT data_version FROM pulse_meta WHERE id = 1")
+            row = cur.fetchone()
+            report.data_version = row[0] if row else 0
+            return
+        progress.stage("rebuilding derived tables")
+        publication = publication or swap.Publication(cur)
+        rollups.rebuild(cur, publication)
+        publication.publish()
+    except swap.PublishError as exc:
+        raise LoadError([Problem(str(path), str(exc))]) from None
+    report.data_version = _bump_version(cur, report.synthetic, str(path), append)
+    cur.execute(
+        "INSERT INTO pulse_load_log (data_version, mode, source, started_at, finished_at, "
+        "rows) VALUES (%s, %s, %s, %s, now(), %s)",
+        (report.data_version, report.mode, str(path), started_at,
+         json.dumps({f.file: f.rows_inserted for f in report.files})),
+    )
 
 
 def _stage_all(cur, source: Source, present: list[FileSpec], problems: ProblemList,

@@ -73,7 +73,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from . import customerfacts, listkeys
+from . import customerfacts, listkeys, swap
 
 log = logging.getLogger(__name__)
 
@@ -644,15 +644,29 @@ class _Timed:
         log.debug("rollups: %.2fs %s", time.perf_counter() - t0, " ".join(sql.split())[:90])
 
 
-def rebuild(cur) -> None:
-    """Rebuild every derived table from the live tables, in the caller's transaction."""
-    cur = _Timed(cur)
+def rebuild(cur, publication: swap.Publication | None = None) -> None:
+    """Rebuild every derived table from the live tables, in the caller's transaction.
+
+    The tables are filled aside, unindexed, and published with `publication` (a load's,
+    beside its new raw tables, which the rebuild then reads) or, without one, at once:
+    readers keep the old tables until the caller commits (`loaders.swap`)."""
+    own = publication is None
+    publication = publication or swap.Publication(cur)
+    timed = _Timed(cur)
     # One pass over big tables: parallel workers would each redo the per-order
     # aggregates below, and small work_mem would spill every sort to disk.
-    cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-    cur.execute("SET LOCAL work_mem = '256MB'")
-    for table in all_tables():
-        cur.execute(f"DELETE FROM {table}")
+    timed.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+    timed.execute("SET LOCAL work_mem = '256MB'")
+    timed.execute("SET LOCAL maintenance_work_mem = '512MB'")  # the indexes, built at the end
+    publication.rebuild_aside(all_tables() + customerfacts.tables())
+    _fill_all(timed)
+    if own:
+        publication.publish()
+    # record which code built them: a release with other rollup code rebuilds (pulse db refresh)
+    timed.execute(f"COMMENT ON TABLE {swap.GATE} IS '{STAMP_PREFIX}{fingerprint()}'")
+
+
+def _fill_all(cur) -> None:
     cur.execute(_ORDER_FACTS)
     cur.execute(
         "INSERT INTO dim_catset (catset_id, categories) "
@@ -686,8 +700,6 @@ def rebuild(cur) -> None:
     for table in all_tables():
         cur.execute(f"ANALYZE {table}")
     customerfacts.rebuild(cur, CATEGORY_SQL)  # customers, retention, lateness
-    # record which code built them: a release with other rollup code rebuilds (pulse db refresh)
-    cur.execute(f"COMMENT ON TABLE pulse_meta IS '{STAMP_PREFIX}{fingerprint()}'")
 
 
 def _fill(cur, fact: Fact, full_day_sql: str, row_order) -> None:

@@ -13,7 +13,7 @@ import time
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from . import ingest, rollups
+from . import ingest, rollups, swap
 from .userdata import USER_TABLES
 
 
@@ -146,7 +146,10 @@ def refresh(engine: Engine) -> int:
             if not cur.fetchone()[0]:
                 raise WarehouseError("a load is running; the refresh can wait for the next release "
                                   "(that load rebuilds the derived tables anyway)")
-            rollups.rebuild(cur)
+            try:
+                rollups.rebuild(cur)
+            except swap.PublishError as exc:
+                raise WarehouseError(str(exc)) from None
             cur.execute(
                 "UPDATE pulse_meta SET data_version = greatest(data_version + 1, %s) "
                 "WHERE id = 1 RETURNING data_version", (int(time.time() * 1_000_000),))

@@ -47,10 +47,11 @@ from dashapp.insight.runner import InsightRunner
 from dashapp.jsonout import jsonable
 from dashapp.page.callbacks import resolve_view
 from dashapp.queries import raw, report
-from dashapp.queries.snapshot import RAW_TABLES, snapshot
+from dashapp.queries.snapshot import snapshot
 from dashapp.service import PulseService, StaleVersion
 from dashapp.web.app import create_app
-from loaders import ingest, rollups
+from loaders import ingest, rollups, swap
+from loaders.formats import FILES
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Reads that must fall inside each load (start and end between its start and end).
@@ -378,9 +379,9 @@ def test_killed_load_readers_see_the_old_data_throughout(loaded, folders, tmp_pa
 # --- the protocol, directly --------------------------------------------------------------
 
 
-def test_fast_path_reads_no_table_a_load_swaps(loaded, tmp_path):
+def test_fast_path_reads_only_derived_tables_behind_the_gate(loaded, tmp_path):
     """Every relation a fast-path answer touches (locks, even for an index) is a rollup,
-    a dimension set or pulse_meta: tables a load changes row by row, never swaps."""
+    a dimension set or pulse_meta (the gate, which the reader holds), never a raw table."""
     engine = create_engine(loaded)
     service = PulseService(engine, ResultCache(load_settings({"PULSE_HOME": str(tmp_path)})),
                            workers=1)  # every piece on the reader's own connection
@@ -412,25 +413,30 @@ def test_fast_path_reads_no_table_a_load_swaps(loaded, tmp_path):
             "AND c.relnamespace <> 'pg_catalog'::regnamespace")).scalars().all())
     engine.dispose()
     assert touched and set(touched) <= allowed, set(touched) - allowed
-    assert not set(touched) & set(RAW_TABLES)
+    assert not set(touched) & {spec.table for spec in FILES}
+    assert swap.GATE in touched
 
 
-def test_a_swapped_table_looks_empty_to_an_old_snapshot_unless_locked_first(engine, tmp_path):
-    """The hazard the raw-path lock guards against, shown: a snapshot taken before a replace
-    load's commit that first touches `orders` after it finds the new relation, whose rows
-    it cannot see. Locked first, the swap waits for the reader, which sees the old rows."""
+def test_a_swapped_table_looks_empty_to_an_old_snapshot_unless_gated(engine, tmp_path):
+    """The hazard the gate guards against, shown: a snapshot taken before a load's commit
+    that first touches `orders` or a rollup after it finds the new relation, whose rows it
+    cannot see. Holding the gate (every reader's default), the swap waits for the reader,
+    which sees the old rows."""
     ingest.load(engine, ds.write(ds.tiny(), tmp_path / "a"))
     other = ds.tiny()
     other[ds.F_ITEMS][0]["price"] = "68.90"
     folders = [ds.write(other, tmp_path / "b"), ds.write(ds.tiny(), tmp_path / "c")]
-    with snapshot(engine) as snap:
-        old = snap.conn.execute(text("SELECT data_version FROM pulse_meta")).scalar_one()
-        ingest.load(engine, folders[0])  # commits: nothing of the reader's holds `orders`
+    with engine.connect() as conn:
+        old = conn.execute(text("SELECT data_version FROM pulse_meta")).scalar_one()
+    with snapshot(engine, lock=()) as snap:  # no gate
+        snap.conn.execute(text("SELECT 1"))  # the snapshot is taken, no table touched
+        ingest.load(engine, folders[0])  # commits: nothing of the reader's holds a table
         assert snap.conn.execute(text("SELECT data_version FROM pulse_meta")).scalar_one() \
             == old
         assert snap.conn.execute(text("SELECT count(*) FROM orders")).scalar_one() == 0
+        assert snap.conn.execute(text("SELECT count(*) FROM order_keys")).scalar_one() == 0
     loader = threading.Thread(target=ingest.load, args=(engine, folders[1]))
-    with snapshot(engine, lock=RAW_TABLES) as snap:
+    with snapshot(engine) as snap:
         reader_pid = snap.conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
         old = snap.conn.execute(text("SELECT data_version FROM pulse_meta")).scalar_one()
         loader.start()
@@ -444,6 +450,7 @@ def test_a_swapped_table_looks_empty_to_an_old_snapshot_unless_locked_first(engi
         watcher.dispose()
         assert loader.is_alive()  # the swap waits for this reader
         assert snap.conn.execute(text("SELECT count(*) FROM orders")).scalar_one() == 5
+        assert snap.conn.execute(text("SELECT count(*) FROM order_keys")).scalar_one() == 5
         assert snap.conn.execute(text("SELECT data_version FROM pulse_meta")).scalar_one() \
             == old
     loader.join(timeout=60)
@@ -453,8 +460,9 @@ def test_a_swapped_table_looks_empty_to_an_old_snapshot_unless_locked_first(engi
 
 
 def test_work_on_another_thread_reads_its_askers_version_or_nothing(engine, tmp_path):
-    """An insight job joins its asker's snapshot (even after a load has committed); once the
-    asker is gone it takes a fresh view only if the version is still the same."""
+    """An insight job joins its asker's snapshot (a load that comes meanwhile waits for the
+    asker at the gate); once the asker is gone it takes a fresh view only if the version
+    is still the same."""
     ingest.load(engine, ds.write(ds.tiny(), tmp_path / "a"))
     service = PulseService(engine, ResultCache(load_settings({"PULSE_HOME": str(tmp_path)})))
     other = ds.tiny()
@@ -463,11 +471,16 @@ def test_work_on_another_thread_reads_its_askers_version_or_nothing(engine, tmp_
         ticket = asker.ticket()
         f = service.parse({}, reader=asker)
         sales = asker.run(lambda c: report.kpi_report(c, f))["current"]["sales"]
-        ingest.load(engine, ds.write(other, tmp_path / "b"))  # commits: prices change
+        loader = threading.Thread(target=ingest.load,  # prices change
+                                  args=(engine, ds.write(other, tmp_path / "b")))
+        loader.start()
         with service.reader_at(ticket) as joined:
             assert joined.version == asker.version
             again = joined.run(lambda c: report.kpi_report(c, f))["current"]["sales"]
             assert again == sales
+        assert loader.is_alive()  # it cannot publish while the asker reads
+    loader.join(timeout=60)
+    assert not loader.is_alive()
     with service.reader() as now:
         assert now.run(lambda c: report.kpi_report(c, f))["current"]["sales"] != sales
     with pytest.raises(StaleVersion):

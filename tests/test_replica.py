@@ -6,13 +6,13 @@ What it shows, in the order the module runs (one pair of servers for all of it):
 * the API answers what the primary answers, from the standby;
 * while the standby lags (replay paused), every answer is the previous data version,
   whole: its numbers, its date range and its version agree, for a warm cache and for a
-  worker with an empty one; a view open while the standby replays the load finishes in
-  the version it started with;
+  worker with an empty one; a view open when the standby replays the load holds the
+  swap's replay back behind the gate and finishes in the version it started with;
 * once replayed, the next answers are the new version, with no stale cache entry (the
   cache key is the version the standby's own snapshot read);
 * a commit's lag on this machine (printed; docs/SCALING.md quotes it);
 * sign-in and saved views write to the primary even though the web reads a standby;
-* a reader holding the raw tables while the standby replays their swap is ended after
+* a reader holding the load's gate while the standby replays a swap is ended after
   `max_standby_streaming_delay` (an error, the API's 503), never shown mixed tables;
 * a dead standby is the API's 503, sign-in still works, and the answers come back with it;
 * failover: with the primary dead and the standby promoted, reading goes on unchanged;
@@ -27,7 +27,7 @@ import time
 
 import datasets
 import pytest
-from pgreplica import admin_scalar, current_lsn, replica_pair, wait_replayed
+from pgreplica import admin_scalar, current_lsn, replayed, replica_pair, wait_replayed
 from sqlalchemy import create_engine, text
 from test_faults import status_poll
 
@@ -148,10 +148,12 @@ def test_lagging_standby_serves_the_previous_version_whole(pair, urls, tmp_path)
         # from the warm cache and computed afresh by a worker with an empty cache alike
         assert answers(app) == first
         assert answers(make_app(tmp_path, "cold-worker", urls[0], urls[1])) == first
-        with svc.reader() as open_view:  # a view that spans the replay of the load
+        target = current_lsn(primary)
+        with svc.reader() as open_view:  # a view open when the load's WAL is replayed
             ticket = open_view.ticket()
             replay(standby, pause=False)
-            wait_replayed(primary, standby)
+            time.sleep(0.5)  # the swap's replay waits behind the gate this view holds
+            assert not replayed(standby, target)
             assert open_view.version == first["version"]
             # another connection joins the view on the standby (a page view's helpers,
             # an insight job): the same version, and the old numbers computed anew there
@@ -160,6 +162,7 @@ def test_lagging_standby_serves_the_previous_version_whole(pair, urls, tmp_path)
                 filters = svc.parse({}, reader=joined)
                 assert jsonable(joined.run(lambda c: report.kpi_report(c, filters))) \
                     == first["kpis"]
+        assert wait_replayed(primary, standby) < 5  # the view is over: replay goes on
         with pytest.raises(StaleVersion):  # the view is over: nothing computed under its key
             with svc.reader_at(ticket):
                 pass
@@ -170,11 +173,16 @@ def test_lagging_standby_serves_the_previous_version_whole(pair, urls, tmp_path)
 
 
 def seen(watch, sql: str, expected, since: float) -> float:
-    """Seconds from `since` until `sql` on the standby answers `expected`."""
-    while watch.execute(text(sql)).scalar() != expected:
+    """Seconds from `since` until `sql` on the standby answers `expected`. Each poll ends
+    its transaction, as the page's version poll does: one left open would hold
+    `pulse_meta`, the load's gate, and hold up the replay of the next load."""
+    while True:
+        found = watch.execute(text(sql)).scalar()
+        watch.rollback()
+        if found == expected:
+            return time.monotonic() - since
         assert time.monotonic() - since < 10, "the standby did not replay in 10 s"
         time.sleep(0.001)
-    return time.monotonic() - since
 
 
 def test_lag_from_the_primarys_commit_to_the_standbys_replay(pair, urls, tmp_path):
@@ -272,9 +280,9 @@ def set_standby(standby, name: str, value: str) -> None:
         time.sleep(0.01)
 
 
-def test_a_raw_reader_holding_up_replay_is_cancelled_not_mixed(pair, urls, tmp_path):
-    """The order list locks the raw tables, which a replace load swaps: on the standby
-    the swap's replay waits for such a reader for `max_standby_streaming_delay` (30 s
+def test_a_reader_holding_up_replay_is_cancelled_not_mixed(pair, urls, tmp_path):
+    """Every reader holds the load's gate, and a load swaps its tables in behind it: on
+    the standby the swap's replay waits for such a reader for `max_standby_streaming_delay` (30 s
     by default; 1 s here), then PostgreSQL ends the reader. The reader fails (the API's
     503), it never reads the new tables in the old view, and replay goes on."""
     primary, standby = pair
@@ -284,7 +292,7 @@ def test_a_raw_reader_holding_up_replay_is_cancelled_not_mixed(pair, urls, tmp_p
     replay(standby, pause=True)
     try:
         version = load(urls[0], datasets.two_years(), tmp_path / "two_years")
-        with svc.reader(raw=True) as held:
+        with svc.reader() as held:
             old = held.version
             replay(standby, pause=False)
             waited = wait_replayed(primary, standby)

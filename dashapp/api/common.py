@@ -55,14 +55,12 @@ def filter_params(extra: tuple[str, ...] = ()) -> dict[str, list[str]]:
 
 
 @contextmanager
-def parsed_filters(extra: tuple[str, ...] = (), raw: bool = False
-                   ) -> Iterator[tuple[Reader, Filters]]:
+def parsed_filters(extra: tuple[str, ...] = ()) -> Iterator[tuple[Reader, Filters]]:
     """(reader, validated filters) for one request: the filters are checked against, and
     the answer computed from, one view of the data, whose version keys the cache entry
-    (`PulseService.reader`; `raw` for answers that read the raw tables). The view ends
-    with the block."""
+    (`PulseService.reader`). The view ends with the block."""
     svc = service()
-    with svc.reader(raw=raw) as reader:
+    with svc.reader() as reader:
         yield reader, svc.parse(filter_params(extra), extra=extra, reader=reader)
 
 

@@ -52,7 +52,7 @@ def order_list() -> Response:
     order = choice_param("order", "desc", ORDERS)
     limit = int_param("limit", DEFAULT_LIMIT, 1, MAX_LIMIT, " rows")
     cursor = one("cursor")
-    with parsed_filters(LIST_PARAMS, raw=fmt == "json") as (reader, filters):
+    with parsed_filters(LIST_PARAMS) as (reader, filters):
         query = OrderQuery(filters, status=status, sort=sort, order=order)
         if fmt == "csv":  # one statement: consistent by itself (see queries/orders.py)
             return _csv_response(query, style)

@@ -27,7 +27,7 @@ def seller_breakdown() -> Response:
     output_format()
     limit = int_param("limit", DEFAULT_LIMIT, 1, MAX_LIMIT, " rows")
     offset = int_param("offset", 0, 0, MAX_OFFSET)
-    with parsed_filters(PAGE_PARAMS) as (reader, filters):  # rollups only: no raw lock
+    with parsed_filters(PAGE_PARAMS) as (reader, filters):
         body = pulse_service().sellers(filters, limit=limit, offset=offset, reader=reader)
     body = {"dim": "seller", **body}
     return respond(body, lambda b: (b["rows"], list(ROW_FIELDS)), "breakdown-seller")

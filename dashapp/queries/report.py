@@ -26,7 +26,7 @@ from ..metrics import (
     with_changes,
 )
 from . import fast
-from .snapshot import RAW_TABLES, Snapshot, snapshot
+from .snapshot import Snapshot, snapshot
 
 GRAINS = ("month", "week", "day")
 #: Every filter dimension has a breakdown.
@@ -167,10 +167,10 @@ def dashboard_parallel(source: Engine | Snapshot, filters: Filters,
 
     PostgreSQL runs each connection in its own process, so on a multi-core server a
     filter change can wait for its slowest piece rather than for all. Given an engine,
-    it opens its own snapshot, holding the raw tables when `path` reads them.
+    it opens its own snapshot (which holds the load's gate).
     """
     parts = _dashboard_parts(filters, path)
     if isinstance(source, Snapshot):
         return source.run_parts(parts, workers)
-    with snapshot(source, lock=RAW_TABLES if path is not fast else ()) as snap:
+    with snapshot(source) as snap:
         return snap.run_parts(parts, workers)

@@ -9,17 +9,15 @@ join the same view with `SET TRANSACTION SNAPSHOT` (the leader exports its snaps
 with `pg_export_snapshot()`, lazily, only when helpers are used), so a page view's
 independent pieces may still run side by side.
 
-What a snapshot does not cover is a table *replaced* under it: a replace load
-publishes the raw tables by DROP + RENAME (`loaders/swap.py`), and a transaction
-that first touches `orders` after that commit finds the new relation, whose rows
-its old snapshot cannot see (an empty table, not the old one). Readers of raw tables
-therefore lock them (ACCESS SHARE) before the snapshot is taken: `LOCK TABLE` takes
-no snapshot, so the view starts once the locks are held, and the swap waits for the
-reader (or the reader for the load's commit, and then sees the new tables whole).
-The rollups, the dimension sets and `pulse_meta`, all the fast path reads, change only
-by DELETE/INSERT/UPDATE (MVCC), so the fast path needs no lock; the loader holds the
-raw tables' exclusive locks through the whole rollup rebuild, and locking them would
-stall every reader for that long.
+What a snapshot does not cover by itself is a table *replaced* under it: a load
+publishes its new raw and derived tables by DROP + move (`loaders/swap.py`), and a
+transaction that first touches `orders` after that commit finds the new relation, whose
+rows its old snapshot cannot see (an empty table, not the old one). So every new view
+first locks the gate (`loaders.swap.GATE`, ACCESS SHARE) and only then takes its
+snapshot (`LOCK TABLE` takes none): a load locks the gate exclusively before it drops
+anything, so the swap waits for the reader, or the reader for the load's commit, and
+then it sees the new tables whole. The load takes the gate only for the swap at its
+very end, after its rebuild, so readers are never held back for the rebuild.
 """
 
 from __future__ import annotations
@@ -36,15 +34,11 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from loaders.formats import FILES
+from loaders.swap import GATE
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-#: The tables a replace load swaps (DROP + RENAME), which a reader must lock first; in the
-#: order the load's DROP locks them (`loaders/swap.py` drops the files' tables in reverse),
-#: so a reader and the swap queue behind each other instead of deadlocking.
-RAW_TABLES: tuple[str, ...] = tuple(reversed([spec.table for spec in FILES]))
 _BEGIN = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 #: The longest a helper waits for a lock before handing its part back to the leader.
 HELPER_LOCK_TIMEOUT = "1s"
@@ -195,14 +189,15 @@ def _join(conn: Connection, snapshot_id: str) -> None:
 
 
 @contextmanager
-def snapshot(engine: Engine, lock: Iterable[str] = (), join: str | None = None
+def snapshot(engine: Engine, lock: Iterable[str] | None = None, join: str | None = None
              ) -> Iterator[Snapshot]:
     """A REPEATABLE READ, READ ONLY transaction; `lock` names tables to hold (ACCESS
-    SHARE) from before the snapshot is taken (see the module docstring); `join` is an
-    exported snapshot to share instead of taking a new one (whose exporter holds any
-    locks). The view starts with the caller's first query; the transaction ends (rolled
-    back: it wrote nothing) when the block does, as the connection goes back to the pool."""
-    tables = list(lock)
+    SHARE) from before the snapshot is taken, by default the load's gate (see the module
+    docstring); `join` is an exported snapshot to share instead of taking a new one (whose
+    exporter holds any locks). The view starts with the caller's first query; the
+    transaction ends (rolled back: it wrote nothing) when the block does, as the
+    connection goes back to the pool."""
+    tables = list(lock) if lock is not None else [] if join is not None else [GATE]
     if join is not None and tables:
         raise ValueError("a joined snapshot cannot lock: its tables may be swapped already")
     with engine.connect() as conn:

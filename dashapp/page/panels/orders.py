@@ -455,7 +455,7 @@ def fetch_page(service: PulseService, pages: Mapping[str, Any], lang: Lang) -> d
     params = pages["params"]
     page = int(pages["page"])
     try:
-        with service.reader(raw=True) as reader:
+        with service.reader() as reader:
             filters = service.parse({k: v for k, v in params.items() if k in FILTER_PARAMS},
                                     reader=reader)
             query = OrderQuery(filters, status=params["status"][0], sort=params["sort"][0],

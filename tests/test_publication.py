@@ -1,0 +1,122 @@
+"""A load's new tables are made aside and published behind the gate (`loaders/swap.py`).
+
+What must hold: whatever the migrations made is what the published tables are (columns,
+keys, indexes, grants, owner), after a replace load, an append and a refresh alike; no
+build schema or `__new` table is left behind; and a loader that may not create the
+build schema is told so, in words an operator can act on, with nothing changed.
+"""
+
+from __future__ import annotations
+
+import os
+
+import datasets as ds
+import pytest
+from sqlalchemy import create_engine, text
+
+from loaders import ingest, rollups, swap, warehouse
+from loaders.customerfacts import tables as customer_tables
+from loaders.formats import FILES
+
+_SALES = "SELECT sum(price) FROM order_items"
+TABLES = [spec.table for spec in FILES] + rollups.all_tables() + customer_tables()
+
+
+def _catalog(conn) -> dict[str, list]:
+    """Everything a table carries besides its rows, by table."""
+    rows = {
+        "columns": conn.execute(text(
+            "SELECT table_name, column_name, data_type, is_nullable, column_default "
+            "FROM information_schema.columns WHERE table_schema = 'public' "
+            "AND table_name = ANY(:t) ORDER BY 1, ordinal_position"), {"t": TABLES}).all(),
+        "indexes": conn.execute(text(
+            "SELECT tablename, indexname, indexdef FROM pg_indexes "
+            "WHERE schemaname = 'public' AND tablename = ANY(:t) ORDER BY 1, 2"),
+            {"t": TABLES}).all(),
+        "constraints": conn.execute(text(
+            "SELECT conrelid::regclass::text, conname, contype, convalidated, "
+            "pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid::regclass::text = ANY(:t) ORDER BY 1, 2"), {"t": TABLES}).all(),
+        "grants": conn.execute(text(
+            "SELECT table_name, grantee, privilege_type FROM information_schema."
+            "role_table_grants WHERE table_schema = 'public' AND table_name = ANY(:t) "
+            "ORDER BY 1, 2, 3"), {"t": TABLES}).all(),
+        "owners": conn.execute(text(
+            "SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename = ANY(:t) ORDER BY 1"), {"t": TABLES}).all(),
+    }
+    return {kind: [tuple(r) for r in found] for kind, found in rows.items()}
+
+
+def _leftovers(conn) -> list:
+    return conn.execute(text(
+        "SELECT nspname FROM pg_namespace WHERE nspname = :s UNION ALL "
+        "SELECT tablename FROM pg_tables WHERE tablename LIKE '%\\_\\_new'"),
+        {"s": swap.BUILD_SCHEMA}).scalars().all()
+
+
+def test_published_tables_are_what_the_migrations_made(engine, tmp_path):
+    role = f"pulse_reader_{os.getpid()}"
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP ROLE IF EXISTS {role}"))
+        conn.execute(text(f"CREATE ROLE {role}"))
+        conn.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"))
+        migrated = _catalog(conn)
+    assert len({t for t, *_ in migrated["owners"]}) == len(TABLES)
+    assert any(t == "order_keys" for t, *_ in migrated["indexes"])
+    try:
+        ingest.load(engine, ds.write(ds.tiny(), tmp_path / "a"))
+        with engine.connect() as conn:
+            assert _catalog(conn) == migrated
+            assert _leftovers(conn) == []
+            assert conn.execute(text("SELECT count(*) FROM order_keys")).scalar_one() == 5
+        extra = ds.tiny()[ds.F_GEO][:1]
+        extra[0]["geolocation_lat"] = "-10.0"
+        ingest.load(engine, ds.write({ds.F_GEO: extra}, tmp_path / "b"), append=True)
+        warehouse.refresh(engine)
+        with engine.connect() as conn:
+            assert _catalog(conn) == migrated
+            assert _leftovers(conn) == []
+            assert conn.execute(text("SELECT count(*) FROM geolocation")).scalar_one() == 3
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}"))
+            conn.execute(text(f"DROP ROLE {role}"))
+
+
+def test_a_loader_that_may_not_create_the_build_schema_is_told_and_nothing_changes(
+        engine, db_url, tmp_path):
+    ingest.load(engine, ds.write(ds.tiny(), tmp_path / "a"))
+    role = f"pulse_owner_{os.getpid()}"
+    with engine.begin() as conn:
+        database = conn.execute(text("SELECT current_database()")).scalar_one()
+        before = conn.execute(text("SELECT data_version FROM pulse_meta")).scalar_one()
+        sales = conn.execute(text(_SALES)).scalar_one()
+        conn.execute(text(f"DROP ROLE IF EXISTS {role}"))
+        conn.execute(text(f"CREATE ROLE {role}"))  # CREATE on the schema, not on the database
+        conn.execute(text(f"GRANT CREATE, USAGE ON SCHEMA public TO {role}"))
+        for table in conn.execute(text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars():
+            conn.execute(text(f"ALTER TABLE {table} OWNER TO {role}"))
+    limited = create_engine(db_url, connect_args={"options": f"-c role={role}"})
+    other = ds.tiny()
+    other[ds.F_ITEMS][0]["price"] = "68.90"
+    try:
+        with pytest.raises(ingest.LoadError) as caught:
+            ingest.load(limited, ds.write(other, tmp_path / "b"))
+        message = str(caught.value)
+        assert f"{role} may not create a schema in database {database}" in message
+        assert f'GRANT CREATE ON DATABASE "{database}" TO "{role}"' in message
+        with pytest.raises(warehouse.WarehouseError, match="may not create a schema"):
+            warehouse.refresh(limited)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT data_version FROM pulse_meta")).scalar_one() \
+                == before
+            assert conn.execute(text(_SALES)).scalar_one() == sales
+            assert _leftovers(conn) == []
+    finally:
+        limited.dispose()
+        with engine.begin() as conn:
+            conn.execute(text(f"REASSIGN OWNED BY {role} TO current_user"))
+            conn.execute(text(f"DROP OWNED BY {role}"))
+            conn.execute(text(f"DROP ROLE {role}"))
