@@ -99,16 +99,21 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _index_sql(definition: str, name: str, table: str) -> str:
+    """A live index's definition (`pg_indexes.indexdef`) again, as `name` on `table`."""
+    m = _INDEX_DEF.match(definition)
+    if not m:
+        raise RuntimeError(f"unexpected index definition: {definition}")
+    unique, _, _, rest = m.groups()
+    return f"CREATE {unique or ''}INDEX {name} ON {table} USING {rest}"
+
+
 def equip(cur, shape: TableShape, swapped: set[str], kinds: str) -> None:
     """Give the new table the live table's constraints of `kinds` ('pu' or 'f') / indexes ('i')."""
     new = new_name(shape.table)
     if "i" in kinds:
         for name, definition in shape.indexes:
-            m = _INDEX_DEF.match(definition)
-            if not m:
-                raise RuntimeError(f"unexpected index definition: {definition}")
-            unique, _, _, rest = m.groups()
-            cur.execute(f"CREATE {unique or ''}INDEX {_quote(name + SUFFIX)} ON {new} USING {rest}")
+            cur.execute(_index_sql(definition, _quote(name + SUFFIX), new))
         for sequence, column in shape.sequences:
             cur.execute(f"ALTER SEQUENCE {sequence} OWNED BY {new}.{column}")
         return
@@ -210,19 +215,17 @@ class Publication:
     def publish(self) -> None:
         """Index the rebuilt tables, then swap every new table in behind the gate."""
         cur = self.cur
+        started = time.monotonic()
         for shape in self.derived:
             built = f"{BUILD_SCHEMA}.{shape.table}"
             for name, _, definition in shape.constraints:
                 cur.execute(f"ALTER TABLE {built} ADD CONSTRAINT {_quote(name)} {definition}")
-            for _, definition in shape.indexes:
-                m = _INDEX_DEF.match(definition)
-                if not m:
-                    raise RuntimeError(f"unexpected index definition: {definition}")
-                unique, name, _, rest = m.groups()
-                cur.execute(f"CREATE {unique or ''}INDEX {name} ON {built} USING {rest}")
+            for name, definition in shape.indexes:
+                cur.execute(_index_sql(definition, _quote(name), built))
         cur.execute(f"SET LOCAL search_path = {self.search_path}")
         live = _quote(self.live)
         shapes = self.derived + self.adopted[::-1]  # children before parents
+        indexed = time.monotonic()
         # From here on readers wait for the commit: keep it short.
         self._close_gate("DROP TABLE " + ", ".join(f"{live}.{s.table}" for s in shapes))
         for shape in shapes:
@@ -239,6 +242,8 @@ class Publication:
                 who = "PUBLIC" if grantee == "PUBLIC" else _quote(grantee)
                 cur.execute(f"GRANT {privileges} ON {t} TO {who}")
         cur.execute(f"DROP SCHEMA {BUILD_SCHEMA}")
+        log.debug("publish: derived indexes %.2fs, gate to swapped %.2fs",
+                  indexed - started, time.monotonic() - indexed)
 
     def _close_gate(self, drop: str) -> None:
         """Lock the gate and drop the live tables, waiting at most GATE_WAIT at a time.

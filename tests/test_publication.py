@@ -22,30 +22,27 @@ _SALES = "SELECT sum(price) FROM order_items"
 TABLES = [spec.table for spec in FILES] + rollups.all_tables() + customer_tables()
 
 
+#: Everything a table carries besides its rows (`:t`: the tables).
+_CATALOG = {
+    "columns": "SELECT table_name, column_name, data_type, is_nullable, column_default "
+               "FROM information_schema.columns WHERE table_schema = 'public' "
+               "AND table_name = ANY(:t) ORDER BY 1, ordinal_position",
+    "indexes": "SELECT tablename, indexname, indexdef FROM pg_indexes "
+               "WHERE schemaname = 'public' AND tablename = ANY(:t) ORDER BY 1, 2",
+    "constraints": "SELECT conrelid::regclass::text, conname, contype, convalidated, "
+                   "pg_get_constraintdef(oid) FROM pg_constraint "
+                   "WHERE conrelid::regclass::text = ANY(:t) ORDER BY 1, 2",
+    "grants": "SELECT table_name, grantee, privilege_type "
+              "FROM information_schema.role_table_grants WHERE table_schema = 'public' "
+              "AND table_name = ANY(:t) ORDER BY 1, 2, 3",
+    "owners": "SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public' "
+              "AND tablename = ANY(:t) ORDER BY 1",
+}
+
+
 def _catalog(conn) -> dict[str, list]:
-    """Everything a table carries besides its rows, by table."""
-    rows = {
-        "columns": conn.execute(text(
-            "SELECT table_name, column_name, data_type, is_nullable, column_default "
-            "FROM information_schema.columns WHERE table_schema = 'public' "
-            "AND table_name = ANY(:t) ORDER BY 1, ordinal_position"), {"t": TABLES}).all(),
-        "indexes": conn.execute(text(
-            "SELECT tablename, indexname, indexdef FROM pg_indexes "
-            "WHERE schemaname = 'public' AND tablename = ANY(:t) ORDER BY 1, 2"),
-            {"t": TABLES}).all(),
-        "constraints": conn.execute(text(
-            "SELECT conrelid::regclass::text, conname, contype, convalidated, "
-            "pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid::regclass::text = ANY(:t) ORDER BY 1, 2"), {"t": TABLES}).all(),
-        "grants": conn.execute(text(
-            "SELECT table_name, grantee, privilege_type FROM information_schema."
-            "role_table_grants WHERE table_schema = 'public' AND table_name = ANY(:t) "
-            "ORDER BY 1, 2, 3"), {"t": TABLES}).all(),
-        "owners": conn.execute(text(
-            "SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public' "
-            "AND tablename = ANY(:t) ORDER BY 1"), {"t": TABLES}).all(),
-    }
-    return {kind: [tuple(r) for r in found] for kind, found in rows.items()}
+    return {kind: [tuple(r) for r in conn.execute(text(sql), {"t": TABLES})]
+            for kind, sql in _CATALOG.items()}
 
 
 def _leftovers(conn) -> list:
@@ -120,3 +117,25 @@ def test_a_loader_that_may_not_create_the_build_schema_is_told_and_nothing_chang
             conn.execute(text(f"REASSIGN OWNED BY {role} TO current_user"))
             conn.execute(text(f"DROP OWNED BY {role}"))
             conn.execute(text(f"DROP ROLE {role}"))
+
+
+def test_the_files_keys_are_the_tables_constraints(engine):
+    """A replace load lets the new tables' keys and foreign keys be its set-wide checks
+    (loaders/ingest.py, `_adopt_checked`): that is only sound while the files' declared
+    keys and references are exactly the constraints the migrations made."""
+    with engine.connect() as conn:
+        found = conn.execute(text(
+            "SELECT c.conrelid::regclass::text, c.contype, "
+            "array_agg(a.attname::text ORDER BY k.i), c.confrelid::regclass::text "
+            "FROM pg_constraint c, unnest(c.conkey) WITH ORDINALITY k(n, i) "
+            "JOIN pg_attribute a ON a.attnum = k.n "
+            "WHERE a.attrelid = c.conrelid AND c.contype IN ('p', 'u', 'f') "
+            "AND c.conrelid::regclass::text = ANY(:t) GROUP BY c.oid, 1, 2, 4"),
+            {"t": [spec.table for spec in FILES]}).all()
+    live = {(t, kind, tuple(cols), parent if kind == "f" else None)
+            for t, kind, cols, parent in found}
+    declared = {(spec.table, "p", spec.key, None) for spec in FILES if spec.key}
+    declared |= {(spec.table, "p", ("id",), None) for spec in FILES if not spec.key}
+    declared |= {(spec.table, "f", tuple(fk.columns), fk.parent_table)
+                 for spec in FILES for fk in spec.foreign_keys}
+    assert live == declared
