@@ -135,8 +135,9 @@ BUILD_SCHEMA = "pulse_build"
 #: The table every reader locks (ACCESS SHARE) before its snapshot and a publication locks
 #: (ACCESS EXCLUSIVE) before it drops anything: see `Publication.publish`.
 GATE = "pulse_meta"
-#: The longest readers queue behind one attempt to publish (see `Publication._close_gate`).
-GATE_WAIT = "1s"
+#: How long readers may queue behind one attempt to publish, at least (milliseconds; see
+#: `Publication._close_gate`).
+GATE_WAIT_MS = 1000
 #: Seconds of such attempts before a publication gives up (and rolls back) instead of
 #: waiting on a reader that does not end (a session left idle in a transaction).
 GATE_PATIENCE = 600
@@ -246,18 +247,23 @@ class Publication:
                   indexed - started, time.monotonic() - indexed)
 
     def _close_gate(self, drop: str) -> None:
-        """Lock the gate and drop the live tables, waiting at most GATE_WAIT at a time.
+        """Lock the gate and drop the live tables, trying again after a second or two.
 
         Why not simply wait: a lock request queues every later reader behind it, so
         waiting for one long reader (a big export) would stall the whole dashboard.
-        Giving up after GATE_WAIT lets the queued readers through, then tries again."""
+        Giving up after a second or so lets the queued readers through, then tries
+        again."""
         cur = self.cur
-        cur.execute("SELECT current_setting('lock_timeout')")
-        before = cur.fetchone()[0]
+        cur.execute("SELECT current_setting('lock_timeout'), setting::int FROM pg_settings "
+                    "WHERE name = 'deadlock_timeout'")
+        before, deadlock_ms = cur.fetchone()
+        # An autovacuum holding a table to drop yields only to a lock that has waited
+        # deadlock_timeout: giving up sooner would wait for the whole vacuum.
+        wait_ms = max(GATE_WAIT_MS, deadlock_ms + 500)
         started = time.monotonic()
         for attempt in itertools.count(1):
             cur.execute("SAVEPOINT pulse_gate")
-            cur.execute(f"SET LOCAL lock_timeout = '{GATE_WAIT}'")
+            cur.execute(f"SET LOCAL lock_timeout = {wait_ms}")
             try:
                 cur.execute(f"LOCK TABLE {GATE} IN ACCESS EXCLUSIVE MODE")
                 cur.execute(drop)

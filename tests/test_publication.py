@@ -2,18 +2,22 @@
 
 What must hold: whatever the migrations made is what the published tables are (columns,
 keys, indexes, grants, owner), after a replace load, an append and a refresh alike; no
-build schema or `__new` table is left behind; and a loader that may not create the
-build schema is told so, in words an operator can act on, with nothing changed.
+build schema or `__new` table is left behind; a loader that may not create the build
+schema is told so, in words an operator can act on, with nothing changed; and a load
+waiting at the gate for a long reader does not hold the other readers back.
 """
 
 from __future__ import annotations
 
 import os
+import threading
+import time
 
 import datasets as ds
 import pytest
 from sqlalchemy import create_engine, text
 
+from dashapp.queries.snapshot import snapshot
 from loaders import ingest, rollups, swap, warehouse
 from loaders.customerfacts import tables as customer_tables
 from loaders.formats import FILES
@@ -139,3 +143,40 @@ def test_the_files_keys_are_the_tables_constraints(engine):
     declared |= {(spec.table, "f", tuple(fk.columns), fk.parent_table)
                  for spec in FILES for fk in spec.foreign_keys}
     assert live == declared
+
+
+def test_a_waiting_publication_lets_new_readers_through(engine, tmp_path):
+    """Publishing waits for a reader that holds the gate, but gives up and tries again
+    every second or two instead of queueing everyone behind it: a second reader still
+    gets in (to the old data) while the first one reads on."""
+    ingest.load(engine, ds.write(ds.tiny(), tmp_path / "a"))
+    other = ds.tiny()
+    other[ds.F_ITEMS][0]["price"] = "68.90"
+    folder = ds.write(other, tmp_path / "b")
+    with engine.connect() as conn:
+        sales = conn.execute(text(_SALES)).scalar_one()
+    loader = threading.Thread(target=ingest.load, args=(engine, folder))
+    with snapshot(engine) as first:
+        old = first.conn.execute(text("SELECT data_version FROM pulse_meta")).scalar_one()
+        loader.start()
+        with engine.connect() as watch:  # the load is at the gate, waiting for `first`
+            deadline = time.monotonic() + 60
+            while not watch.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND query LIKE 'LOCK TABLE pulse_meta%'")).scalar_one():
+                watch.rollback()
+                assert time.monotonic() < deadline, "the load never reached the gate"
+                time.sleep(0.02)
+        # were the load to queue readers behind it until `first` ends, this would fail
+        impatient = create_engine(engine.url, connect_args={"options": "-c lock_timeout=5s"})
+        with snapshot(impatient) as second:
+            assert second.conn.execute(text(
+                "SELECT data_version FROM pulse_meta")).scalar_one() == old
+            assert second.conn.execute(text(_SALES)).scalar_one() == sales
+        impatient.dispose()
+        assert first.conn.execute(text(_SALES)).scalar_one() == sales
+        assert loader.is_alive()
+    loader.join(timeout=60)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT data_version FROM pulse_meta")).scalar_one() > old
+        assert conn.execute(text(_SALES)).scalar_one() != sales
