@@ -331,7 +331,10 @@ class CopyBuffer:
     """Rows as PostgreSQL `COPY ... (FORMAT csv)` text, produced on demand in batches.
 
     CSV format lets the C `csv` writer do the escaping; an unquoted empty field
-    is NULL, and the checkers never pass an empty string through.
+    is NULL, and the checkers never pass an empty string through. Lines end in CRLF
+    because the writer quotes a field holding any character of the line end: with
+    a bare LF, a lone carriage return in a review went out unquoted and COPY read
+    it as the end of the line.
     """
 
     def __init__(self, rows: Iterable[tuple[int, list[str | None]]], batch: int = 2000,
@@ -340,7 +343,7 @@ class CopyBuffer:
         self._batch = batch
         self._with_line = with_line
         self._out = io.StringIO()
-        self._writer = csv.writer(self._out, lineterminator="\n")
+        self._writer = csv.writer(self._out, lineterminator="\r\n")
 
     def chunk(self) -> str:
         """The next batch of lines ('' when the rows are exhausted)."""

@@ -2,8 +2,10 @@
 
 Everything happens in ONE transaction on one connection:
 
-1. each CSV is streamed, checked field by field (`loaders.csvread`) and
-   `COPY`-ed into a temporary staging table;
+1. each CSV is `COPY`-ed into a staging table: a replace's clean files straight from
+   their bytes, checked in SQL (`loaders.rawcopy`); any other file, or one that path
+   cannot vouch for, streamed and checked field by field in Python
+   (`loaders.csvread`), which names each problem's line and column;
 2. set-wide checks run in SQL on the staging tables: key uniqueness,
    references between files (and, with `--append`, to what is loaded), and
    conflicts with loaded rows;
@@ -35,7 +37,7 @@ from typing import BinaryIO
 import psycopg2.errors
 from sqlalchemy import Engine
 
-from . import rollups, swap
+from . import rawcopy, rollups, swap
 from .csvread import (
     CopyBuffer,
     Problem,
@@ -79,6 +81,7 @@ class FileReport:
     rows_inserted: int = 0
     rows_skipped: int = 0
     seconds: float = 0.0
+    path: str = "checked"  # how it was read: "copy" (loaders.rawcopy) or "checked"
 
 
 @dataclass
@@ -508,26 +511,57 @@ def _stage_all(cur, source: Source, present: list[FileSpec], problems: ProblemLi
         t0 = time.monotonic()
         _create_stage(cur, spec, append)
         stats = ReadStats()
-        total = source.size(spec.file)
-        with source.open(spec.file) as stream:
-            rows = read_rows(spec, stream, problems, stats)
-            bar = progress.file(spec.file, total)
-            cols = ", ".join((["_line"] if append else []) + [c.name for c in spec.columns])
-            cur.copy_expert(
-                f"COPY {_stage_name(spec, append)} ({cols}) FROM STDIN WITH (FORMAT csv)",
-                _CopyPipe(CopyBuffer(rows, with_line=append),
-                          lambda b=bar, s=stats: b.update(s.bytes_read, s.rows)),
-                size=262144,
-            )
-            bar.finish(stats.bytes_read, stats.rows)
+        bar = progress.file(spec.file, source.size(spec.file))
+        quick = not append and _stage_quickly(cur, source, spec, stats, bar)
+        if not quick:
+            _stage_carefully(cur, source, spec, problems, stats, bar, append)
+        bar.finish(stats.bytes_read, stats.rows)
         if problems.truncated:
             raise TooManyProblems
         report.files.append(
-            FileReport(spec.file, rows_read=stats.rows, seconds=time.monotonic() - t0)
+            FileReport(spec.file, rows_read=stats.rows, seconds=time.monotonic() - t0,
+                       path="copy" if quick else "checked")
         )
         if spec.table == "orders" and stats.rows == 0 and not problems and \
                 report.mode == "replace":
             problems.add(Problem(spec.file, "has no orders (a header but no data lines)"))
+
+
+def _stage_quickly(cur, source: Source, spec: FileSpec, stats: ReadStats, bar) -> bool:
+    """The file's bytes straight to COPY, checked in SQL (`loaders.rawcopy`): whether it
+    worked. When it did not, nothing of it stays and the careful reader takes the file.
+
+    Appends keep the careful reader: their stage records each row's line, for the
+    conflict checks' messages, and they are small."""
+    def seen(done: int, lines: int) -> None:
+        stats.bytes_read = done
+        bar.update(done, lines)
+
+    cur.execute("SAVEPOINT pulse_quick")
+    try:
+        with source.open(spec.file) as stream:
+            stats.rows = rawcopy.stage_file(cur, spec, stream, _stage_name(spec, False), seen)
+    except (rawcopy.NotClean, psycopg2.DataError, psycopg2.IntegrityError) as exc:
+        log.debug("load: %s read carefully (%s)", spec.file, str(exc).splitlines()[0])
+        cur.execute("ROLLBACK TO SAVEPOINT pulse_quick")
+        stats.rows = stats.bytes_read = 0
+        return False
+    cur.execute("RELEASE SAVEPOINT pulse_quick")
+    return True
+
+
+def _stage_carefully(cur, source: Source, spec: FileSpec, problems: ProblemList,
+                     stats: ReadStats, bar, append: bool) -> None:
+    """Every field checked in Python, every problem named by line and column."""
+    with source.open(spec.file) as stream:
+        rows = read_rows(spec, stream, problems, stats)
+        cols = ", ".join((["_line"] if append else []) + [c.name for c in spec.columns])
+        cur.copy_expert(
+            f"COPY {_stage_name(spec, append)} ({cols}) FROM STDIN WITH (FORMAT csv)",
+            _CopyPipe(CopyBuffer(rows, with_line=append),
+                      lambda b=bar, s=stats: b.update(s.bytes_read, s.rows)),
+            size=262144,
+        )
 
 
 def _validate(cur, source: Source, present: list[FileSpec], append: bool,

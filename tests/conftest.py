@@ -49,8 +49,21 @@ def pytest_configure(config):
         os.environ[WORKER_MARK] = uuid.uuid4().hex
     else:
         os.environ[RUN_MARK] = uuid.uuid4().hex
+        _pgserver_user()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _pgserver_user() -> None:
+    """As root, pgserver runs PostgreSQL as a user it creates on first use. Two xdist
+    workers starting together on a new machine both created it: one worker then gave the
+    data folder to the first uid and ran initdb as the second, which could not chmod it,
+    and every test of that worker erred (a clean-clone run: 578 errors). The controller
+    creates it once, before any worker starts."""
+    if os.name == "posix" and os.geteuid() == 0:
+        from pgserver.utils import ensure_user_exists
+
+        ensure_user_exists("pgserver")
 
 
 _worker_leftovers: list[str] = []  # the controller's: what the workers reported
