@@ -221,6 +221,7 @@ def test_lag_from_the_primarys_commit_to_the_standbys_replay(pair, urls, tmp_pat
                 assert folder.name == "demo" or got["kpis"]["current"]["orders"] == 3
             with writer.begin() as conn:
                 conn.execute(text("CREATE TABLE lag_probe (n int)"))
+            wait_replayed(primary, standby)  # polled before, the table may not be there yet
             for n in range(1, 11):
                 started = time.monotonic()
                 with writer.begin() as conn:
