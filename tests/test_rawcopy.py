@@ -136,6 +136,31 @@ def test_what_the_quick_path_cannot_vouch_for_goes_to_the_careful_reader(engine,
     assert len(careful) == (2 if taken else 1)
 
 
+@pytest.mark.parametrize(("price", "taken"), [
+    ("NaN", False), ("Infinity", False), ("1e3", False), ("-1", False), ("-0", False),
+    ("12.345", False), ("1,5", False), ("1234567890123", False), ("R$ 5", False),
+    ("5.", True), (".5", True), ("007.10", True), ("999999999999.99", True), ("0", True),
+])
+def test_amounts_are_taken_exactly_as_the_careful_reader_takes_them(engine, price, taken):
+    items = [["o1", "1", "p1", "s1", "2018-01-02 10:00:00", price, "1.00"]]
+    quick, careful, problems = both_ways(engine, ITEMS, _csv(ITEMS, items))
+    assert bool(problems) != taken, price
+    assert quick == (careful if taken else None), price
+
+
+@pytest.mark.parametrize(("number", "taken"), [
+    ("3.0", True), ("007", True), ("-0", True), ("-2147483647", True), ("12", True),
+    ("+5", False), ("2147483648", False), ("1e2", False), ("1.5", False), ("x", False),
+    ("99999999999999999999", False),
+])
+def test_whole_numbers_are_taken_exactly_as_the_careful_reader_takes_them(engine, number,
+                                                                          taken):
+    items = [["o1", number, "p1", "s1", "2018-01-02 10:00:00", "1.00", "1.00"]]
+    quick, careful, problems = both_ways(engine, ITEMS, _csv(ITEMS, items))
+    assert bool(problems) != taken, number
+    assert quick == (careful if taken else None), number
+
+
 def test_a_lone_end_mark_line_is_never_taken_for_the_end(engine):
     head = ",".join(c.header for c in REVIEWS.columns) + "\n"
     data = (head + 'r0,o0,4,,"a\n\\.\nb",2018-01-01 09:00:00,2018-01-01 09:00:00\n'
