@@ -129,3 +129,20 @@ def test_month_tables_are_their_day_tables_by_month(demo_engine):
                 f"GROUP BY 1, {dims[day_table]} ORDER BY 1, {dims[day_table]}")).all()
             assert len(held) > 20 and held == by_month, month_table
             assert all(row[0].day == 1 for row in held)
+
+
+def test_repeat_customers_are_their_orders_whole(demo_engine):
+    """`cust_repeat` is `cust_order`'s repeat customers grouped, and each order row knows
+    its customer's last sales day: what a segment under dates alone reads instead."""
+    with demo_engine.connect() as conn:
+        grouped = conn.execute(text(
+            "SELECT person, min(day), max(day), count(*), sum(sales) FROM cust_order "
+            "GROUP BY person HAVING count(*) > 1 ORDER BY person")).all()
+        held = conn.execute(text(
+            "SELECT person, first_day, last_day, n_sales, sales FROM cust_repeat "
+            "ORDER BY person")).all()
+        wrong_last = conn.execute(text(
+            "SELECT count(*) FROM cust_order o WHERE last_day IS DISTINCT FROM "
+            "(SELECT max(day) FROM cust_order x WHERE x.person = o.person)")).scalar_one()
+    assert len(held) > 20 and held == grouped
+    assert wrong_last == 0

@@ -284,6 +284,29 @@ def test_fast_equals_raw(request, dataset):
 
 
 @pytest.mark.parametrize("dataset", ["demo", "people"])
+def test_fast_equals_raw_under_dates_alone(request, dataset):
+    """Dates alone: a repeat customer with every sales order in the window comes whole
+    from `cust_repeat`, one cut by either edge from their orders in it (segments)."""
+    engine = request.getfixturevalue("demo_engine" if dataset == "demo" else "people_engine")
+    domain = _domain(engine)
+    data = ref.load(engine)
+    with engine.connect() as conn:  # windows that start or end on a repeater's edge
+        edges = sorted({d for row in conn.execute(text(
+            "SELECT first_day, last_day FROM cust_repeat")) for d in row})
+    on_edges = st.tuples(st.sampled_from(edges), st.sampled_from(edges)).map(
+        lambda e: Filters(start=min(e), end=max(e)))
+    strategy = st.one_of(on_edges, filters_with_sellers(domain).map(
+        lambda f: Filters(start=f.start, end=f.end)))
+
+    @settings(max_examples=30 if dataset == "demo" else 50, **SETTINGS)
+    @given(strategy)
+    def check(f: Filters) -> None:
+        _fast_equals_raw(engine, f, data)
+
+    check()
+
+
+@pytest.mark.parametrize("dataset", ["demo", "people"])
 def test_fast_equals_raw_under_category_filters(request, dataset):
     """Categories without sellers: the day sums come from the category cells
     (`cust_day_cat`, one-order customers' sales per category from `cust_day_catpart`

@@ -42,6 +42,8 @@ from loaders.customerfacts import (
     LATE_COLUMNS,
     MONTH_TABLES,
     MULTI_SELLER_TABLE,
+    ORDER_TABLE,
+    REPEAT_TABLE,
     RETENTION_TABLE,
     SELLER_DAY_TABLE,
     day_sums_sql,
@@ -387,6 +389,24 @@ PER_CUSTOMER = """,
     )"""
 
 
+#: Repeat customers: each one's orders in the window, grouped (bytes: no locale rules).
+_REPEATERS = """
+        SELECT 1, count(*), :end - max(day), sum(sales)
+        FROM m WHERE n_sales > 1 GROUP BY person COLLATE "C"
+"""
+#: The same under dates alone (`:hi` is `:end`): a customer whose every sales order lies
+#: in the window is their `cust_repeat` row; only those cut by an edge are grouped.
+_WHOLE_REPEATERS = f"""
+        SELECT 1, n_sales, :end - last_day, sales FROM {REPEAT_TABLE}
+        WHERE first_day >= :lo AND last_day <= :hi
+        UNION ALL
+        SELECT 1, count(*), :end - max(day), sum(sales) FROM {ORDER_TABLE}
+        WHERE n_sales > 1 AND day BETWEEN :lo AND :hi
+          AND (first_day < :lo OR last_day > :hi)
+        GROUP BY person COLLATE "C"
+"""
+
+
 def segments(conn: Connection, filters: Filters, path: str = "fast") -> list[dict[str, Any]]:
     """The five segments in SEGMENTS' order, empty ones with 0 and None."""
     assert filters.start and filters.end, "resolve() the filters first"
@@ -395,13 +415,13 @@ def segments(conn: Connection, filters: Filters, path: str = "fast") -> list[dic
     _plans(conn, path)
     # customers with one sales order in the whole data, grouped by day (their recency),
     # then the others one row each; `n` customers per row
+    dates_only = path == "fast" and filters.effective_states() is None and not (
+        filters.payment_types or filters.categories or filters.sellers)
     found = {r[0]: r[1:] for r in conn.execute(text(ctes + f""",
     per AS (
         SELECT singles AS n, 1 AS f, :end - day AS r, single_sales AS sales
         FROM d WHERE singles > 0
-        UNION ALL
-        SELECT 1, count(*), :end - max(day), sum(sales)
-        FROM m WHERE n_sales > 1 GROUP BY person COLLATE "C"  -- bytes: no locale rules
+        UNION ALL{_WHOLE_REPEATERS if dates_only else _REPEATERS}
     )
     SELECT {SEGMENT_SQL} AS segment, sum(n), sum(n * f), sum(sales), sum(n * r)
     FROM per GROUP BY 1"""), params).all()}
