@@ -512,7 +512,7 @@ def _stage_all(cur, source: Source, present: list[FileSpec], problems: ProblemLi
         _create_stage(cur, spec, append)
         stats = ReadStats()
         bar = progress.file(spec.file, source.size(spec.file))
-        quick = not append and _stage_quickly(cur, source, spec, stats, bar)
+        quick = not append and _stage_quickly(cur, source, spec, stats, bar, progress)
         if not quick:
             _stage_carefully(cur, source, spec, problems, stats, bar, append)
         bar.finish(stats.bytes_read, stats.rows)
@@ -527,7 +527,8 @@ def _stage_all(cur, source: Source, present: list[FileSpec], problems: ProblemLi
             problems.add(Problem(spec.file, "has no orders (a header but no data lines)"))
 
 
-def _stage_quickly(cur, source: Source, spec: FileSpec, stats: ReadStats, bar) -> bool:
+def _stage_quickly(cur, source: Source, spec: FileSpec, stats: ReadStats, bar,
+                   progress: Progress) -> bool:
     """The file's bytes straight to COPY, checked in SQL (`loaders.rawcopy`): whether it
     worked. When it did not, nothing of it stays and the careful reader takes the file.
 
@@ -537,13 +538,19 @@ def _stage_quickly(cur, source: Source, spec: FileSpec, stats: ReadStats, bar) -
         stats.bytes_read = done
         bar.update(done, lines)
 
+    def copied(lines: int) -> None:
+        progress.stage(f"{spec.file}: {lines:,} lines in; checking and converting them")
+
     cur.execute("SAVEPOINT pulse_quick")
     try:
         with source.open(spec.file) as stream:
-            stats.rows = rawcopy.stage_file(cur, spec, stream, _stage_name(spec, False), seen)
+            stats.rows = rawcopy.stage_file(cur, spec, stream, _stage_name(spec, False), seen,
+                                            copied)
     except (rawcopy.NotClean, psycopg2.DataError, psycopg2.IntegrityError) as exc:
-        log.debug("load: %s read carefully (%s)", spec.file, str(exc).splitlines()[0])
         cur.execute("ROLLBACK TO SAVEPOINT pulse_quick")
+        why = str(exc) if isinstance(exc, rawcopy.NotClean) else "a value or line to look at"
+        log.debug("load: %s read carefully (%s)", spec.file, str(exc).splitlines()[0])
+        progress.stage(f"{spec.file}: read again line by line ({why})")
         stats.rows = stats.bytes_read = 0
         return False
     cur.execute("RELEASE SAVEPOINT pulse_quick")

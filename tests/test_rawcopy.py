@@ -14,7 +14,7 @@ import pytest
 from dbutil import checksum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from loaders import ingest, rawcopy
 from loaders.csvread import CopyBuffer, ProblemList, read_rows
@@ -233,3 +233,26 @@ def test_a_load_takes_clean_files_quickly_and_the_tables_are_the_same(engine, db
 
 def _refuse(*_args, **_kwargs):
     raise rawcopy.NotClean("switched off")
+
+
+def test_a_load_says_which_file_it_reads_again_and_why(engine, tmp_path):
+    """A quote inside a field: the careful reader takes it; the load says so and goes on."""
+    from loaders.progress import Progress
+
+    folder = ds.write(ds.tiny(), tmp_path / "tiny")
+    reviews = folder / ds.F_REVIEWS
+    head, first, rest = reviews.read_text(encoding="utf-8").split("\n", 2)
+    cells = first.split(",")
+    cells[3] = 'a "b" c'  # the title, unquoted
+    reviews.write_text("\n".join([head, ",".join(cells), rest]), encoding="utf-8")
+    out = io.StringIO()
+    report = ingest.load(engine, folder, progress=Progress(stream=out))
+    paths = {f.file: f.path for f in report.files}
+    assert paths.pop(ds.F_REVIEWS) == "checked" and set(paths.values()) == {"copy"}
+    assert (f"{ds.F_REVIEWS}: read again line by line (a quote outside a well-formed "
+            "quoted field)") in out.getvalue()
+    assert "olist_orders_dataset.csv: 5 lines in; checking and converting them" \
+        in out.getvalue()
+    with engine.connect() as conn:
+        titles = conn.execute(text("SELECT review_comment_title FROM order_reviews")).scalars()
+        assert 'a "b" c' in set(titles)
