@@ -129,6 +129,13 @@ def check(engine, data, f: Filters) -> None:
             found = sellers.seller_rows(conn, f, limit=None, path=path)
         assert found["rows"] == expected, path
         assert found["total"] == len(expected), path
+        # pages: the first, the last, one past the end (the fast path ranks every seller
+        # by sales first and sums the rest for the page's sellers only)
+        for limit, offset in ((3, 0), (2, max(len(expected) - 1, 0)), (5, len(expected) + 5)):
+            with engine.begin() as conn:
+                page = sellers.seller_rows(conn, f, limit=limit, offset=offset, path=path)
+            assert page["rows"] == expected[offset:offset + limit], (path, limit, offset)
+            assert page["total"] == len(expected), (path, limit, offset)
 
 
 def _setup(engine):

@@ -240,6 +240,22 @@ PATHS = {"fast": (fast_seller_sql, "dim_seller s ON s.seller_id = ps.seller_id",
                  "s.seller_state")}
 
 
+def _ranked_seller_sql(filters: Filters, params: dict[str, Any], page: str) -> str:
+    """The fast path without a category filter, in two steps: every seller's sales
+    (`ranked`: the order and the count), then every measure for the page's sellers
+    only. Ten sums a seller over a state's month rows cost twice two sums (SP at 100k:
+    21 vs 11 ms), and a page shows ten sellers of thousands."""
+    pairs = _fact_rows(filters, SELLER_PAIR, params)
+    return f"""ranked AS MATERIALIZED (
+            SELECT seller_id, sum(sales) AS sales FROM ({pairs}) p GROUP BY seller_id
+            HAVING sum(orders) > 0),
+        page AS (SELECT seller_id FROM ranked
+                 ORDER BY sales DESC, seller_id COLLATE "C" {page}),
+        per_seller AS MATERIALIZED (
+            {_PAIR_SUMS % {'items': _ITEMS}} FROM ({pairs}) p
+            WHERE seller_id IN (SELECT seller_id FROM page) GROUP BY seller_id)"""
+
+
 def seller_sql(filters: Filters, limit: int | None, offset: int = 0, path: str = "fast"
                ) -> tuple[str, dict[str, Any]]:
     """The statement: one page of rows (sales desc, then seller id in byte order), each
@@ -247,16 +263,19 @@ def seller_sql(filters: Filters, limit: int | None, offset: int = 0, path: str =
     returns that count (one row of NULLs). `limit` None: every row."""
     per_seller, sellers, state = PATHS[path]
     params: dict[str, Any] = {"offset": offset}
-    steps = per_seller(filters, params)
     page = "LIMIT :limit OFFSET :offset" if limit is not None else "OFFSET :offset"
     if limit is not None:
         params["limit"] = limit
+    if path == "fast" and not filters.categories:
+        steps, every, rows = _ranked_seller_sql(filters, params, page), "ranked", ""
+    else:
+        steps, every, rows = per_seller(filters, params), "per_seller", page
     sql = f"""WITH {steps}
         SELECT n.total, {state}, ps.*
-        FROM (SELECT count(*) AS total FROM per_seller) n
+        FROM (SELECT count(*) AS total FROM {every}) n
         LEFT JOIN LATERAL (
             SELECT * FROM per_seller
-            ORDER BY sales DESC, seller_id COLLATE "C" {page}) ps ON TRUE
+            ORDER BY sales DESC, seller_id COLLATE "C" {rows}) ps ON TRUE
         LEFT JOIN {sellers}
         ORDER BY ps.sales DESC, ps.seller_id COLLATE "C" """
     return sql, params
