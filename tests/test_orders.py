@@ -749,6 +749,28 @@ def test_keyed_first_pages_equal_the_raw_ones_under_each_filter_kind(demo_engine
     assert plans == {"order_keys", "part", "part_sums", "seller_sums"}
 
 
+@pytest.mark.parametrize("sort", SORTS)
+@pytest.mark.parametrize("order", ORDERS)
+def test_a_seller_and_a_category_need_one_item_of_both(tiny_engine, sort, order):
+    """Tiny O1 has a health item of seller 191 and a sports item of seller 192: under
+    seller 191 and sports, both its sets match but no item is of both, so it is not
+    listed; under seller 191 and health it is, with O5. Keyed pages and raw agree."""
+    base = resolved(tiny_engine)
+    with tiny_engine.connect() as conn:
+        seller, health, sports = conn.execute(text(
+            "SELECT a.seller_id, a.category, b.category FROM agg_seller_order a "
+            "JOIN agg_seller_order b ON b.order_id = a.order_id AND b.seller_id <> a.seller_id "
+            "WHERE a.order_id = :o AND a.category < b.category"), {"o": O1}).one()
+    for category, expected in ((sports, set()), (health, {O1, O5})):
+        f = base.with_values("seller", [seller]).with_values("category", [category])
+        query = OrderQuery(f, sort=sort, order=order)
+        with tiny_engine.connect() as conn:
+            keyed = orders.order_page(conn, query, 20)
+            raw = orders.order_page(conn, query, 20, keyed=False)
+        assert {r["order_id"] for r in keyed["rows"]} == expected, category
+        assert keyed == raw
+
+
 def test_streamed_csv_in_a_spreadsheet_locale(tiny_client):
     """The whole list with `locale=pt_BR`: `;` fields, `,` decimals, the same rows."""
     plain = tiny_client.get("/api/v1/orders?format=csv&status=all").get_data(as_text=True)

@@ -426,7 +426,7 @@ def _row_filters(query: OrderQuery, ids: SetIds | None, params: dict[str, Any],
     """`_matching`'s conditions on a derived row `o` (order_keys or order_part_keys):
     the same orders. A set overlapping the selection is an item (a payment row) of it;
     with both a category and a seller filter, one item must be of both, which the sets
-    cannot tell, so the raw test follows them."""
+    cannot tell: `agg_seller_order`'s rows (order x seller x category) follow them."""
     f = query.filters
     assert f.start and f.end, "resolve() the filters first"
     params.update(start=f.start, end_next=f.end + timedelta(days=1))
@@ -447,9 +447,12 @@ def _row_filters(query: OrderQuery, ids: SetIds | None, params: dict[str, Any],
             where.append(f"o.{column} = ANY(:{column}s)")
             params[f"{column}s"] = {"catset_id": ids.catsets, "payset_id": ids.paysets,
                                     "sellerset_id": ids.sellersets}[column]
-    if f.categories and f.sellers:
-        where.append(f"""EXISTS (SELECT 1 FROM order_items i {_PRODUCTS}
-            WHERE i.order_id = o.order_id AND {_counted(f, params)})""")
+    if f.categories and f.sellers:  # the seller's rows by category: no raw table read
+        where.append("""o.order_id IN (SELECT s.order_id FROM agg_seller_order s
+            WHERE s.seller_id = ANY(:sellers) AND s.category = ANY(:cats)
+              AND s.day BETWEEN :start_day AND :end_day)""")
+        params.update(sellers=list(f.sellers), cats=list(f.categories), start_day=f.start,
+                      end_day=f.end)
     if query.status in _KINDS:  # one value, not ANY(array): the planner keeps its statistics
         where.append("o.kind = :kind")
         params["kind"] = _KINDS[query.status]
