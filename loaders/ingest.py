@@ -62,6 +62,10 @@ SQL_TYPES = {
 LOCK_KEY = 7_301_001  # advisory lock: one load at a time
 
 
+class _Checked(Exception):
+    """A check (`load(check=True)`) found nothing wrong: roll back, report."""
+
+
 class LoadError(Exception):
     """The dataset was rejected; nothing in the database changed."""
 
@@ -92,6 +96,7 @@ class LoadReport:
     synthetic: bool = False
     files: list[FileReport] = field(default_factory=list)
     seconds: float = 0.0
+    checked_only: bool = False  # `check`: nothing was loaded
 
     def table(self) -> str:
         """A summary table for the terminal."""
@@ -104,6 +109,10 @@ class LoadReport:
                 f"{f.rows_skipped:>9,} {rate:>10,.0f}"
             )
         out.append("-" * len(head))
+        if self.checked_only:
+            out.append(f"{self.mode} check of {self.source} in {self.seconds:.1f} s: no "
+                       "problem found; nothing was loaded")
+            return "\n".join(out)
         out.append(
             f"{self.mode} load of {self.source} in {self.seconds:.1f} s; "
             f"data version {self.data_version}" + (" (synthetic data)" if self.synthetic else "")
@@ -387,8 +396,13 @@ def load(
     append: bool = False,
     progress: Progress | None = None,
     max_problems: int = 50,
+    check: bool = False,
 ) -> LoadReport:
-    """Load a dataset; raises `LoadError` (database unchanged) when anything is wrong."""
+    """Load a dataset; raises `LoadError` (database unchanged) when anything is wrong.
+
+    `check`: read, stage and check everything a load would (keys and references too),
+    then roll back: a big dataset's problems, or its staging time, without touching the
+    warehouse."""
     path = Path(path)
     progress = progress or Progress(enabled=False)
     started = time.monotonic()
@@ -426,15 +440,20 @@ def load(
                             if spec not in present:
                                 _create_stage(cur, spec, append)
                     _stage_all(cur, source, present, problems, progress, report, append)
-                    if not problems and append:  # a replace's are its new tables' keys
+                    if not problems and (append or check):  # a load's are its new keys
                         _validate(cur, source, present, append, problems)
                 except TooManyProblems:
                     pass
                 if problems:
                     raise LoadError(problems.items, problems.truncated)
+                if check:
+                    raise _Checked
                 progress.stage("publishing")
                 _publish(cur, source, present, problems, report, progress, started_at)
             raw.commit()
+        except _Checked:
+            raw.rollback()
+            report.checked_only = True
         except BaseException:
             raw.rollback()
             raise

@@ -460,3 +460,25 @@ def test_replace_keeps_the_migrated_schema_grants_and_sequences(engine, tmp_path
         with engine.begin() as conn:
             conn.execute(text(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}"))
             conn.execute(text(f"DROP ROLE {role}"))
+
+
+def test_a_check_reads_and_checks_everything_and_loads_nothing(engine, tmp_path):
+    """`pulse load --check`: the same reading and the same set-wide checks as a load
+    (keys and references, with their lines), then a rollback."""
+    folder = ds.write(ds.tiny(), tmp_path / "tiny")
+    before = checksum(engine)
+    report = ingest.load(engine, folder, check=True)
+    assert report.checked_only and report.data_version == 0
+    assert "no problem found; nothing was loaded" in report.table()
+    assert checksum(engine) == before and counts(engine)["orders"] == 0
+    loaded = ingest.load(engine, folder)
+    assert [f.rows_read for f in report.files] == [f.rows_read for f in loaded.files]
+    rows = ds.tiny()
+    rows[ds.F_ITEMS].append(dict(rows[ds.F_ITEMS][0]))
+    dupes = ds.write(rows, tmp_path / "dupes")
+    before = checksum(engine)
+    with pytest.raises(LoadError) as err:
+        ingest.load(engine, dupes, check=True)
+    assert "olist_order_items_dataset.csv, line 2: duplicate key (order_id, " in str(err.value)
+    assert "(also on line(s) 2, 8)" in str(err.value)
+    assert checksum(engine) == before

@@ -64,7 +64,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     try:
         report = ingest.load(
             engine, Path(args.path), append=args.append, progress=_progress(),
-            max_problems=args.max_problems,
+            max_problems=args.max_problems, check=args.check,
         )
     except ingest.LoadError as exc:
         print(f"pulse load: {args.path} was NOT loaded; the database is unchanged.",
@@ -98,7 +98,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"{name:<45} {rows:>11,} rows")
     print(f"synthetic demo dataset written to {out}")
     if args.load:
-        return cmd_load(argparse.Namespace(path=str(out), append=False, max_problems=50))
+        return cmd_load(argparse.Namespace(path=str(out), append=False, max_problems=50,
+                                           check=False))
     return 0
 
 
@@ -131,6 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("path", help="folder with the 9 CSV files, or the Kaggle zip")
     load.add_argument("--append", action="store_true",
                       help="add a batch to what is loaded instead of replacing it")
+    load.add_argument("--check", action="store_true",
+                      help="read and check everything a load would, then load nothing")
     load.add_argument("--max-problems", type=int, default=50,
                       help="stop reporting after this many problems (default 50)")
     load.set_defaults(func=cmd_load)
