@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -74,24 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         print(json.dumps(_child(home, folder)))
         return 0
-    runs = []
-    for rep in range(1, args.reps + 1):
-        for tree in (Path(t).resolve() for t in args.tree):
-            load = os.getloadavg()[0]
-            proc = subprocess.run(
-                [sys.executable, str(Path(__file__).resolve()), "--child",
-                 "--folder", str(folder), "--tree", str(tree)],
-                cwd=tree, env=dict(os.environ, PYTHONPATH=str(tree)), capture_output=True,
-                text=True, check=False)
-            if proc.returncode:
-                print(proc.stderr, file=sys.stderr)
-                return proc.returncode
-            run = {"rep": rep, "tree": str(tree), "load_before": round(load, 2),
-                   **json.loads(proc.stdout.strip().splitlines()[-1])}
-            runs.append(run)
-            print(f"rep {rep} {tree}: {run['seconds']} s (staging {run['stage_seconds']} s, "
-                  f"publishing {run['publish_seconds']} s, peak {run['peak_rss_mb']} MB, "
-                  f"load before {run['load_before']})", flush=True)
+    from bench import trees  # here: a child runs under an older tree, which may lack it
+
+    runs = trees.take_turns(__file__, args, ["--folder", str(folder)], lambda r: (
+        f"{r['seconds']} s (staging {r['stage_seconds']} s, publishing "
+        f"{r['publish_seconds']} s, peak {r['peak_rss_mb']} MB)"))
+    if isinstance(runs, int):
+        return runs
     if args.out:
         args.out.write_text(json.dumps({"folder": str(folder), "runs": runs}, indent=1))
     return 0

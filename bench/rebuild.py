@@ -7,6 +7,10 @@ tree's code (`cwd` and `PYTHONPATH`), so the trees' modules never mix. A run rep
 seconds, its slowest steps (the loaders' DEBUG lines) and, where the tree logs them,
 the time its indexes and its swap took.
 
+The database must be at the newest tree's schema (`pulse db upgrade` from that tree): a
+tree rebuilds the tables it knows, so one whose migration adds a table needs it there,
+and an older tree leaves it alone.
+
     PULSE_HOME=/work/bench-home python -m bench.rebuild --database bench_1m_lead \
         --tree ../wt-before --tree . --reps 1 --out docs/BENCHMARKS-LOAD.json
 """
@@ -18,7 +22,6 @@ import json
 import logging
 import os
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -83,25 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         print(json.dumps(_child(home, args.database)))
         return 0
-    runs = []
-    for rep in range(1, args.reps + 1):
-        for tree in (Path(t).resolve() for t in args.tree):
-            load = os.getloadavg()[0]
-            proc = subprocess.run(
-                # this file by path (an older tree may not have it), that tree's modules
-                [sys.executable, str(Path(__file__).resolve()), "--child",
-                 "--database", args.database, "--tree", str(tree)],
-                cwd=tree, env=dict(os.environ, PYTHONPATH=str(tree)), capture_output=True,
-                text=True, check=False)
-            if proc.returncode:
-                print(proc.stderr, file=sys.stderr)
-                return proc.returncode
-            run = {"rep": rep, "tree": str(tree), "load_before": round(load, 2),
-                   **json.loads(proc.stdout.strip().splitlines()[-1])}
-            runs.append(run)
-            print(f"rep {rep} {tree}: {run['seconds']} s (indexes {run['indexes_seconds']} s, "
-                  f"swap {run['swap_seconds']} s, load before {run['load_before']})",
-                  flush=True)
+    from bench import trees  # here: a child runs under an older tree, which may lack it
+
+    runs = trees.take_turns(__file__, args, ["--database", args.database], lambda r: (
+        f"{r['seconds']} s (indexes {r['indexes_seconds']} s, swap {r['swap_seconds']} s)"))
+    if isinstance(runs, int):
+        return runs
     if args.out:
         args.out.write_text(json.dumps({"database": args.database, "runs": runs}, indent=1))
     return 0

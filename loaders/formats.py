@@ -13,6 +13,16 @@ from sqlalchemy import BigInteger, DateTime, Float, Integer, Numeric, SmallInteg
 
 from .schema import DATA_TABLES
 
+#: The PostgreSQL type each column kind is staged as (both readers stage into it).
+SQL_TYPES = {
+    "text": "text",
+    "zip": "text",
+    "int": "bigint",
+    "money": "numeric",
+    "float": "double precision",
+    "timestamp": "timestamp",
+}
+
 
 @dataclass(frozen=True)
 class ColumnSpec:

@@ -46,19 +46,11 @@ from .csvread import (
     TooManyProblems,
     read_rows,
 )
-from .formats import BY_TABLE, FILES, FileSpec
+from .formats import BY_TABLE, FILES, SQL_TYPES, FileSpec
 from .progress import Progress
 
 log = logging.getLogger(__name__)
 MARKER = "pulse-dataset.json"
-SQL_TYPES = {
-    "text": "text",
-    "zip": "text",
-    "int": "bigint",
-    "money": "numeric",
-    "float": "double precision",
-    "timestamp": "timestamp",
-}
 LOCK_KEY = 7_301_001  # advisory lock: one load at a time
 
 

@@ -38,7 +38,7 @@ from collections.abc import Callable
 from typing import BinaryIO
 
 from .csvread import ProblemList, map_header
-from .formats import ColumnSpec, FileSpec
+from .formats import SQL_TYPES, ColumnSpec, FileSpec
 
 RAW_TABLE = "pulse_raw"
 _BLOCK = 1 << 20
@@ -136,8 +136,6 @@ _TIMESTAMP = (r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
               r"([ T]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?)?$")
 #: Olist's own timestamp shape: cast, then printed back to compare (see `_checked`).
 _OLIST_TIME = "'____-__-__ __:__:__'"
-_SQL_TYPES = {"text": "text", "zip": "text", "int": "bigint", "money": "numeric",
-              "float": "double precision", "timestamp": "timestamp"}
 
 
 def _fail(column: str, sql_type: str) -> str:
@@ -181,7 +179,7 @@ def _checked(col: ColumnSpec, t: str, s: str) -> tuple[str, str]:
 
 def _outer(col: ColumnSpec, i: int) -> str:
     """The stage's value of the spec's `i`-th column, from the inner query's columns."""
-    sql_type = _SQL_TYPES[col.kind]
+    sql_type = SQL_TYPES[col.kind]
     t = f"t{i}"  # NULL when empty
     if col.kind == "text":
         value = t
