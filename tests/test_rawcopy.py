@@ -10,6 +10,7 @@ import csv
 import io
 
 import datasets as ds
+import psycopg2
 import pytest
 from dbutil import checksum
 from hypothesis import HealthCheck, given, settings
@@ -44,8 +45,7 @@ def both_ways(engine: Engine, spec: FileSpec, data: bytes):
             try:
                 rawcopy.stage_file(cur, spec, io.BytesIO(data), "quick", lambda *_: None)
                 quick = _rows(cur, "quick", spec)
-            except (rawcopy.NotClean, ingest.psycopg2.DataError,
-                    ingest.psycopg2.IntegrityError):
+            except (rawcopy.NotClean, psycopg2.DataError, psycopg2.IntegrityError):
                 cur.execute("ROLLBACK TO SAVEPOINT s")
                 quick = None
             problems = ProblemList(limit=1000)
