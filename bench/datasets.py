@@ -141,13 +141,17 @@ class BenchData:
         self.log(f"[{label}] loading with `pulse load` (a separate process, measured)")
         env = dict(os.environ, DATABASE_URL=self.url(orders))
         t0 = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "dashapp.cli", "load", str(folder)],
-                                env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-        _, status, usage = os.wait4(proc.pid, 0)
+        # The load's output goes to a file, not a pipe: a long load's progress could fill
+        # a pipe nobody reads until the end, and the file can be watched while it runs
+        log_file = self.home / f"load-{label}.log"
+        with log_file.open("w") as log_out:
+            proc = subprocess.Popen([sys.executable, "-m", "dashapp.cli", "load", str(folder)],
+                                    env=env, cwd=ROOT, stdout=log_out,
+                                    stderr=subprocess.STDOUT, text=True)
+            _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - t0
-        out = proc.stdout.read() if proc.stdout else ""
         if status != 0:
-            raise RuntimeError(f"load of {folder} failed:\n{out}")
+            raise RuntimeError(f"load of {folder} failed:\n{log_file.read_text()[-4000:]}")
         meta = json.loads((folder / "pulse-dataset.json").read_text())
         rows = sum(meta.get("rows", {}).values()) if isinstance(meta.get("rows"), dict) else 0
         stats = LoadStats(orders=orders, rows=rows, seconds=round(seconds, 1),

@@ -117,6 +117,12 @@ def day_sums_sql(weight: str | None = None) -> str:
                 f"{total('review_low', when)} AS late_low_{i}"]
     return ",\n       ".join(out)
 
+#: Cells keep only groups with a sum that is not 0: a first order, a single-order customer
+#: or a lateness bucket (every `days_late` falls in one). A cell of zeros changes no answer,
+#: and an append, which adds and takes away sums (loaders/increment.py), cannot tell it
+#: from no cell at all, so a rebuild does not make one either.
+_KEPT = "HAVING count(*) FILTER (WHERE seq = 1 OR n_sales = 1 OR days_late IS NOT NULL) > 0"
+
 #: The order's facts, copied onto each of its `cust_item` rows: a category or seller
 #: filter then reads its few rows through the index alone, with no lookup per order.
 ORDER_FACTS = ("person", "seq", "n_sales", "first_day", "day", "state", "pay_types",
@@ -185,6 +191,24 @@ DDL = (
     "last_day date NOT NULL, n_sales integer NOT NULL, sales numeric NOT NULL)",
     f"CREATE INDEX ix_{REPEAT_TABLE}_first ON {REPEAT_TABLE} (first_day)",
 )
+
+
+#: How an append (loaders/increment.py) updates each table. Cells are sums over orders:
+#: table -> (key columns, sums). The others hold rows of one order or one customer:
+#: table -> the columns that find such a row (an index's first, then its identity).
+CELL_SUMS = ("firsts", "singles", "single_sales", *LATE_COLUMNS)
+SUM_TABLES = {
+    **{t: (("day", *_CELL_DIMS[d]), CELL_SUMS) for d, t in MONTH_TABLES.items()},
+    **{d: (("day", *_CELL_DIMS[d]), CELL_SUMS) for d in MONTH_TABLES},
+    CAT_PART_TABLE: (("catset_id", "category", "day", "state", "pay_types"), ("single_sales",)),
+    RETENTION_TABLE: (("cohort", "month"), ("active",)),
+}
+ROW_TABLES = {
+    ORDER_TABLE: ("order_id",),
+    ITEM_TABLE: ("category", "day", "order_id", "seller_id"),
+    MULTI_SELLER_TABLE: ("order_id",),
+    REPEAT_TABLE: ("first_day", "person"),
+}
 
 
 def tables() -> list[str]:
@@ -268,7 +292,7 @@ _CAT_DAYS = f"""
 INSERT INTO {CAT_DAY_TABLE}
 SELECT c.catset_id, o.day, o.state, o.pay_types, {{sums}}
 FROM {ORDER_TABLE} o JOIN t_cust_catset c ON c.order_id = o.order_id
-GROUP BY c.catset_id, o.day, o.state, o.pay_types ORDER BY 1, 2
+GROUP BY c.catset_id, o.day, o.state, o.pay_types {_KEPT} ORDER BY 1, 2
 """
 
 _CAT_PARTS = f"""
@@ -276,7 +300,8 @@ INSERT INTO {CAT_PART_TABLE}
 SELECT c.catset_id, i.category, i.day, i.state, i.pay_types, sum(i.sales)
 FROM {ITEM_TABLE} i JOIN t_cust_catset c ON c.order_id = i.order_id
 WHERE c.several AND i.n_sales = 1
-GROUP BY c.catset_id, i.category, i.day, i.state, i.pay_types ORDER BY 1, 3
+GROUP BY c.catset_id, i.category, i.day, i.state, i.pay_types HAVING sum(i.sales) <> 0
+ORDER BY 1, 3
 """
 
 #: Per seller, the sums over the orders with an item of theirs, `sales` being their
@@ -287,7 +312,7 @@ INSERT INTO {SELLER_DAY_TABLE}
 SELECT seller_id, day, state, pay_types, {{sums}}
 FROM (SELECT seller_id, {", ".join(ORDER_FACTS)}, sum(sales) AS sales
       FROM {ITEM_TABLE} GROUP BY order_id, seller_id, {", ".join(ORDER_FACTS)}) p
-GROUP BY seller_id, day, state, pay_types ORDER BY 1, 2
+GROUP BY seller_id, day, state, pay_types {_KEPT} ORDER BY 1, 2
 """
 
 
@@ -299,7 +324,7 @@ def rebuild(cur, category_sql: str) -> None:
     cur.execute(_ORDERS)
     cur.execute(_items(category_sql))
     cur.execute(f"INSERT INTO {DAY_TABLE} SELECT day, state, pay_types, {day_sums_sql()} "
-                f"FROM {ORDER_TABLE} GROUP BY day, state, pay_types ORDER BY day")
+                f"FROM {ORDER_TABLE} GROUP BY day, state, pay_types {_KEPT} ORDER BY day")
     cur.execute(_ORDER_CATSETS)
     cur.execute(_CAT_DAYS.format(sums=day_sums_sql()))
     cur.execute(_CAT_PARTS)

@@ -47,6 +47,7 @@ from .csvread import (
     read_rows,
 )
 from .formats import BY_TABLE, FILES, SQL_TYPES, FileSpec
+from .increment import Increment
 from .progress import Progress
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,9 @@ class LoadReport:
     files: list[FileReport] = field(default_factory=list)
     seconds: float = 0.0
     checked_only: bool = False  # `check`: nothing was loaded
+    #: how the derived tables followed: "rebuilt", or "updated" by an append for the
+    #: orders it touched (loaders/increment.py)
+    derived: str = "rebuilt"
 
     def table(self) -> str:
         """A summary table for the terminal."""
@@ -108,6 +112,7 @@ class LoadReport:
         out.append(
             f"{self.mode} load of {self.source} in {self.seconds:.1f} s; "
             f"data version {self.data_version}" + (" (synthetic data)" if self.synthetic else "")
+            + f"; derived tables {self.derived}"
         )
         return "\n".join(out)
 
@@ -461,8 +466,11 @@ def _publish(cur, source: Source, present: list[FileSpec], problems: ProblemList
     append = report.mode == "append"
     path = source.path
     publication = None
+    increment = None
     try:
         if append:
+            progress.stage("finding the orders the new rows touch")
+            increment = Increment.start(cur, {spec.table for spec in present})
             for spec, file_report in zip(present, report.files, strict=True):
                 file_report.rows_inserted = _append(cur, spec)
                 file_report.rows_skipped = file_report.rows_read - file_report.rows_inserted
@@ -477,11 +485,19 @@ def _publish(cur, source: Source, present: list[FileSpec], problems: ProblemList
             cur.execute("SELECT data_version FROM pulse_meta WHERE id = 1")
             row = cur.fetchone()
             report.data_version = row[0] if row else 0
+            if increment:
+                increment.discard()
             return
-        progress.stage("rebuilding derived tables")
-        publication = publication or swap.Publication(cur)
-        rollups.rebuild(cur, publication)
-        publication.publish()
+        if increment:
+            progress.stage(f"updating derived tables for {increment.touched.orders:,} orders "
+                           f"of {increment.touched.customers:,} customers")
+            increment.finish()
+            report.derived = "updated"
+        else:
+            progress.stage("rebuilding derived tables")
+            publication = publication or swap.Publication(cur)
+            rollups.rebuild(cur, publication)
+            publication.publish()
     except swap.PublishError as exc:
         raise LoadError([Problem(str(path), str(exc))]) from None
     report.data_version = _bump_version(cur, report.synthetic, str(path), append)

@@ -73,12 +73,17 @@ SELECT order_id, array_agg(DISTINCT seller_id COLLATE "C" ORDER BY seller_id COL
 FROM t_seller_item GROUP BY order_id
 """
 #: With each set, its number of orders: a page reads a short list whole (queries/orders.py).
+#: New sets are numbered after the held ones (an append keeps the ids its rows carry,
+#: loaders/increment.py), then every set's orders are added to its count.
 _DIM = f"""
 INSERT INTO {SELLERSET_TABLE} (sellerset_id, sellers, n_orders)
-SELECT row_number() OVER (ORDER BY sellers), sellers, sum(n)
-FROM (SELECT sellers, count(*) AS n FROM t_sellers GROUP BY sellers
-      UNION ALL SELECT '{{}}'::text[], 0) s
-GROUP BY sellers
+SELECT (SELECT coalesce(max(sellerset_id), 0) FROM {SELLERSET_TABLE})
+       + row_number() OVER (ORDER BY s.v), s.v, 0
+FROM (SELECT sellers FROM t_sellers UNION SELECT '{{}}'::text[]
+      EXCEPT SELECT sellers FROM {SELLERSET_TABLE}) s(v);
+UPDATE {SELLERSET_TABLE} d SET n_orders = d.n_orders + c.n
+FROM (SELECT sellers, count(*) AS n FROM t_sellers GROUP BY sellers) c
+WHERE d.sellers = c.sellers
 """
 #: Per order, its seller set's id (an order without items has the empty set).
 _ORDER_SELLERSETS = f"""

@@ -200,6 +200,7 @@ def ddl() -> list[str]:
         *order_keys_ddl(),
         *listkeys.ddl(),
         *seller_facts_ddl(),
+        f"CREATE TABLE {KEYS_TABLE} (next_customer_key integer NOT NULL)",
     ]
     for fact in FACTS:
         for table, level, _grain in fact.tables():
@@ -220,9 +221,25 @@ def index_ddl(fact: Fact, table: str, level: str) -> list[str]:
 
 def all_tables() -> list[str]:
     return ["dim_catset", "dim_payset", "dim_seller", "agg_repeat", "agg_repeat_by",
-            SELLER_TABLE, ORDER_KEYS_TABLE, *listkeys.TABLES, SELLER_CATSETS] + [
+            SELLER_TABLE, ORDER_KEYS_TABLE, *listkeys.TABLES, SELLER_CATSETS, KEYS_TABLE] + [
         t for fact in FACTS + SELLER_FACTS for t, _, _ in fact.tables()
     ]
+
+
+#: The next customer key to give (one row): an append numbers its new customers from it,
+#: after every key the derived tables hold (loaders/increment.py).
+KEYS_TABLE = "derived_keys"
+
+
+def new_sets_sql(table: str, id_column: str, column: str, source: str) -> str:
+    """Number the sets of `source` (one array column) that `table` does not hold yet,
+    after its highest id. On an empty table (a rebuild) that is every set in array
+    order; an append (loaders/increment.py) adds only its new ones, keeping the ids the
+    derived rows already carry."""
+    return (f"INSERT INTO {table} ({id_column}, {column}) "
+            f"SELECT (SELECT coalesce(max({id_column}), 0) FROM {table}) "
+            f"+ row_number() OVER (ORDER BY s.v), s.v "
+            f"FROM ({source} EXCEPT SELECT {column} FROM {table}) s(v)")
 
 
 SELLER_TABLE = "agg_seller_order"
@@ -301,6 +318,18 @@ SELECT c.order_id, purchased_at, state, kind, catset_id, payset_id, sales, payme
        person, status, items, freight, review_sum, review_n, delivered_at, estimated_at
 FROM t_cell c JOIN t_order_sellerset s ON s.order_id = c.order_id ORDER BY purchased_at
 """
+
+
+#: How an append (loaders/increment.py) updates the tables that are not sums by cell:
+#: rows of one order or one customer, found by these columns (an index's, then their
+#: identity), and the sets, numbered by their id column.
+ROW_TABLES = {
+    "agg_repeat": ("day", "customer_key", "state", "catset_id", "payset_id"),
+    "agg_repeat_by": ("dim", "value", "day", "customer_key", "state"),
+    SELLER_TABLE: ("seller_id", "day", "order_id", "category"),
+    ORDER_KEYS_TABLE: ("purchased_at", "order_id"),
+    listkeys.PART_TABLE: ("dim", "value", "purchased_at", "order_id"),
+}
 
 
 # --- the seller breakdown's facts ----------------------------------------------------------
@@ -425,9 +454,8 @@ def _rebuild_seller_facts(cur) -> None:
     """The seller breakdown's tables: the full level by day from the pairs, every other
     level and grain summed from it, like the other facts."""
     cur.execute(_SELLER_PAIRS)
-    cur.execute(f"INSERT INTO {SELLER_CATSETS} (catset_id, categories) "
-                "SELECT row_number() OVER (ORDER BY cats), cats "
-                "FROM (SELECT DISTINCT cats FROM t_seller_pair) s")
+    cur.execute(new_sets_sql(SELLER_CATSETS, "catset_id", "categories",
+                             "SELECT cats FROM t_seller_pair"))
     for fact in SELLER_FACTS:
         _fill(cur, fact, _SELLER_FULL_DAY[fact.name], _seller_row_order)
 
@@ -498,11 +526,27 @@ LEFT JOIN pay ON pay.order_id = o.order_id
 LEFT JOIN rev ON rev.order_id = o.order_id
 """
 
-_PEOPLE = """
+#: Customers who already have a key (an append's, loaders/increment.py; empty for a
+#: rebuild): they keep it, and the others are numbered from `derived_keys` on, by id.
+KNOWN_KEYS = "pulse_known_keys"
+_PEOPLE = f"""
 CREATE TEMP TABLE t_person ON COMMIT DROP AS
-SELECT person, (row_number() OVER (ORDER BY person))::integer AS customer_key,
-       count(*) AS n_sales, min(day) AS first_day
-FROM t_order WHERE kind = 's' GROUP BY person
+SELECT p.person,
+       coalesce(k.customer_key,
+                (SELECT coalesce(max(next_customer_key), 1) FROM {KEYS_TABLE}) - 1
+                + row_number() OVER (PARTITION BY k.customer_key IS NULL
+                                     ORDER BY p.person))::integer AS customer_key,
+       p.n_sales, p.first_day
+FROM (SELECT person, count(*) AS n_sales, min(day) AS first_day
+      FROM t_order WHERE kind = 's' GROUP BY person) p
+LEFT JOIN {KNOWN_KEYS} k ON k.person = p.person
+"""
+_NEXT_KEY = f"""
+INSERT INTO {KEYS_TABLE}
+SELECT greatest((SELECT coalesce(max(next_customer_key), 1) FROM {KEYS_TABLE}),
+                (SELECT coalesce(max(customer_key), 0) + 1 FROM t_person));
+DELETE FROM {KEYS_TABLE}
+WHERE next_customer_key < (SELECT max(next_customer_key) FROM {KEYS_TABLE})
 """
 
 _CELLS = """
@@ -659,25 +703,39 @@ def rebuild(cur, publication: swap.Publication | None = None) -> None:
     timed.execute("SET LOCAL work_mem = '256MB'")
     timed.execute("SET LOCAL maintenance_work_mem = '512MB'")  # the indexes, built at the end
     publication.rebuild_aside(all_tables() + customerfacts.tables())
-    _fill_all(timed)
+    fill(timed)
     if own:
         publication.publish()
     # record which code built them: a release with other rollup code rebuilds (pulse db refresh)
     timed.execute(f"COMMENT ON TABLE {swap.GATE} IS '{STAMP_PREFIX}{fingerprint()}'")
 
 
+def fill(cur) -> None:
+    """Fill the derived tables `search_path` finds from the raw tables it finds: a
+    rebuild's (empty tables, every order) or an append's (its touched orders alone, beside
+    the live sets and keys: loaders/increment.py). The caller's transaction; its
+    temporary tables (`t_*`) stay until it ends or `drop_temporary` drops them."""
+    cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {KNOWN_KEYS} (person text PRIMARY KEY, "
+                "customer_key integer NOT NULL) ON COMMIT DROP")
+    _fill_all(cur)
+
+
+#: The temporary tables `fill` leaves, which a second fill in the transaction recreates.
+TEMPORARY = ("t_order", "t_person", "t_cell", "t_seller_item", "t_paydetail", "t_sellers",
+             "t_order_sellerset", "t_seller_pair", "t_cust_catset")
+
+
+def drop_temporary(cur) -> None:
+    cur.execute(f"DROP TABLE IF EXISTS {', '.join(TEMPORARY)}")
+
+
 def _fill_all(cur) -> None:
     cur.execute(_ORDER_FACTS)
-    cur.execute(
-        "INSERT INTO dim_catset (catset_id, categories) "
-        "SELECT row_number() OVER (ORDER BY cats), cats FROM (SELECT DISTINCT cats FROM t_order) s"
-    )
-    cur.execute(
-        "INSERT INTO dim_payset (payset_id, types) "
-        "SELECT row_number() OVER (ORDER BY types), types "
-        "FROM (SELECT DISTINCT types FROM t_order) s"
-    )
+    cur.execute(new_sets_sql("dim_catset", "catset_id", "categories",
+                             "SELECT cats FROM t_order"))
+    cur.execute(new_sets_sql("dim_payset", "payset_id", "types", "SELECT types FROM t_order"))
     cur.execute(_PEOPLE)
+    cur.execute(_NEXT_KEY)
     cur.execute("CREATE INDEX ON t_person (person)")
     cur.execute(_CELLS)
     cur.execute("ANALYZE t_cell")

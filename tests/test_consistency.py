@@ -376,6 +376,13 @@ def test_killed_load_readers_see_the_old_data_throughout(loaded, folders, tmp_pa
            kill_when=lambda query: "agg_" in query and "INSERT" in query)
 
 
+def test_killed_append_readers_see_the_old_data_throughout(loaded, folders, tmp_path):
+    """SIGKILL while an append updates the live derived tables in place, for the orders
+    it touched (loaders/increment.py): readers see A throughout."""
+    _phase(loaded, tmp_path, ["--append", str(folders["C"])], "kill -9 an append half way",
+           kill_when=lambda query: "pulse_delta" in query and "UPDATE" in query)
+
+
 # --- the protocol, directly --------------------------------------------------------------
 
 
