@@ -222,9 +222,13 @@ class Increment:
 
     def _merge(self) -> None:
         for table, (keys, sums) in sum_tables().items():
+            t0 = time.perf_counter()
             self._merge_sums(table, keys, sums)
+            log.debug("increment: %.3fs merging %s", time.perf_counter() - t0, table)
         for table, keys in row_tables().items():
+            t0 = time.perf_counter()
             self._replace_rows(table, keys)
+            log.debug("increment: %.3fs replacing %s", time.perf_counter() - t0, table)
         self._merge_sets()
 
     def _merge_sums(self, table: str, keys: tuple[str, ...], sums: tuple[str, ...]) -> None:
@@ -237,6 +241,7 @@ class Increment:
             SELECT {key_list}, {', '.join(f'sum({m}) AS {m}' for m in sums)}
             FROM ({both}) x GROUP BY {key_list}
             HAVING {' OR '.join(f'sum({m}) <> 0' for m in sums)}""")
+        cur.execute("ANALYZE pulse_delta")  # few rows: found through the live indexes
         match = " AND ".join(f"t.{k} = d.{k}" for k in keys)
         cur.execute(f"UPDATE {live}.{table} t SET "
                     + ", ".join(f"{m} = t.{m} + d.{m}" for m in sums)
@@ -244,7 +249,11 @@ class Increment:
         cur.execute(f"INSERT INTO {live}.{table} ({key_list}, {', '.join(sums)}) "
                     f"SELECT d.* FROM pulse_delta d WHERE NOT EXISTS "
                     f"(SELECT 1 FROM {live}.{table} t WHERE {match})")
-        cur.execute(f"DELETE FROM {live}.{table} t USING pulse_delta d WHERE {match} AND "
+        # only a cell that lost something can end at 0 (every sum is of counts and amounts
+        # that are never negative): a month of new orders probes none
+        lost = " OR ".join(f"{m} < 0" for m in sums)
+        cur.execute(f"DELETE FROM {live}.{table} t USING (SELECT * FROM pulse_delta "
+                    f"WHERE {lost}) d WHERE {match} AND "
                     + " AND ".join(f"t.{m} = 0" for m in sums))
         cur.execute("DROP TABLE pulse_delta")
 
