@@ -84,6 +84,7 @@ class Increment:
         self.live = live
         self.staged = staged
         self.touched = Touched(0, 0)
+        self.last_day = None
         self.seconds: dict[str, float] = {}
 
     @classmethod
@@ -110,6 +111,11 @@ class Increment:
 
     def prepare(self) -> None:
         """Find the touched orders and fill `pulse_was` with their derived rows."""
+        # the last purchase day loaded: no live cell is keyed by a later day (a day or a
+        # month cell exists only for an order on or after its day), so cells after it
+        # are inserted without looking for them (`_merge_sums`)
+        self.cur.execute("SELECT max(order_purchase_timestamp)::date FROM orders")
+        self.last_day = self.cur.fetchone()[0]
         self._timed("touched", self._find_touched)
         self._timed("was", lambda: self._fill(WAS))
 
@@ -241,6 +247,12 @@ class Increment:
             SELECT {key_list}, {', '.join(f'sum({m}) AS {m}' for m in sums)}
             FROM ({both}) x GROUP BY {key_list}
             HAVING {' OR '.join(f'sum({m}) <> 0' for m in sums)}""")
+        if "day" in keys and self.last_day is not None:
+            # a new month's cells: all of them new, inserted without a lookup each
+            later = f"day > DATE '{self.last_day.isoformat()}'"
+            cur.execute(f"INSERT INTO {live}.{table} ({key_list}, {', '.join(sums)}) "
+                        f"SELECT * FROM pulse_delta WHERE {later}")
+            cur.execute(f"DELETE FROM pulse_delta WHERE {later}")
         cur.execute("ANALYZE pulse_delta")  # few rows: found through the live indexes
         match = " AND ".join(f"t.{k} = d.{k}" for k in keys)
         cur.execute(f"UPDATE {live}.{table} t SET "
