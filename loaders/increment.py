@@ -14,7 +14,9 @@ orders the new rows touch are computed again, in the load's transaction:
    tables are updated from the two:
    - cells (sums over orders: every rollup, the customers' day and month cells,
      retention): live + now - was, per key; a cell whose sums all become 0 goes (a
-     rebuild makes none: `customerfacts._KEPT`);
+     rebuild makes none: `customerfacts._KEPT`). Cells of days after the last one
+     loaded (a new month's: most of them) cannot be live yet and are inserted without
+     a lookup;
    - rows of one order or one customer (order keys, seller rows, repeat customers'
      rows, ...): the `was` rows are deleted and the `now` rows inserted;
    - sets of categories, payment types and sellers: new ones are numbered after the
