@@ -89,20 +89,31 @@ def cut(folder: Path, out: Path, month: str | None) -> tuple[str, int]:
     return month, len(later)
 
 
-def _child(home: Path, month_folder: Path) -> dict:
-    """Append the month to a fresh copy of the base with this process's tree."""
+def _fresh(home: Path, name: str, template: str | None = None):
+    """A new database `name` on the bench server (a copy of `template`): the admin
+    engine that drops it, and an engine on it. Defined here, not imported: a child runs
+    under an older tree, whose modules may not have it."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
     from bench.datasets import BenchData
-    from loaders import ingest
 
     data = BenchData(home, log=lambda *_: None)
     admin = create_engine(data.admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{RUN}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{RUN}" TEMPLATE "{BASE}"'))
-    engine = create_engine(make_url(data.admin_url).set(database=RUN))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'
+                          + (f' TEMPLATE "{template}"' if template else "")))
+    return admin, create_engine(make_url(data.admin_url).set(database=name))
+
+
+def _child(home: Path, month_folder: Path) -> dict:
+    """Append the month to a fresh copy of the base with this process's tree."""
+    from sqlalchemy import text
+
+    from loaders import ingest
+
+    admin, engine = _fresh(home, RUN, BASE)
     try:
         started = time.perf_counter()
         report = ingest.load(engine, month_folder, append=True)
@@ -122,18 +133,9 @@ def _child(home: Path, month_folder: Path) -> dict:
 
 def _base(home: Path, before: Path) -> float:
     """Load `before` into the template database with this tree; its seconds."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from bench.datasets import BenchData
     from loaders import ingest, migrate
 
-    data = BenchData(home, log=lambda *_: None)
-    admin = create_engine(data.admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{BASE}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{BASE}"'))
-    engine = create_engine(make_url(data.admin_url).set(database=BASE))
+    admin, engine = _fresh(home, BASE)
     migrate.upgrade(engine)
     started = time.perf_counter()
     ingest.load(engine, before)
