@@ -68,7 +68,9 @@ def row_tables() -> dict[str, tuple[str, ...]]:
 
 def special_tables() -> set[str]:
     """Updated their own way: the sets, `dim_sellerset` (a set with a count of orders),
-    `dim_seller` (the sellers file, copied whole) and the next key."""
+    `dim_seller` (the sellers file, copied whole) and the next key. With `sum_tables` and
+    `row_tables`, every derived table exactly once (tests/test_increment.py): a new table
+    the merge did not know would be left as it was."""
     return set(SET_TABLES) | {listkeys.SELLERSET_TABLE, "dim_seller", rollups.KEYS_TABLE}
 
 
@@ -263,8 +265,9 @@ class Increment:
         cur.execute(f"INSERT INTO {live}.{table} ({key_list}, {', '.join(sums)}) "
                     f"SELECT d.* FROM pulse_delta d WHERE NOT EXISTS "
                     f"(SELECT 1 FROM {live}.{table} t WHERE {match})")
-        # only a cell that lost something can end at 0 (every sum is of counts and amounts
-        # that are never negative): a month of new orders probes none
+        # a cell can end at 0 only if one of its counts fell (every cell table has counts
+        # but the category parts, whose sales are never negative): a month of new orders
+        # looks up none
         lost = " OR ".join(f"{m} < 0" for m in sums)
         cur.execute(f"DELETE FROM {live}.{table} t USING (SELECT * FROM pulse_delta "
                     f"WHERE {lost}) d WHERE {match} AND "

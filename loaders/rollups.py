@@ -64,7 +64,9 @@ Why these shapes (docs/ARCHITECTURE.md places them among the tiers):
   8 of 100k demo pairs) come per category from `agg_seller_item`, one level.
 
 Every table is derived from the live tables by `rebuild`, inside the load's
-transaction: readers see the old rollups until the new data is committed.
+transaction: readers see the old rollups until the new data is committed. An append
+updates them in place instead, for the orders it touches, with the same `fill`
+(loaders/increment.py).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from loaders import customerfacts, ingest, rollups
+from loaders import customerfacts, increment, ingest, rollups
 
 Rows = dict[str, list[dict[str, str]]]
 _BY_ORDER = (ds.F_ITEMS, ds.F_PAYMENTS, ds.F_REVIEWS)
@@ -125,6 +125,15 @@ def _quirks() -> Rows:
             "review_comment_title": "", "review_comment_message": "",
             "review_creation_date": "2021-05-21 00:00:00", "review_answer_timestamp": ""})
     return rows
+
+
+def test_the_merge_knows_every_derived_table_once():
+    """A derived table the append does not list would keep its old rows."""
+    ways = [set(increment.sum_tables()), set(increment.row_tables()),
+            increment.special_tables()]
+    tables = set(rollups.all_tables()) | set(customerfacts.tables())
+    assert set().union(*ways) == tables
+    assert sum(len(w) for w in ways) == len(tables)
 
 
 def test_an_append_updates_every_derived_table_as_a_rebuild_would(engine, tmp_path):
