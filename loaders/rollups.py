@@ -202,6 +202,7 @@ def ddl() -> list[str]:
         *order_keys_ddl(),
         *listkeys.ddl(),
         *seller_facts_ddl(),
+        *seller_multi_ddl(),
         f"CREATE TABLE {KEYS_TABLE} (next_customer_key integer NOT NULL)",
     ]
     for fact in FACTS:
@@ -223,7 +224,8 @@ def index_ddl(fact: Fact, table: str, level: str) -> list[str]:
 
 def all_tables() -> list[str]:
     return ["dim_catset", "dim_payset", "dim_seller", "agg_repeat", "agg_repeat_by",
-            SELLER_TABLE, ORDER_KEYS_TABLE, *listkeys.TABLES, SELLER_CATSETS, KEYS_TABLE] + [
+            SELLER_TABLE, ORDER_KEYS_TABLE, *listkeys.TABLES, SELLER_CATSETS, KEYS_TABLE,
+            SELLER_MULTI] + [
         t for fact in FACTS + SELLER_FACTS for t, _, _ in fact.tables()
     ]
 
@@ -245,6 +247,7 @@ def new_sets_sql(table: str, id_column: str, column: str, source: str) -> str:
 
 
 SELLER_TABLE = "agg_seller_order"
+SELLER_MULTI = "agg_seller_multi"  # see SELLER_MULTI_COLUMNS
 #: Columns of `agg_seller_order`: the order's (repeated on each of its seller x category
 #: rows: a query groups by order and takes them once), then that seller's item sums in
 #: that category. customer_key/first_day are NULL on orders that are not sales orders.
@@ -330,6 +333,7 @@ ROW_TABLES = {
     "agg_repeat_by": ("dim", "value", "day", "customer_key", "state"),
     SELLER_TABLE: ("seller_id", "day", "order_id", "category"),
     ORDER_KEYS_TABLE: ("purchased_at", "order_id"),
+    SELLER_MULTI: ("seller_id", "day", "order_id"),
     listkeys.PART_TABLE: ("dim", "value", "purchased_at", "order_id"),
 }
 
@@ -352,7 +356,8 @@ SELLER_PAIR = Fact(
         ("full", ("seller_id", "state", "catset_id", "payset_id")),
     ),
     measures=("orders", "sales", "freight", "items", "review_sum", "review_n", "shipped",
-              "late", "all_orders", "canceled"),
+              "late", "all_orders", "canceled", "payments", "deliv_n", "ontime_n",
+              "deliv_seconds", "unavailable"),
 )
 #: The items of the (seller, order) pairs whose seller sold in SEVERAL categories in the
 #: order, summed per category: a category filter counts a pair's item sums whole when all
@@ -364,7 +369,39 @@ SELLER_ITEM = Fact(
     levels=(("full", ("seller_id", "catset_id", "category", "state", "payset_id")),),
     measures=("sales", "freight", "items"),
 )
-SELLER_FACTS = (SELLER_PAIR, SELLER_ITEM)
+#: The payments of the pairs' sales orders per type: a seller filter's payment breakdown.
+#: An order's payments are the whole order's, so each pair carries all of them (a view of
+#: several sellers takes back the orders they share: `agg_seller_multi`).
+SELLER_PAY = Fact(
+    "agg_seller_payment",
+    levels=(
+        ("lite", ("seller_id", "payment_type")),
+        ("state", ("seller_id", "state", "payment_type")),
+        ("full", ("seller_id", "state", "catset_id", "payset_id", "payment_type")),
+    ),
+    measures=("n_rows", "n_orders", "value", "installments"),
+)
+SELLER_FACTS = (SELLER_PAIR, SELLER_ITEM, SELLER_PAY)
+#: One row per (seller, order) of the orders with items of SEVERAL sellers, with the
+#: order's own measures: summed over k selected sellers, the pair cells count such an
+#: order k times, and a query takes it back k - 1 times from these rows (few: in the demo
+#: data ~1% of orders). Stored by seller, then day, like `agg_seller_order`.
+SELLER_MULTI_COLUMNS = (
+    ("seller_id", 'text COLLATE "C" NOT NULL'), ("day", "date NOT NULL"),
+    ("order_id", "text NOT NULL"), ("state", "text NOT NULL"),
+    ("catset_id", "integer NOT NULL"), ("payset_id", "integer NOT NULL"),
+    ("kind", "char(1) NOT NULL"), ("payments", "numeric NOT NULL"),
+    ("review_sum", BIGINT), ("review_n", BIGINT), ("deliv_n", "integer NOT NULL"),
+    ("ontime_n", "integer NOT NULL"), ("deliv_seconds", "numeric NOT NULL"),
+    ("pay_types", "text[] NOT NULL"), ("pay_rows", "bigint[] NOT NULL"),
+    ("pay_values", "numeric[] NOT NULL"), ("pay_installments", "bigint[] NOT NULL"),
+)
+
+
+def seller_multi_ddl() -> list[str]:
+    body = ", ".join(f"{c} {t}" for c, t in SELLER_MULTI_COLUMNS)
+    return [f"CREATE TABLE {SELLER_MULTI} ({body})",
+            f"CREATE INDEX ix_{SELLER_MULTI}_seller ON {SELLER_MULTI} (seller_id, day)"]
 SELLER_CATSETS = "dim_seller_catset"
 #: The dimensions a seller fact's level is filtered by, in the order of its index: a level
 #: is read only when its filters need every one of them (`Fact.level_for`), so one index
@@ -436,11 +473,27 @@ _SELLER_FULL_DAY = {
                coalesce(sum(c.review_sum) {_S}, 0), coalesce(sum(c.review_n) {_S}, 0),
                count(*) FILTER (WHERE c.kind = 's' AND c.carrier IS NOT NULL),
                count(*) FILTER (WHERE c.kind = 's' AND c.carrier > p.ship_limit),
-               count(*), count(*) FILTER (WHERE c.kind = 'c')
+               count(*), count(*) FILTER (WHERE c.kind = 'c'),
+               coalesce(sum(c.payments) {_S}, 0),
+               count(*) FILTER (WHERE c.kind = 's' AND c.has_delivery),
+               count(*) FILTER (WHERE c.kind = 's' AND c.has_delivery AND c.on_time),
+               coalesce(sum(c.deliv_seconds) FILTER (WHERE c.kind = 's' AND c.has_delivery),
+                        0),
+               count(*) FILTER (WHERE c.kind = 'u')
         FROM t_seller_pair p
         JOIN t_cell c ON c.order_id = p.order_id
         JOIN {SELLER_CATSETS} d ON d.categories = p.cats
         GROUP BY 1, 2, 3, 4, 5""",
+    "agg_seller_payment": f"""
+        SELECT c.day, p.seller_id, c.state, d.catset_id, c.payset_id, t.type,
+               sum(t.n_rows), count(*), sum(t.value), sum(t.installments)
+        FROM t_seller_pair p
+        JOIN t_cell c ON c.order_id = p.order_id AND c.kind = 's'
+        JOIN {SELLER_CATSETS} d ON d.categories = p.cats
+        JOIN t_paydetail pd ON pd.order_id = p.order_id
+        CROSS JOIN LATERAL unnest(pd.types, pd.n_rows, pd.vals, pd.installments)
+            AS t(type, n_rows, value, installments)
+        GROUP BY 1, 2, 3, 4, 5, 6""",
     "agg_seller_item": f"""
         SELECT c.day, s.seller_id, d.catset_id, s.category, c.state, c.payset_id,
                sum(s.sales), sum(s.freight), sum(s.items)
@@ -460,6 +513,25 @@ def _rebuild_seller_facts(cur) -> None:
                              "SELECT cats FROM t_seller_pair"))
     for fact in SELLER_FACTS:
         _fill(cur, fact, _SELLER_FULL_DAY[fact.name], _seller_row_order)
+    cur.execute(_SELLER_MULTI)
+
+
+_SELLER_MULTI = f"""
+INSERT INTO {SELLER_MULTI} ({", ".join(c for c, _ in SELLER_MULTI_COLUMNS)})
+SELECT p.seller_id, c.day, c.order_id, c.state, d.catset_id, c.payset_id, c.kind,
+       c.payments, c.review_sum, c.review_n, c.has_delivery::integer,
+       (c.has_delivery AND coalesce(c.on_time, false))::integer,
+       CASE WHEN c.has_delivery THEN c.deliv_seconds ELSE 0 END,
+       coalesce(pd.types, '{{}}'), coalesce(pd.n_rows, '{{}}'), coalesce(pd.vals, '{{}}'),
+       coalesce(pd.installments, '{{}}')
+FROM t_seller_pair p
+JOIN (SELECT order_id FROM t_seller_pair GROUP BY 1 HAVING count(*) > 1) m
+     ON m.order_id = p.order_id
+JOIN t_cell c ON c.order_id = p.order_id
+JOIN {SELLER_CATSETS} d ON d.categories = p.cats
+LEFT JOIN t_paydetail pd ON pd.order_id = p.order_id
+ORDER BY p.seller_id COLLATE "C", c.day
+"""
 
 
 def _seller_row_order(fact: Fact, level: str, grain: str) -> str:

@@ -57,6 +57,7 @@ def snapshot(engine) -> dict[str, list[str]]:
             "JOIN customers c ON c.customer_id = o.customer_id "
             "WHERE s.customer_key IS NOT NULL")
         seller_tables = {t for f in rollups.SELLER_FACTS for t, _, _ in f.tables()}
+        seller_tables.add(rollups.SELLER_MULTI)  # its catset_id is the seller's set too
         out = {}
         for table in rollups.all_tables() + customerfacts.tables():
             if table == rollups.KEYS_TABLE:

@@ -108,6 +108,50 @@ def test_breakdowns_and_series_under_a_seller(tiny_engine, path):
         ("2020-03", D("78.89"), 2), ("2020-04", D("117.80"), 1)]
 
 
+@pytest.fixture(scope="module")
+def shared_engine(pg_admin_url, template_db, tmp_path_factory):
+    """The tiny dataset with a third item in o1: S2's, in health_beauty like S1's. o1 then
+    has both sellers in one category, the case a view of both must count once."""
+    import datasets
+    from conftest import fresh_database, loaded_engine
+
+    rows = datasets.tiny()
+    rows[datasets.F_ITEMS].insert(2, {
+        "order_id": O1, "order_item_id": "3", "product_id": H(501), "seller_id": S2,
+        "shipping_limit_date": "2020-03-06 10:00:00", "price": "10.00",
+        "freight_value": "1.00"})
+    folder = datasets.write(rows, tmp_path_factory.mktemp("shared"))
+    with fresh_database(pg_admin_url, template_db) as url:
+        eng = loaded_engine(url, folder)
+        yield eng
+        eng.dispose()
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_an_order_of_two_selected_sellers_counts_once(shared_engine, path):
+    """Both sellers: o1 once in the orders, its payments and reviews, the category both
+    sold in it and each payment type; its items all (S1 58.90, S2 100.10 + 10.00)."""
+    f = dataclasses.replace(ALL, sellers=(S1, S2))
+    with shared_engine.connect() as conn:
+        k = report.kpi_report(conn, f, path)["current"]
+        cats = report.breakdown(conn, f, "category", path)["rows"]
+        pays = report.breakdown(conn, f, "payment_type", path)["rows"]
+        beauty = report.kpi_report(
+            conn, dataclasses.replace(f, categories=("health_beauty",)), path)["current"]
+    # sales orders o1, o2, o5 (o3 canceled); o1's payments 192.29 once, o5's 148.00
+    assert (k["orders"], k["sales"], k["payments"]) == (3, D("306.79"), D("369.00"))
+    # o3 canceled of 4 orders; reviews 5, 3 (o1, once), 2, 4; customers 301, 302, 304
+    assert (k["canceled_rate"], k["avg_review"], k["customers"]) == (0.25, 3.5, 3)
+    assert {r["key"]: (r["orders"], r["sales"], r["items"]) for r in cats} == {
+        "health_beauty": (2, D("186.70"), 4), "sports_leisure": (1, D("100.10"), 1),
+        "unknown": (1, D("19.99"), 1)}
+    assert {r["key"]: (r["orders"], r["value"]) for r in pays} == {
+        "credit_card": (2, D("298.00")), "voucher": (1, D("42.29")),
+        "boleto": (1, D("28.71"))}
+    # health_beauty: o1 (both sellers' items of it, 68.90) and o5 (117.80)
+    assert (beauty["orders"], beauty["sales"], beauty["customers"]) == (2, D("186.70"), 2)
+
+
 def test_the_order_list_of_a_seller(tiny_engine):
     q = orders.OrderQuery(dataclasses.replace(ALL, sellers=(S2,)))
     with tiny_engine.connect() as conn:

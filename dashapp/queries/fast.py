@@ -8,7 +8,6 @@ what the raw tables hold. Each public function returns the same shapes as
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Connection, text
@@ -19,6 +18,7 @@ from ..filters import Filters
 from ..metrics import ZERO, OrderSums
 from ..regions import region_case_sql
 from . import sellerfilter
+from .spans import month_span
 
 GROUPS = {
     None: "NULL::text",
@@ -30,19 +30,6 @@ GROUPS = {
     "week": "date_trunc('week', day)::date",
     "day": "day",
 }
-
-
-def _first_of_next_month(d: date) -> date:
-    return date(d.year + 1, 1, 1) if d.month == 12 else date(d.year, d.month + 1, 1)
-
-
-def month_span(start: date, end: date) -> tuple[date, date] | None:
-    """[m0, m1): the whole months inside [start, end], or None when there are none."""
-    m0 = start if start.day == 1 else _first_of_next_month(start)
-    m1 = _first_of_next_month(end)
-    if end != m1 - timedelta(days=1):
-        m1 = date(end.year, end.month, 1)
-    return (m0, m1) if m0 < m1 else None
 
 
 @dataclass

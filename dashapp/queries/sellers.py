@@ -33,11 +33,11 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from loaders.rollups import SELLER_CATSETS, SELLER_ITEM, SELLER_PAIR, Fact
+from loaders.rollups import SELLER_ITEM, SELLER_PAIR
 
 from ..filters import Filters
-from .fast import month_span
 from .raw import CATEGORY
+from .sellercells import WHOLE, fact_rows
 from .stream import sort_in_memory
 
 #: The fields of a row, in the order of the CSV columns.
@@ -151,62 +151,12 @@ def raw_seller_sql(filters: Filters, params: dict[str, Any]) -> str:
 # --- the fast path: the seller rollups -------------------------------------------------------
 
 
-#: A pair all of whose categories (the seller's in the order) are selected: its item
-#: sums count whole.
-_WHOLE = (f"catset_id = ANY(ARRAY(SELECT catset_id FROM {SELLER_CATSETS} "
-          "WHERE categories <@ CAST(:cats AS text[])))")
-
-
-def _fact_where(filters: Filters, fact: Fact, params: dict[str, Any]) -> tuple[str, list[str]]:
-    """The level of `fact` to read and its WHERE terms. Sets are matched through their
-    dimension tables, as arrays computed once, so each (dimension, day) index is usable."""
-    needs, where = {"seller_id"}, []
-    states = filters.effective_states()
-    if states is not None:
-        needs.add("state")
-        where.append("state = ANY(:states)")
-        params["states"] = list(states)
-    if filters.sellers:
-        where.append("seller_id = ANY(:sellers)")
-        params["sellers"] = list(filters.sellers)
-    if filters.categories:
-        params["cats"] = list(filters.categories)
-        needs.add("catset_id")
-        where.append(f"catset_id = ANY(ARRAY(SELECT catset_id FROM {SELLER_CATSETS} "
-                     "WHERE categories && CAST(:cats AS text[])))")
-        if fact is SELLER_ITEM:  # the pairs' items not counted whole: the selected ones
-            where += ["category = ANY(:cats)", f"NOT {_WHOLE}"]
-    if filters.payment_types:
-        needs.add("payset_id")
-        params["pays"] = list(filters.payment_types)
-        where.append("payset_id = ANY(ARRAY(SELECT payset_id FROM dim_payset "
-                     "WHERE types && CAST(:pays AS text[])))")
-    return fact.level_for(needs), where
-
-
-def _fact_rows(filters: Filters, fact: Fact, params: dict[str, Any]) -> str:
-    """The rows of `fact` for the filters: whole months from `_m`, the edge days (each
-    side its own range, so the day index reads those days only) from `_d`."""
-    assert filters.start and filters.end, "resolve() the filters first"
-    level, where = _fact_where(filters, fact, params)
-    params["start"], params["end"] = filters.start, filters.end
-    dims = " AND ".join(where) or "TRUE"
-    day_t, month_t = fact.table(level, "d"), fact.table(level, "m")
-    span = month_span(filters.start, filters.end)
-    if span is None:
-        return f"SELECT * FROM {day_t} WHERE day BETWEEN :start AND :end AND {dims}"
-    params["m0"], params["m1"] = span
-    return (f"SELECT * FROM {month_t} WHERE day >= :m0 AND day < :m1 AND {dims} "
-            f"UNION ALL SELECT * FROM {day_t} WHERE ((day >= :start AND day < :m0) "
-            f"OR (day >= :m1 AND day <= :end)) AND {dims}")
-
-
 _PAIR_SUMS = """SELECT seller_id, %(items)s, sum(orders) AS orders,
                sum(review_sum) AS review_sum, sum(review_n) AS review_n,
                sum(shipped) AS shipped, sum(late) AS late, sum(all_orders) AS all_orders,
                sum(canceled) AS canceled"""
 _ITEMS = "sum(sales) AS sales, sum(freight) AS freight, sum(items) AS items"
-_WHOLE_ITEMS = ", ".join(f"coalesce(sum({m}) FILTER (WHERE {_WHOLE}), 0) AS {m}"
+_WHOLE_ITEMS = ", ".join(f"coalesce(sum({m}) FILTER (WHERE {WHOLE}), 0) AS {m}"
                          for m in ("sales", "freight", "items"))
 
 
@@ -215,13 +165,13 @@ def fast_seller_sql(filters: Filters, params: dict[str, Any]) -> str:
     matching sales order). Under a category filter a pair's item sums count whole when
     all of its categories are selected; the others that match (some selected, some not)
     add their selected categories' items from `agg_seller_item`."""
-    pairs = _fact_rows(filters, SELLER_PAIR, params)
+    pairs = fact_rows(filters, SELLER_PAIR, params)
     items = _WHOLE_ITEMS if filters.categories else _ITEMS
     per_pair = (f"{_PAIR_SUMS % {'items': items}} FROM ({pairs}) p GROUP BY seller_id "
                 "HAVING sum(orders) > 0")
     if not filters.categories:
         return f"per_seller AS MATERIALIZED ({per_pair})"
-    parts = _fact_rows(filters, SELLER_ITEM, params)
+    parts = fact_rows(filters, SELLER_ITEM, params)
     return f"""pair AS MATERIALIZED ({per_pair}),
         part AS (SELECT seller_id, {_ITEMS} FROM ({parts}) i GROUP BY seller_id),
         per_seller AS MATERIALIZED (
@@ -245,7 +195,7 @@ def _ranked_seller_sql(filters: Filters, params: dict[str, Any], page: str) -> s
     (`ranked`: the order and the count), then every measure for the page's sellers
     only. Ten sums a seller over a state's month rows cost twice two sums (SP at 100k:
     21 vs 11 ms), and a page shows ten sellers of thousands."""
-    pairs = _fact_rows(filters, SELLER_PAIR, params)
+    pairs = fact_rows(filters, SELLER_PAIR, params)
     return f"""ranked AS MATERIALIZED (
             SELECT seller_id, sum(sales) AS sales FROM ({pairs}) p GROUP BY seller_id
             HAVING sum(orders) > 0),
