@@ -50,14 +50,20 @@ fact that needs the whole dataset is computed once here, at load:
 
 * `cust_retention`: per (cohort month, later month), the repeat customers of the cohort
   active in that month, over all orders: a view with no filter but its dates reads its
-  retention here, whatever the number of repeat customers.
+  retention here, whatever the number of repeat customers. `cust_retention_state`: the
+  same per state, over the repeat customers whose sales orders all lie in one state
+  (`cust_order.multi_state` false); a view filtered by states alone sums its states'
+  rows and groups only the few customers of several states from their orders.
 
 * `cust_repeat`: one row per repeat customer (first and last day, number of sales
-  orders, their sales), and `cust_order.last_day`. A segment needs each customer's
-  orders in the window counted and their last one found; with no filter but dates, a
-  customer whose orders all lie in the window is that row whole, so only those cut by
-  an edge (`first_day` before it or `last_day` after it, through partial indexes) are
-  grouped from their orders: at 1M, none for the whole range instead of 65k rows.
+  orders, their sales, and their state when all their orders lie in one), and
+  `cust_order.last_day`. A segment needs each customer's orders in the window counted
+  and their last one found; with no filter but dates, a customer whose orders all lie
+  in the window is that row whole, so only those cut by an edge (`first_day` before it
+  or `last_day` after it, through partial indexes) are grouped from their orders: at
+  1M, none for the whole range instead of 65k rows. Under a state filter alone the same
+  holds for the customers of one state (`cust_repeat.state`); those of several states
+  are grouped from their orders in the selected states.
 
 All are filled with the rollups inside the load's transaction, aside and then swapped in
 (`loaders.swap.built_aside`: readers keep the old tables until it commits); migration
@@ -82,6 +88,7 @@ _CELL_DIMS = {DAY_TABLE: ("state", "pay_types"),
               CAT_DAY_TABLE: ("catset_id", "state", "pay_types"),
               SELLER_DAY_TABLE: ("seller_id", "state", "pay_types")}
 RETENTION_TABLE = "cust_retention"
+STATE_RETENTION_TABLE = "cust_retention_state"
 REPEAT_TABLE = "cust_repeat"
 
 #: Reviews by lateness: the buckets of `days_late`, in order, and each one's condition.
@@ -143,7 +150,8 @@ DDL = (
     "seq integer NOT NULL, n_sales integer NOT NULL, first_day date NOT NULL, "
     "day date NOT NULL, state text NOT NULL, pay_types text[] NOT NULL, "
     "sales numeric NOT NULL, days_late integer, review_sum bigint NOT NULL, "
-    "review_n bigint NOT NULL, review_low bigint NOT NULL, last_day date)",
+    "review_n bigint NOT NULL, review_low bigint NOT NULL, last_day date, "
+    "multi_state boolean NOT NULL DEFAULT false)",
     f"CREATE INDEX ix_{ORDER_TABLE}_day ON {ORDER_TABLE} (day)",
     f"CREATE INDEX ix_{ORDER_TABLE}_order ON {ORDER_TABLE} (order_id)",
     # the customers with several sales orders: the only rows a query groups by customer
@@ -188,8 +196,13 @@ DDL = (
     f"CREATE INDEX ix_{ORDER_TABLE}_repeat_last ON {ORDER_TABLE} (last_day) "
     "WHERE n_sales > 1",
     f"CREATE TABLE {REPEAT_TABLE} (person text NOT NULL, first_day date NOT NULL, "
-    "last_day date NOT NULL, n_sales integer NOT NULL, sales numeric NOT NULL)",
+    "last_day date NOT NULL, n_sales integer NOT NULL, sales numeric NOT NULL, state text)",
     f"CREATE INDEX ix_{REPEAT_TABLE}_first ON {REPEAT_TABLE} (first_day)",
+    f"CREATE TABLE {STATE_RETENTION_TABLE} (cohort date NOT NULL, month date NOT NULL, "
+    "state text NOT NULL, active integer NOT NULL)",
+    f"CREATE INDEX ix_{REPEAT_TABLE}_state ON {REPEAT_TABLE} (state, first_day)",
+    f"CREATE INDEX ix_{ORDER_TABLE}_repeat_multi ON {ORDER_TABLE} (day) "
+    "WHERE n_sales > 1 AND multi_state",
 )
 
 
@@ -202,6 +215,7 @@ SUM_TABLES = {
     **{d: (("day", *_CELL_DIMS[d]), CELL_SUMS) for d in MONTH_TABLES},
     CAT_PART_TABLE: (("catset_id", "category", "day", "state", "pay_types"), ("single_sales",)),
     RETENTION_TABLE: (("cohort", "month"), ("active",)),
+    STATE_RETENTION_TABLE: (("cohort", "month", "state"), ("active",)),
 }
 ROW_TABLES = {
     ORDER_TABLE: ("order_id",),
@@ -214,7 +228,7 @@ ROW_TABLES = {
 def tables() -> list[str]:
     return [ORDER_TABLE, ITEM_TABLE, DAY_TABLE, CAT_DAY_TABLE, CAT_PART_TABLE,
             SELLER_DAY_TABLE, MULTI_SELLER_TABLE, RETENTION_TABLE, *MONTH_TABLES.values(),
-            REPEAT_TABLE]
+            REPEAT_TABLE, STATE_RETENTION_TABLE]
 
 
 #: From the rollups' per-order facts (`t_cell`: an order's sums, its customer's key,
@@ -225,7 +239,8 @@ SELECT order_id, person,
        row_number() OVER (PARTITION BY customer_key
                           ORDER BY purchased_at, order_id COLLATE "C"),
        n_sales, first_day, day, state, types, sales, days_late,
-       review_sum, review_n, review_low, max(day) OVER (PARTITION BY customer_key)
+       review_sum, review_n, review_low, max(day) OVER (PARTITION BY customer_key),
+       min(state) OVER (PARTITION BY customer_key) <> max(state) OVER (PARTITION BY customer_key)
 FROM t_cell WHERE kind = 's'
 ORDER BY n_sales > 1, day
 """
@@ -234,7 +249,8 @@ ORDER BY n_sales > 1, day
 #: from there on.
 _REPEATERS = f"""
 INSERT INTO {REPEAT_TABLE}
-SELECT person, first_day, last_day, n_sales, sum(sales)
+SELECT person, first_day, last_day, n_sales, sum(sales),
+       CASE WHEN bool_or(multi_state) THEN NULL ELSE min(state) END
 FROM {ORDER_TABLE} WHERE n_sales > 1
 GROUP BY person, first_day, last_day, n_sales ORDER BY first_day
 """
@@ -264,6 +280,22 @@ JOIN (SELECT person, date_trunc('month', day::timestamp)::date AS cohort
       FROM {ORDER_TABLE} WHERE seq = 1 AND n_sales > 1) b ON b.person = o.person
 WHERE o.seq > 1 AND o.n_sales > 1 AND o.day >= (b.cohort + interval '1 month')::date
 GROUP BY 1, 2 ORDER BY 1, 2
+"""
+
+
+#: The same per state, for the repeat customers whose sales orders are all in one state:
+#: under a state filter such a customer is in their state's rows or in none, so the
+#: selected states' rows add up; the few others are counted from their orders.
+_STATE_RETENTION = f"""
+INSERT INTO {STATE_RETENTION_TABLE}
+SELECT b.cohort, date_trunc('month', o.day::timestamp)::date, o.state, count(DISTINCT o.person)
+FROM {ORDER_TABLE} o
+JOIN (SELECT person, date_trunc('month', day::timestamp)::date AS cohort
+      FROM {ORDER_TABLE} WHERE seq = 1 AND n_sales > 1 AND NOT multi_state) b
+  ON b.person = o.person
+WHERE o.seq > 1 AND o.n_sales > 1 AND NOT o.multi_state
+  AND o.day >= (b.cohort + interval '1 month')::date
+GROUP BY 1, 2, 3 ORDER BY 3, 1, 2
 """
 
 
@@ -339,6 +371,7 @@ def rebuild(cur, category_sql: str) -> None:
                     f"{', '.join(LATE_COLUMNS)}) SELECT date_trunc('month', day)::date, "
                     f"{dims}, {sums} FROM {day_table} GROUP BY 1, {dims} ORDER BY {lead}")
     cur.execute(_RETENTION)
+    cur.execute(_STATE_RETENTION)
     cur.execute(_REPEATERS)
     for table in tables():
         cur.execute(f"ANALYZE {table}")

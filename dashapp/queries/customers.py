@@ -46,6 +46,7 @@ from loaders.customerfacts import (
     REPEAT_TABLE,
     RETENTION_TABLE,
     SELLER_DAY_TABLE,
+    STATE_RETENTION_TABLE,
     day_sums_sql,
 )
 
@@ -195,7 +196,7 @@ def _fast_source(filters: Filters, params: dict[str, Any], repeat_only: bool,
     # The day sums come from `cust_day`.
     return f"""
     m AS NOT MATERIALIZED (
-        SELECT {facts}, f.sales, {reviews}
+        SELECT {facts}, f.sales, {reviews}, f.multi_state
         FROM cust_order f WHERE {' AND '.join(where)}
     ),
     d AS NOT MATERIALIZED (
@@ -317,6 +318,12 @@ def _narrowed(filters: Filters) -> bool:
                 or filters.payment_types or filters.sellers)
 
 
+def _states_only(filters: Filters) -> bool:
+    """Whether states (a region) are the only filter but the dates."""
+    return filters.effective_states() is not None and not (
+        filters.categories or filters.payment_types or filters.sellers)
+
+
 def _plans(conn: Connection, path: str) -> None:
     """In-memory sorts; and on the raw path hash joins for its whole-table work (see
     queries/raw.py). The fast path keeps nested loops: a seller's few orders are found
@@ -327,6 +334,22 @@ def _plans(conn: Connection, path: str) -> None:
 
 
 # --- cohorts -------------------------------------------------------------------------------
+
+
+def _later_from_rows(multi_state_only: bool = False) -> str:
+    """(cohort, month, active) of the repeat customers in `m` (only those with orders in
+    several states: `multi_state_only`): each one's months after their cohort's with a
+    matching later order, from their order rows."""
+    who = "multi_state" if multi_state_only else "TRUE"
+    return f"""SELECT cohort, month, count(*) FROM (
+        SELECT DISTINCT b.cohort, date_trunc('month', m.day::timestamp)::date AS month,
+               m.person COLLATE "C"
+        FROM m JOIN (SELECT person, date_trunc('month', day::timestamp)::date AS cohort
+                     FROM m WHERE seq = 1 AND n_sales > 1 AND {who}) b
+          ON b.person COLLATE "C" = m.person COLLATE "C"
+        WHERE m.seq > 1 AND m.n_sales > 1 AND {'m.' if multi_state_only else ''}{who}
+          AND m.day >= (b.cohort + interval '1 month')::date) x
+        GROUP BY cohort, month"""
 
 
 def cohorts(conn: Connection, filters: Filters, path: str = "fast") -> list[dict[str, Any]]:
@@ -341,18 +364,14 @@ def cohorts(conn: Connection, filters: Filters, path: str = "fast") -> list[dict
     ctes, params = source(filters, lo, after - timedelta(days=1), path, repeat_only=True,
                           months=True)
     _plans(conn, path)
-    later = """SELECT cohort, month, count(*) FROM (
-        SELECT DISTINCT b.cohort, date_trunc('month', m.day::timestamp)::date AS month,
-               m.person COLLATE "C"
-        FROM m JOIN (SELECT person, date_trunc('month', day::timestamp)::date AS cohort
-                     FROM m WHERE seq = 1 AND n_sales > 1) b
-          ON b.person COLLATE "C" = m.person COLLATE "C"
-        WHERE m.seq > 1 AND m.n_sales > 1
-          AND m.day >= (b.cohort + interval '1 month')::date) x
-        GROUP BY cohort, month"""
+    later = _later_from_rows()
     if path == "fast" and not _narrowed(filters):  # counted at load, for all customers
         later = f"""SELECT cohort, month, active FROM {RETENTION_TABLE}
             WHERE cohort >= :lo AND month <= :hi"""
+    elif path == "fast" and _states_only(filters):  # per state at load, but for the few
+        later = f"""SELECT cohort, month, active FROM {STATE_RETENTION_TABLE}
+            WHERE state = ANY(:states) AND cohort >= :lo AND month <= :hi
+            UNION ALL {_later_from_rows(multi_state_only=True)}"""
     rows = conn.execute(text(f"""{ctes}
     SELECT day, NULL::date, firsts FROM d WHERE firsts > 0
     UNION ALL
@@ -407,6 +426,19 @@ _WHOLE_REPEATERS = f"""
 """
 
 
+#: The same under states alone: a customer of one state is their row when that state is
+#: selected; those of several states are grouped from their orders in the selected ones.
+_STATE_REPEATERS = f"""
+        SELECT 1, n_sales, :end - last_day, sales FROM {REPEAT_TABLE}
+        WHERE state = ANY(:states) AND first_day >= :lo AND last_day <= :hi
+        UNION ALL
+        SELECT 1, count(*), :end - max(day), sum(sales) FROM {ORDER_TABLE}
+        WHERE n_sales > 1 AND day BETWEEN :lo AND :hi AND state = ANY(:states)
+          AND (first_day < :lo OR last_day > :hi OR multi_state)
+        GROUP BY person COLLATE "C"
+"""
+
+
 def segments(conn: Connection, filters: Filters, path: str = "fast") -> list[dict[str, Any]]:
     """The five segments in SEGMENTS' order, empty ones with 0 and None."""
     assert filters.start and filters.end, "resolve() the filters first"
@@ -415,13 +447,16 @@ def segments(conn: Connection, filters: Filters, path: str = "fast") -> list[dic
     _plans(conn, path)
     # customers with one sales order in the whole data, grouped by day (their recency),
     # then the others one row each; `n` customers per row
-    dates_only = path == "fast" and filters.effective_states() is None and not (
-        filters.payment_types or filters.categories or filters.sellers)
+    repeaters = _REPEATERS
+    if path == "fast" and not _narrowed(filters):
+        repeaters = _WHOLE_REPEATERS
+    elif path == "fast" and _states_only(filters):
+        repeaters = _STATE_REPEATERS
     found = {r[0]: r[1:] for r in conn.execute(text(ctes + f""",
     per AS (
         SELECT singles AS n, 1 AS f, :end - day AS r, single_sales AS sales
         FROM d WHERE singles > 0
-        UNION ALL{_WHOLE_REPEATERS if dates_only else _REPEATERS}
+        UNION ALL{repeaters}
     )
     SELECT {SEGMENT_SQL} AS segment, sum(n), sum(n * f), sum(sales), sum(n * r)
     FROM per GROUP BY 1"""), params).all()}
