@@ -63,7 +63,9 @@ fact that needs the whole dataset is computed once here, at load:
   or `last_day` after it, through partial indexes) are grouped from their orders: at
   1M, none for the whole range instead of 65k rows. Under a state filter alone the same
   holds for the customers of one state (`cust_repeat.state`); those of several states
-  are grouped from their orders in the selected states.
+  are grouped from their orders in the selected states. Under one category alone,
+  `cust_repeat_cat` is the same row per (customer, category), over the orders with an
+  item of it.
 
 All are filled with the rollups inside the load's transaction, aside and then swapped in
 (`loaders.swap.built_aside`: readers keep the old tables until it commits); migration
@@ -90,6 +92,7 @@ _CELL_DIMS = {DAY_TABLE: ("state", "pay_types"),
 RETENTION_TABLE = "cust_retention"
 STATE_RETENTION_TABLE = "cust_retention_state"
 REPEAT_TABLE = "cust_repeat"
+REPEAT_CAT_TABLE = "cust_repeat_cat"
 
 #: Reviews by lateness: the buckets of `days_late`, in order, and each one's condition.
 BUCKETS = ("early_7+", "early_1_6", "on_time", "late_1_3", "late_4_7", "late_8_14",
@@ -203,6 +206,10 @@ DDL = (
     f"CREATE INDEX ix_{REPEAT_TABLE}_state ON {REPEAT_TABLE} (state, first_day)",
     f"CREATE INDEX ix_{ORDER_TABLE}_repeat_multi ON {ORDER_TABLE} (day) "
     "WHERE n_sales > 1 AND multi_state",
+    f"CREATE TABLE {REPEAT_CAT_TABLE} (person text NOT NULL, category text NOT NULL, "
+    "first_day date NOT NULL, last_day date NOT NULL, n_orders integer NOT NULL, "
+    "sales numeric NOT NULL)",
+    f"CREATE INDEX ix_{REPEAT_CAT_TABLE}_category ON {REPEAT_CAT_TABLE} (category, first_day)",
 )
 
 
@@ -222,13 +229,14 @@ ROW_TABLES = {
     ITEM_TABLE: ("category", "day", "order_id", "seller_id"),
     MULTI_SELLER_TABLE: ("order_id",),
     REPEAT_TABLE: ("first_day", "person"),
+    REPEAT_CAT_TABLE: ("category", "first_day", "person"),
 }
 
 
 def tables() -> list[str]:
     return [ORDER_TABLE, ITEM_TABLE, DAY_TABLE, CAT_DAY_TABLE, CAT_PART_TABLE,
             SELLER_DAY_TABLE, MULTI_SELLER_TABLE, RETENTION_TABLE, *MONTH_TABLES.values(),
-            REPEAT_TABLE, STATE_RETENTION_TABLE]
+            REPEAT_TABLE, STATE_RETENTION_TABLE, REPEAT_CAT_TABLE]
 
 
 #: From the rollups' per-order facts (`t_cell`: an order's sums, its customer's key,
@@ -269,6 +277,16 @@ FROM (SELECT i.order_id, {category_sql} AS category, i.seller_id, sum(i.price) A
       GROUP BY 1, 2, 3) x
 JOIN {ORDER_TABLE} f ON f.order_id = x.order_id
 ORDER BY f.n_sales > 1, x.category, f.day
+"""
+
+
+#: Per repeat customer and category, their sales orders with an item of it: first and
+#: last day, how many, and those items' sales (an order's rows of two sellers are one).
+_REPEATERS_BY_CATEGORY = f"""
+INSERT INTO {REPEAT_CAT_TABLE}
+SELECT person, category, min(day), max(day), count(DISTINCT order_id), sum(sales)
+FROM {ITEM_TABLE} WHERE n_sales > 1
+GROUP BY person, category ORDER BY category, min(day)
 """
 
 
@@ -373,5 +391,6 @@ def rebuild(cur, category_sql: str) -> None:
     cur.execute(_RETENTION)
     cur.execute(_STATE_RETENTION)
     cur.execute(_REPEATERS)
+    cur.execute(_REPEATERS_BY_CATEGORY)
     for table in tables():
         cur.execute(f"ANALYZE {table}")

@@ -383,6 +383,55 @@ def test_fast_equals_raw_with_every_kind_of_filter_at_once(demo_engine):
         assert sum(s["customers"] for s in customers.segments(conn, f)) > 0
 
 
+def _cut_windows(engine) -> list[tuple[date, date]]:
+    """The whole range and windows whose edges fall between returning customers' orders:
+    their first edge, their last, both, and mid-month edges."""
+    domain = _domain(engine)
+    lo, hi = domain.min_day, domain.max_day
+    third = (hi - lo) // 3
+    return [(lo, hi), (lo + third, hi), (lo, hi - third), (lo + third, hi - third),
+            (lo + third + timedelta(days=11), hi - third - timedelta(days=9)),
+            (date(2020, 12, 1), date(2021, 6, 30))]
+
+
+@pytest.fixture(scope="module")
+def shared_engine(pg_admin_url, template_db, tmp_path_factory):
+    """The people dataset with a second seller's health_beauty item in L's second order:
+    L has two health_beauty orders, one of them on two item rows (one per seller)."""
+    rows = cd.rows()
+    rows[datasets.F_ITEMS].append({
+        "order_id": cd.order_id(812), "order_item_id": "2", "product_id": cd.HEALTH,
+        "seller_id": cd.S2, "shipping_limit_date": "2021-01-05 12:00:00", "price": "5.00",
+        "freight_value": "1.00"})
+    folder = datasets.write(rows, tmp_path_factory.mktemp("shared"))
+    with fresh_database(pg_admin_url, template_db) as url:
+        eng = loaded_engine(url, folder)
+        yield eng
+        eng.dispose()
+
+
+@pytest.mark.parametrize("dataset", ["demo", "people", "shared"])
+def test_states_alone_and_one_category_alone(request, dataset):
+    """The per-state and per-category rows (cust_retention_state, cust_repeat.state,
+    cust_repeat_cat) answer only these views: each busy state, a region, each busy
+    category, over windows that cut returning customers' histories, equal the raw path
+    and the Python reference (on `shared`, December 2020 on cuts L's health_beauty
+    orders, one of which has two item rows)."""
+    engine = request.getfixturevalue(f"{dataset}_engine")
+    data = ref.load(engine)
+    with engine.connect() as conn:
+        top = lambda sql: conn.execute(text(sql)).scalars().all()  # noqa: E731
+        states = top("SELECT state FROM cust_order WHERE n_sales > 1 GROUP BY 1 "
+                     "ORDER BY count(*) DESC, 1 LIMIT 3")
+        cats = top("SELECT category FROM cust_item WHERE n_sales > 1 GROUP BY 1 "
+                   "ORDER BY count(*) DESC, 1 LIMIT 3")
+    views = [{"states": (s,)} for s in states] + [{"regions": ("SE",)}] + [
+        {"categories": (c,)} for c in cats]
+    for start, end in _cut_windows(engine):
+        for view in views:
+            _fast_equals_raw(engine, Filters(start=start, end=end, **view), data)
+
+
 def test_segments_add_up_to_the_customers_kpi(demo_engine):
     """Seller filters included: the KPIs take them too (queries/sellerfilter.py)."""
     domain = _domain(demo_engine)

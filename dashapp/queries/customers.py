@@ -39,10 +39,12 @@ from loaders.customerfacts import (
     CAT_DAY_TABLE,
     CAT_PART_TABLE,
     DAY_TABLE,
+    ITEM_TABLE,
     LATE_COLUMNS,
     MONTH_TABLES,
     MULTI_SELLER_TABLE,
     ORDER_TABLE,
+    REPEAT_CAT_TABLE,
     REPEAT_TABLE,
     RETENTION_TABLE,
     SELLER_DAY_TABLE,
@@ -324,6 +326,12 @@ def _states_only(filters: Filters) -> bool:
         filters.categories or filters.payment_types or filters.sellers)
 
 
+def _one_category_only(filters: Filters) -> bool:
+    """Whether one category is the only filter but the dates."""
+    return len(filters.categories) == 1 and filters.effective_states() is None and not (
+        filters.payment_types or filters.sellers)
+
+
 def _plans(conn: Connection, path: str) -> None:
     """In-memory sorts; and on the raw path hash joins for its whole-table work (see
     queries/raw.py). The fast path keeps nested loops: a seller's few orders are found
@@ -439,6 +447,22 @@ _STATE_REPEATERS = f"""
 """
 
 
+#: The same under one category alone: a customer whose orders with an item of it all lie
+#: in the window is their `cust_repeat_cat` row; the others with such an order in the
+#: window (found there by their first and last day) are grouped from their item rows.
+_CATEGORY_REPEATERS = f"""
+        SELECT 1, n_orders, :end - last_day, sales FROM {REPEAT_CAT_TABLE}
+        WHERE category = ANY(:cats) AND first_day >= :lo AND last_day <= :hi
+        UNION ALL
+        SELECT 1, count(DISTINCT order_id), :end - max(day), sum(sales) FROM {ITEM_TABLE}
+        WHERE category = ANY(:cats) AND n_sales > 1 AND day BETWEEN :lo AND :hi
+          AND person IN (SELECT person FROM {REPEAT_CAT_TABLE}
+                         WHERE category = ANY(:cats) AND first_day <= :hi
+                           AND last_day >= :lo AND (first_day < :lo OR last_day > :hi))
+        GROUP BY person COLLATE "C"
+"""
+
+
 def segments(conn: Connection, filters: Filters, path: str = "fast") -> list[dict[str, Any]]:
     """The five segments in SEGMENTS' order, empty ones with 0 and None."""
     assert filters.start and filters.end, "resolve() the filters first"
@@ -452,6 +476,8 @@ def segments(conn: Connection, filters: Filters, path: str = "fast") -> list[dic
         repeaters = _WHOLE_REPEATERS
     elif path == "fast" and _states_only(filters):
         repeaters = _STATE_REPEATERS
+    elif path == "fast" and _one_category_only(filters):
+        repeaters = _CATEGORY_REPEATERS
     found = {r[0]: r[1:] for r in conn.execute(text(ctes + f""",
     per AS (
         SELECT singles AS n, 1 AS f, :end - day AS r, single_sales AS sales
