@@ -402,6 +402,8 @@ def seller_multi_ddl() -> list[str]:
     body = ", ".join(f"{c} {t}" for c, t in SELLER_MULTI_COLUMNS)
     return [f"CREATE TABLE {SELLER_MULTI} ({body})",
             f"CREATE INDEX ix_{SELLER_MULTI}_seller ON {SELLER_MULTI} (seller_id, day)"]
+
+
 SELLER_CATSETS = "dim_seller_catset"
 #: The dimensions a seller fact's level is filtered by, in the order of its index: a level
 #: is read only when its filters need every one of them (`Fact.level_for`), so one index

@@ -179,16 +179,30 @@ def loaded_engine(url: str, folder: Path) -> Engine:
     return eng
 
 
+@contextmanager
+def rows_engine(rows: dict, folder: Path, pg_admin_url: str, template_db: str
+                ) -> Iterator[Engine]:
+    """An engine on a fresh database holding `rows` (written as Olist files in `folder`
+    and loaded); the database is dropped afterwards."""
+    import datasets
+
+    datasets.write(rows, folder)
+    with fresh_database(pg_admin_url, template_db) as url:
+        eng = loaded_engine(url, folder)
+        try:
+            yield eng
+        finally:
+            eng.dispose()
+
+
 @pytest.fixture(scope="module")
 def tiny_engine(pg_admin_url, template_db, tmp_path_factory) -> Iterator[Engine]:
     """A database holding the hand-made tiny dataset, shared by a module's read-only tests."""
     import datasets
 
-    folder = datasets.write(datasets.tiny(), tmp_path_factory.mktemp("tiny"))
-    with fresh_database(pg_admin_url, template_db) as url:
-        eng = loaded_engine(url, folder)
+    with rows_engine(datasets.tiny(), tmp_path_factory.mktemp("tiny"), pg_admin_url,
+                     template_db) as eng:
         yield eng
-        eng.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ import customer_data as cd
 import customer_reference as ref
 import datasets
 import pytest
-from conftest import fresh_database, loaded_engine
+from conftest import rows_engine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
@@ -36,11 +36,9 @@ DATES = "start=2020-01-01&end=2021-06-30"
 
 @pytest.fixture(scope="module")
 def people_engine(pg_admin_url, template_db, tmp_path_factory):
-    folder = datasets.write(cd.rows(), tmp_path_factory.mktemp("people"))
-    with fresh_database(pg_admin_url, template_db) as url:
-        eng = loaded_engine(url, folder)
+    with rows_engine(cd.rows(), tmp_path_factory.mktemp("people"), pg_admin_url,
+                     template_db) as eng:
         yield eng
-        eng.dispose()
 
 
 def _client(engine, home):
@@ -403,11 +401,9 @@ def shared_engine(pg_admin_url, template_db, tmp_path_factory):
         "order_id": cd.order_id(812), "order_item_id": "2", "product_id": cd.HEALTH,
         "seller_id": cd.S2, "shipping_limit_date": "2021-01-05 12:00:00", "price": "5.00",
         "freight_value": "1.00"})
-    folder = datasets.write(rows, tmp_path_factory.mktemp("shared"))
-    with fresh_database(pg_admin_url, template_db) as url:
-        eng = loaded_engine(url, folder)
+    with rows_engine(rows, tmp_path_factory.mktemp("shared"), pg_admin_url,
+                     template_db) as eng:
         yield eng
-        eng.dispose()
 
 
 @pytest.mark.parametrize("dataset", ["demo", "people", "shared"])

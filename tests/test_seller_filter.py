@@ -113,18 +113,16 @@ def shared_engine(pg_admin_url, template_db, tmp_path_factory):
     """The tiny dataset with a third item in o1: S2's, in health_beauty like S1's. o1 then
     has both sellers in one category, the case a view of both must count once."""
     import datasets
-    from conftest import fresh_database, loaded_engine
+    from conftest import rows_engine
 
     rows = datasets.tiny()
     rows[datasets.F_ITEMS].insert(2, {
         "order_id": O1, "order_item_id": "3", "product_id": H(501), "seller_id": S2,
         "shipping_limit_date": "2020-03-06 10:00:00", "price": "10.00",
         "freight_value": "1.00"})
-    folder = datasets.write(rows, tmp_path_factory.mktemp("shared"))
-    with fresh_database(pg_admin_url, template_db) as url:
-        eng = loaded_engine(url, folder)
+    with rows_engine(rows, tmp_path_factory.mktemp("shared"), pg_admin_url,
+                     template_db) as eng:
         yield eng
-        eng.dispose()
 
 
 @pytest.mark.parametrize("path", PATHS)

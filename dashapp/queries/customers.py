@@ -348,14 +348,14 @@ def _later_from_rows(multi_state_only: bool = False) -> str:
     """(cohort, month, active) of the repeat customers in `m` (only those with orders in
     several states: `multi_state_only`): each one's months after their cohort's with a
     matching later order, from their order rows."""
-    who = "multi_state" if multi_state_only else "TRUE"
+    who = "m.multi_state" if multi_state_only else "TRUE"
     return f"""SELECT cohort, month, count(*) FROM (
         SELECT DISTINCT b.cohort, date_trunc('month', m.day::timestamp)::date AS month,
                m.person COLLATE "C"
         FROM m JOIN (SELECT person, date_trunc('month', day::timestamp)::date AS cohort
                      FROM m WHERE seq = 1 AND n_sales > 1 AND {who}) b
           ON b.person COLLATE "C" = m.person COLLATE "C"
-        WHERE m.seq > 1 AND m.n_sales > 1 AND {'m.' if multi_state_only else ''}{who}
+        WHERE m.seq > 1 AND m.n_sales > 1 AND {who}
           AND m.day >= (b.cohort + interval '1 month')::date) x
         GROUP BY cohort, month"""
 
