@@ -42,9 +42,16 @@ fact that needs the whole dataset is computed once here, at load:
   sellers is counted k times: `cust_multiseller` holds the few orders with several
   sellers (their sellers and order facts), from which a query takes k - 1 times each
   such order's counts back. Sellers are thousands: seller-set cells would not stay
-  small. A seller filter with a category still reads `cust_item`.
+  small.
+* `cust_day_sellcat`: the same sums per (seller, category) too, over each order's items
+  of that seller in that category (one `cust_item` row each), for a seller filter with
+  a category filter: an item counts when both match, so neither the seller cells nor
+  the category cells can give it. An order with k selected (seller, category) rows is
+  in k cells; `cust_multipair` holds the orders with several such rows (their pairs,
+  as two arrays of one length, and order facts) for the same k - 1 take-back.
 
-* `cust_month`, `cust_month_cat`, `cust_month_seller`: the same sums per month, for the
+* `cust_month`, `cust_month_cat`, `cust_month_seller`, `cust_month_sellcat`: the same
+  sums per month, for the
   answers that need no day (cohorts, lateness): a window's whole months read these,
   its partial months at the edges the day tables.
 
@@ -81,14 +88,19 @@ CAT_DAY_TABLE = "cust_day_cat"
 CAT_PART_TABLE = "cust_day_catpart"
 SELLER_DAY_TABLE = "cust_day_seller"
 MULTI_SELLER_TABLE = "cust_multiseller"
+SELLCAT_DAY_TABLE = "cust_day_sellcat"
+MULTI_PAIR_TABLE = "cust_multipair"
 #: Each day-sums table's month twin (the same columns, `day` the month's first day):
 #: whole months of a window read ~30 times fewer rows.
 MONTH_TABLES = {DAY_TABLE: "cust_month", CAT_DAY_TABLE: "cust_month_cat",
-                SELLER_DAY_TABLE: "cust_month_seller"}
+                SELLER_DAY_TABLE: "cust_month_seller", SELLCAT_DAY_TABLE: "cust_month_sellcat"}
 #: Their dimensions besides the day, the first one leading their index.
 _CELL_DIMS = {DAY_TABLE: ("state", "pay_types"),
               CAT_DAY_TABLE: ("catset_id", "state", "pay_types"),
-              SELLER_DAY_TABLE: ("seller_id", "state", "pay_types")}
+              SELLER_DAY_TABLE: ("seller_id", "state", "pay_types"),
+              SELLCAT_DAY_TABLE: ("seller_id", "category", "state", "pay_types")}
+#: How many of those dimensions lead each table's index (and its storage order).
+_CELL_LEAD = {DAY_TABLE: 0, CAT_DAY_TABLE: 1, SELLER_DAY_TABLE: 1, SELLCAT_DAY_TABLE: 2}
 RETENTION_TABLE = "cust_retention"
 STATE_RETENTION_TABLE = "cust_retention_state"
 REPEAT_TABLE = "cust_repeat"
@@ -210,7 +222,32 @@ DDL = (
     "first_day date NOT NULL, last_day date NOT NULL, n_orders integer NOT NULL, "
     "sales numeric NOT NULL)",
     f"CREATE INDEX ix_{REPEAT_CAT_TABLE}_category ON {REPEAT_CAT_TABLE} (category, first_day)",
+    f"CREATE TABLE {SELLCAT_DAY_TABLE} (seller_id text NOT NULL, category text NOT NULL, "
+    f"{_DAY_COLUMNS})",
+    f"CREATE INDEX ix_{SELLCAT_DAY_TABLE}_pair ON {SELLCAT_DAY_TABLE} "
+    "(seller_id, category, day)",
+    f"CREATE TABLE {MONTH_TABLES[SELLCAT_DAY_TABLE]} (seller_id text NOT NULL, "
+    f"category text NOT NULL, {_DAY_COLUMNS})",
+    f"CREATE INDEX ix_{MONTH_TABLES[SELLCAT_DAY_TABLE]}_pair "
+    f"ON {MONTH_TABLES[SELLCAT_DAY_TABLE]} (seller_id, category, day)",
+    f"CREATE TABLE {MULTI_PAIR_TABLE} (order_id text NOT NULL, sellers text[] NOT NULL, "
+    "categories text[] NOT NULL, seq integer NOT NULL, n_sales integer NOT NULL, "
+    "day date NOT NULL, state text NOT NULL, pay_types text[] NOT NULL, days_late integer, "
+    "review_sum bigint NOT NULL, review_n bigint NOT NULL, review_low bigint NOT NULL)",
+    f"CREATE INDEX ix_{MULTI_PAIR_TABLE}_sellers ON {MULTI_PAIR_TABLE} USING gin (sellers)",
 )
+
+
+def shared_count_sql(categories: bool) -> str:
+    """How many rows of a shared order (a `cust_multiseller` row `f`, or with
+    `categories` a `cust_multipair` one) the selection `:sellers` (and `:cats`) takes:
+    the order is in that many of the selected cells, so a query takes it back that
+    many times less one."""
+    if not categories:
+        return ("cardinality(ARRAY(SELECT unnest(f.sellers) INTERSECT "
+                "SELECT unnest(CAST(:sellers AS text[]))))")
+    return ("(SELECT count(*) FROM unnest(f.sellers, f.categories) AS u(s, c) "
+            "WHERE u.s = ANY(CAST(:sellers AS text[])) AND u.c = ANY(CAST(:cats AS text[])))")
 
 
 #: How an append (loaders/increment.py) updates each table. Cells are sums over orders:
@@ -228,6 +265,7 @@ ROW_TABLES = {
     ORDER_TABLE: ("order_id",),
     ITEM_TABLE: ("category", "day", "order_id", "seller_id"),
     MULTI_SELLER_TABLE: ("order_id",),
+    MULTI_PAIR_TABLE: ("order_id",),
     REPEAT_TABLE: ("first_day", "person"),
     REPEAT_CAT_TABLE: ("category", "first_day", "person"),
 }
@@ -236,7 +274,8 @@ ROW_TABLES = {
 def tables() -> list[str]:
     return [ORDER_TABLE, ITEM_TABLE, DAY_TABLE, CAT_DAY_TABLE, CAT_PART_TABLE,
             SELLER_DAY_TABLE, MULTI_SELLER_TABLE, RETENTION_TABLE, *MONTH_TABLES.values(),
-            REPEAT_TABLE, STATE_RETENTION_TABLE, REPEAT_CAT_TABLE]
+            REPEAT_TABLE, STATE_RETENTION_TABLE, REPEAT_CAT_TABLE, SELLCAT_DAY_TABLE,
+            MULTI_PAIR_TABLE]
 
 
 #: From the rollups' per-order facts (`t_cell`: an order's sums, its customer's key,
@@ -366,6 +405,29 @@ GROUP BY seller_id, day, state, pay_types {_KEPT} ORDER BY 1, 2
 """
 
 
+#: Per (seller, category), the sums over the orders with an item of both: one
+#: `cust_item` row each, its `sales` those items'.
+_SELLCAT_DAYS = f"""
+INSERT INTO {SELLCAT_DAY_TABLE}
+SELECT seller_id, category, day, state, pay_types, {{sums}}
+FROM {ITEM_TABLE}
+GROUP BY seller_id, category, day, state, pay_types {_KEPT} ORDER BY 1, 2, 3
+"""
+
+#: The orders of several `cust_item` rows: each row's (seller, category) at one index of
+#: the two arrays.
+_MULTI_PAIRS = f"""
+INSERT INTO {MULTI_PAIR_TABLE}
+SELECT order_id, array_agg(seller_id ORDER BY seller_id, category),
+       array_agg(category ORDER BY seller_id, category), seq, n_sales, day, state,
+       pay_types, days_late, review_sum, review_n, review_low
+FROM {ITEM_TABLE}
+GROUP BY order_id, seq, n_sales, day, state, pay_types, days_late, review_sum, review_n,
+         review_low
+HAVING count(*) > 1 ORDER BY day
+"""
+
+
 def rebuild(cur, category_sql: str) -> None:
     """Fill the (empty) tables in the caller's transaction, after the rollups' `dim_catset` and
     `t_cell` (their order facts, a temporary table of the same transaction).
@@ -380,11 +442,13 @@ def rebuild(cur, category_sql: str) -> None:
     cur.execute(_CAT_PARTS)
     cur.execute(_SELLER_DAYS.format(sums=day_sums_sql()))
     cur.execute(_MULTI_SELLERS)
+    cur.execute(_SELLCAT_DAYS.format(sums=day_sums_sql()))
+    cur.execute(_MULTI_PAIRS)
     for day_table, month_table in MONTH_TABLES.items():
         dims = ", ".join(_CELL_DIMS[day_table])
         sums = ", ".join(f"sum({c})" for c in ("firsts", "singles", "single_sales",
                                                *LATE_COLUMNS))
-        lead = "1" if day_table == DAY_TABLE else "2, 1"
+        lead = ", ".join([*(str(i + 2) for i in range(_CELL_LEAD[day_table])), "1"])
         cur.execute(f"INSERT INTO {month_table} (day, {dims}, firsts, singles, single_sales, "
                     f"{', '.join(LATE_COLUMNS)}) SELECT date_trunc('month', day)::date, "
                     f"{dims}, {sums} FROM {day_table} GROUP BY 1, {dims} ORDER BY {lead}")

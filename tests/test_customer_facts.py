@@ -113,11 +113,42 @@ def test_multiseller_holds_the_orders_with_several_sellers(demo_engine):
     assert len(held) > 5 and held == by_hand
 
 
+def test_pair_cells_count_each_order_once_per_seller_and_category(demo_engine):
+    """`cust_day_sellcat` per (seller, category): the orders with an item of both and
+    those items' sales, the same as counting `cust_item`'s rows by hand."""
+    with demo_engine.connect() as conn:
+        cells = conn.execute(text(
+            "SELECT seller_id, category, sum(firsts), sum(singles), sum(single_sales), "
+            f"sum({' + '.join(f'late_n_{i}' for i in range(7))}) "
+            "FROM cust_day_sellcat GROUP BY 1, 2 ORDER BY 1, 2")).all()
+        by_hand = conn.execute(text(
+            "SELECT seller_id, category, count(*) FILTER (WHERE seq = 1), "
+            "count(*) FILTER (WHERE n_sales = 1), "
+            "coalesce(sum(sales) FILTER (WHERE n_sales = 1), 0), "
+            "count(*) FILTER (WHERE days_late IS NOT NULL) "
+            "FROM cust_item GROUP BY 1, 2 ORDER BY 1, 2")).all()
+    assert len(cells) > 10 and cells == by_hand
+
+
+def test_multipair_holds_the_orders_of_several_seller_category_rows(demo_engine):
+    """Each shared order once, with its (seller, category) rows paired index by index."""
+    with demo_engine.connect() as conn:
+        held = conn.execute(text(
+            "SELECT order_id, s, c FROM cust_multipair, unnest(sellers, categories) u(s, c) "
+            "ORDER BY 1, 2, 3")).all()
+        by_hand = conn.execute(text(
+            "SELECT order_id, seller_id, category FROM cust_item WHERE order_id IN ("
+            "  SELECT order_id FROM cust_item GROUP BY 1 HAVING count(*) > 1) "
+            "ORDER BY 1, 2, 3")).all()
+    assert len(held) > 10 and held == by_hand
+
+
 def test_month_tables_are_their_day_tables_by_month(demo_engine):
     sums = ", ".join(f"sum({c})" for c in ("firsts", "singles", "single_sales",
                                            *customerfacts.LATE_COLUMNS))
     dims = {"cust_day": "state, pay_types", "cust_day_cat": "catset_id, state, pay_types",
-            "cust_day_seller": "seller_id, state, pay_types"}
+            "cust_day_seller": "seller_id, state, pay_types",
+            "cust_day_sellcat": "seller_id, category, state, pay_types"}
     with demo_engine.connect() as conn:
         for day_table, month_table in customerfacts.MONTH_TABLES.items():
             by_month = conn.execute(text(

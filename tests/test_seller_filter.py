@@ -150,6 +150,39 @@ def test_an_order_of_two_selected_sellers_counts_once(shared_engine, path):
     assert (beauty["orders"], beauty["sales"], beauty["customers"]) == (2, D("186.70"), 2)
 
 
+@pytest.mark.parametrize("path", ["fast", "raw"])
+def test_an_order_in_several_selected_seller_category_cells_counts_once(shared_engine, path):
+    """A seller with a category filter takes (seller, category) cells, each order once:
+    S2 sold o1 two categories; S1 and S2 sold o1 health_beauty. o1's customer (301: o3
+    is canceled) and o5's (304) have one sales order each, so the cells count them."""
+    from dashapp.queries import customers
+
+    beauty_sport = ("health_beauty", "sports_leisure")
+    views = {
+        "S2 in two categories": (dataclasses.replace(ALL, sellers=(S2,),
+                                                     categories=beauty_sport),
+                                 1, D("110.10"), 1),
+        "both in two": (dataclasses.replace(ALL, sellers=(S1, S2), categories=beauty_sport),
+                        2, D("286.80"), 2),
+        "both in one": (dataclasses.replace(ALL, sellers=(S1, S2),
+                                            categories=("health_beauty",)),
+                        2, D("186.70"), 2),
+    }
+    for name, (f, orders_n, sales, people) in views.items():
+        with shared_engine.connect() as conn:
+            k = report.kpi_report(conn, f, fast if path == "fast" else raw)["current"]
+            segs = customers.segments(conn, f, path)
+            late = customers.lateness(conn, f, path)
+            cohorts = customers.cohorts(conn, f, path)
+        assert (k["orders"], k["sales"], k["customers"]) == (orders_n, sales, people), name
+        assert sum(s["customers"] for s in segs) == people, name
+        assert sum(s["sales"] for s in segs) == sales, name
+        # o1 was delivered 11 days early; o5 is not delivered yet
+        assert {b["bucket"]: b["orders"] for b in late if b["orders"]} == {"early_7+": 1}
+        assert [(c["cohort"], c["size"]) for c in cohorts] == (
+            [("2020-03", 1)] if people == 1 else [("2020-03", 1), ("2020-04", 1)]), name
+
+
 def test_the_order_list_of_a_seller(tiny_engine):
     q = orders.OrderQuery(dataclasses.replace(ALL, sellers=(S2,)))
     with tiny_engine.connect() as conn:

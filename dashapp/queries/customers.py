@@ -42,14 +42,17 @@ from loaders.customerfacts import (
     ITEM_TABLE,
     LATE_COLUMNS,
     MONTH_TABLES,
+    MULTI_PAIR_TABLE,
     MULTI_SELLER_TABLE,
     ORDER_TABLE,
     REPEAT_CAT_TABLE,
     REPEAT_TABLE,
     RETENTION_TABLE,
+    SELLCAT_DAY_TABLE,
     SELLER_DAY_TABLE,
     STATE_RETENTION_TABLE,
     day_sums_sql,
+    shared_count_sql,
 )
 
 from ..filters import Filters
@@ -159,9 +162,9 @@ def _fast_source(filters: Filters, params: dict[str, Any], repeat_only: bool,
     """`m` from `cust_order`; under a category or seller filter from `cust_item` alone,
     whose rows carry their order's facts: the selected items' rows, summed per order.
     With `repeat_only` (the caller reads `m`'s repeat customers only, the rest from `d`)
-    a category filter without a seller, or a seller filter without a category, reads
-    `d` from cells (`cust_day_cat`, `cust_day_seller`). With `months`, `d` has a row per
-    whole month too (see `source`)."""
+    a category or seller filter reads `d` from cells (`cust_day_cat`, `cust_day_seller`,
+    or for both `cust_day_sellcat`). With `months`, `d` has a row per whole month too
+    (see `source`)."""
     where = ["f.day BETWEEN :lo AND :hi"]
     rest: list[str] = []  # the filters on a cell's dimensions
     if filters.effective_states() is not None:
@@ -174,9 +177,8 @@ def _fast_source(filters: Filters, params: dict[str, Any], repeat_only: bool,
     cells = _Cells(rest, months)
     facts = "f.order_id, f.person, f.seq, f.n_sales, f.first_day, f.day, f.state"
     reviews = "f.days_late, f.review_sum, f.review_n, f.review_low"
-    if repeat_only and bool(filters.categories) != bool(filters.sellers):
-        days = (_seller_days(cells, len(filters.sellers)) if filters.sellers
-                else _category_days(cells))
+    if repeat_only and (filters.categories or filters.sellers):
+        days = _seller_days(cells, filters) if filters.sellers else _category_days(cells)
         where.append(_item_condition(filters, params, "f.category", "f.seller_id"))
         return f"""
     m AS MATERIALIZED (
@@ -238,23 +240,29 @@ class _Cells:
             WHERE {where} AND f.day BETWEEN :month_lo AND :month_hi{self.cond}"""
 
 
-def _seller_days(cells: _Cells, sellers: int) -> str:
-    """`d` under a seller filter: the selected sellers' cells, their items' sales. An
-    order with items of k of them is in k sellers' cells: with several sellers, each
-    such order (`cust_multiseller`) takes its counts back k - 1 times, in the row of
-    its day or whole month (so that every row of `d` holds true sums)."""
-    correction = "" if sellers == 1 else f"""
+def _seller_days(cells: _Cells, filters: Filters) -> str:
+    """`d` under a seller filter: the selected sellers' cells (with a category filter
+    too, their (seller, category) cells), their items' sales. An order with items of k
+    of the selected cells is in k of them: each such order (`cust_multiseller`, or
+    `cust_multipair`) takes its counts back k - 1 times, in the row of its day or whole
+    month (so that every row of `d` holds true sums)."""
+    pairs = bool(filters.categories)
+    table, shared = ((SELLCAT_DAY_TABLE, MULTI_PAIR_TABLE) if pairs
+                     else (SELLER_DAY_TABLE, MULTI_SELLER_TABLE))
+    selected = "f.seller_id = ANY(:sellers)" + (" AND f.category = ANY(:cats)" if pairs
+                                                 else "")
+    overlap = "f.sellers && CAST(:sellers AS text[])" + (
+        " AND f.categories && CAST(:cats AS text[])" if pairs else "")
+    several = len(filters.sellers) * (len(filters.categories) if pairs else 1) > 1
+    correction = "" if not several else f"""
             UNION ALL
             SELECT {cells.key("day")}, {cells.columns} FROM (
                 SELECT day, {day_sums_sql(weight="(1 - k)")} FROM (
-                    SELECT f.*, 0 AS sales, cardinality(ARRAY(
-                        SELECT unnest(f.sellers) INTERSECT
-                        SELECT unnest(CAST(:sellers AS text[])))) AS k
-                    FROM {MULTI_SELLER_TABLE} f
-                    WHERE f.sellers && CAST(:sellers AS text[])
-                      AND f.day BETWEEN :lo AND :hi{cells.cond}) f
+                    SELECT f.*, 0 AS sales, {shared_count_sql(pairs)} AS k
+                    FROM {shared} f
+                    WHERE {overlap} AND f.day BETWEEN :lo AND :hi{cells.cond}) f
                 WHERE k > 1 GROUP BY day) c"""
-    rows = cells.rows(SELLER_DAY_TABLE, cells.columns, "f.seller_id = ANY(:sellers)")
+    rows = cells.rows(table, cells.columns, selected)
     return f"""
     d AS NOT MATERIALIZED (
         SELECT day, {cells.sums} FROM ({rows}{correction}) x GROUP BY day

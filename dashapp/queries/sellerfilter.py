@@ -21,8 +21,9 @@ What cells cannot say, and how it is made exact (docs/METRICS.md, "Seller filter
   `agg_seller_item` otherwise, as the breakdown does.
 * Customers are distinct people, not sums. Those with one sales order in the whole data
   are counted by cells (`cust_day_seller`, taken back like orders through
-  `cust_multiseller`); only repeat customers are read row by row (`cust_item`, a partial
-  index), as the Customers section does. With a category too, `cust_item` gives all.
+  `cust_multiseller`; with a category filter too, `cust_day_sellcat` and
+  `cust_multipair`); only repeat customers are read row by row (`cust_item`, a partial
+  index), as the Customers section does.
 
 `queries.fast` hands any filter set with sellers here; the shapes returned are
 `queries.fast`'s, which tests hold equal to `queries.raw`.
@@ -35,7 +36,15 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from loaders.customerfacts import ITEM_TABLE, MONTH_TABLES, MULTI_SELLER_TABLE, SELLER_DAY_TABLE
+from loaders.customerfacts import (
+    ITEM_TABLE,
+    MONTH_TABLES,
+    MULTI_PAIR_TABLE,
+    MULTI_SELLER_TABLE,
+    SELLCAT_DAY_TABLE,
+    SELLER_DAY_TABLE,
+    shared_count_sql,
+)
 from loaders.rollups import SELLER_CATSETS, SELLER_ITEM, SELLER_MULTI, SELLER_PAIR, SELLER_PAY
 
 from ..filters import Filters
@@ -138,23 +147,30 @@ def _customer_where(filters: Filters, params: dict[str, Any], sellers: str) -> l
 
 def _singles(conn: Connection, filters: Filters, group: str | None) -> dict[object, int]:
     """Per group, the customers whose one sales order in the whole data matches (each is
-    one customer, new, not returning): summed from the seller cells, the orders of
-    several selected sellers taken back k - 1 times."""
+    one customer, new, not returning): summed from the seller cells (with a category
+    filter, the (seller, category) cells), the orders in several selected cells taken
+    back k - 1 times."""
     params: dict[str, Any] = {}
     g = GROUPS[group]
+    pairs = bool(filters.categories)
+    table, shared = ((SELLCAT_DAY_TABLE, MULTI_PAIR_TABLE) if pairs
+                     else (SELLER_DAY_TABLE, MULTI_SELLER_TABLE))
     where = _customer_where(filters, params, "seller_id = ANY(:sellers)")
-    cells = span_rows(SELLER_DAY_TABLE, MONTH_TABLES[SELLER_DAY_TABLE], " AND ".join(where),
-                      filters, params, group in _BY_DAY)
+    if pairs:
+        where.append("category = ANY(:cats)")
+        params["cats"] = list(filters.categories)
+    cells = span_rows(table, MONTH_TABLES[table], " AND ".join(where), filters, params,
+                      group in _BY_DAY)
     out = {k: int(n) for k, n in conn.execute(text(
         f"SELECT {g}, sum(singles) FROM ({cells}) c GROUP BY 1"), params).all()}
-    if len(filters.sellers) > 1:
+    if len(filters.sellers) * (len(filters.categories) if pairs else 1) > 1:
         where = _customer_where(filters, params, "sellers && CAST(:sellers AS text[])")
+        if pairs:
+            where.append("categories && CAST(:cats AS text[])")
         for key, extra in conn.execute(text(f"""
                 SELECT {g}, sum(k - 1) FROM (
-                    SELECT day, state, cardinality(ARRAY(
-                        SELECT unnest(sellers) INTERSECT
-                        SELECT unnest(CAST(:sellers AS text[])))) AS k
-                    FROM {MULTI_SELLER_TABLE} WHERE n_sales = 1 AND {' AND '.join(where)}) m
+                    SELECT day, state, {shared_count_sql(pairs)} AS k
+                    FROM {shared} f WHERE n_sales = 1 AND {' AND '.join(where)}) m
                 WHERE k > 1 GROUP BY 1"""), params).all():
             out[key] = out.get(key, 0) - int(extra)
     return out
@@ -163,18 +179,15 @@ def _singles(conn: Connection, filters: Filters, group: str | None) -> dict[obje
 def _customers(conn: Connection, filters: Filters, group: str | None
                ) -> dict[object, tuple[int, int, int]]:
     """Per group: (customers, new customers, returning customers: two or more matching
-    sales orders in the group). Without a category, one-order customers from cells and
-    repeat customers from their item rows; with one, every customer from the rows of the
-    selected sellers' items in the selected categories."""
+    sales orders in the group): one-order customers from cells, repeat customers from
+    the rows of the selected sellers' items (in the selected categories)."""
     params: dict[str, Any] = {}
     where = _customer_where(filters, params, "seller_id = ANY(:sellers)")
     if filters.categories:
         where.append("category = ANY(:cats)")
         params["cats"] = list(filters.categories)
-        singles: dict[object, int] = {}
-    else:
-        where.append("n_sales > 1")
-        singles = _singles(conn, filters, group)
+    where.append("n_sales > 1")
+    singles = _singles(conn, filters, group)
     found = conn.execute(text(f"""
         SELECT g, count(*), count(*) FILTER (WHERE first_day BETWEEN :start AND :end),
                count(*) FILTER (WHERE n >= 2)
