@@ -749,6 +749,36 @@ def test_keyed_first_pages_equal_the_raw_ones_under_each_filter_kind(demo_engine
     assert plans == {"order_keys", "part", "part_sums", "seller_sums"}
 
 
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize("dim", ["category", "seller"])
+def test_pages_by_sales_under_several_values_merge_each_ones_walk(demo_engine, dim, order):
+    """Under several categories (sellers) a page by sales merges each one's key walk with
+    the orders holding two of them, summed (`orders._merged_parts`). The demo's two
+    categories (sellers) most often in one order: every page, after each cursor, equals
+    the whole list streamed from the raw tables, and orders of both are in it."""
+    column = "i.seller_id" if dim == "seller" else CATEGORY
+    values = f"""SELECT DISTINCT i.order_id, {column} AS v FROM order_items i
+        JOIN products p ON p.product_id = i.product_id
+        LEFT JOIN product_category_name_translation t
+               ON t.product_category_name = p.product_category_name"""
+    with demo_engine.connect() as conn:
+        pair = conn.execute(text(f"""
+            SELECT a.v, b.v FROM ({values}) a JOIN ({values}) b
+              ON b.order_id = a.order_id AND a.v < b.v
+            GROUP BY 1, 2 ORDER BY count(*) DESC, 1, 2 LIMIT 1""")).one()
+    query = OrderQuery(resolved(demo_engine).with_values(dim, list(pair)), sort="sales",
+                       order=order)
+    assert orders.key_plan(query) == "part_sums"
+    with demo_engine.connect() as conn:
+        ids = orders.set_ids(conn, query.filters)
+    shared = ids.shared_catsets if dim == "category" else ids.shared_sellersets
+    assert shared and not (ids.shared_sellersets if dim == "category" else ids.shared_catsets)
+    whole = streamed(demo_engine, query)
+    rows = all_pages(demo_engine, query, 7)
+    assert len(whole) > 100 and rows == whole
+    assert_in_documented_order(rows, "sales", order)
+
+
 @pytest.mark.parametrize("sort", SORTS)
 @pytest.mark.parametrize("order", ORDERS)
 def test_a_seller_and_a_category_need_one_item_of_both(tiny_engine, sort, order):

@@ -23,7 +23,7 @@ import binascii
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -377,6 +377,17 @@ _SET_LOOKUPS = {
                     "WHERE sellers && CAST(:sellers AS text[]))"}
 
 
+#: The ids of the sets holding two selected values or more: the orders whose sales under
+#: several categories (sellers) are a sum of parts, not one part's key.
+_SHARED_LOOKUPS = {
+    "catset_id": "ARRAY(SELECT catset_id FROM dim_catset WHERE categories && "
+                 "CAST(:cats AS text[]) AND cardinality(ARRAY(SELECT unnest(categories) "
+                 "INTERSECT SELECT unnest(CAST(:cats AS text[])))) > 1)",
+    "sellerset_id": "ARRAY(SELECT sellerset_id FROM dim_sellerset WHERE sellers && "
+                    "CAST(:sellers AS text[]) AND cardinality(ARRAY(SELECT unnest(sellers) "
+                    "INTERSECT SELECT unnest(CAST(:sellers AS text[])))) > 1)"}
+
+
 @dataclass(frozen=True)
 class SetIds:
     """The ids of the category, payment and seller sets a filter's values overlap: a set
@@ -389,16 +400,21 @@ class SetIds:
     #: How many orders (any status, any date) the seller sets hold: at most the list's
     #: length under the seller filter.
     seller_orders: int = 0
+    #: The category (seller) sets with two selected categories (sellers) or more.
+    shared_catsets: list[int] = field(default_factory=list)
+    shared_sellersets: list[int] = field(default_factory=list)
 
 
 def set_ids(conn: Connection, f: Filters) -> SetIds:
     row = conn.execute(text(f"""SELECT {_SET_LOOKUPS["catset_id"]},
         {_SET_LOOKUPS["payset_id"]}, {_SET_LOOKUPS["sellerset_id"]},
         (SELECT coalesce(sum(n_orders), 0) FROM dim_sellerset
-         WHERE sellers && CAST(:sellers AS text[]))"""),
+         WHERE sellers && CAST(:sellers AS text[])),
+        {_SHARED_LOOKUPS["catset_id"]}, {_SHARED_LOOKUPS["sellerset_id"]}"""),
         {"cats": list(f.categories), "pays": list(f.payment_types),
          "sellers": list(f.sellers)}).one()
-    return SetIds(*(list(v) for v in row[:3]), seller_orders=int(row[3]))
+    return SetIds(*(list(v) for v in row[:3]), seller_orders=int(row[3]),
+                  shared_catsets=list(row[4]), shared_sellersets=list(row[5]))
 
 
 #: A seller filter's list at most this long is read whole through the seller sets'
@@ -504,6 +520,43 @@ def _seller_sums(query: OrderQuery, params: dict[str, Any]) -> str:
         WHERE {' AND '.join(where)} GROUP BY s.order_id) o WHERE TRUE"""
 
 
+#: Up to this many categories (sellers), a page by sales merges each one's key walk.
+MERGE_LIMIT = 12
+
+
+def _merged_parts(query: OrderQuery, position: Position | None, ids: SetIds,
+                  params: dict[str, Any]) -> str:
+    """A page by sales under several categories (sellers), without summing every order
+    of the list: an order with items of one selected value only has that value's part
+    as its key, so each value's first `limit` rows after the cursor come from its own
+    index walk (`order_part_keys (dim, value, sales, order_id)`); only the orders whose
+    set holds two selected values or more (few) are summed. The page is the first
+    `limit` of their union: every order is in exactly one branch."""
+    f = query.filters
+    dim, values, column, shared = (
+        ("c", f.categories, "catset_id", ids.shared_catsets) if f.categories
+        else ("s", f.sellers, "sellerset_id", ids.shared_sellersets))
+    params.update(dim=dim, values=list(values), shared=shared)
+    where = " AND ".join(_row_filters(query, ids, params, sets=False))
+    after = _after(query, position, params, _STORED_KEYS)
+    order = _order_by(query, _STORED_KEYS)
+    branches = []
+    for i, value in enumerate(values):
+        params[f"value_{i}"] = value
+        branches.append(f"""(SELECT o.order_id, o.sales FROM order_part_keys o
+            WHERE o.dim = :dim AND o.value = :value_{i} AND {where}
+              AND NOT o.{column} = ANY(CAST(:shared AS integer[])) AND {after}
+            ORDER BY {order} LIMIT :limit)""")
+    branches.append(f"""(SELECT o.order_id, o.sales FROM (
+            SELECT o.order_id, sum(o.sales) AS sales FROM order_part_keys o
+            WHERE o.dim = :dim AND o.value = ANY(:values) AND {where}
+              AND o.{column} = ANY(CAST(:shared AS integer[]))
+            GROUP BY o.order_id) o WHERE {after})""")
+    union = "\n            UNION ALL ".join(branches)
+    return f"""page AS (SELECT o.order_id FROM ({union}) o
+        ORDER BY {order} LIMIT :limit)"""
+
+
 def _page_ids(query: OrderQuery, position: Position | None, limit: int,
               ids: SetIds | None) -> tuple[str, dict[str, Any]]:
     """The CTEs ending in `page`, the ids of one page, found by the sort key alone: from
@@ -514,6 +567,9 @@ def _page_ids(query: OrderQuery, position: Position | None, limit: int,
         return _raw_page_ids(query, position, limit)
     params: dict[str, Any] = {"limit": limit}
     _counted(query.filters, params)  # what the rows' item sums count (`_laterals`)
+    f = query.filters
+    if key_plan(query) == "part_sums" and len(f.categories or f.sellers) <= MERGE_LIMIT:
+        return _merged_parts(query, position, ids, params), params
     rows = _keyed_rows(query, ids, params)
     after = _after(query, position, params, _STORED_KEYS)
     if key_plan(query) == "order_keys" and query.filters.sellers \
