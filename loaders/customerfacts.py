@@ -238,6 +238,17 @@ DDL = (
 )
 
 
+def seller_cells(categories: bool) -> tuple[str, str, str]:
+    """What a seller filter's one-order customers are summed from: the day-sums table
+    (per seller, or with a category filter per seller and category), the table of the
+    orders in several of its cells, and the condition (on such a row `f`) of those that
+    meet the selection `:sellers` (and `:cats`)."""
+    if categories:
+        return (SELLCAT_DAY_TABLE, MULTI_PAIR_TABLE, "f.sellers && CAST(:sellers AS text[]) "
+                "AND f.categories && CAST(:cats AS text[])")
+    return SELLER_DAY_TABLE, MULTI_SELLER_TABLE, "f.sellers && CAST(:sellers AS text[])"
+
+
 def shared_count_sql(categories: bool) -> str:
     """How many rows of a shared order (a `cust_multiseller` row `f`, or with
     `categories` a `cust_multipair` one) the selection `:sellers` (and `:cats`) takes:

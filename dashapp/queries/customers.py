@@ -42,16 +42,13 @@ from loaders.customerfacts import (
     ITEM_TABLE,
     LATE_COLUMNS,
     MONTH_TABLES,
-    MULTI_PAIR_TABLE,
-    MULTI_SELLER_TABLE,
     ORDER_TABLE,
     REPEAT_CAT_TABLE,
     REPEAT_TABLE,
     RETENTION_TABLE,
-    SELLCAT_DAY_TABLE,
-    SELLER_DAY_TABLE,
     STATE_RETENTION_TABLE,
     day_sums_sql,
+    seller_cells,
     shared_count_sql,
 )
 
@@ -247,12 +244,9 @@ def _seller_days(cells: _Cells, filters: Filters) -> str:
     `cust_multipair`) takes its counts back k - 1 times, in the row of its day or whole
     month (so that every row of `d` holds true sums)."""
     pairs = bool(filters.categories)
-    table, shared = ((SELLCAT_DAY_TABLE, MULTI_PAIR_TABLE) if pairs
-                     else (SELLER_DAY_TABLE, MULTI_SELLER_TABLE))
+    table, shared, overlap = seller_cells(pairs)
     selected = "f.seller_id = ANY(:sellers)" + (" AND f.category = ANY(:cats)" if pairs
                                                  else "")
-    overlap = "f.sellers && CAST(:sellers AS text[])" + (
-        " AND f.categories && CAST(:cats AS text[])" if pairs else "")
     several = len(filters.sellers) * (len(filters.categories) if pairs else 1) > 1
     correction = "" if not several else f"""
             UNION ALL

@@ -36,15 +36,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from loaders.customerfacts import (
-    ITEM_TABLE,
-    MONTH_TABLES,
-    MULTI_PAIR_TABLE,
-    MULTI_SELLER_TABLE,
-    SELLCAT_DAY_TABLE,
-    SELLER_DAY_TABLE,
-    shared_count_sql,
-)
+from loaders.customerfacts import ITEM_TABLE, MONTH_TABLES, seller_cells, shared_count_sql
 from loaders.rollups import SELLER_CATSETS, SELLER_ITEM, SELLER_MULTI, SELLER_PAIR, SELLER_PAY
 
 from ..filters import Filters
@@ -153,8 +145,7 @@ def _singles(conn: Connection, filters: Filters, group: str | None) -> dict[obje
     params: dict[str, Any] = {}
     g = GROUPS[group]
     pairs = bool(filters.categories)
-    table, shared = ((SELLCAT_DAY_TABLE, MULTI_PAIR_TABLE) if pairs
-                     else (SELLER_DAY_TABLE, MULTI_SELLER_TABLE))
+    table, shared, overlap = seller_cells(pairs)
     where = _customer_where(filters, params, "seller_id = ANY(:sellers)")
     if pairs:
         where.append("category = ANY(:cats)")
@@ -164,9 +155,7 @@ def _singles(conn: Connection, filters: Filters, group: str | None) -> dict[obje
     out = {k: int(n) for k, n in conn.execute(text(
         f"SELECT {g}, sum(singles) FROM ({cells}) c GROUP BY 1"), params).all()}
     if len(filters.sellers) * (len(filters.categories) if pairs else 1) > 1:
-        where = _customer_where(filters, params, "sellers && CAST(:sellers AS text[])")
-        if pairs:
-            where.append("categories && CAST(:cats AS text[])")
+        where = _customer_where(filters, params, overlap)
         for key, extra in conn.execute(text(f"""
                 SELECT {g}, sum(k - 1) FROM (
                     SELECT day, state, {shared_count_sql(pairs)} AS k
