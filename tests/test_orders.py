@@ -716,10 +716,11 @@ def test_part_keys_and_seller_sets_equal_the_raw_rows(which, tiny_engine, demo_e
 def test_keyed_first_pages_equal_the_raw_ones_under_each_filter_kind(demo_engine, gather,
                                                                      monkeypatch):
     """Every page comes from the derived keys (`order_keys`; under a category or seller
-    filter sorted by sales, `order_part_keys` or a sum of `agg_seller_order` rows) and
-    equals the raw path's page, under each kind of filter, one value and several, and a
-    category with a seller (one item must be of both). A seller's short list is read
-    whole, then sorted; with `GATHER_LIMIT` 0 every list walks its key's index."""
+    filter sorted by sales, `order_part_keys` or a sum of its rows; under both, whatever
+    the sort, `agg_seller_order`'s rows) and equals the raw path's page, under each kind
+    of filter, one value and several, and a category with a seller (one item must be of
+    both). A seller's short list is read whole, then sorted; with `GATHER_LIMIT` 0 every
+    list walks its key's index."""
     monkeypatch.setattr(orders, "GATHER_LIMIT", gather)
     base = resolved(demo_engine)
     with demo_engine.connect() as conn:
@@ -746,7 +747,7 @@ def test_keyed_first_pages_equal_the_raw_ones_under_each_filter_kind(demo_engine
                 with demo_engine.connect() as conn:  # the next page, after its cursor
                     assert orders.order_page(conn, query, 20, keyed["next_cursor"]) == \
                         orders.order_page(conn, query, 20, raw["next_cursor"], keyed=False)
-    assert plans == {"order_keys", "part", "part_sums", "seller_sums"}
+    assert plans == {"order_keys", "part", "part_sums", "seller_sums", "seller_rows"}
 
 
 @pytest.mark.parametrize("order", ORDERS)

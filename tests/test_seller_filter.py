@@ -183,6 +183,28 @@ def test_an_order_in_several_selected_seller_category_cells_counts_once(shared_e
             [("2020-03", 1)] if people == 1 else [("2020-03", 1), ("2020-04", 1)]), name
 
 
+@pytest.mark.parametrize("sort", ["purchased_at", "sales", "payments", "review", "days_late"])
+def test_the_order_list_lists_an_order_of_several_selected_cells_once(shared_engine, sort):
+    """o1 has three (seller, category) rows, all selected under both sellers and
+    health_beauty with sports_leisure: it is one row of the list, with the items of those
+    cells (all three: 58.90 + 10.00 + 100.10), beside o5 (S1's health_beauty); keyed
+    pages, page by page, equal the raw path's, in both directions."""
+    f = dataclasses.replace(ALL, sellers=(S1, S2),
+                            categories=("health_beauty", "sports_leisure"))
+    for way in ("asc", "desc"):
+        q = orders.OrderQuery(f, sort=sort, order=way)
+        pages, cursor = [], None
+        with shared_engine.connect() as conn:
+            while True:
+                page = orders.order_page(conn, q, 1, cursor)
+                assert page == orders.order_page(conn, q, 1, cursor, keyed=False), way
+                pages += page["rows"]
+                if not (cursor := page["next_cursor"]):
+                    break
+        assert sorted((r["order_id"], r["sales"]) for r in pages) == [
+            (O1, D("169.00")), (O5, D("117.80"))], (sort, way)
+
+
 def test_the_order_list_of_a_seller(tiny_engine):
     q = orders.OrderQuery(dataclasses.replace(ALL, sellers=(S2,)))
     with tiny_engine.connect() as conn:
