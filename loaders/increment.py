@@ -59,7 +59,7 @@ def sum_tables() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     out = {table: (("day", *fact.dims(level)), fact.measures)
            for fact in rollups.FACTS + rollups.SELLER_FACTS
            for table, level, _grain in fact.tables()}
-    return out | customerfacts.SUM_TABLES
+    return out | rollups.REPEAT_BY_DAY_SUMS | customerfacts.SUM_TABLES
 
 
 def row_tables() -> dict[str, tuple[str, ...]]:

@@ -253,3 +253,28 @@ def test_fast_equals_raw_on_the_dashboard_views(demo_engine, f):
     with demo_engine.connect() as conn:
         sequential = report.dashboard(conn, f, raw)
     assert report.dashboard_parallel(demo_engine, f, fast) == sequential
+
+
+@pytest.mark.parametrize("one", [
+    Filters(categories=("health_beauty",)),
+    Filters(payment_types=("credit_card",)),
+    Filters(payment_types=("boleto",), states=("SP", "RJ")),
+    Filters(categories=("bed_bath_table",), regions=("SE",)),
+])
+def test_one_value_over_the_whole_history_counts_from_day_cells(demo_engine, one):
+    """From the data's first day (the default view), returning customers under one
+    category or payment type are added up from `agg_repeat_by_day` instead of read from
+    the value's rows; from a later day they are not. Both equal the raw path: customers,
+    new and repeating ones, in total and per state and region."""
+    domain = _domain(demo_engine)
+    whole = one.resolve(domain)
+    later = dataclasses.replace(whole, start=whole.start + timedelta(days=200))
+    with demo_engine.connect() as conn:
+        assert fast.starts_before_returning(conn, whole.start)
+        assert not fast.starts_before_returning(conn, later.start)
+        cells = conn.execute(text("SELECT count(*) FROM agg_repeat_by_day")).scalar_one()
+    assert cells > 100
+    repeats: list = []
+    for f in (whole, later):
+        _compare_everything(demo_engine, f, repeats)
+    assert all(rate for _, rate in repeats)  # customers came back in both views

@@ -8,6 +8,7 @@ what the raw tables hold. Each public function returns the same shapes as
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import Connection, text
@@ -248,16 +249,30 @@ def _repeat_by_value(conn: Connection, filters: Filters, group: str | None, dim:
         where += " AND state = ANY(:states)"
         params["states"] = list(states)
     g = GROUPS[group]
-    sql = (f"SELECT g, sum(n), sum(n_new), sum(n_repeat) FROM ("
-           f"SELECT {g} AS g, count(*) AS n, "
-           f"count(*) FILTER (WHERE first_day BETWEEN :start AND :end) AS n_new, "
-           f"count(*) FILTER (WHERE second_day <= :end) AS n_repeat FROM agg_repeat_by "
-           f"WHERE {where} AND NOT multi_state "
-           f"AND (prev_day IS NULL OR prev_day < :start) GROUP BY 1 "
+    single_state = (
+        f"SELECT {g} AS g, sum(firsts) AS n, sum(firsts) AS n_new, "
+        f"sum(seconds) AS n_repeat FROM agg_repeat_by_day WHERE {where} GROUP BY 1"
+        if starts_before_returning(conn, filters.start) else
+        f"SELECT {g} AS g, count(*) AS n, "
+        f"count(*) FILTER (WHERE first_day BETWEEN :start AND :end) AS n_new, "
+        f"count(*) FILTER (WHERE second_day <= :end) AS n_repeat FROM agg_repeat_by "
+        f"WHERE {where} AND NOT multi_state "
+        f"AND (prev_day IS NULL OR prev_day < :start) GROUP BY 1")
+    sql = (f"SELECT g, sum(n), sum(n_new), sum(n_repeat) FROM ({single_state} "
            f"UNION ALL SELECT g, {_PER_CUSTOMER} FROM (SELECT {g} AS g, customer_key, "
            f"first_day, sum(n_orders) AS n FROM agg_repeat_by WHERE {where} AND multi_state "
            f"GROUP BY 1, 2, 3) m GROUP BY 1) x GROUP BY 1")
     return conn.execute(text(sql), params).all()
+
+
+def starts_before_returning(conn: Connection, start: date) -> bool:
+    """Does a range from `start` begin before every returning customer's first order (as
+    the whole history does)? Then a single-state customer's first row of a value inside
+    the range is their first row of it at all, and new: `agg_repeat_by_day` counts them
+    (their first rows by day, and by the day of their second order of the value) without
+    reading the value's rows."""
+    return conn.execute(text("SELECT NOT EXISTS (SELECT 1 FROM agg_repeat WHERE day < :s)"),
+                        {"s": start}).scalar_one()
 
 
 def _repeat_customers(conn: Connection, filters: Filters, group: str | None) -> list:
