@@ -34,7 +34,7 @@ from dashapp.service import PulseService
 
 from . import measure, workload
 from .datasets import BenchData, _label
-from .drill import ColdCache, _stats, _time, seller_views
+from .drill import ColdCache, _stats, _time, seller_views, settle
 
 ROOT = Path(__file__).resolve().parent.parent
 ANSWERS = ("cohorts", "segments", "lateness")
@@ -66,6 +66,7 @@ def time_answers(service: PulseService, engine, random_views: int, reps: int
 def run_engine(engine, home: Path, random_views: int, reps: int) -> dict[str, list[dict]]:
     service = PulseService(engine, ColdCache(load_settings(
         {"PULSE_HOME": str(home / "customers-cache")})))
+    settle()
     try:
         return time_answers(service, engine, random_views, reps)
     finally:
