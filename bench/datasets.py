@@ -132,6 +132,11 @@ class BenchData:
             t0 = time.perf_counter()
             generate(DemoSpec(orders=orders, seed=seed), folder)
             gen_seconds = time.perf_counter() - t0
+        if not any(folder.glob("*.csv")):
+            # dropping first would lose a loaded database for a load that cannot run (a
+            # 10M database was lost so: its stats file was missing, its CSVs deleted)
+            raise RuntimeError(f"{folder} holds no CSV files to load: delete "
+                               f"{folder / 'pulse-dataset.json'} to generate them again")
         admin = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
         name = make_url(self.url(orders)).database
         with admin.connect() as conn:
