@@ -37,11 +37,13 @@ PART_INDEXES = {
     "day": "dim, value, purchased_at",
 }
 #: Indexes on `order_keys` for lists a filter makes short: their rows are found through
-#: the filter's set ids, then sorted, rather than by walking the whole list's order.
+#: the filter's set ids, then sorted, rather than by walking the whole list's order. The
+#: sets' indexes carry the purchase time, so a range reads only its own rows of each set:
+#: at 10M, a week of two categories read all ~770k rows of their sets to keep ~8k.
 ORDER_KEYS_INDEXES = {
     "purchased_at": "purchased_at, order_id",
-    "catset": "catset_id",
-    "sellerset": "sellerset_id",
+    "catset": "catset_id, purchased_at",
+    "sellerset": "sellerset_id, purchased_at",
     # a few small states: their rows of the range, then sorted (at 10M, AP and PB with two
     # categories and a payment type walked 600k rows of other states in purchase order)
     "state": "state, purchased_at",
