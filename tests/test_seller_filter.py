@@ -151,6 +151,28 @@ def test_an_order_of_two_selected_sellers_counts_once(shared_engine, path):
 
 
 @pytest.mark.parametrize("path", ["fast", "raw"])
+def test_a_shared_order_counts_once_whichever_selected_sellers_share_it(shared_engine, path):
+    """o1's sellers are the second and third of the selection when a seller that sorts
+    before them is selected too (H(400) sold nothing): the take-back of shared orders
+    looks at every pair of selected sellers, not only the first two. Customers 301, 302,
+    304 each have one sales order, counted from the sellers' cells."""
+    from dashapp.queries import customers
+
+    query = fast if path == "fast" else raw
+    f = dataclasses.replace(ALL, sellers=(H(400), S1, S2))
+    with shared_engine.connect() as conn:
+        k = report.kpi_report(conn, f, query)["current"]
+        by_state = report.breakdown(conn, f, "state", query)["rows"]
+        segs = customers.segments(conn, f, path)
+        cohorts = customers.cohorts(conn, f, path)
+    assert (k["orders"], k["sales"], k["customers"], k["new_customers"]) == (
+        3, D("306.79"), 3, 3)
+    assert sum(r["customers"] for r in by_state) == 3
+    assert sum(s["customers"] for s in segs) == 3
+    assert sum(c["size"] for c in cohorts) == 3
+
+
+@pytest.mark.parametrize("path", ["fast", "raw"])
 def test_an_order_in_several_selected_seller_category_cells_counts_once(shared_engine, path):
     """A seller with a category filter takes (seller, category) cells, each order once:
     S2 sold o1 two categories; S1 and S2 sold o1 health_beauty. o1's customer (301: o3

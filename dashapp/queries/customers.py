@@ -244,7 +244,7 @@ def _seller_days(cells: _Cells, filters: Filters) -> str:
     `cust_multipair`) takes its counts back k - 1 times, in the row of its day or whole
     month (so that every row of `d` holds true sums)."""
     pairs = bool(filters.categories)
-    table, shared, overlap = seller_cells(pairs)
+    table, shared, overlap = seller_cells(pairs, len(filters.sellers))
     selected = "f.seller_id = ANY(:sellers)" + (" AND f.category = ANY(:cats)" if pairs
                                                  else "")
     several = len(filters.sellers) * (len(filters.categories) if pairs else 1) > 1

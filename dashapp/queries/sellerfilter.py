@@ -145,7 +145,7 @@ def _singles(conn: Connection, filters: Filters, group: str | None) -> dict[obje
     params: dict[str, Any] = {}
     g = GROUPS[group]
     pairs = bool(filters.categories)
-    table, shared, overlap = seller_cells(pairs)
+    table, shared, overlap = seller_cells(pairs, len(filters.sellers))
     where = _customer_where(filters, params, "seller_id = ANY(:sellers)")
     if pairs:
         where.append("category = ANY(:cats)")
