@@ -719,8 +719,9 @@ def test_keyed_first_pages_equal_the_raw_ones_under_each_filter_kind(demo_engine
     filter sorted by sales, `order_part_keys` or a sum of its rows; under both, whatever
     the sort, `agg_seller_order`'s rows) and equals the raw path's page, under each kind
     of filter, one value and several, and a category with a seller (one item must be of
-    both). A seller's short list is read whole, then sorted; with `GATHER_LIMIT` 0 every
-    list walks its key's index."""
+    both). A short list (a seller's, or one a category, payment or state filter thins
+    out) is read whole, then sorted; with `GATHER_LIMIT` 0 every list walks its key's
+    index."""
     monkeypatch.setattr(orders, "GATHER_LIMIT", gather)
     base = resolved(demo_engine)
     with demo_engine.connect() as conn:

@@ -23,7 +23,7 @@ import binascii
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -403,6 +403,8 @@ class SetIds:
     #: The category (seller) sets with two selected categories (sellers) or more.
     shared_catsets: list[int] = field(default_factory=list)
     shared_sellersets: list[int] = field(default_factory=list)
+    #: The list's own length when the cells know it cheaply (`_counted_list`), else None.
+    listed: int | None = None
 
 
 def set_ids(conn: Connection, f: Filters) -> SetIds:
@@ -420,7 +422,9 @@ def set_ids(conn: Connection, f: Filters) -> SetIds:
 #: A seller filter's list at most this long is read whole through the seller sets'
 #: index, then sorted. The planner cannot know how few orders a seller has (thousands of
 #: sets, most outside its statistics): it walked a sort key's index instead, reading
-#: most of `order_keys` for a seller of ~100 orders (1 s at 1M).
+#: most of `order_keys` for a seller of ~100 orders (1 s at 1M). The same for any list
+#: a category, payment or state filter thins out, its length known from the cells
+#: (`_counted_list`).
 GATHER_LIMIT = 20_000
 
 
@@ -577,8 +581,9 @@ def _page_ids(query: OrderQuery, position: Position | None, limit: int,
         return _merged_parts(query, position, ids, params), params
     rows = _keyed_rows(query, ids, params)
     after = _after(query, position, params, _STORED_KEYS)
-    if key_plan(query) == "order_keys" and query.filters.sellers \
-            and ids.seller_orders <= GATHER_LIMIT:
+    if key_plan(query) == "order_keys" and (
+            (query.filters.sellers and ids.seller_orders <= GATHER_LIMIT)
+            or (ids.listed is not None and ids.listed <= GATHER_LIMIT)):
         return (f"""listed AS MATERIALIZED (SELECT o.* FROM {rows}),
             page AS (SELECT o.order_id FROM listed o WHERE {after}
             ORDER BY {_order_by(query, _STORED_KEYS)} LIMIT :limit)"""), params
@@ -625,13 +630,31 @@ def _row(r: Any) -> dict[str, Any]:
 # --- reading -----------------------------------------------------------------------------
 
 
+def _counted_list(conn: Connection, query: OrderQuery, ids: SetIds) -> SetIds:
+    """`ids` with the list's length, for a list of sales orders that a category, payment
+    or state filter thins out: the cards' count, from the cells (a few ms at 10M orders).
+
+    Such a list walked in a sort key's index order reads every order of the range until
+    a page of matching ones turns up, and the planner, which sees the filters one by one,
+    cannot tell how far that is: at 10M orders a week of two categories by lateness
+    walked 115k rows for 51 (125-250 ms warm, 1.8 s from disk), where its ~8k orders
+    read through the sets' index and sorted take a few ms."""
+    f = query.filters
+    thinned = f.categories or f.payment_types or f.effective_states() is not None
+    if query.status != "sales" or f.sellers or not thinned \
+            or key_plan(query) != "order_keys":
+        return ids
+    sums = fast.order_sums(conn, f, with_customers=False).get(None) or OrderSums()
+    return replace(ids, listed=sums.orders)
+
+
 def order_page(conn: Connection, query: OrderQuery, limit: int = DEFAULT_LIMIT,
                cursor: str | None = None, keyed: bool = True) -> dict[str, Any]:
     """One page: `rows` and the `next_cursor` to the following page (None on the last).
     `keyed`: the page's ids from the derived keys (the raw tables otherwise: the
     reference, for tests)."""
     position = decode_cursor(query, cursor) if cursor else None
-    ids = set_ids(conn, query.filters) if keyed else None
+    ids = _counted_list(conn, query, set_ids(conn, query.filters)) if keyed else None
     sql, params = _rows_sql(query, position, limit + 1, ids)
     if key_plan(query) != "order_keys" if keyed else _KEY_SUMS[query.sort]:
         sort_in_memory(conn)
