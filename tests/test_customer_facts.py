@@ -177,3 +177,30 @@ def test_repeat_customers_are_their_orders_whole(demo_engine):
             "(SELECT max(day) FROM cust_order x WHERE x.person = o.person)")).scalar_one()
     assert len(held) > 20 and held == grouped
     assert wrong_last == 0
+
+
+def test_segments_count_repeat_customers_sharing_a_last_day(demo_engine):
+    """Segments read a window's whole repeat customers counted per (orders, last day)
+    (dates alone, states alone, one category alone): on the demo, many such customers
+    share both, and each one counts. Equal to the raw path's answer."""
+    from datetime import date
+
+    from dashapp.filters import Filters
+    from dashapp.queries import customers
+
+    with demo_engine.connect() as conn:
+        lo, hi = conn.execute(text("SELECT min(first_day), max(last_day) FROM cust_repeat")).one()
+        shared = conn.execute(text(
+            "SELECT count(*) FROM (SELECT 1 FROM cust_repeat GROUP BY n_sales, last_day "
+            "HAVING count(*) > 1) g")).scalar_one()
+    assert shared > 0, "no two repeat customers share their orders and last day"
+    whole = Filters(start=lo, end=hi)
+    views = [whole, Filters(start=lo, end=hi, states=("SP", "RJ")),
+             Filters(start=lo, end=hi, categories=("bed_bath_table",)),
+             Filters(start=date(lo.year + 1, 1, 1), end=hi)]
+    for f in views:
+        with demo_engine.connect() as conn:
+            quick = customers.segments(conn, f, "fast")
+            plain = customers.segments(conn, f, "raw")
+        assert quick == plain, f
+        assert sum(r["customers"] for r in quick if r["segment"] in ("loyal", "at_risk")) > 1
