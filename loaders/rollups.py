@@ -322,12 +322,16 @@ def order_keys_ddl() -> list[str]:
     ] + listkeys.order_keys_index_ddl(ORDER_KEYS_TABLE)
 
 
+#: Stored by state, then purchase time: a list under a few states reads their rows of its
+#: range from a few runs of pages, not one page per row across the range (at 10M, two
+#: small states' half year: ~11k pages read from disk on a first page, 137-426 ms at p95).
+#: An unfiltered walk in purchase order then visits a page per state, ~27 for a page.
 _ORDER_KEYS = f"""
 INSERT INTO {ORDER_KEYS_TABLE} ({", ".join(c for c, _ in ORDER_KEYS_COLUMNS)})
 SELECT c.order_id, purchased_at, state, kind, catset_id, payset_id, sales, payments,
        review_sum::numeric / NULLIF(review_n, 0), days_late, s.sellerset_id,
        person, status, items, freight, review_sum, review_n, delivered_at, estimated_at
-FROM t_cell c JOIN t_order_sellerset s ON s.order_id = c.order_id ORDER BY purchased_at
+FROM t_cell c JOIN t_order_sellerset s ON s.order_id = c.order_id ORDER BY state, purchased_at
 """
 
 
