@@ -271,14 +271,16 @@ class PulseService:
         """A page of the list and the whole list's totals, both in the caller's view (a
         `raw` reader: the list reads the raw tables), so they cannot straddle a load.
         Each is cached on its own: a page per cursor (a cursor belongs to one list), the
-        totals once per list, as every page of it repeats them."""
-        page = self.cached(reader.version, "order_page",
-                           (query.cache_key(), limit, cursor or ""),
-                           lambda: reader.run(lambda c: orders.order_page(c, query, limit,
-                                                                          cursor)))
+        totals once per list, as every page of it repeats them. The totals come first: a
+        sales list's row count tells the page whether to read the list whole."""
         total = self.cached(reader.version, "order_totals",
                             (query.status, query.filters.cache_key()),
                             lambda: reader.run(lambda c: orders.list_totals(c, query)))
+        listed = total["orders"] if query.status == "sales" else None
+        page = self.cached(reader.version, "order_page",
+                           (query.cache_key(), limit, cursor or ""),
+                           lambda: reader.run(lambda c: orders.order_page(
+                               c, query, limit, cursor, listed=listed)))
         return {**page, "total": total}
 
     def order_csv(self, query: orders.OrderQuery, delimiter: str = ",", mark: str = "."

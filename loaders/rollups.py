@@ -286,7 +286,7 @@ ORDER_KEYS_TABLE = "order_keys"
 #: order of the list first (at 1M orders: ~27 s). `sales` is of all the order's items, so
 #: it is the list's key only without a category or seller filter (queries/orders.py).
 #: It also holds every other field of a row: an export of the whole list then reads one
-#: table in purchase order, where joining orders, customers and the items' and reviews'
+#: table in the list's order, where joining orders, customers and the items' and reviews'
 #: sums for it took ~36 s of a 1M-order export's ~70 s.
 ORDER_KEYS_COLUMNS = (
     ("order_id", "text NOT NULL"), ("purchased_at", "timestamp NOT NULL"),

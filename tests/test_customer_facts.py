@@ -5,9 +5,12 @@ fills them with one row per sales order and per (order, category, seller)."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from sqlalchemy import text
 
+from dashapp.filters import Filters
+from dashapp.queries import customers
 from loaders import customerfacts
 
 
@@ -183,11 +186,6 @@ def test_segments_count_repeat_customers_sharing_a_last_day(demo_engine):
     """Segments read a window's whole repeat customers counted per (orders, last day)
     (dates alone, states alone, one category alone): on the demo, many such customers
     share both, and each one counts. Equal to the raw path's answer."""
-    from datetime import date
-
-    from dashapp.filters import Filters
-    from dashapp.queries import customers
-
     with demo_engine.connect() as conn:
         lo, hi = conn.execute(text("SELECT min(first_day), max(last_day) FROM cust_repeat")).one()
         shared = conn.execute(text(

@@ -630,9 +630,12 @@ def _row(r: Any) -> dict[str, Any]:
 # --- reading -----------------------------------------------------------------------------
 
 
-def _counted_list(conn: Connection, query: OrderQuery, ids: SetIds) -> SetIds:
+def _counted_list(conn: Connection, query: OrderQuery, ids: SetIds,
+                  listed: int | None) -> SetIds:
     """`ids` with the list's length, for a list of sales orders that a category, payment
-    or state filter thins out: the cards' count, from the cells (a few ms at 10M orders).
+    or state filter thins out: `listed` when the caller has the list's totals already
+    (the service does), else the cards' count, `list_totals` from the cells (a few ms at
+    10M orders).
 
     Such a list walked in a sort key's index order reads every order of the range until
     a page of matching ones turns up, and the planner, which sees the filters one by one,
@@ -644,17 +647,20 @@ def _counted_list(conn: Connection, query: OrderQuery, ids: SetIds) -> SetIds:
     if query.status != "sales" or f.sellers or not thinned \
             or key_plan(query) != "order_keys":
         return ids
-    sums = fast.order_sums(conn, f, with_customers=False).get(None) or OrderSums()
-    return replace(ids, listed=sums.orders)
+    if listed is None:
+        listed = list_totals(conn, query)["orders"]
+    return replace(ids, listed=listed)
 
 
 def order_page(conn: Connection, query: OrderQuery, limit: int = DEFAULT_LIMIT,
-               cursor: str | None = None, keyed: bool = True) -> dict[str, Any]:
+               cursor: str | None = None, keyed: bool = True,
+               listed: int | None = None) -> dict[str, Any]:
     """One page: `rows` and the `next_cursor` to the following page (None on the last).
     `keyed`: the page's ids from the derived keys (the raw tables otherwise: the
-    reference, for tests)."""
+    reference, for tests). `listed`: the list's length if known (`list_totals`)."""
     position = decode_cursor(query, cursor) if cursor else None
-    ids = _counted_list(conn, query, set_ids(conn, query.filters)) if keyed else None
+    ids = _counted_list(conn, query, set_ids(conn, query.filters), listed) \
+        if keyed else None
     sql, params = _rows_sql(query, position, limit + 1, ids)
     if key_plan(query) != "order_keys" if keyed else _KEY_SUMS[query.sort]:
         sort_in_memory(conn)
@@ -794,8 +800,8 @@ def _keyed_rows_sql(query: OrderQuery) -> tuple[str, dict[str, Any]]:
     """`_rows_sql`'s whole list, its columns and order, read from `order_keys` alone (with
     the category and payment type sets' small tables): without a category or seller
     filter its sums are the order's whole sums, the list's own, and it holds every other
-    field of a row, stored in purchase order. At 1M orders, joining orders, customers and
-    the items' and reviews' sums for the export instead took ~36 s of its ~70 s."""
+    field of a row. At 1M orders, joining orders, customers and the items' and reviews'
+    sums for the export instead took ~36 s of its ~70 s."""
     params: dict[str, Any] = {}
     cond = " AND ".join(_row_filters(query, None, params))
     return (f"""SELECT o.order_id, o.purchased_at, o.customer_unique_id, o.state, o.status,
