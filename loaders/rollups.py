@@ -22,8 +22,9 @@ Why these shapes (docs/ARCHITECTURE.md places them among the tiers):
   distinctly. Under one category (or one payment type) the same count runs on
   `agg_repeat_by`: that category's rows alone, each with its own previous
   order, or, for a range from before every returning customer's first order (the
-  whole history), on their sums by day (`agg_repeat_by_day`); several categories
-  count `agg_repeat` rows distinctly.
+  whole history), on their sums by day and by month (`agg_repeat_by_day`,
+  `agg_repeat_by_month`: whole months from the second, the range's edges from
+  the first); several categories count `agg_repeat` rows distinctly.
 * Repeat customers (two or more matching orders in the range, `repeat_rate`) come
   from the same reads: rows hold their number of orders (`n_orders`), so a
   distinct count adds them up per customer; and a single-state customer counted
@@ -200,6 +201,10 @@ def ddl() -> list[str]:
         "state text NOT NULL, prev_day date, multi_state boolean NOT NULL, "
         "n_orders integer NOT NULL DEFAULT 1, second_day date)",
         "CREATE INDEX ix_agg_repeat_by_value ON agg_repeat_by (dim, value, day)",
+        # customers seen in several states are counted from their rows: a few of a
+        # value's rows, which this finds without reading the others
+        "CREATE INDEX ix_agg_repeat_by_multi ON agg_repeat_by (dim, value, day) "
+        "WHERE multi_state",
         *repeat_by_day_ddl(),
         *seller_ddl(),
         *order_keys_ddl(),
@@ -227,8 +232,8 @@ def index_ddl(fact: Fact, table: str, level: str) -> list[str]:
 
 def all_tables() -> list[str]:
     return ["dim_catset", "dim_payset", "dim_seller", "agg_repeat", "agg_repeat_by",
-            REPEAT_BY_DAY, SELLER_TABLE, ORDER_KEYS_TABLE, *listkeys.TABLES, SELLER_CATSETS,
-            KEYS_TABLE, SELLER_MULTI] + [
+            REPEAT_BY_DAY, REPEAT_BY_MONTH, SELLER_TABLE, ORDER_KEYS_TABLE, *listkeys.TABLES,
+            SELLER_CATSETS, KEYS_TABLE, SELLER_MULTI] + [
         t for fact in FACTS + SELLER_FACTS for t, _, _ in fact.tables()
     ]
 
@@ -722,14 +727,20 @@ ORDER BY day
 #: `repeat_firsts` and `repeat_seconds` do for date-only views, instead of reading the
 #: value's rows (at 10M orders, ~1M rows for a payment type used by most orders).
 REPEAT_BY_DAY = "agg_repeat_by_day"
-REPEAT_BY_DAY_SUMS = {REPEAT_BY_DAY: (("dim", "value", "day", "state"), ("firsts", "seconds"))}
+#: The same sums by month (`day` is the month's first day): a range's whole months are
+#: read from here and only its edges' days from `agg_repeat_by_day`, as the other rollups'
+#: `_m` tables do (a payment type of most orders had ~75k day cells at 10M orders).
+REPEAT_BY_MONTH = "agg_repeat_by_month"
+REPEAT_BY_DAY_SUMS = {t: (("dim", "value", "day", "state"), ("firsts", "seconds"))
+                      for t in (REPEAT_BY_DAY, REPEAT_BY_MONTH)}
 
 
 def repeat_by_day_ddl() -> list[str]:
-    return [f"CREATE TABLE {REPEAT_BY_DAY} (dim text NOT NULL, value text NOT NULL, "
-            "day date NOT NULL, state text NOT NULL, firsts integer NOT NULL, "
-            "seconds integer NOT NULL)",
-            f"CREATE INDEX ix_{REPEAT_BY_DAY}_value ON {REPEAT_BY_DAY} (dim, value, day)"]
+    return [stmt for table in (REPEAT_BY_DAY, REPEAT_BY_MONTH) for stmt in (
+        f"CREATE TABLE {table} (dim text NOT NULL, value text NOT NULL, "
+        "day date NOT NULL, state text NOT NULL, firsts integer NOT NULL, "
+        "seconds integer NOT NULL)",
+        f"CREATE INDEX ix_{table}_value ON {table} (dim, value, day)")]
 
 
 _REPEAT_BY_DAY = f"""
@@ -742,6 +753,12 @@ FROM (SELECT dim, value, day AS d, state, 1 AS f, 0 AS s FROM agg_repeat_by
       WHERE prev_day IS NULL AND NOT multi_state AND second_day IS NOT NULL) x
 GROUP BY dim, value, d, state
 ORDER BY dim, value, d
+"""
+
+_REPEAT_BY_MONTH = f"""
+INSERT INTO {REPEAT_BY_MONTH} (dim, value, day, state, firsts, seconds)
+SELECT dim, value, date_trunc('month', day)::date, state, sum(firsts), sum(seconds)
+FROM {REPEAT_BY_DAY} GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3
 """
 
 # The same rows per category (per payment type): a customer's orders of that value on a
@@ -863,6 +880,7 @@ def _fill_all(cur) -> None:
                                         ("payment_type", "dim_payset", "payset_id", "types")):
         cur.execute(_REPEAT_BY.format(dim=dim, dim_table=dim_table, key=key, values=values))
     cur.execute(_REPEAT_BY_DAY)
+    cur.execute(_REPEAT_BY_MONTH)
     cur.execute("INSERT INTO dim_seller (seller_id, state) "
                 "SELECT seller_id, seller_state FROM sellers ORDER BY 1")
     cur.execute(_SELLER_ITEMS)

@@ -263,18 +263,24 @@ def test_fast_equals_raw_on_the_dashboard_views(demo_engine, f):
 ])
 def test_one_value_over_the_whole_history_counts_from_day_cells(demo_engine, one):
     """From the data's first day (the default view), returning customers under one
-    category or payment type are added up from `agg_repeat_by_day` instead of read from
-    the value's rows; from a later day they are not. Both equal the raw path: customers,
-    new and repeating ones, in total and per state and region."""
+    category or payment type are added up from `agg_repeat_by_month` (whole months) and
+    `agg_repeat_by_day` (the range's edges) instead of read from the value's rows; from a
+    later day they are not. All equal the raw path: customers, new and repeating ones, in
+    total, per state and region, and per day, week and month."""
     domain = _domain(demo_engine)
     whole = one.resolve(domain)
     later = dataclasses.replace(whole, start=whole.start + timedelta(days=200))
+    # ends mid-month, so its last days come from the day cells: a month read whole or a
+    # day counted twice at that edge shows
+    cut = whole.end - timedelta(days=120)
+    mid_month = dataclasses.replace(whole, end=cut.replace(day=15))
     with demo_engine.connect() as conn:
         assert fast.starts_before_returning(conn, whole.start)
         assert not fast.starts_before_returning(conn, later.start)
         cells = conn.execute(text("SELECT count(*) FROM agg_repeat_by_day")).scalar_one()
-    assert cells > 100
+        months = conn.execute(text("SELECT count(*) FROM agg_repeat_by_month")).scalar_one()
+    assert cells > 100 and 0 < months < cells
     repeats: list = []
-    for f in (whole, later):
+    for f in (whole, mid_month, later):
         _compare_everything(demo_engine, f, repeats)
-    assert all(rate for _, rate in repeats)  # customers came back in both views
+    assert all(rate for _, rate in repeats)  # customers came back in every view

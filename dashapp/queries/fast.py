@@ -251,7 +251,8 @@ def _repeat_by_value(conn: Connection, filters: Filters, group: str | None, dim:
     g = GROUPS[group]
     single_state = (
         f"SELECT {g} AS g, sum(firsts) AS n, sum(firsts) AS n_new, "
-        f"sum(seconds) AS n_repeat FROM agg_repeat_by_day WHERE {where} GROUP BY 1"
+        f"sum(seconds) AS n_repeat FROM ({_repeat_cells(filters, group, where, params)}) c "
+        f"GROUP BY 1"
         if starts_before_returning(conn, filters.start) else
         f"SELECT {g} AS g, count(*) AS n, "
         f"count(*) FILTER (WHERE first_day BETWEEN :start AND :end) AS n_new, "
@@ -263,6 +264,20 @@ def _repeat_by_value(conn: Connection, filters: Filters, group: str | None, dim:
            f"first_day, sum(n_orders) AS n FROM agg_repeat_by WHERE {where} AND multi_state "
            f"GROUP BY 1, 2, 3) m GROUP BY 1) x GROUP BY 1")
     return conn.execute(text(sql), params).all()
+
+
+def _repeat_cells(filters: Filters, group: str | None, where: str, params: dict) -> str:
+    """The value's first and second orders by day, summed: a range's whole months from
+    `agg_repeat_by_month` and its edges from `agg_repeat_by_day` (the days alone when
+    grouped by day or week, or when the range holds no whole month)."""
+    cols = "day, state, firsts, seconds"
+    span = None if group in ("day", "week") else month_span(filters.start, filters.end)
+    if span is None:
+        return f"SELECT {cols} FROM agg_repeat_by_day WHERE {where}"
+    params["m0"], params["m1"] = span
+    return (f"SELECT {cols} FROM agg_repeat_by_month WHERE {where} "
+            f"AND day >= :m0 AND day < :m1 UNION ALL SELECT {cols} FROM agg_repeat_by_day "
+            f"WHERE {where} AND (day < :m0 OR day >= :m1)")
 
 
 def starts_before_returning(conn: Connection, start: date) -> bool:
