@@ -12,6 +12,14 @@ must agree between the trees.
     pulse demo --orders 1000000 --out /work/data/demo1m
     PULSE_HOME=/work/bench-home python -m bench.append --folder /work/data/demo1m \\
         --tree ../wt-before --tree . --reps 2 --out docs/BENCHMARKS-APPEND-1M.json
+
+A warehouse too big to copy (10M orders: 49 GB) is appended to in place instead, once,
+with this tree: `--onto bench_10m --month 2022-01` generates that month's demo orders
+(new customers; another seed's catalogue and sellers) and appends them. The database
+keeps the month afterwards.
+
+    PULSE_HOME=/work/bench-home python -m bench.append --onto bench_10m --month 2022-01 \\
+        --orders 280000 --seed 43 --out docs/BENCHMARKS-APPEND-10M.json
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import logging
 import os
 import resource
 import sys
@@ -144,16 +153,102 @@ def _base(home: Path, before: Path) -> float:
     return time.perf_counter() - started
 
 
+class _StepLog(logging.Handler):
+    """Keeps the loader's own step lines (the increment's phases) for the report."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def _stage_clock():
+    """A loader progress that records when each stage began (seconds from the start), so
+    the report can say where an append's time went."""
+    import io
+
+    from loaders.progress import Progress
+
+    class Clock(Progress):
+        def __init__(self) -> None:
+            super().__init__(io.StringIO())
+            self.t0 = time.perf_counter()
+            self.stages: list[tuple[float, str]] = []
+
+        def stage(self, text: str) -> None:
+            self.stages.append((round(time.perf_counter() - self.t0, 1), text))
+
+    return Clock()
+
+
+def onto(home: Path, database: str, month: str, orders: int, seed: int) -> dict:
+    """Append a generated month to `database` in place, timed (see the docstring)."""
+    from datetime import date, timedelta
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from bench.datasets import BenchData
+    from loaders import ingest
+    from loaders.demo import DemoSpec, generate
+
+    year, mon = map(int, month.split("-"))
+    first = date(year, mon, 1)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    folder = home / "bench" / f"month-{month}-{orders}-{seed}"
+    if not (folder / "pulse-dataset.json").exists():
+        generate(DemoSpec(orders=orders, seed=seed, start=first, end=last), folder)
+    data = BenchData(home, log=lambda *_: None)
+    engine = create_engine(make_url(data.admin_url).set(database=database))
+    with engine.connect() as conn:
+        before = conn.execute(text("SELECT count(*) FROM orders")).scalar_one()
+    steps = _StepLog()
+    logging.getLogger("loaders").addHandler(steps)
+    logging.getLogger("loaders").setLevel(logging.INFO)
+    clock = _stage_clock()
+    started = time.perf_counter()
+    report = ingest.load(engine, folder, append=True, progress=clock)
+    seconds = time.perf_counter() - started
+    with engine.connect() as conn:
+        checks = {k: str(conn.execute(text(q)).scalar_one()) for k, q in _CHECKS.items()}
+    engine.dispose()
+    return {"database": database, "month": month, "orders": orders, "seed": seed,
+            "orders_before": before, "seconds": round(seconds, 1),
+            "derived": report.derived,
+            "rows_inserted": {f.file: f.rows_inserted for f in report.files},
+            "staging_seconds": round(sum(f.seconds for f in report.files), 1),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "stages_started_at": clock.stages, "loader_log": steps.lines,
+            "checks": checks}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--folder", type=Path, required=True, help="an Olist-format dataset")
+    ap.add_argument("--folder", type=Path, help="an Olist-format dataset")
     ap.add_argument("--month", help="YYYY-MM to append (default: the dataset's last)")
-    ap.add_argument("--tree", action="append", required=True, help="a source tree to run")
+    ap.add_argument("--tree", action="append", help="a source tree to run")
     ap.add_argument("--reps", type=int, default=1)
     ap.add_argument("--out", type=Path, help="write the runs as JSON here")
+    ap.add_argument("--onto", metavar="DATABASE",
+                    help="append a generated --month to this bench database in place")
+    ap.add_argument("--orders", type=int, default=280_000, help="with --onto")
+    ap.add_argument("--seed", type=int, default=43, help="with --onto")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     home = Path(os.environ.get("PULSE_HOME", Path.home() / ".pulse"))
+    if args.onto:
+        if not args.month:
+            ap.error("--onto needs --month YYYY-MM")
+        run = onto(home, args.onto, args.month, args.orders, args.seed)
+        print(f"appended {run['orders']:,} orders onto {run['orders_before']:,} in "
+              f"{run['seconds']} s (derived tables {run['derived']})", flush=True)
+        if args.out:
+            args.out.write_text(json.dumps(run, indent=1))
+        return 0
+    if not args.folder or not args.tree:
+        ap.error("--folder and --tree are required (or --onto)")
     folder = args.folder.resolve()
     if args.child:
         print(json.dumps(_child(home, folder)))

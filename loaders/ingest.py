@@ -355,7 +355,12 @@ def _append(cur, spec: FileSpec) -> int:
     if spec.key:
         match = " AND ".join(f"l.{k} = s.{k}" for k in spec.key)
     else:  # no key (geolocation): a row is new unless an identical one is loaded
-        match = " AND ".join(f"l.{c.name} IS NOT DISTINCT FROM s.{c.name}" for c in spec.columns)
+        # `=` where a column cannot be empty: only equality lets the planner hash the
+        # loaded rows; IS NOT DISTINCT FROM alone compared every new row with every loaded
+        # one (18.5 s for a month's 3,910 locations against 59k at 100k orders)
+        match = " AND ".join(f"l.{c.name} = s.{c.name}" if c.required else
+                             f"l.{c.name} IS NOT DISTINCT FROM s.{c.name}"
+                             for c in spec.columns)
     select_cols = ", ".join(f"s.{c.name}" for c in spec.columns)
     distinct = "" if spec.key else "DISTINCT "
     cur.execute(
@@ -489,8 +494,9 @@ def _publish(cur, source: Source, present: list[FileSpec], problems: ProblemList
                 increment.discard()
             return
         if increment:
-            progress.stage(f"updating derived tables for {increment.touched.orders:,} orders "
-                           f"of {increment.touched.customers:,} customers")
+            # (the touched orders are counted again with the new ones, in `finish`)
+            progress.stage(f"updating derived tables for the orders of "
+                           f"{increment.touched.customers:,} customers")
             increment.finish()
             report.derived = "updated"
         else:

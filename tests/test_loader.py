@@ -116,6 +116,24 @@ def test_append_adds_a_batch_and_twice_changes_nothing(engine, tmp_path):
     assert sum(f.rows_skipped for f in report.files) == 4
 
 
+def test_append_adds_only_new_locations_empty_fields_included(engine, tmp_path):
+    """Locations have no key: a row is new unless an identical one is loaded, where two
+    empty cities are identical (and an empty one differs from a named one)."""
+    geo = ds.tiny()[ds.F_GEO]
+    nameless = dict(geo[0], geolocation_city="", geolocation_state="")
+    ingest.load(engine, ds.write(dict(ds.tiny(), **{ds.F_GEO: [*geo, nameless]}),
+                                 tmp_path / "a"))
+    moved = dict(geo[1], geolocation_lng="-46.6391")
+    report = ingest.load(engine, ds.write({ds.F_GEO: [*geo, nameless, moved]},
+                                          tmp_path / "b"), append=True)
+    assert [(f.rows_inserted, f.rows_skipped) for f in report.files] == [(1, 3)]
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT geolocation_lng, geolocation_city FROM geolocation ORDER BY id")).all()
+    assert rows == [(-46.6393, "sao paulo"), (-46.639, "são paulo"), (-46.6393, None),
+                    (-46.6391, "são paulo")]
+
+
 def test_append_rejects_a_changed_repeat(engine, tmp_path):
     ingest.load(engine, ds.write(ds.tiny(), tmp_path / "a"))
     before = checksum(engine)
