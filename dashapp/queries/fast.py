@@ -19,7 +19,7 @@ from ..filters import Filters
 from ..metrics import ZERO, OrderSums
 from ..regions import region_case_sql
 from . import sellerfilter
-from .spans import month_span
+from .spans import EDGE_DAYS, month_span
 
 GROUPS = {
     None: "NULL::text",
@@ -94,8 +94,7 @@ def _source(fact: Fact, level: str, filters: Filters, by_day: bool, columns: str
     q.params["m0"], q.params["m1"] = span
     return (
         f"SELECT {columns} FROM {month_t} WHERE day >= :m0 AND day < :m1 AND {dims} "
-        f"UNION ALL SELECT {columns} FROM {day_t} WHERE day BETWEEN :start AND :end "
-        f"AND (day < :m0 OR day >= :m1) AND {dims}"
+        f"UNION ALL SELECT {columns} FROM {day_t} WHERE {EDGE_DAYS} AND {dims}"
     )
 
 
@@ -243,15 +242,16 @@ def _repeat_by_value(conn: Connection, filters: Filters, group: str | None, dim:
     distinctly over those rows."""
     params: dict[str, object] = {"start": filters.start, "end": filters.end, "dim": dim,
                                  "value": value}
-    where = "dim = :dim AND value = :value AND day BETWEEN :start AND :end"
+    value_only = "dim = :dim AND value = :value"
     states = filters.effective_states()
     if states is not None:
-        where += " AND state = ANY(:states)"
+        value_only += " AND state = ANY(:states)"
         params["states"] = list(states)
+    where = f"{value_only} AND day BETWEEN :start AND :end"
     g = GROUPS[group]
     single_state = (
         f"SELECT {g} AS g, sum(firsts) AS n, sum(firsts) AS n_new, "
-        f"sum(seconds) AS n_repeat FROM ({_repeat_cells(filters, group, where, params)}) c "
+        f"sum(seconds) AS n_repeat FROM ({_repeat_cells(filters, group, value_only, params)}) c "
         f"GROUP BY 1"
         if starts_before_returning(conn, filters.start) else
         f"SELECT {g} AS g, count(*) AS n, "
@@ -266,18 +266,19 @@ def _repeat_by_value(conn: Connection, filters: Filters, group: str | None, dim:
     return conn.execute(text(sql), params).all()
 
 
-def _repeat_cells(filters: Filters, group: str | None, where: str, params: dict) -> str:
+def _repeat_cells(filters: Filters, group: str | None, value: str, params: dict) -> str:
     """The value's first and second orders by day, summed: a range's whole months from
     `agg_repeat_by_month` and its edges from `agg_repeat_by_day` (the days alone when
     grouped by day or week, or when the range holds no whole month)."""
     cols = "day, state, firsts, seconds"
     span = None if group in ("day", "week") else month_span(filters.start, filters.end)
     if span is None:
-        return f"SELECT {cols} FROM agg_repeat_by_day WHERE {where}"
+        return f"SELECT {cols} FROM agg_repeat_by_day WHERE {value} " \
+               "AND day BETWEEN :start AND :end"
     params["m0"], params["m1"] = span
-    return (f"SELECT {cols} FROM agg_repeat_by_month WHERE {where} "
+    return (f"SELECT {cols} FROM agg_repeat_by_month WHERE {value} "
             f"AND day >= :m0 AND day < :m1 UNION ALL SELECT {cols} FROM agg_repeat_by_day "
-            f"WHERE {where} AND (day < :m0 OR day >= :m1)")
+            f"WHERE {value} AND {EDGE_DAYS}")
 
 
 def starts_before_returning(conn: Connection, start: date) -> bool:

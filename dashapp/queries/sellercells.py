@@ -14,7 +14,7 @@ from typing import Any
 from loaders.rollups import SELLER_CATSETS, SELLER_ITEM, Fact
 
 from ..filters import Filters
-from .spans import month_span
+from .spans import EDGE_DAYS, month_span
 
 #: A pair all of whose categories (the seller's in the order) are selected: its item
 #: sums count whole.
@@ -80,5 +80,4 @@ def span_rows(day_t: str, month_t: str, dims: str, filters: Filters, params: dic
         return f"SELECT * FROM {day_t} WHERE day BETWEEN :start AND :end AND {dims}"
     params["m0"], params["m1"] = span
     return (f"SELECT * FROM {month_t} WHERE day >= :m0 AND day < :m1 AND {dims} "
-            f"UNION ALL SELECT * FROM {day_t} WHERE ((day >= :start AND day < :m0) "
-            f"OR (day >= :m1 AND day <= :end)) AND {dims}")
+            f"UNION ALL SELECT * FROM {day_t} WHERE {EDGE_DAYS} AND {dims}")
