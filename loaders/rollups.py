@@ -140,6 +140,9 @@ ITEM = Fact(
     levels=(
         ("nat", ("category",)),
         ("lite", ("state", "category")),
+        # the category breakdown under a payment filter alone: without the state, ~27
+        # times fewer rows than `full` (at 10M orders it read ~100k month rows there)
+        ("pay", ("category", "payset_id")),
         ("full", ("state", "category", "payset_id")),
     ),
     measures=("sales", "freight", "items", "n_orders"),

@@ -46,7 +46,8 @@ def test_each_query_reads_the_smallest_level_holding_its_filters():
     assert order.level_for({"catset_id", "payset_id"}) == "full"
     assert item.level_for({"category"}) == "nat"
     assert item.level_for({"category", "state"}) == "lite"
-    assert item.level_for({"category", "payset_id"}) == "full"
+    assert item.level_for({"category", "payset_id"}) == "pay"
+    assert item.level_for({"category", "payset_id", "state"}) == "full"
     assert payment.level_for({"payment_type", "catset_id"}) == "cat"
     assert payment.level_for({"payment_type", "payset_id"}) == "full"
 
