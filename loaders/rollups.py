@@ -35,7 +35,8 @@ Why these shapes (docs/ARCHITECTURE.md places them among the tiers):
   crossing rows correct it for the others (`second_order`).
 * Each fact exists at several levels, from all dimensions (`full`) down to a
   few (`lite`: without the category/payment sets; `cat`/`pay`: with only one
-  of them; `nat`: items without the state), and two grains (`d`: day, `m`:
+  of them; `nat`: items without the state; the items' `pay`: category and
+  payment set without the state), and two grains (`d`: day, `m`:
   month). A query reads the smallest level holding what its filters need: a
   payment filter does not scan category sets, which multiply the rows most.
   Whole months come from `m`, the partial months at the edges of a range from

@@ -19,7 +19,7 @@ from ..filters import Filters
 from ..metrics import ZERO, OrderSums
 from ..regions import region_case_sql
 from . import sellerfilter
-from .spans import EDGE_DAYS, month_span
+from .spans import span_rows
 
 GROUPS = {
     None: "NULL::text",
@@ -83,19 +83,8 @@ def _dim_where(filters: Filters, fact: Fact) -> _Query:
 def _source(fact: Fact, level: str, filters: Filters, by_day: bool, columns: str,
             q: _Query) -> str:
     """Rows of a fact for the date range: whole months from `_m`, the edges from `_d`."""
-    assert filters.start and filters.end
-    q.params["start"], q.params["end"] = filters.start, filters.end
-    dims = " AND ".join(q.where) or "TRUE"
-    day_t, month_t = fact.table(level, "d"), fact.table(level, "m")
-    span = None if by_day else month_span(filters.start, filters.end)
-    if span is None:
-        return (f"SELECT {columns} FROM {day_t} "
-                f"WHERE day BETWEEN :start AND :end AND {dims}")
-    q.params["m0"], q.params["m1"] = span
-    return (
-        f"SELECT {columns} FROM {month_t} WHERE day >= :m0 AND day < :m1 AND {dims} "
-        f"UNION ALL SELECT {columns} FROM {day_t} WHERE {EDGE_DAYS} AND {dims}"
-    )
+    return span_rows(fact.table(level, "d"), fact.table(level, "m"),
+                     " AND ".join(q.where) or "TRUE", filters, q.params, by_day, columns)
 
 
 def _fetch(conn: Connection, fact: Fact, filters: Filters, group: str | None,
@@ -268,17 +257,9 @@ def _repeat_by_value(conn: Connection, filters: Filters, group: str | None, dim:
 
 def _repeat_cells(filters: Filters, group: str | None, value: str, params: dict) -> str:
     """The value's first and second orders by day, summed: a range's whole months from
-    `agg_repeat_by_month` and its edges from `agg_repeat_by_day` (the days alone when
-    grouped by day or week, or when the range holds no whole month)."""
-    cols = "day, state, firsts, seconds"
-    span = None if group in ("day", "week") else month_span(filters.start, filters.end)
-    if span is None:
-        return f"SELECT {cols} FROM agg_repeat_by_day WHERE {value} " \
-               "AND day BETWEEN :start AND :end"
-    params["m0"], params["m1"] = span
-    return (f"SELECT {cols} FROM agg_repeat_by_month WHERE {value} "
-            f"AND day >= :m0 AND day < :m1 UNION ALL SELECT {cols} FROM agg_repeat_by_day "
-            f"WHERE {value} AND {EDGE_DAYS}")
+    `agg_repeat_by_month`, its edges from `agg_repeat_by_day`."""
+    return span_rows("agg_repeat_by_day", "agg_repeat_by_month", value, filters, params,
+                     group in ("day", "week"), "day, state, firsts, seconds")
 
 
 def starts_before_returning(conn: Connection, start: date) -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 from loaders.rollups import SELLER_CATSETS, SELLER_ITEM, Fact
 
 from ..filters import Filters
-from .spans import EDGE_DAYS, month_span
+from .spans import span_rows
 
 #: A pair all of whose categories (the seller's in the order) are selected: its item
 #: sums count whole.
@@ -67,17 +67,3 @@ def fact_rows(filters: Filters, fact: Fact, params: dict[str, Any],
     level = fact.level_for(wanted | set(needs))
     return span_rows(fact.table(level, "d"), fact.table(level, "m"),
                      " AND ".join(where) or "TRUE", filters, params, by_day)
-
-
-def span_rows(day_t: str, month_t: str, dims: str, filters: Filters, params: dict[str, Any],
-              by_day: bool = False) -> str:
-    """`SELECT *` of a day table and its month twin (`day` the month's first) over the
-    filters' range: whole months from the twin, the edge days from the days."""
-    assert filters.start and filters.end, "resolve() the filters first"
-    params["start"], params["end"] = filters.start, filters.end
-    span = None if by_day else month_span(filters.start, filters.end)
-    if span is None:
-        return f"SELECT * FROM {day_t} WHERE day BETWEEN :start AND :end AND {dims}"
-    params["m0"], params["m1"] = span
-    return (f"SELECT * FROM {month_t} WHERE day >= :m0 AND day < :m1 AND {dims} "
-            f"UNION ALL SELECT * FROM {day_t} WHERE {EDGE_DAYS} AND {dims}")

@@ -42,7 +42,8 @@ from loaders.rollups import SELLER_CATSETS, SELLER_ITEM, SELLER_MULTI, SELLER_PA
 from ..filters import Filters
 from ..metrics import OrderSums
 from ..regions import region_case_sql
-from .sellercells import WHOLE, conditions, fact_rows, span_rows
+from .sellercells import WHOLE, conditions, fact_rows
+from .spans import span_rows
 
 GROUPS = {
     None: "NULL::text",
